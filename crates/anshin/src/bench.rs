@@ -1,0 +1,417 @@
+//! `anshin bench`: throughput and latency, each next to a baseline measured in the same run on
+//! the same database, so the figures say something on any machine.
+
+use sqlx::AssertSqlSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+use rand::Rng;
+
+use crate::config::DbArgs;
+use crate::ledger::{AccountKind, Command, Currency, Ledger, NewAccount};
+use crate::storage::{Db, ids::random_hex_128};
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Simple transfers per second and p50/p99 latency on SQLite and/or PostgreSQL.
+    Ledger(LedgerBenchArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backends {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+#[derive(clap::Args)]
+pub struct LedgerBenchArgs {
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    pub backend: Backends,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrent clients submitting transfers.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Wallets the transfers move between.
+    #[arg(long, default_value_t = 1_000)]
+    pub accounts: usize,
+    /// A PostgreSQL server where scratch databases may be created and dropped.
+    #[arg(
+        long,
+        env = "ANSHIN_BENCH_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub pg_url: String,
+    /// pgbench clients for the PostgreSQL baseline (TPC-B-like, scale 10).
+    #[arg(long, default_value_t = 8)]
+    pub pgbench_clients: usize,
+}
+
+pub async fn run(cmd: BenchCmd, _db: &DbArgs) -> anyhow::Result<()> {
+    match cmd {
+        BenchCmd::Ledger(args) => ledger(args).await,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub ops: u64,
+    pub secs: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl Measurement {
+    pub fn per_sec(&self) -> f64 {
+        self.ops as f64 / self.secs
+    }
+}
+
+async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(args.seconds.max(1));
+    println!(
+        "anshin bench ledger: {} s per run, {} clients, {} wallets, durable commits (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)",
+        duration.as_secs(),
+        args.clients,
+        args.accounts
+    );
+    if matches!(args.backend, Backends::Sqlite | Backends::Both) {
+        let dir = tempfile::tempdir()?;
+        let base = sqlite_baseline(&dir.path().join("baseline.db"), duration).await?;
+        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        let led = ledger_run(&url, &args, duration).await?;
+        report(
+            "SQLite",
+            "raw two-row-update transactions (WAL, synchronous=FULL, one connection)",
+            &base,
+            &led,
+            5_000.0,
+        );
+    }
+    if matches!(args.backend, Backends::Postgres | Backends::Both) {
+        let scratch = PgScratch::create(&args.pg_url).await?;
+        let base = pgbench_baseline(&scratch.url_for("pgbench"), args.pgbench_clients, duration)?;
+        let led = ledger_run(&scratch.url_for("ledger"), &args, duration).await;
+        scratch.drop_all().await;
+        report(
+            "PostgreSQL",
+            "pgbench TPC-B-like (scale 10)",
+            &base,
+            &led?,
+            base.per_sec(),
+        );
+    }
+    Ok(())
+}
+
+fn report(engine: &str, baseline_name: &str, base: &Measurement, led: &Measurement, target: f64) {
+    println!("\n== {engine}");
+    println!(
+        "  baseline: {baseline_name}: {:.0} tx/s, p50 {:.2} ms, p99 {:.2} ms",
+        base.per_sec(),
+        base.p50_ms,
+        base.p99_ms
+    );
+    println!(
+        "  ledger:   simple transfers: {:.0} transfers/s, p50 {:.2} ms, p99 {:.2} ms ({} transfers in {:.1} s)",
+        led.per_sec(),
+        led.p50_ms,
+        led.p99_ms,
+        led.ops,
+        led.secs
+    );
+    println!(
+        "  ratio:    {:.2}x the baseline",
+        led.per_sec() / base.per_sec().max(1.0)
+    );
+    let meets = led.per_sec() >= target && led.p99_ms < 50.0;
+    println!(
+        "  target:   >= {:.0} transfers/s with p99 < 50 ms: {}",
+        target,
+        if meets { "met" } else { "NOT met" }
+    );
+}
+
+/// Open a fresh ledger at `url`, fund `accounts` wallets, then let `clients` tasks move ¥1
+/// between random wallets for `duration`, timing each submit-to-commit.
+pub async fn ledger_run(
+    url: &str,
+    args: &LedgerBenchArgs,
+    duration: Duration,
+) -> anyhow::Result<Measurement> {
+    let db = Db::open(url).await?;
+    let (ledger, task) = Ledger::start(db.clone());
+    let jpy = Currency::jpy();
+    let source = ledger
+        .system_account(AccountKind::CardFundingClearing, &jpy)
+        .await?;
+    let mut wallets = Vec::with_capacity(args.accounts);
+    for _ in 0..args.accounts.max(2) {
+        let id = ledger
+            .open_account(&NewAccount {
+                kind: AccountKind::UserWallet,
+                currency: jpy.clone(),
+                flags: AccountKind::UserWallet.default_flags(),
+                owner_ref: None,
+            })
+            .await?;
+        wallets.push(id);
+    }
+    let funding = crate::cli::futures_bounded(wallets.len(), 64, |i| {
+        let cmd = Command::transfer(
+            format!("fund-{i}"),
+            &source,
+            &wallets[i],
+            &jpy,
+            1_000_000_000,
+            "top_up",
+        );
+        let ledger = ledger.clone();
+        async move { ledger.submit(cmd).await }
+    })
+    .await;
+    anyhow::ensure!(
+        funding.iter().all(|r| r.is_ok()),
+        "funding the bench wallets failed"
+    );
+
+    let wallets = Arc::new(wallets);
+    let stop = Arc::new(AtomicBool::new(false));
+    let run_id = random_hex_128();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..args.clients.max(1) {
+        let (ledger, wallets, stop, jpy, run_id) = (
+            ledger.clone(),
+            wallets.clone(),
+            stop.clone(),
+            jpy.clone(),
+            run_id.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies_us = Vec::new();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let (from, to) = {
+                    let mut rng = rand::rng();
+                    let a = rng.random_range(0..wallets.len());
+                    let b = (a + rng.random_range(1..wallets.len())) % wallets.len();
+                    (a, b)
+                };
+                let cmd = Command::transfer(
+                    format!("{run_id}-{client}-{n}"),
+                    &wallets[from],
+                    &wallets[to],
+                    &jpy,
+                    1,
+                    "transfer",
+                );
+                let t = Instant::now();
+                let result = ledger.submit(cmd).await;
+                latencies_us.push(t.elapsed().as_micros() as u64);
+                if let Err(e) = result {
+                    return Err(anyhow::anyhow!("transfer failed: {e}"));
+                }
+                n += 1;
+            }
+            Ok(latencies_us)
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let report = ledger.verify().await?;
+    anyhow::ensure!(
+        report.ok(),
+        "ledger verification failed after the bench: {:?}",
+        report.problems
+    );
+    drop(ledger);
+    let _ = task.await;
+    db.close().await;
+    Ok(summarise(all, secs))
+}
+
+pub fn summarise(mut latencies_us: Vec<u64>, secs: f64) -> Measurement {
+    latencies_us.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if latencies_us.is_empty() {
+            return 0.0;
+        }
+        let idx =
+            ((latencies_us.len() as f64 * p).ceil() as usize).clamp(1, latencies_us.len()) - 1;
+        latencies_us[idx] as f64 / 1000.0
+    };
+    Measurement {
+        ops: latencies_us.len() as u64,
+        secs,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+/// The SQLite baseline: one connection, each transaction updating two rows, durable commits.
+async fn sqlite_baseline(
+    path: &std::path::Path,
+    duration: Duration,
+) -> anyhow::Result<Measurement> {
+    let db = Db::connect(&format!("sqlite://{}", path.display())).await?;
+    let pool = db.write_pool();
+    sqlx::query("CREATE TABLE t (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)")
+        .execute(pool)
+        .await?;
+    sqlx::query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO t SELECT i, 1000000 FROM n")
+        .execute(pool)
+        .await?;
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    while started.elapsed() < duration {
+        let (a, b) = {
+            let mut rng = rand::rng();
+            (rng.random_range(1..=1000i64), rng.random_range(1..=1000i64))
+        };
+        let t = Instant::now();
+        let mut tx = db.begin_write().await?;
+        sqlx::query("UPDATE t SET balance = balance - 1 WHERE id = $1")
+            .bind(a)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE t SET balance = balance + 1 WHERE id = $1")
+            .bind(b)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        latencies.push(t.elapsed().as_micros() as u64);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    db.close().await;
+    Ok(summarise(latencies, secs))
+}
+
+/// The PostgreSQL baseline: pgbench's built-in TPC-B-like script at scale 10.
+fn pgbench_baseline(url: &str, clients: usize, duration: Duration) -> anyhow::Result<Measurement> {
+    let init = std::process::Command::new("pgbench")
+        .args(["-i", "-q", "-s", "10", url])
+        .output()
+        .context("cannot run pgbench (install PostgreSQL's client tools)")?;
+    anyhow::ensure!(
+        init.status.success(),
+        "pgbench -i failed: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let out = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &duration.as_secs().to_string(),
+            "-P",
+            "0",
+            "--progress-timestamp",
+            url,
+        ])
+        .output()
+        .context("cannot run pgbench")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "pgbench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number_after = |label: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split('=').nth(1))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+    };
+    let tps = number_after("tps").context("pgbench printed no tps")?;
+    let latency_avg = number_after("latency average").unwrap_or(0.0);
+    let secs = duration.as_secs_f64();
+    // pgbench reports the mean latency; it stands in for p50 and p99 is not measured there.
+    Ok(Measurement {
+        ops: (tps * secs) as u64,
+        secs,
+        p50_ms: latency_avg,
+        p99_ms: f64::NAN,
+    })
+}
+
+/// Scratch databases on a PostgreSQL server, dropped afterwards.
+struct PgScratch {
+    admin_url: String,
+    names: Vec<String>,
+    suffix: String,
+}
+
+impl PgScratch {
+    async fn create(admin_url: &str) -> anyhow::Result<PgScratch> {
+        let suffix = random_hex_128()[..12].to_owned();
+        let scratch = PgScratch {
+            admin_url: admin_url.to_owned(),
+            names: vec![
+                format!("anshin_bench_pgbench_{suffix}"),
+                format!("anshin_bench_ledger_{suffix}"),
+            ],
+            suffix,
+        };
+        let admin = Db::connect(admin_url)
+            .await
+            .context("cannot reach PostgreSQL for the bench")?;
+        for name in &scratch.names {
+            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(admin.write_pool())
+                .await?;
+        }
+        admin.close().await;
+        Ok(scratch)
+    }
+
+    fn url_for(&self, which: &str) -> String {
+        let name = format!("anshin_bench_{which}_{}", self.suffix);
+        replace_database(&self.admin_url, &name)
+    }
+
+    async fn drop_all(&self) {
+        if let Ok(admin) = Db::connect(&self.admin_url).await {
+            for name in &self.names {
+                let _ = sqlx::query(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(admin.write_pool())
+                .await;
+            }
+            admin.close().await;
+        }
+    }
+}
+
+/// The same server URL with another database name.
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let server = match path_start {
+        Some(i) => &base[..i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}

@@ -1,0 +1,233 @@
+//! The `anshin` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DbArgs, ServeArgs};
+use crate::ledger::{Command as LedgerCommand, Currency, Ledger, LedgerError};
+use crate::storage::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "anshin",
+    version,
+    about = "Anshin (安心): secure cashless payments"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start the service (SQLite in ./anshin-data by default; created and migrated on first start).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Operator tools.
+    #[command(subcommand)]
+    Admin(AdminCmd),
+    /// Show the newest messages in the local dev mailbox.
+    Mailbox {
+        /// Only messages to this recipient.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Measure throughput and latency against a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCmd),
+    /// Helpers for the test suite (multi-process scenarios).
+    #[command(subcommand, hide = true)]
+    Testkit(TestkitCmd),
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Prove every entry balances, every balance equals its postings, no wallet is negative.
+    VerifyLedger,
+    /// Walk the audit chain; name any altered, removed or reordered record.
+    VerifyAudit,
+}
+
+#[derive(Subcommand)]
+enum TestkitCmd {
+    /// Try `attempts` transfers of `amount` from one account at once; print what happened as JSON.
+    Overspend {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        amount: i64,
+        #[arg(long)]
+        attempts: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long)]
+        key_prefix: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Cmd::Serve(args) => {
+            let settings = crate::config::resolve(&cli.db, &args)?;
+            crate::server::run(settings, crate::server::shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Migrate => {
+            let db = open(&cli.db).await?;
+            println!(
+                "database {} is at schema version {}",
+                db.url_redacted(),
+                crate::storage::known_schema_version()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::VerifyLedger) => {
+            let db = open(&cli.db).await?;
+            let report = crate::ledger::verify::verify(&db).await?;
+            println!(
+                "checked {} accounts, {} entries, {} postings",
+                report.accounts, report.entries, report.postings
+            );
+            for p in &report.problems {
+                println!("PROBLEM: {p}");
+            }
+            println!(
+                "{}",
+                if report.ok() {
+                    "ledger OK"
+                } else {
+                    "ledger BROKEN"
+                }
+            );
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Cmd::Admin(AdminCmd::VerifyAudit) => {
+            let db = open(&cli.db).await?;
+            let report = crate::audit::verify(&db).await?;
+            println!("checked {} audit records", report.records_checked);
+            for p in &report.problems {
+                println!("PROBLEM: {p}");
+            }
+            println!(
+                "{}",
+                if report.ok() {
+                    "audit chain OK"
+                } else {
+                    "audit chain BROKEN"
+                }
+            );
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Cmd::Mailbox { to, limit } => {
+            let db = open(&cli.db).await?;
+            let messages = crate::notify::mailbox(&db, to.as_deref(), limit).await?;
+            if messages.is_empty() {
+                println!("(no messages)");
+            }
+            for m in messages {
+                println!(
+                    "── #{} {} to {} · {}\n{}\n",
+                    m.id, m.channel, m.recipient, m.subject, m.body
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Bench(cmd) => {
+            crate::bench::run(cmd, &cli.db).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Testkit(TestkitCmd::Overspend {
+            from,
+            to,
+            amount,
+            attempts,
+            concurrency,
+            key_prefix,
+        }) => {
+            let db = open(&cli.db).await?;
+            let (ledger, task) = Ledger::start(db.clone());
+            let currency = Currency::parse(&ledger.account(&from).await?.currency)?;
+            let results = futures_bounded(attempts, concurrency, |i| {
+                let ledger = ledger.clone();
+                let cmd = LedgerCommand::transfer(
+                    format!("{key_prefix}-{i}"),
+                    &from,
+                    &to,
+                    &currency,
+                    amount,
+                    "test",
+                );
+                async move { ledger.submit(cmd).await }
+            })
+            .await;
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            let insufficient = results
+                .iter()
+                .filter(|r| matches!(r, Err(LedgerError::InsufficientFunds(_))))
+                .count();
+            println!(
+                "{}",
+                serde_json::json!({ "succeeded": ok, "insufficient": insufficient, "other": results.len() - ok - insufficient })
+            );
+            drop(ledger);
+            let _ = task.await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn open(args: &DbArgs) -> anyhow::Result<Db> {
+    let settings = args.resolve()?;
+    Ok(Db::open(&settings.database_url).await?)
+}
+
+/// Run `count` futures made by `make`, at most `concurrency` at a time, collecting results in order.
+pub async fn futures_bounded<F, Fut, T>(count: usize, concurrency: usize, make: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    use futures::StreamExt;
+    futures::stream::iter((0..count).map(make))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}

@@ -1,0 +1,218 @@
+//! Configuration from flags, environment and an optional TOML file, in that order of precedence,
+//! over secure defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+use crate::http::HttpConfig;
+use crate::notify::{SmtpConfig, WorkerConfig};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "anshin-data";
+
+/// Where the data lives; shared by every subcommand that opens the database.
+#[derive(Debug, Clone, Args, Default)]
+pub struct DbArgs {
+    /// Optional TOML configuration file (flags and environment win over it).
+    #[arg(long, env = "ANSHIN_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded database and generated files; created on first start.
+    #[arg(long, env = "ANSHIN_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://user@host/db` for PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback requires TLS.
+    #[arg(long, env = "ANSHIN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// PEM certificate chain for TLS.
+    #[arg(long, env = "ANSHIN_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    #[arg(long, env = "ANSHIN_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Generate (once) and use a self-signed development certificate in the data directory.
+    #[arg(long, env = "ANSHIN_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
+    /// SMTP server for e-mail; without it messages go to the local dev mailbox.
+    #[arg(long, env = "ANSHIN_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    #[arg(long, env = "ANSHIN_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    #[arg(long, env = "ANSHIN_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// Read from the environment only, so it never shows in a process list.
+    #[arg(skip)]
+    pub smtp_password: Option<String>,
+    #[arg(long, env = "ANSHIN_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Requests worked on at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "ANSHIN_MAX_IN_FLIGHT")]
+    pub max_in_flight: Option<usize>,
+    #[arg(long, env = "ANSHIN_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    #[arg(long, env = "ANSHIN_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// How long a delivery claim lasts before another worker may retry the message.
+    #[arg(long, env = "ANSHIN_OUTBOX_LEASE_SECS")]
+    pub outbox_lease_secs: Option<i64>,
+    #[arg(long, env = "ANSHIN_OUTBOX_POLL_MS")]
+    pub outbox_poll_ms: Option<u64>,
+    #[arg(long, env = "ANSHIN_OUTBOX_BACKOFF_BASE_MS")]
+    pub outbox_backoff_base_ms: Option<i64>,
+}
+
+/// The file's shape: the same names as the flags, with underscores.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_self_signed: Option<bool>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_username: Option<String>,
+    smtp_from: Option<String>,
+    max_in_flight: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    max_body_bytes: Option<usize>,
+    outbox_lease_secs: Option<i64>,
+    outbox_poll_ms: Option<u64>,
+    outbox_backoff_base_ms: Option<i64>,
+}
+
+fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+/// Resolved database location.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+}
+
+impl DbArgs {
+    pub fn resolve(&self) -> anyhow::Result<DbSettings> {
+        let file = read_file(self.config.as_deref())?;
+        resolve_db(self, &file)
+    }
+}
+
+fn resolve_db(args: &DbArgs, file: &FileConfig) -> anyhow::Result<DbSettings> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or(file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let database_url = match args.database_url.clone().or(file.database_url.clone()) {
+        Some(url) => url,
+        None => format!("sqlite://{}", data_dir.join("anshin.db").display()),
+    };
+    Ok(DbSettings {
+        data_dir,
+        database_url,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub db: DbSettings,
+    pub listen: SocketAddr,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub tls_self_signed: bool,
+    pub smtp: Option<SmtpConfig>,
+    pub http: HttpConfig,
+    pub outbox: WorkerConfig,
+}
+
+pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
+    let file = read_file(db.config.as_deref())?;
+    let db_settings = resolve_db(db, &file)?;
+    let listen = serve
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+    let cert = serve.tls_cert.clone().or(file.tls_cert);
+    let key = serve.tls_key.clone().or(file.tls_key);
+    let tls = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key must be given together"),
+    };
+    let smtp = match serve.smtp_host.clone().or(file.smtp_host) {
+        None => None,
+        Some(host) => Some(SmtpConfig {
+            host,
+            port: serve.smtp_port.or(file.smtp_port).unwrap_or(587),
+            username: serve.smtp_username.clone().or(file.smtp_username),
+            password: std::env::var("ANSHIN_SMTP_PASSWORD").ok(),
+            from: serve
+                .smtp_from
+                .clone()
+                .or(file.smtp_from)
+                .unwrap_or_else(|| "Anshin <no-reply@anshin.invalid>".into()),
+            timeout_secs: 30,
+        }),
+    };
+    let defaults = HttpConfig::default();
+    let http = HttpConfig {
+        max_in_flight: serve
+            .max_in_flight
+            .or(file.max_in_flight)
+            .unwrap_or(defaults.max_in_flight)
+            .max(1),
+        request_timeout_secs: serve
+            .request_timeout_secs
+            .or(file.request_timeout_secs)
+            .unwrap_or(defaults.request_timeout_secs)
+            .max(1),
+        max_body_bytes: serve
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(defaults.max_body_bytes),
+        ..defaults
+    };
+    let worker_defaults = WorkerConfig::default();
+    let outbox = WorkerConfig {
+        lease_secs: serve
+            .outbox_lease_secs
+            .or(file.outbox_lease_secs)
+            .unwrap_or(worker_defaults.lease_secs)
+            .max(1),
+        poll_interval_ms: serve
+            .outbox_poll_ms
+            .or(file.outbox_poll_ms)
+            .unwrap_or(worker_defaults.poll_interval_ms),
+        backoff_base_ms: serve
+            .outbox_backoff_base_ms
+            .or(file.outbox_backoff_base_ms)
+            .unwrap_or(worker_defaults.backoff_base_ms),
+        ..worker_defaults
+    };
+    Ok(Settings {
+        db: db_settings,
+        listen,
+        tls,
+        tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),
+        smtp,
+        http,
+        outbox,
+    })
+}

@@ -1,0 +1,198 @@
+//! `Idempotency-Key` for POSTs, with Stripe's semantics: the first response for a key, whatever
+//! its status, is stored and replayed for every retry with the same key and body; the same key
+//! with a different request is a 409. Stored in the database, so every process shares them.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::storage::{Db, now_ms};
+
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+pub const MAX_KEY_CHARS: usize = 255;
+/// Stored responses larger than this are not kept (ours are small JSON); the key still blocks reuse.
+const MAX_STORED_BODY_BYTES: usize = 1 << 20;
+
+pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(&IDEMPOTENCY_KEY) else {
+        return next.run(req).await;
+    };
+    let key = match key.to_str() {
+        Ok(k)
+            if !k.is_empty()
+                && k.len() <= MAX_KEY_CHARS
+                && k.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            k.to_owned()
+        }
+        _ => {
+            return ApiError::invalid(
+                "idempotency_key_invalid",
+                format!("Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters."),
+            )
+            .param("Idempotency-Key")
+            .into_response();
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match to_bytes(body, state.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response(),
+    };
+    let request_hash = {
+        let mut h = Sha256::new();
+        h.update(parts.method.as_str().as_bytes());
+        h.update(b"\n");
+        h.update(
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        h.update(b"\n");
+        h.update(&bytes);
+        hex::encode(h.finalize())
+    };
+    // Until identity exists every caller shares one scope; with sessions the scope becomes the principal.
+    let scope_key = format!("anonymous:{key}");
+    let stale_ms = i64::try_from(state.config.request_timeout_secs * 2_000).unwrap_or(i64::MAX);
+    match claim(&state.db, &scope_key, &request_hash, stale_ms).await {
+        Ok(Claim::Fresh) => {}
+        Ok(Claim::Replay(response)) => return response,
+        Ok(Claim::Reject(e)) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    match store(&state.db, &scope_key, response).await {
+        Ok(r) => r,
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+enum Claim {
+    Fresh,
+    Replay(Response),
+    Reject(ApiError),
+}
+
+async fn claim(
+    db: &Db,
+    scope_key: &str,
+    request_hash: &str,
+    stale_ms: i64,
+) -> Result<Claim, sqlx::Error> {
+    let now = now_ms();
+    let inserted = sqlx::query(
+        "INSERT INTO http_idempotency (scope_key, request_hash, state, created_at_ms) VALUES ($1, $2, 'in_progress', $3)
+         ON CONFLICT (scope_key) DO NOTHING",
+    )
+    .bind(scope_key)
+    .bind(request_hash)
+    .bind(now)
+    .execute(db.write_pool())
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claim::Fresh);
+    }
+    let row = sqlx::query("SELECT request_hash, state, status, content_type, body, created_at_ms FROM http_idempotency WHERE scope_key = $1")
+        .bind(scope_key)
+        .fetch_one(db.read_pool())
+        .await?;
+    let stored_hash: String = row.try_get("request_hash")?;
+    if stored_hash != request_hash {
+        return Ok(Claim::Reject(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_error",
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+        )));
+    }
+    let state: String = row.try_get("state")?;
+    if state == "in_progress" {
+        let created: i64 = row.try_get("created_at_ms")?;
+        // A request abandoned by a crash or time-out may be taken over once it is clearly dead.
+        if created < now - stale_ms {
+            let taken = sqlx::query(
+                "UPDATE http_idempotency SET created_at_ms = $1 WHERE scope_key = $2 AND state = 'in_progress' AND created_at_ms = $3",
+            )
+            .bind(now)
+            .bind(scope_key)
+            .bind(created)
+            .execute(db.write_pool())
+            .await?;
+            if taken.rows_affected() == 1 {
+                return Ok(Claim::Fresh);
+            }
+        }
+        let mut e = ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_error",
+            "idempotency_request_in_progress",
+            "A request with this Idempotency-Key is still being processed. Retry shortly.",
+        );
+        e.retry_after_secs = Some(1);
+        return Ok(Claim::Reject(e));
+    }
+    let status: i64 = row.try_get("status")?;
+    let content_type: String = row.try_get("content_type")?;
+    let body: String = row.try_get("body")?;
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    response.headers_mut().insert(
+        IDEMPOTENT_REPLAYED.clone(),
+        HeaderValue::from_static("true"),
+    );
+    Ok(Claim::Replay(response))
+}
+
+async fn store(db: &Db, scope_key: &str, response: Response) -> Result<Response, sqlx::Error> {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_STORED_BODY_BYTES).await else {
+        tracing::warn!("response too large to store for idempotent replay");
+        return Ok(ApiError::internal().into_response());
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    sqlx::query("UPDATE http_idempotency SET state = 'done', status = $1, content_type = $2, body = $3 WHERE scope_key = $4")
+        .bind(i64::from(parts.status.as_u16()))
+        .bind(content_type)
+        .bind(String::from_utf8_lossy(&bytes).into_owned())
+        .bind(scope_key)
+        .execute(db.write_pool())
+        .await?;
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// Forget keys older than `retention_secs` (at least 24 h, as clients are promised).
+pub async fn purge_expired(db: &Db, retention_secs: i64) -> Result<u64, sqlx::Error> {
+    let cutoff = now_ms() - retention_secs.max(24 * 3600) * 1000;
+    let done = sqlx::query("DELETE FROM http_idempotency WHERE created_at_ms < $1")
+        .bind(cutoff)
+        .execute(db.write_pool())
+        .await?;
+    Ok(done.rows_affected())
+}

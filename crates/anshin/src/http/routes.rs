@@ -1,0 +1,219 @@
+//! Thin handlers: parse, call one service function, map the result.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, html};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use super::error::{ApiError, ErrorEnvelope, Json, Query};
+use super::middleware::RequestId;
+use crate::audit::{self, AuditEvent};
+use crate::notify::{self, Channel, MailboxMessage, OutboxMessage};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// Liveness: the process is up and serving HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub database: &'static str,
+    pub schema_version: i64,
+}
+
+/// Readiness: the database answers and the schema is current.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Readiness), (status = 503, body = ErrorEnvelope)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    let unavailable = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "not_ready",
+            "The database is not reachable.",
+        )
+    };
+    state.db.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness check failed");
+        unavailable()
+    })?;
+    Ok(Json(Readiness {
+        status: "ready",
+        database: match state.db.backend() {
+            crate::storage::Backend::Sqlite => "sqlite",
+            crate::storage::Backend::Postgres => "postgres",
+        },
+        schema_version: crate::storage::known_schema_version(),
+    }))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+pub async fn openapi() -> Response {
+    let doc = super::openapi::document();
+    ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
+}
+
+pub async fn index(State(state): State<AppState>) -> Html<String> {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "Anshin" } }
+            body {
+                main {
+                    h1 { "Anshin 安心" }
+                    p { "A cashless payment service whose security is built in from the first commit." }
+                    ul {
+                        li { a href="/healthz" { "Health" } }
+                        li { a href="/openapi.json" { "API description (OpenAPI)" } }
+                        @if state.dev_mailbox { li { a href="/dev/mailbox" { "Dev mailbox: messages the service has sent" } } }
+                    }
+                }
+            }
+        }
+    };
+    Html(page.into_string())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxQuery {
+    /// Only messages to this recipient.
+    pub recipient: Option<String>,
+    /// At most this many, newest first (1 to 200; default 50).
+    pub limit: Option<i64>,
+}
+
+/// Messages delivered to the local dev mailbox (only when no SMTP server is configured and the
+/// server listens on loopback).
+#[utoipa::path(get, path = "/v1/dev/mailbox", tag = "development", params(MailboxQuery),
+    responses((status = 200, body = Vec<MailboxMessage>), (status = 400, body = ErrorEnvelope)))]
+pub async fn mailbox_json(
+    State(state): State<AppState>,
+    Query(q): Query<MailboxQuery>,
+) -> Result<Json<Vec<MailboxMessage>>, ApiError> {
+    let limit = parse_limit(q.limit)?;
+    Ok(Json(
+        notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?,
+    ))
+}
+
+fn parse_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=notify::MAX_MAILBOX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid(
+            "limit_invalid",
+            format!("limit must be between 1 and {}", notify::MAX_MAILBOX_PAGE),
+        )
+        .param("limit")),
+    }
+}
+
+pub async fn mailbox_page(
+    State(state): State<AppState>,
+    Query(q): Query<MailboxQuery>,
+) -> Result<Html<String>, ApiError> {
+    let limit = parse_limit(q.limit)?;
+    let messages = notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?;
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "Dev mailbox · Anshin" } }
+            body {
+                main {
+                    h1 { "Dev mailbox" }
+                    p { "Every e-mail and SMS the service sent while no mail server is configured. Newest first." }
+                    @if messages.is_empty() { p { "No messages yet." } }
+                    @for m in &messages {
+                        article {
+                            h2 { (m.subject) }
+                            p { "To " strong { (m.recipient) } " by " (m.channel) " · message " code { (m.outbox_id) } }
+                            pre { (m.body) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(page.into_string()))
+}
+
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendTestMessage {
+    /// email, sms or in_app.
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    pub id: String,
+    pub status: &'static str,
+}
+
+/// Queue a test message through the outbox (development only). Accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/dev/messages", tag = "development", request_body = SendTestMessage,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first response is replayed")),
+    responses((status = 201, body = Queued), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn send_test_message(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Json(input): Json<SendTestMessage>,
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    let channel = Channel::parse(&input.channel)
+        .filter(|c| *c != Channel::Webhook)
+        .ok_or_else(|| {
+            ApiError::invalid("channel_invalid", "channel must be email, sms or in_app")
+                .param("channel")
+        })?;
+    let message = OutboxMessage {
+        channel,
+        recipient: input.recipient,
+        subject: input.subject,
+        body: input.body,
+    };
+    message
+        .validate()
+        .map_err(|m| ApiError::invalid("message_invalid", m))?;
+    let mut tx = state.db.begin_write().await?;
+    let ids = notify::enqueue(&mut tx, std::slice::from_ref(&message)).await?;
+    let id = ids.into_iter().next().ok_or_else(ApiError::internal)?;
+    let event = AuditEvent::new("anonymous", "dev.message.queued", &id)
+        .request_id(request_id.0)
+        .details(json!({ "channel": channel.as_str() }));
+    audit::append(&state.db, &mut tx, &[event]).await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Queued {
+            id,
+            status: "queued",
+        }),
+    ))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
+}

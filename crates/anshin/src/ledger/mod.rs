@@ -1,0 +1,282 @@
+//! The double-entry ledger: accounts, journal entries whose postings sum to zero, two-phase
+//! holds, idempotent commands, balances, statements and a verifier.
+//!
+//! Commands are submitted to one writer task per process, which applies whatever has queued up as
+//! one batch in one database transaction (group commit, as TigerBeetle does): one durable commit
+//! carries many commands, while each command still succeeds or fails on its own. The audit record
+//! and outbox messages of every command are written in that same transaction.
+
+pub mod engine;
+pub mod model;
+mod store;
+pub mod verify;
+
+use std::time::Duration;
+
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::audit;
+use crate::notify;
+use crate::storage::{Db, ids::new_id, now_ms};
+use engine::Work;
+pub use model::*;
+
+/// Most commands applied in one transaction. Bounds memory and transaction time.
+pub const MAX_BATCH: usize = 1_024;
+/// Commands that may wait for the writer; past this, submitters wait (backpressure), and after
+/// `SUBMIT_TIMEOUT` they get `Overloaded` instead of piling up without bound.
+const QUEUE_CAPACITY: usize = 16_384;
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the writer looks for holds whose time is up, and how many it expires per sweep.
+const EXPIRY_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+const EXPIRY_SWEEP_LIMIT: i64 = 500;
+/// A batch that fails for a transient reason (lost connection, serialization) is retried this often.
+const BATCH_ATTEMPTS: u32 = 3;
+pub const MAX_STATEMENT_PAGE: i64 = 100;
+
+struct Job {
+    work: Work,
+    reply: Option<oneshot::Sender<Result<Receipt, LedgerError>>>,
+}
+
+/// Handle to the ledger. Cheap to clone; all clones feed the same writer.
+#[derive(Clone)]
+pub struct Ledger {
+    db: Db,
+    queue: mpsc::Sender<Job>,
+}
+
+impl Ledger {
+    /// Start the writer task. It stops when every `Ledger` clone is dropped, after draining its queue.
+    pub fn start(db: Db) -> (Ledger, tokio::task::JoinHandle<()>) {
+        let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let handle = tokio::spawn(writer(db.clone(), rx));
+        (Ledger { db, queue }, handle)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Submit one command and wait for its own outcome.
+    pub async fn submit(&self, request: impl Into<Request>) -> Result<Receipt, LedgerError> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job {
+            work: Work::Request(request.into()),
+            reply: Some(tx),
+        };
+        match tokio::time::timeout(SUBMIT_TIMEOUT, self.queue.send(job)).await {
+            Err(_) => return Err(LedgerError::Overloaded),
+            Ok(Err(_)) => return Err(LedgerError::ShuttingDown),
+            Ok(Ok(())) => {}
+        }
+        rx.await.unwrap_or(Err(LedgerError::ShuttingDown))
+    }
+
+    /// Open an account. Accounts are created directly (not batched): it is rare and idempotent by id.
+    pub async fn open_account(&self, new: &NewAccount) -> Result<String, LedgerError> {
+        let id = new_id("acc");
+        sqlx::query(
+            "INSERT INTO ledger_accounts (id, kind, currency, flags, owner_ref, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(new.kind.as_str())
+        .bind(new.currency.as_str())
+        .bind(new.flags.0)
+        .bind(&new.owner_ref)
+        .bind(now_ms())
+        .execute(self.db.write_pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// The platform's own account of `kind` in `currency` (fee income, clearing, loss reserve…),
+    /// created on first use with a stable id so every process finds the same one.
+    pub async fn system_account(
+        &self,
+        kind: AccountKind,
+        currency: &Currency,
+    ) -> Result<String, LedgerError> {
+        let id = format!(
+            "sys_{}_{}",
+            kind.as_str(),
+            currency.as_str().to_ascii_lowercase()
+        );
+        sqlx::query(
+            "INSERT INTO ledger_accounts (id, kind, currency, flags, owner_ref, created_at_ms)
+             VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(kind.as_str())
+        .bind(currency.as_str())
+        .bind(kind.default_flags().0)
+        .bind(now_ms())
+        .execute(self.db.write_pool())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn account(&self, account_id: &str) -> Result<Account, LedgerError> {
+        let row = sqlx::query(
+            "SELECT id, kind, currency, flags, owner_ref, balance_minor, pending_debit_minor, pending_credit_minor
+             FROM ledger_accounts WHERE id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or_else(|| LedgerError::AccountNotFound(account_id.to_owned()))?;
+        let balance_minor: i64 = row.try_get("balance_minor")?;
+        let pending_debit_minor: i64 = row.try_get("pending_debit_minor")?;
+        Ok(Account {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            currency: row.try_get("currency")?,
+            flags: row.try_get("flags")?,
+            owner_ref: row.try_get("owner_ref")?,
+            balance_minor,
+            pending_debit_minor,
+            pending_credit_minor: row.try_get("pending_credit_minor")?,
+            available_minor: balance_minor - pending_debit_minor,
+        })
+    }
+
+    /// Postings of one account, newest first. `before` is the `next_before` of the previous page.
+    pub async fn statement(
+        &self,
+        account_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<StatementPage, LedgerError> {
+        let limit = limit.clamp(1, MAX_STATEMENT_PAGE);
+        // Fetch one extra row to learn whether another page follows.
+        let rows = sqlx::query(
+            "SELECT p.id, p.entry_id, e.kind, e.description, p.amount_minor, p.balance_after_minor, p.created_at_ms
+             FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+             WHERE p.account_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3",
+        )
+        .bind(account_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit + 1)
+        .fetch_all(self.db.read_pool())
+        .await?;
+        let mut lines = rows
+            .iter()
+            .map(|r| {
+                Ok(StatementLine {
+                    posting_id: r.try_get("id")?,
+                    entry_id: r.try_get("entry_id")?,
+                    kind: r.try_get("kind")?,
+                    description: r.try_get("description")?,
+                    amount_minor: r.try_get("amount_minor")?,
+                    balance_after_minor: r.try_get("balance_after_minor")?,
+                    created_at_ms: r.try_get("created_at_ms")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let more = lines.len() as i64 > limit;
+        lines.truncate(limit as usize);
+        let next_before = if more {
+            lines.last().map(|l| l.posting_id)
+        } else {
+            None
+        };
+        Ok(StatementPage { lines, next_before })
+    }
+
+    pub async fn verify(&self) -> Result<verify::LedgerReport, LedgerError> {
+        Ok(verify::verify(&self.db).await?)
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+    let mut sweep = tokio::time::interval(EXPIRY_SWEEP_INTERVAL);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        tokio::select! {
+            received = rx.recv_many(&mut batch, MAX_BATCH) => {
+                if received == 0 {
+                    return; // every handle dropped and the queue is drained
+                }
+            }
+            _ = sweep.tick() => {
+                match store::expired_hold_ids(&db, now_ms(), EXPIRY_SWEEP_LIMIT).await {
+                    Ok(ids) => batch.extend(ids.into_iter().map(|hold_id| Job { work: Work::Expire { hold_id }, reply: None })),
+                    Err(e) => tracing::warn!(error = %e, "hold expiry sweep failed"),
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+            }
+        }
+        process(&db, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn process(db: &Db, jobs: Vec<Job>) {
+    let work: Vec<Work> = jobs.iter().map(|j| j.work.clone()).collect();
+    metrics::histogram!("anshin_ledger_batch_size").record(work.len() as f64);
+    let results = match run_batch_with_retry(db, &work).await {
+        Ok(results) => results,
+        Err(e) if work.len() > 1 => {
+            // Isolate the culprit: run each command alone so only the faulty one fails.
+            tracing::warn!(error = %e, size = work.len(), "ledger batch failed; retrying one by one");
+            let mut results = Vec::with_capacity(work.len());
+            for item in &work {
+                let r = run_batch_with_retry(db, std::slice::from_ref(item)).await;
+                results.push(r.map(|mut v| v.remove(0)).unwrap_or_else(|e| Err(e.into())));
+            }
+            results
+        }
+        Err(e) => vec![Err(e.into())],
+    };
+    for (job, result) in jobs.into_iter().zip(results) {
+        let label = if result.is_ok() { "ok" } else { "rejected" };
+        metrics::counter!("anshin_ledger_commands_total", "result" => label).increment(1);
+        if let Some(reply) = job.reply {
+            let _ = reply.send(result); // the submitter may have given up; its outcome is still committed
+        }
+    }
+}
+
+async fn run_batch_with_retry(
+    db: &Db,
+    work: &[Work],
+) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match run_batch(db, work).await {
+            Ok(results) => return Ok(results),
+            Err(e) if attempt < BATCH_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "ledger batch attempt failed");
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One transaction: lock the audit head (which orders ledger writers across processes), load
+/// what the batch reads, apply it in memory, write the effects, audit and outbox rows, commit.
+async fn run_batch(
+    db: &Db,
+    work: &[Work],
+) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    audit::lock_head(db, &mut tx).await?;
+    let reads = engine::reads_of(work);
+    let mut snap = store::load(db, &mut tx, &reads).await?;
+    let (results, fx) = engine::apply(&mut snap, work, now);
+    if fx.idempotency.is_empty() && fx.changed_hold_ids.is_empty() {
+        tx.rollback().await?; // nothing to write: every command failed or replayed
+        return Ok(results);
+    }
+    store::write(&mut tx, &snap, &fx, now).await?;
+    audit::append(db, &mut tx, &fx.audit).await?;
+    notify::enqueue(&mut tx, &fx.outbox).await?;
+    tx.commit().await?;
+    Ok(results)
+}

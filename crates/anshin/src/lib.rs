@@ -1,0 +1,13 @@
+//! Anshin: a secure cashless payment platform. One folder per bounded context; HTTP handlers
+//! stay thin and call into the contexts. See docs/ARCHITECTURE.md.
+
+pub mod audit;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod ledger;
+pub mod notify;
+pub mod server;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,197 @@
+//! The delivery worker. Messages are claimed with a lease (so several processes can share the
+//! outbox and a crashed worker's claims come back when the lease runs out), delivered outside
+//! any transaction, and their outcome recorded. Delivery is at least once: a crash after the
+//! send but before the record means one more send, never a lost message.
+
+use sqlx::AssertSqlSafe;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rand::Rng;
+use sqlx::Row;
+use tokio::sync::watch;
+
+use super::{Channel, OutboxMessage, Transport};
+use crate::storage::{Backend, Db, now_ms};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a claim lasts before another worker may take the message over.
+    pub lease_secs: i64,
+    pub poll_interval_ms: u64,
+    /// Messages claimed per round and delivered at once.
+    pub batch: i64,
+    pub concurrency: usize,
+    /// After this many failed attempts a message is marked dead for an operator to look at.
+    pub max_attempts: i64,
+    pub backoff_base_ms: i64,
+    pub backoff_max_ms: i64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            lease_secs: 60,
+            poll_interval_ms: 250,
+            batch: 50,
+            concurrency: 8,
+            max_attempts: 12,
+            backoff_base_ms: 1_000,
+            backoff_max_ms: 3_600_000,
+        }
+    }
+}
+
+pub struct OutboxWorker {
+    db: Db,
+    transport: Transport,
+    config: WorkerConfig,
+}
+
+struct Claimed {
+    id: String,
+    attempts: i64,
+    message: OutboxMessage,
+}
+
+impl OutboxWorker {
+    pub fn new(db: Db, transport: Transport, config: WorkerConfig) -> Self {
+        OutboxWorker {
+            db,
+            transport,
+            config,
+        }
+    }
+
+    /// Run until `shutdown` turns true; finishes the round in progress first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(transport = self.transport.name(), "outbox worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let delivered = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox round failed");
+                    0
+                }
+            };
+            if delivered == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(self.config.poll_interval_ms)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!("outbox worker stopped");
+    }
+
+    /// Claim and attempt one round of due messages. Returns how many were attempted.
+    pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
+        let claimed = self.claim().await?;
+        let n = claimed.len();
+        futures::stream::iter(claimed)
+            .for_each_concurrent(self.config.concurrency, |c| async move {
+                let result = self.transport.deliver(&c.id, &c.message).await;
+                if let Err(e) = self.record(&c, result).await {
+                    // The lease runs out and the message is tried again: at least once, never lost.
+                    tracing::warn!(error = %e, outbox_id = %c.id, "could not record delivery outcome");
+                }
+            })
+            .await;
+        Ok(n)
+    }
+
+    async fn claim(&self) -> Result<Vec<Claimed>, sqlx::Error> {
+        let now = now_ms();
+        let skip_locked = match self.db.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET locked_until_ms = $1, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at_ms <= $2 AND locked_until_ms <= $2
+                          ORDER BY next_attempt_at_ms LIMIT $3{skip_locked})
+             RETURNING id, channel, recipient, subject, body, attempts"
+        );
+        let mut tx = self.db.begin_write().await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(now + self.config.lease_secs * 1000)
+            .bind(now)
+            .bind(self.config.batch)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let channel: String = r.try_get("channel")?;
+                Ok(Claimed {
+                    id: r.try_get("id")?,
+                    attempts: r.try_get("attempts")?,
+                    message: OutboxMessage {
+                        channel: Channel::parse(&channel).unwrap_or(Channel::InApp),
+                        recipient: r.try_get("recipient")?,
+                        subject: r.try_get("subject")?,
+                        body: r.try_get("body")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn record(&self, c: &Claimed, result: Result<String, String>) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let (outcome, detail) = match &result {
+            Ok(detail) => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'delivered', delivered_at_ms = $1, locked_until_ms = 0, last_error = NULL WHERE id = $2",
+                )
+                .bind(now)
+                .bind(&c.id)
+                .execute(&mut *tx)
+                .await?;
+                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.message.channel.as_str()).increment(1);
+                ("delivered", detail.as_str())
+            }
+            Err(error) => {
+                let dead = c.attempts >= self.config.max_attempts;
+                let next = now + self.backoff_ms(c.attempts);
+                sqlx::query(
+                    "UPDATE outbox SET status = $1, next_attempt_at_ms = $2, locked_until_ms = 0, last_error = $3 WHERE id = $4",
+                )
+                .bind(if dead { "dead" } else { "pending" })
+                .bind(next)
+                .bind(error)
+                .bind(&c.id)
+                .execute(&mut *tx)
+                .await?;
+                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.message.channel.as_str()).increment(1);
+                tracing::warn!(outbox_id = %c.id, attempt = c.attempts, dead, error = %error, "delivery failed");
+                (if dead { "dead" } else { "retry" }, error.as_str())
+            }
+        };
+        sqlx::query("INSERT INTO outbox_attempts (outbox_id, attempt, at_ms, outcome, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&c.id)
+            .bind(c.attempts)
+            .bind(now)
+            .bind(outcome)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Exponential backoff with ±20 % jitter, so retries from many messages do not arrive together.
+    fn backoff_ms(&self, attempts: i64) -> i64 {
+        let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let base = self
+            .config
+            .backoff_base_ms
+            .saturating_mul(1i64 << exp)
+            .min(self.config.backoff_max_ms);
+        let jitter = rand::rng().random_range(-(base / 5)..=(base / 5));
+        (base + jitter).max(0)
+    }
+}

@@ -1,0 +1,156 @@
+//! `anshin serve`: wire the contexts together and run until told to stop.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::ledger::Ledger;
+use crate::notify::{OutboxWorker, Transport};
+use crate::storage::Db;
+
+/// How often expired HTTP idempotency keys are purged; keys themselves live at least 24 h.
+const IDEMPOTENCY_PURGE_INTERVAL_SECS: u64 = 3_600;
+const IDEMPOTENCY_RETENTION_SECS: i64 = 48 * 3_600;
+
+pub async fn run(
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let metrics = crate::telemetry::metrics_handle();
+    let db = Db::open(&settings.db.database_url).await.with_context(|| {
+        format!(
+            "cannot open database {}",
+            crate::storage::redact_url(&settings.db.database_url)
+        )
+    })?;
+    let loopback = http::is_loopback(&settings.listen);
+    let acceptor = tls_acceptor(&settings, loopback)?;
+    let transport = match &settings.smtp {
+        Some(smtp) => Transport::smtp(smtp, db.clone())?,
+        None => Transport::DevMailbox(db.clone()),
+    };
+    // The dev mailbox shows everyone's messages: only ever on a loopback-only server.
+    let dev_mailbox = matches!(transport, Transport::DevMailbox(_)) && loopback;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(
+        OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()),
+    );
+    let (ledger, ledger_task) = Ledger::start(db.clone());
+    let purge = tokio::spawn(purge_idempotency_keys(db.clone(), stop_rx));
+
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let local = listener.local_addr()?;
+    announce(&settings, local, acceptor.is_some(), dev_mailbox, &db);
+
+    let state = AppState::new(
+        db.clone(),
+        settings.http.clone(),
+        metrics,
+        dev_mailbox,
+        acceptor.is_some(),
+    );
+    let app = http::router(state);
+    http::serve(listener, app, acceptor, &settings.http, shutdown).await?;
+
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    let _ = purge.await;
+    drop(ledger); // the writer drains its queue and stops once the last handle is gone
+    let _ = ledger_task.await;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn tls_acceptor(
+    settings: &Settings,
+    loopback: bool,
+) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    let paths = match (&settings.tls, settings.tls_self_signed) {
+        (Some(paths), _) => Some(paths.clone()),
+        (None, true) => {
+            let hosts = vec!["localhost".to_owned(), settings.listen.ip().to_string()];
+            Some(http::tls::self_signed(&settings.db.data_dir, hosts)?)
+        }
+        (None, false) if !loopback => anyhow::bail!(
+            "refusing to listen on {} without TLS: outside loopback every connection must be encrypted. \
+             Give --tls-cert and --tls-key, or --tls-self-signed for a development certificate.",
+            settings.listen
+        ),
+        (None, false) => None,
+    };
+    paths
+        .map(|(cert, key)| http::tls::acceptor(&cert, &key))
+        .transpose()
+}
+
+fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool, db: &Db) {
+    let scheme = if tls { "https" } else { "http" };
+    let host = if local.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    let host = if local.is_ipv6() && host != "localhost" {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    println!("Anshin is listening on {scheme}://{host}:{}/", local.port());
+    println!("  database: {}", db.url_redacted());
+    println!("  health:   {scheme}://{host}:{}/healthz", local.port());
+    if dev_mailbox {
+        println!(
+            "  mailbox:  {scheme}://{host}:{}/dev/mailbox (no SMTP configured: e-mail and SMS land here; also `anshin mailbox`)",
+            local.port()
+        );
+    }
+    println!(
+        "  sign-in:  nothing to sign in to yet: user accounts and the ops console arrive with the identity context."
+    );
+    println!("Stop with Ctrl-C; open requests are allowed to finish.");
+    tracing::info!(%local, tls, data_dir = %settings.db.data_dir.display(), "listening");
+}
+
+async fn purge_idempotency_keys(db: Db, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(
+        IDEMPOTENCY_PURGE_INTERVAL_SECS,
+    ));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = http::idempotency::purge_expired(&db, IDEMPOTENCY_RETENTION_SECS).await {
+                    tracing::warn!(error = %e, "purging idempotency keys failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested");
+}

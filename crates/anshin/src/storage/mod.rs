@@ -1,0 +1,255 @@
+//! One storage layer for every context: the same SQL runs on SQLite (embedded default) and
+//! PostgreSQL through sqlx's `Any` driver. Queries use `$N` placeholders (both engines accept
+//! them), integer times in UTC milliseconds and integer money in minor units, and avoid
+//! engine-specific types so that one code path serves both.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub mod ids;
+mod migrate;
+
+pub use migrate::{known_version as known_schema_version, migrate};
+
+/// Which engine is behind the pool; a few statements differ (row locks, `BEGIN IMMEDIATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    #[error("migration {version} failed: {source}")]
+    Migration { version: i64, source: sqlx::Error },
+    #[error("database schema is at version {found}, newer than this binary knows ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+}
+
+/// Pools for one database. On SQLite all writes go through a single connection, so writers
+/// queue in-process instead of failing with SQLITE_BUSY; readers use their own pool (WAL lets
+/// them run beside the writer). On PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+    url_redacted: String,
+}
+
+const PG_MAX_CONNECTIONS: u32 = 16;
+const SQLITE_READ_CONNECTIONS: u32 = 8;
+
+impl Db {
+    /// Connect to `url` (`sqlite://path` or `postgres://…`), without migrating.
+    pub async fn connect(url: &str) -> Result<Db, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let url_redacted = redact_url(url);
+        match backend {
+            Backend::Sqlite => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(parent) = Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| StorageError::Sqlx(sqlx::Error::Io(e)))?;
+                    }
+                }
+                let conn_url = format!("sqlite://{path}?mode=rwc");
+                let options = AnyConnectOptions::from_str(&conn_url)?;
+                let write = sqlite_pool(1).connect_with(options.clone()).await?;
+                let read = sqlite_pool(SQLITE_READ_CONNECTIONS)
+                    .connect_with(options)
+                    .await?;
+                Ok(Db {
+                    backend,
+                    read,
+                    write,
+                    url_redacted,
+                })
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(PG_MAX_CONNECTIONS)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Db {
+                    backend,
+                    read: pool.clone(),
+                    write: pool,
+                    url_redacted,
+                })
+            }
+        }
+    }
+
+    /// Connect and bring the schema up to date.
+    pub async fn open(url: &str) -> Result<Db, StorageError> {
+        let db = Db::connect(url).await?;
+        migrate(&db).await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+    pub fn read_pool(&self) -> &AnyPool {
+        &self.read
+    }
+    pub fn write_pool(&self) -> &AnyPool {
+        &self.write
+    }
+    pub fn url_redacted(&self) -> &str {
+        &self.url_redacted
+    }
+
+    /// Start a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so a
+    /// read-then-write transaction can never fail halfway on lock upgrade.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.write.begin().await,
+        }
+    }
+
+    /// `FOR UPDATE` on PostgreSQL; empty on SQLite, whose write transaction already excludes others.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the writer; synchronous=FULL makes every commit
+                // durable (money must survive a power cut); foreign keys are off by default in SQLite;
+                // another process (an `anshin admin` command) may hold the write lock briefly.
+                conn.execute(sqlx::raw_sql(
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+                ))
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+pub fn backend_of(url: &str) -> Result<Backend, StorageError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StorageError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// Strip a password from a URL before it reaches a log line.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Current time in UTC milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `$start, $start+1, …` placeholders for `count` values, for `IN (…)` lists.
+pub fn placeholders(start: usize, count: usize) -> String {
+    let mut out = String::with_capacity(count * 4);
+    for i in 0..count {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('$');
+        out.push_str(&(start + i).to_string());
+    }
+    out
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …`: `rows` tuples of `width` placeholders for multi-row INSERTs.
+pub fn row_placeholders(rows: usize, width: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        out.push_str(&placeholders(1 + r * width, width));
+        out.push(')');
+    }
+    out
+}
+
+/// Rows per multi-row statement: keeps the number of bind parameters well under SQLite's
+/// 32,766 and PostgreSQL's 65,535.
+pub const MAX_PARAMS_PER_STATEMENT: usize = 30_000;
+
+pub fn rows_per_chunk(width: usize) -> usize {
+    (MAX_PARAMS_PER_STATEMENT / width.max(1)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn placeholder_lists() {
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(row_placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}
