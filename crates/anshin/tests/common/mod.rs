@@ -1,0 +1,109 @@
+//! Test support: a fresh database per test on SQLite (a real file) and on PostgreSQL (a real
+//! server, a new database per test), and a macro that runs one test body on both.
+#![allow(dead_code)]
+
+use anshin::storage::Db;
+use anshin::storage::ids::random_hex_128;
+
+/// The PostgreSQL server tests create their databases on. `.ci/run` makes sure it is up.
+pub fn pg_admin_url() -> String {
+    std::env::var("ANSHIN_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// PostgreSQL tests run unless explicitly switched off (for a laptop without PostgreSQL);
+/// CI never sets this, so PostgreSQL coverage cannot vanish silently.
+pub fn pg_skipped() -> bool {
+    if std::env::var("ANSHIN_TEST_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+        eprintln!("SKIPPING PostgreSQL test: ANSHIN_TEST_SKIP_POSTGRES=1");
+        return true;
+    }
+    false
+}
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("anshin.db").display());
+        let db = Db::open(&url).await.expect("open sqlite");
+        TestDb { db, url, _dir: Some(dir), pg_name: None }
+    }
+
+    pub async fn postgres() -> TestDb {
+        let admin_url = pg_admin_url();
+        let name = format!("anshin_t_{}", &random_hex_128()[..16]);
+        let admin = Db::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is required for this test and is not reachable at {admin_url}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(admin.write_pool())
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let url = anshin::bench::replace_database(&admin_url, &name);
+        let db = Db::open(&url).await.expect("open postgres");
+        TestDb { db, url, _dir: None, pg_name: Some(name) }
+    }
+
+    pub async fn new(backend: &str) -> TestDb {
+        match backend {
+            "postgres" => TestDb::postgres().await,
+            _ => TestDb::sqlite().await,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        // Drop the database from a thread with its own runtime: Drop cannot await, and the
+        // test's runtime may already be shutting down.
+        let admin_url = pg_admin_url();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                if let Ok(admin) = Db::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(admin.write_pool())
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// `on_both!(name, |t: TestDb| async move { … })` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let t = $crate::common::TestDb::sqlite().await;
+                ($body)(t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if $crate::common::pg_skipped() {
+                    return;
+                }
+                let t = $crate::common::TestDb::postgres().await;
+                ($body)(t).await;
+            }
+        }
+    };
+}
+
+pub fn anshin_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_anshin")
+}
