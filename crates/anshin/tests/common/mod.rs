@@ -107,3 +107,68 @@ macro_rules! on_both {
 pub fn anshin_bin() -> &'static str {
     env!("CARGO_BIN_EXE_anshin")
 }
+
+pub mod smtp;
+
+/// A running `anshin serve` child process, killed on drop.
+pub struct Server {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    /// Start `anshin serve` with `args` and wait until it prints its URL.
+    pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(anshin_bin());
+        cmd.arg("serve").args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn anshin serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("Anshin is listening on ") {
+                    let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
+                }
+            }
+        });
+        let url = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("anshin serve printed no URL");
+        Server { child, url }
+    }
+
+    /// Kill -9: no graceful anything, like a power cut.
+    pub fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Poll `check` until it is true or `secs` pass.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
