@@ -18,7 +18,7 @@ CREATE TABLE ledger_entries (
     id                 TEXT PRIMARY KEY,
     kind               TEXT NOT NULL,
     description        TEXT NOT NULL,
-    idempotency_key    TEXT NOT NULL UNIQUE,
+    idempotency_key    TEXT NOT NULL,
     reverses_entry_id  TEXT UNIQUE REFERENCES ledger_entries (id),
     hold_id            TEXT,
     created_at_ms      BIGINT NOT NULL
@@ -38,7 +38,7 @@ CREATE INDEX ledger_postings_entry ON ledger_postings (entry_id);
 
 CREATE TABLE ledger_holds (
     id                  TEXT PRIMARY KEY,
-    idempotency_key     TEXT NOT NULL UNIQUE,
+    idempotency_key     TEXT NOT NULL,
     debit_account_id    TEXT NOT NULL REFERENCES ledger_accounts (id),
     credit_account_id   TEXT NOT NULL REFERENCES ledger_accounts (id),
     currency            TEXT NOT NULL,

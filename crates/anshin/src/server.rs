@@ -1,6 +1,8 @@
 //! `anshin serve`: wire the contexts together and run until told to stop.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -55,16 +57,36 @@ pub async fn run(
         metrics,
         dev_mailbox,
         acceptor.is_some(),
-    );
+    )
+    .with_ledger(ledger.clone());
     let app = http::router(state);
-    http::serve(listener, app, acceptor, &settings.http, shutdown).await?;
+    let ledger_failed = Arc::new(AtomicBool::new(false));
+    let stop_when = {
+        let (ledger, failed) = (ledger.clone(), ledger_failed.clone());
+        async move {
+            tokio::select! {
+                _ = shutdown => {}
+                _ = ledger.stopped() => {
+                    tracing::error!("the ledger writer stopped unexpectedly; shutting down so no money moves");
+                    failed.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    };
+    http::serve(listener, app, acceptor, &settings.http, stop_when).await?;
 
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = purge.await;
-    drop(ledger); // the writer drains its queue and stops once the last handle is gone
-    let _ = ledger_task.await;
+    // The writer drains its queue and stops once the last handle is gone; a connection that
+    // outlived the grace period may still hold one, so do not wait for ever.
+    drop(ledger);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), ledger_task).await;
     db.close().await;
+    anyhow::ensure!(
+        !ledger_failed.load(Ordering::SeqCst),
+        "the ledger writer failed"
+    );
     tracing::info!("stopped");
     Ok(())
 }

@@ -16,7 +16,9 @@ async fn write_chain(t: &TestDb, n: usize) {
     }
     // A batch of several in one transaction chains the same way.
     let mut tx = t.db.begin_write().await.unwrap();
-    let batch: Vec<_> = (0..3).map(|i| AuditEvent::new("system", "batch.event", format!("t{i}"))).collect();
+    let batch: Vec<_> = (0..3)
+        .map(|i| AuditEvent::new("system", "batch.event", format!("t{i}")))
+        .collect();
     audit::append(&t.db, &mut tx, &batch).await.unwrap();
     tx.commit().await.unwrap();
 }
@@ -26,7 +28,10 @@ fn verify_cli(t: &TestDb) -> (i32, String) {
         .args(["--database-url", &t.url, "admin", "verify-audit"])
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 async fn exec(t: &TestDb, sql: &'static str) {
@@ -45,7 +50,11 @@ on_both!(an_intact_chain_verifies, |t: TestDb| async move {
 
 on_both!(a_changed_record_is_named, |t: TestDb| async move {
     write_chain(&t, 7).await;
-    exec(&t, "UPDATE audit_log SET details = '{\"ip\":\"203.0.113.9\"}' WHERE seq = 4").await;
+    exec(
+        &t,
+        "UPDATE audit_log SET details = '{\"ip\":\"203.0.113.9\"}' WHERE seq = 4",
+    )
+    .await;
     let report = audit::verify(&t.db).await.unwrap();
     assert_eq!(report.problems, vec![AuditProblem::Altered { seq: 4 }]);
     let (code, out) = verify_cli(&t);
@@ -53,30 +62,59 @@ on_both!(a_changed_record_is_named, |t: TestDb| async move {
     assert!(out.contains("record 4 was altered"), "{out}");
 });
 
-on_both!(a_changed_outcome_or_actor_is_named, |t: TestDb| async move {
-    write_chain(&t, 5).await;
-    exec(&t, "UPDATE audit_log SET outcome = 'failure' WHERE seq = 2").await;
-    exec(&t, "UPDATE audit_log SET actor = 'usr_attacker' WHERE seq = 5").await;
-    let report = audit::verify(&t.db).await.unwrap();
-    assert_eq!(report.problems, vec![AuditProblem::Altered { seq: 2 }, AuditProblem::Altered { seq: 5 }]);
-});
+on_both!(
+    a_changed_outcome_or_actor_is_named,
+    |t: TestDb| async move {
+        write_chain(&t, 5).await;
+        exec(&t, "UPDATE audit_log SET outcome = 'failure' WHERE seq = 2").await;
+        exec(
+            &t,
+            "UPDATE audit_log SET actor = 'usr_attacker' WHERE seq = 5",
+        )
+        .await;
+        let report = audit::verify(&t.db).await.unwrap();
+        assert_eq!(
+            report.problems,
+            vec![
+                AuditProblem::Altered { seq: 2 },
+                AuditProblem::Altered { seq: 5 }
+            ]
+        );
+    }
+);
 
 on_both!(a_removed_record_is_named, |t: TestDb| async move {
     write_chain(&t, 7).await;
     exec(&t, "DELETE FROM audit_log WHERE seq = 3").await;
     let report = audit::verify(&t.db).await.unwrap();
-    assert!(report.problems.contains(&AuditProblem::Missing { expected_seq: 3, found_seq: 4 }), "{:?}", report.problems);
+    assert!(
+        report.problems.contains(&AuditProblem::Missing {
+            expected_seq: 3,
+            found_seq: 4
+        }),
+        "{:?}",
+        report.problems
+    );
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 2);
     assert!(out.contains("record 3 is missing"), "{out}");
 });
 
-on_both!(a_removed_tail_is_caught_by_the_head, |t: TestDb| async move {
-    write_chain(&t, 7).await;
-    exec(&t, "DELETE FROM audit_log WHERE seq >= 9").await;
-    let report = audit::verify(&t.db).await.unwrap();
-    assert_eq!(report.problems, vec![AuditProblem::HeadMismatch { head_seq: 10, last_seq: 8 }]);
-});
+on_both!(
+    a_removed_tail_is_caught_by_the_head,
+    |t: TestDb| async move {
+        write_chain(&t, 7).await;
+        exec(&t, "DELETE FROM audit_log WHERE seq >= 9").await;
+        let report = audit::verify(&t.db).await.unwrap();
+        assert_eq!(
+            report.problems,
+            vec![AuditProblem::HeadMismatch {
+                head_seq: 10,
+                last_seq: 8
+            }]
+        );
+    }
+);
 
 on_both!(reordered_records_are_named, |t: TestDb| async move {
     write_chain(&t, 7).await;
@@ -85,35 +123,52 @@ on_both!(reordered_records_are_named, |t: TestDb| async move {
     exec(&t, "UPDATE audit_log SET seq = 6 WHERE seq = 5").await;
     exec(&t, "UPDATE audit_log SET seq = 5 WHERE seq = -6").await;
     let report = audit::verify(&t.db).await.unwrap();
-    assert!(report.problems.contains(&AuditProblem::BrokenLink { seq: 5 }), "{:?}", report.problems);
+    assert!(
+        report
+            .problems
+            .contains(&AuditProblem::BrokenLink { seq: 5 }),
+        "{:?}",
+        report.problems
+    );
     assert!(!report.ok());
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 2);
     assert!(out.contains("reordered"), "{out}");
 });
 
-on_both!(a_rewritten_record_with_a_fresh_hash_still_breaks_the_link, |t: TestDb| async move {
-    write_chain(&t, 7).await;
-    // An attacker alters record 4 and recomputes its own hash; record 5 no longer links to it.
-    let rec = audit::read_page(&t.db, 3, 1).await.unwrap().remove(0);
-    let mut forged = rec.clone();
-    forged.actor = "usr_innocent".into();
-    forged.hash = audit::record_hash(&forged.prev_hash, &forged);
-    sqlx::query("UPDATE audit_log SET actor = $1, hash = $2 WHERE seq = 4")
-        .bind(&forged.actor)
-        .bind(&forged.hash)
-        .execute(t.db.write_pool())
-        .await
-        .unwrap();
-    let report = audit::verify(&t.db).await.unwrap();
-    assert_eq!(report.problems, vec![AuditProblem::BrokenLink { seq: 5 }]);
-});
+on_both!(
+    a_rewritten_record_with_a_fresh_hash_still_breaks_the_link,
+    |t: TestDb| async move {
+        write_chain(&t, 7).await;
+        // An attacker alters record 4 and recomputes its own hash; record 5 no longer links to it.
+        let rec = audit::read_page(&t.db, 3, 1).await.unwrap().remove(0);
+        let mut forged = rec.clone();
+        forged.actor = "usr_innocent".into();
+        forged.hash = audit::record_hash(&forged.prev_hash, &forged);
+        sqlx::query("UPDATE audit_log SET actor = $1, hash = $2 WHERE seq = 4")
+            .bind(&forged.actor)
+            .bind(&forged.hash)
+            .execute(t.db.write_pool())
+            .await
+            .unwrap();
+        let report = audit::verify(&t.db).await.unwrap();
+        assert_eq!(report.problems, vec![AuditProblem::BrokenLink { seq: 5 }]);
+    }
+);
 
 #[tokio::test]
 async fn control_characters_cannot_forge_lines() {
     let t = TestDb::sqlite().await;
-    audit::record(&t.db, AuditEvent::new("usr_1\nseq=99 actor=admin", "x\r\ny", "t")).await.unwrap();
+    audit::record(
+        &t.db,
+        AuditEvent::new("usr_1\nseq=99 actor=admin", "x\r\ny", "t"),
+    )
+    .await
+    .unwrap();
     let rec = audit::read_page(&t.db, 0, 1).await.unwrap().remove(0);
-    assert!(!rec.actor.contains('\n') && !rec.action.contains('\r'), "{rec:?}");
+    assert!(
+        !rec.actor.contains('\n') && !rec.action.contains('\r'),
+        "{rec:?}"
+    );
     assert!(audit::verify(&t.db).await.unwrap().ok());
 }

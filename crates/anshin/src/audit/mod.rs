@@ -7,12 +7,12 @@ use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
 use sqlx::{Any, Row, Transaction};
 
-use crate::storage::{Db, now_ms, row_placeholders, rows_per_chunk};
+use crate::storage::{Db, bulk_sql, now_ms, row_placeholders, rows_per_chunk};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Longest value kept for any text field; details beyond it are cut, so one event cannot grow the log without bound.
-const MAX_FIELD_CHARS: usize = 4_096;
+/// Longest value (in bytes) kept for any text field; details beyond it are cut, so one event cannot grow the log without bound.
+const MAX_FIELD_BYTES: usize = 4_096;
 
 /// One event to record. `details` must never hold a secret, code, password or token.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -71,17 +71,18 @@ pub struct AuditRecord {
 
 fn clip(s: &str) -> String {
     // Control characters are escaped so a crafted value cannot forge extra lines in any text export.
-    let escaped: String = s
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    escaped.chars().take(MAX_FIELD_CHARS).collect()
+    let mut out = String::with_capacity(s.len().min(MAX_FIELD_BYTES));
+    for c in s.chars() {
+        if out.len() >= MAX_FIELD_BYTES {
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The hash of a record: SHA-256 over the previous hash and a canonical JSON array of the fields.
@@ -147,7 +148,7 @@ pub async fn append(
             "INSERT INTO audit_log (seq, at_ms, actor, action, target, request_id, outcome, details, prev_hash, hash) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(db.backend(), sql)));
         for r in chunk {
             q = q
                 .bind(r.seq)

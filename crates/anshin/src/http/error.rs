@@ -83,7 +83,7 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "api_error",
             "internal_error",
-            "Something went wrong on our side. It has been logged; retrying with the same Idempotency-Key is safe.",
+            "Something went wrong on our side. It has been logged.",
         )
     }
 

@@ -60,6 +60,8 @@ pub struct AppState {
     /// Dev-only routes (mailbox, test messages) are mounted only with the dev mailbox on loopback.
     pub dev_mailbox: bool,
     pub tls: bool,
+    /// The ledger writer, when this process runs one; `/readyz` fails if it has stopped.
+    pub ledger: Option<crate::ledger::Ledger>,
 }
 
 impl AppState {
@@ -77,7 +79,13 @@ impl AppState {
             metrics,
             dev_mailbox,
             tls,
+            ledger: None,
         }
+    }
+
+    pub fn with_ledger(mut self, ledger: crate::ledger::Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
     }
 }
 

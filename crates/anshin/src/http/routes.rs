@@ -32,7 +32,7 @@ pub struct Readiness {
     pub schema_version: i64,
 }
 
-/// Readiness: the database answers and the schema is current.
+/// Readiness: the database answers, the schema is current and the ledger writer runs.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = ErrorEnvelope)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
@@ -48,6 +48,14 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Ap
         tracing::warn!(error = %e, "readiness check failed");
         unavailable()
     })?;
+    if state.ledger.as_ref().is_some_and(|l| !l.is_running()) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "not_ready",
+            "The ledger has stopped.",
+        ));
+    }
     Ok(Json(Readiness {
         status: "ready",
         database: match state.db.backend() {
@@ -198,7 +206,7 @@ pub async fn send_test_message(
         .validate()
         .map_err(|m| ApiError::invalid("message_invalid", m))?;
     let mut tx = state.db.begin_write().await?;
-    let ids = notify::enqueue(&mut tx, std::slice::from_ref(&message)).await?;
+    let ids = notify::enqueue(&state.db, &mut tx, std::slice::from_ref(&message)).await?;
     let id = ids.into_iter().next().ok_or_else(ApiError::internal)?;
     let event = AuditEvent::new("anonymous", "dev.message.queued", &id)
         .request_id(request_id.0)

@@ -59,6 +59,17 @@ impl Ledger {
         &self.db
     }
 
+    /// False once the writer has stopped (it only stops on its own if an invariant check failed).
+    pub fn is_running(&self) -> bool {
+        !self.queue.is_closed()
+    }
+
+    /// Resolves if the writer stops while handles still exist: a failed invariant. Money must
+    /// not move after that, so the server shuts down and a supervisor restarts it.
+    pub async fn stopped(&self) {
+        self.queue.closed().await
+    }
+
     /// Submit one command and wait for its own outcome.
     pub async fn submit(&self, request: impl Into<Request>) -> Result<Receipt, LedgerError> {
         let (tx, rx) = oneshot::channel();
@@ -74,7 +85,8 @@ impl Ledger {
         rx.await.unwrap_or(Err(LedgerError::ShuttingDown))
     }
 
-    /// Open an account. Accounts are created directly (not batched): it is rare and idempotent by id.
+    /// Open an account and return its new id. Accounts are created directly, not through the
+    /// batching writer: opening is rare, and a new account holds no money until an entry moves some.
     pub async fn open_account(&self, new: &NewAccount) -> Result<String, LedgerError> {
         let id = new_id("acc");
         sqlx::query(
@@ -215,7 +227,7 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn process(db: &Db, jobs: Vec<Job>) {
-    let work: Vec<Work> = jobs.iter().map(|j| j.work.clone()).collect();
+    let (work, replies): (Vec<Work>, Vec<_>) = jobs.into_iter().map(|j| (j.work, j.reply)).unzip();
     metrics::histogram!("anshin_ledger_batch_size").record(work.len() as f64);
     let results = match run_batch_with_retry(db, &work).await {
         Ok(results) => results,
@@ -231,13 +243,19 @@ async fn process(db: &Db, jobs: Vec<Job>) {
         }
         Err(e) => vec![Err(e.into())],
     };
-    for (job, result) in jobs.into_iter().zip(results) {
-        let label = if result.is_ok() { "ok" } else { "rejected" };
-        metrics::counter!("anshin_ledger_commands_total", "result" => label).increment(1);
-        if let Some(reply) = job.reply {
+    let (mut ok, mut rejected) = (0u64, 0u64);
+    for (reply, result) in replies.into_iter().zip(results) {
+        if result.is_ok() {
+            ok += 1;
+        } else {
+            rejected += 1;
+        }
+        if let Some(reply) = reply {
             let _ = reply.send(result); // the submitter may have given up; its outcome is still committed
         }
     }
+    metrics::counter!("anshin_ledger_commands_total", "result" => "ok").increment(ok);
+    metrics::counter!("anshin_ledger_commands_total", "result" => "rejected").increment(rejected);
 }
 
 async fn run_batch_with_retry(
@@ -274,9 +292,9 @@ async fn run_batch(
         tx.rollback().await?; // nothing to write: every command failed or replayed
         return Ok(results);
     }
-    store::write(&mut tx, &snap, &fx, now).await?;
+    store::write(db, &mut tx, &snap, &fx, now).await?;
     audit::append(db, &mut tx, &fx.audit).await?;
-    notify::enqueue(&mut tx, &fx.outbox).await?;
+    notify::enqueue(db, &mut tx, &fx.outbox).await?;
     tx.commit().await?;
     Ok(results)
 }

@@ -5,20 +5,21 @@ use sqlx::{Any, Row, Transaction};
 
 use super::engine::*;
 use super::model::*;
-use crate::storage::{Db, placeholders, row_placeholders, rows_per_chunk};
+use crate::storage::{Backend, Db, bulk_sql, placeholders, row_placeholders, rows_per_chunk};
 
 type Tx = Transaction<'static, Any>;
 
 /// Load everything `reads` names. Accounts are locked in id order on PostgreSQL, so two
 /// processes touching the same accounts can never deadlock.
 pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx::Error> {
+    let backend = db.backend();
     let mut snap = Snapshot::default();
     for chunk in reads.keys.chunks(rows_per_chunk(1)) {
         let sql = format!(
             "SELECT key, request_hash, result_kind, result_id FROM ledger_idempotency WHERE key IN ({})",
             placeholders(1, chunk.len())
         );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+        let rows = bind_all(sqlx::query(AssertSqlSafe(bulk_sql(backend, sql))), chunk)
             .persistent(false)
             .fetch_all(&mut **tx)
             .await?;
@@ -41,7 +42,7 @@ pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx:
              FROM ledger_holds WHERE id IN ({})",
             placeholders(1, chunk.len())
         );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+        let rows = bind_all(sqlx::query(AssertSqlSafe(bulk_sql(backend, sql))), chunk)
             .persistent(false)
             .fetch_all(&mut **tx)
             .await?;
@@ -74,7 +75,7 @@ pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx:
                     (SELECT COUNT(*) FROM ledger_entries r WHERE r.reverses_entry_id = e.id) AS reversals
              FROM ledger_entries e WHERE e.id IN ({list})"
         );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+        let rows = bind_all(sqlx::query(AssertSqlSafe(bulk_sql(backend, sql))), chunk)
             .persistent(false)
             .fetch_all(&mut **tx)
             .await?;
@@ -93,7 +94,7 @@ pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx:
         let sql = format!(
             "SELECT entry_id, account_id, currency, amount_minor FROM ledger_postings WHERE entry_id IN ({list}) ORDER BY id"
         );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+        let rows = bind_all(sqlx::query(AssertSqlSafe(bulk_sql(backend, sql))), chunk)
             .persistent(false)
             .fetch_all(&mut **tx)
             .await?;
@@ -119,7 +120,7 @@ pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx:
             placeholders(1, chunk.len()),
             db.for_update()
         );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+        let rows = bind_all(sqlx::query(AssertSqlSafe(bulk_sql(backend, sql))), chunk)
             .persistent(false)
             .fetch_all(&mut **tx)
             .await?;
@@ -156,28 +157,34 @@ fn bind_all<'q>(
 /// Persist `fx`: appended entries, postings, holds and idempotency records, then the new
 /// state of every changed account and hold (from `snap`).
 pub async fn write(
+    db: &Db,
     tx: &mut Tx,
     snap: &Snapshot,
     fx: &Effects,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    insert_entries(tx, &fx.entries, now_ms).await?;
-    insert_postings(tx, &fx.postings, now_ms).await?;
-    insert_holds(tx, snap, &fx.new_hold_ids).await?;
+    insert_entries(db.backend(), tx, &fx.entries, now_ms).await?;
+    insert_postings(db.backend(), tx, &fx.postings, now_ms).await?;
+    insert_holds(db.backend(), tx, snap, &fx.new_hold_ids).await?;
     update_holds(tx, snap, &fx.changed_hold_ids, &fx.new_hold_ids).await?;
-    insert_idempotency(tx, &fx.idempotency, now_ms).await?;
-    update_accounts(tx, snap, &fx.changed_account_ids).await?;
+    insert_idempotency(db.backend(), tx, &fx.idempotency, now_ms).await?;
+    update_accounts(db.backend(), tx, snap, &fx.changed_account_ids).await?;
     Ok(())
 }
 
-async fn insert_entries(tx: &mut Tx, entries: &[NewEntry], now_ms: i64) -> Result<(), sqlx::Error> {
+async fn insert_entries(
+    backend: Backend,
+    tx: &mut Tx,
+    entries: &[NewEntry],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     const WIDTH: usize = 7;
     for chunk in entries.chunks(rows_per_chunk(WIDTH)) {
         let sql = format!(
             "INSERT INTO ledger_entries (id, kind, description, idempotency_key, reverses_entry_id, hold_id, created_at_ms) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for e in chunk {
             q = q
                 .bind(&e.id)
@@ -194,6 +201,7 @@ async fn insert_entries(tx: &mut Tx, entries: &[NewEntry], now_ms: i64) -> Resul
 }
 
 async fn insert_postings(
+    backend: Backend,
     tx: &mut Tx,
     postings: &[NewPosting],
     now_ms: i64,
@@ -204,7 +212,7 @@ async fn insert_postings(
             "INSERT INTO ledger_postings (entry_id, account_id, currency, amount_minor, balance_after_minor, created_at_ms) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for p in chunk {
             q = q
                 .bind(&p.entry_id)
@@ -219,7 +227,12 @@ async fn insert_postings(
     Ok(())
 }
 
-async fn insert_holds(tx: &mut Tx, snap: &Snapshot, ids: &[String]) -> Result<(), sqlx::Error> {
+async fn insert_holds(
+    backend: Backend,
+    tx: &mut Tx,
+    snap: &Snapshot,
+    ids: &[String],
+) -> Result<(), sqlx::Error> {
     const WIDTH: usize = 12;
     let holds: Vec<&HoldState> = ids.iter().map(|id| &snap.holds[id]).collect();
     for chunk in holds.chunks(rows_per_chunk(WIDTH)) {
@@ -228,7 +241,7 @@ async fn insert_holds(tx: &mut Tx, snap: &Snapshot, ids: &[String]) -> Result<()
                 captured_minor, status, expires_at_ms, created_at_ms, resolved_at_ms, capture_entry_id) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for h in chunk {
             q = q
                 .bind(&h.id)
@@ -272,6 +285,7 @@ async fn update_holds(
 }
 
 async fn insert_idempotency(
+    backend: Backend,
     tx: &mut Tx,
     records: &[(String, String, Outcome)],
     now_ms: i64,
@@ -282,7 +296,7 @@ async fn insert_idempotency(
             "INSERT INTO ledger_idempotency (key, request_hash, result_kind, result_id, created_at_ms) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for (key, hash, outcome) in chunk {
             let (kind, id) = outcome.kind_and_id();
             q = q
@@ -297,8 +311,14 @@ async fn insert_idempotency(
     Ok(())
 }
 
-/// One UPDATE for all changed accounts (`UPDATE … FROM (VALUES …)`, which both engines support).
-async fn update_accounts(tx: &mut Tx, snap: &Snapshot, ids: &[String]) -> Result<(), sqlx::Error> {
+/// One UPDATE for all changed accounts (`UPDATE … FROM (VALUES …)`, which both engines support
+/// and both run as a lookup by primary key per value row).
+async fn update_accounts(
+    backend: Backend,
+    tx: &mut Tx,
+    snap: &Snapshot,
+    ids: &[String],
+) -> Result<(), sqlx::Error> {
     const WIDTH: usize = 4;
     for chunk in ids.chunks(rows_per_chunk(WIDTH)) {
         let mut values = String::new();
@@ -319,7 +339,7 @@ async fn update_accounts(tx: &mut Tx, snap: &Snapshot, ids: &[String]) -> Result
             "UPDATE ledger_accounts SET balance_minor = v.column2, pending_debit_minor = v.column3, pending_credit_minor = v.column4
              FROM (VALUES {values}) AS v WHERE ledger_accounts.id = v.column1"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for id in chunk {
             let a = &snap.accounts[id];
             q = q

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use sqlx::{Any, Row, Transaction};
 
-use crate::storage::{Db, ids::new_id, now_ms, row_placeholders, rows_per_chunk};
+use crate::storage::{Db, bulk_sql, ids::new_id, now_ms, row_placeholders, rows_per_chunk};
 
 pub use transport::{SmtpConfig, Transport};
 pub use worker::{OutboxWorker, WorkerConfig};
@@ -99,6 +99,7 @@ impl OutboxMessage {
 /// Write messages inside the caller's transaction; they are delivered only if it commits.
 /// Returns the new message ids.
 pub async fn enqueue(
+    db: &Db,
     tx: &mut Transaction<'static, Any>,
     messages: &[OutboxMessage],
 ) -> Result<Vec<String>, sqlx::Error> {
@@ -111,7 +112,7 @@ pub async fn enqueue(
             "INSERT INTO outbox (id, channel, recipient, subject, body, status, next_attempt_at_ms, created_at_ms) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(bulk_sql(db.backend(), sql)));
         for (id, m) in chunk {
             q = q
                 .bind(*id)

@@ -225,6 +225,37 @@ pub fn row_placeholders(rows: usize, width: usize) -> String {
     out
 }
 
+/// Bulk statements are written with `$1, $2, …` in order. SQLite looks up each *named* parameter
+/// (`$N` counts as a name) with a linear scan, which makes a statement with a thousand parameters
+/// quadratic; plain `?` parameters are bound by position for free. So for SQLite, rewrite them.
+/// Only for statements whose placeholders appear once each, in order.
+pub fn bulk_sql(backend: Backend, sql: String) -> String {
+    if backend == Backend::Postgres {
+        return sql;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    let mut expected = 1u64;
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            let mut n = 0u64;
+            while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                n = n * 10 + u64::from(d);
+                chars.next();
+            }
+            assert_eq!(
+                n, expected,
+                "bulk_sql needs placeholders in order, each once"
+            );
+            expected += 1;
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Rows per multi-row statement: keeps the number of bind parameters well under SQLite's
 /// 32,766 and PostgreSQL's 65,535.
 pub const MAX_PARAMS_PER_STATEMENT: usize = 30_000;
@@ -245,6 +276,16 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn bulk_sql_is_positional_on_sqlite_only() {
+        let sql = format!("INSERT INTO t VALUES {}", row_placeholders(2, 2));
+        assert_eq!(
+            bulk_sql(Backend::Sqlite, sql.clone()),
+            "INSERT INTO t VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(bulk_sql(Backend::Postgres, sql.clone()), sql);
     }
 
     #[test]
