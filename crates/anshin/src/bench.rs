@@ -102,13 +102,11 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
         let base = pgbench_baseline(&scratch.url_for("pgbench"), args.pgbench_clients, duration)?;
         let led = ledger_run(&scratch.url_for("ledger"), &args, duration).await;
         scratch.drop_all().await;
-        report(
-            "PostgreSQL",
-            "pgbench TPC-B-like (scale 10)",
-            &base,
-            &led?,
-            base.per_sec(),
+        let baseline_name = format!(
+            "pgbench TPC-B-like (scale 10, {} clients)",
+            args.pgbench_clients
         );
+        report("PostgreSQL", &baseline_name, &base, &led?, base.per_sec());
     }
     Ok(())
 }

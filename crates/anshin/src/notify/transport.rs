@@ -24,7 +24,7 @@ pub struct SmtpConfig {
 pub enum Transport {
     DevMailbox(Db),
     Smtp {
-        mailer: AsyncSmtpTransport<Tokio1Executor>,
+        mailer: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
         mailbox: Db,
     },
@@ -47,7 +47,7 @@ impl Transport {
         }
         let from: Mailbox = config.from.parse()?;
         Ok(Transport::Smtp {
-            mailer: builder.build(),
+            mailer: Box::new(builder.build()),
             from,
             mailbox,
         })

@@ -60,11 +60,11 @@ impl Db {
                     .trim_start_matches("sqlite://")
                     .trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
-                if let Some(parent) = Path::new(path).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent)
-                            .map_err(|e| StorageError::Sqlx(sqlx::Error::Io(e)))?;
-                    }
+                if let Some(parent) = Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| StorageError::Sqlx(sqlx::Error::Io(e)))?;
                 }
                 let conn_url = format!("sqlite://{path}?mode=rwc");
                 let options = AnyConnectOptions::from_str(&conn_url)?;
