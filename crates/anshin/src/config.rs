@@ -203,7 +203,8 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         backoff_base_ms: serve
             .outbox_backoff_base_ms
             .or(file.outbox_backoff_base_ms)
-            .unwrap_or(worker_defaults.backoff_base_ms),
+            .unwrap_or(worker_defaults.backoff_base_ms)
+            .max(1),
         ..worker_defaults
     };
     Ok(Settings {
@@ -215,4 +216,59 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         http,
         outbox,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("anshin.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9001\"\nmax_in_flight = 7\ndata_dir = \"/srv/anshin\"\n",
+        )
+        .unwrap();
+        let db = DbArgs {
+            config: Some(file.clone()),
+            ..DbArgs::default()
+        };
+        let from_file = resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(from_file.listen.port(), 9001);
+        assert_eq!(from_file.http.max_in_flight, 7);
+        assert_eq!(from_file.db.database_url, "sqlite:///srv/anshin/anshin.db");
+        let flags = ServeArgs {
+            listen: Some("127.0.0.1:9002".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(resolve(&db, &flags).unwrap().listen.port(), 9002);
+        let defaults = resolve(&DbArgs::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
+        assert!(
+            defaults.smtp.is_none(),
+            "no SMTP by default: the dev mailbox"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_half_tls_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("anshin.toml");
+        std::fs::write(&file, "tls_disabled = true\n").unwrap();
+        let db = DbArgs {
+            config: Some(file),
+            ..DbArgs::default()
+        };
+        assert!(
+            resolve(&db, &ServeArgs::default()).is_err(),
+            "a misspelt or invented key is an error, not ignored"
+        );
+        let half = ServeArgs {
+            tls_cert: Some("c.pem".into()),
+            ..ServeArgs::default()
+        };
+        assert!(resolve(&DbArgs::default(), &half).is_err());
+    }
 }

@@ -32,7 +32,7 @@ pub async fn run(
     let loopback = http::is_loopback(&settings.listen);
     let acceptor = tls_acceptor(&settings, loopback)?;
     let transport = match &settings.smtp {
-        Some(smtp) => Transport::smtp(smtp, db.clone())?,
+        Some(smtp) => Transport::smtp(smtp)?,
         None => Transport::DevMailbox(db.clone()),
     };
     // The dev mailbox shows everyone's messages: only ever on a loopback-only server.

@@ -172,3 +172,50 @@ async fn control_characters_cannot_forge_lines() {
     );
     assert!(audit::verify(&t.db).await.unwrap().ok());
 }
+
+on_both!(
+    verifying_a_live_chain_raises_no_false_alarm,
+    |t: TestDb| async move {
+        write_chain(&t, 3).await;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (db, stop) = (t.db.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    audit::record(
+                        &db,
+                        AuditEvent::new("system", "live.append", format!("t{n}")),
+                    )
+                    .await
+                    .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        };
+        for _ in 0..10 {
+            let report = audit::verify(&t.db).await.unwrap();
+            assert!(
+                report.ok(),
+                "false alarm while appends run: {:?}",
+                report.problems
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(writer.await.unwrap() > 0);
+        // A record slipped in after the head (without moving it) is still caught.
+        exec(&t, "INSERT INTO audit_log (seq, at_ms, actor, action, target, request_id, outcome, details, prev_hash, hash)
+              SELECT seq + 1, at_ms, actor, action, target, request_id, outcome, details, hash, hash FROM audit_log
+              WHERE seq = (SELECT seq FROM audit_head WHERE id = 1)").await;
+        let report = audit::verify(&t.db).await.unwrap();
+        assert!(
+            matches!(
+                report.problems.as_slice(),
+                [AuditProblem::HeadMismatch { .. }]
+            ),
+            "{:?}",
+            report.problems
+        );
+    }
+);

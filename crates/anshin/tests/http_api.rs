@@ -276,6 +276,7 @@ async fn bad_input_to_every_endpoint_gets_the_envelope_and_a_4xx() {
             "body over the size limit",
             json_post(msg(json!({ "body": "x".repeat(70_000) }))),
         ),
+        ("NUL in body", json_post(msg(json!({ "body": "a\u{0}b" })))),
         (
             "huge number",
             json_post(
@@ -687,4 +688,93 @@ async fn two_servers_on_one_postgres_share_idempotency() {
     })
     .await;
     assert!(anshin::audit::verify(&t.db).await.unwrap().ok());
+}
+
+/// No secret reaches a log line or the console: a database password and an SMTP password given
+/// to `anshin serve` appear nowhere in what it prints.
+#[tokio::test]
+async fn secrets_never_reach_the_logs() {
+    if common::pg_skipped() {
+        return;
+    }
+    let t = TestDb::postgres().await;
+    // Trust auth accepts any password, so the URL can carry one that must never be printed.
+    let with_password = t
+        .url
+        .replacen("postgres@", "postgres:hunter2-db-secret@", 1);
+    assert!(with_password.contains("hunter2"), "{with_password}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(common::anshin_bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .args([
+            "--database-url",
+            &with_password,
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            "1",
+            "--smtp-username",
+            "mailer",
+        ])
+        .env("ANSHIN_SMTP_PASSWORD", "hunter2-smtp-secret")
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let it start, try (and fail) an SMTP delivery, then stop.
+    let mut tx = t.db.begin_write().await.unwrap();
+    anshin::notify::enqueue(
+        &t.db,
+        &mut tx,
+        &[anshin::notify::OutboxMessage::email(
+            "a@example.com",
+            "s",
+            "b",
+        )],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let _ = child.wait();
+        let mut all = String::new();
+        use std::io::Read;
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut all)
+            .unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut all)
+            .unwrap();
+        all
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("Anshin is listening"), "{out}");
+    assert!(
+        out.contains("delivery failed"),
+        "the failed SMTP attempt was logged: {out}"
+    );
+    assert!(
+        !out.contains("hunter2"),
+        "a secret reached the output:\n{out}"
+    );
 }

@@ -746,3 +746,79 @@ on_both!(
         b.assert_sound().await;
     }
 );
+
+on_both!(malformed_ids_and_text_fail_alone, |t: TestDb| async move {
+    let b = Books::open(&t).await;
+    let alice = b.funded_wallet(1_000).await;
+    let bob = b.wallet().await;
+    // A NUL byte, which PostgreSQL cannot store, submitted alongside good commands.
+    let bad_ids = [
+        "acc\0x",
+        "",
+        "acc'; DROP TABLE ledger_accounts; --",
+        &"a".repeat(65),
+    ];
+    let mut tasks = Vec::new();
+    for (i, bad) in bad_ids.iter().enumerate() {
+        let cmd = Command::transfer(
+            b.key(&format!("bad-{i}")),
+            &alice,
+            bad,
+            &b.jpy,
+            1,
+            "transfer",
+        );
+        let ledger = b.ledger.clone();
+        tasks.push(tokio::spawn(async move { ledger.submit(cmd).await }));
+        let cmd = Command::transfer(
+            b.key(&format!("good-{i}")),
+            &alice,
+            &bob,
+            &b.jpy,
+            1,
+            "transfer",
+        );
+        let ledger = b.ledger.clone();
+        tasks.push(tokio::spawn(async move { ledger.submit(cmd).await }));
+    }
+    let results: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    for (i, r) in results.iter().enumerate() {
+        if i % 2 == 0 {
+            assert!(matches!(r, Err(LedgerError::InvalidCommand(_))), "{r:?}");
+        } else {
+            assert!(r.is_ok(), "{r:?}");
+        }
+    }
+    let nul_text = Command::Post {
+        key: b.key("nul-text"),
+        kind: "transfer".into(),
+        description: "coffee\0".into(),
+        postings: vec![
+            Posting {
+                account_id: alice.clone(),
+                currency: b.jpy.clone(),
+                amount_minor: -1,
+            },
+            Posting {
+                account_id: bob.clone(),
+                currency: b.jpy.clone(),
+                amount_minor: 1,
+            },
+        ],
+    };
+    assert!(matches!(
+        b.ledger.submit(nul_text).await,
+        Err(LedgerError::InvalidCommand(_))
+    ));
+    let nul_key = Command::transfer("key\0", &alice, &bob, &b.jpy, 1, "transfer");
+    assert!(matches!(
+        b.ledger.submit(nul_key).await,
+        Err(LedgerError::InvalidCommand(_))
+    ));
+    assert_eq!(b.balance(&bob).await.0, 4);
+    b.assert_sound().await;
+});

@@ -82,11 +82,7 @@ on_both!(
             backoff_base_ms: 300,
             ..fast()
         };
-        let worker = OutboxWorker::new(
-            t.db.clone(),
-            Transport::smtp(&smtp, t.db.clone()).unwrap(),
-            config,
-        );
+        let worker = OutboxWorker::new(t.db.clone(), Transport::smtp(&smtp).unwrap(), config);
         let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Hi", "body")).await;
         assert_eq!(worker.run_once().await.unwrap(), 1);
         let s = notify::status(&t.db, &id).await.unwrap().unwrap();
@@ -206,4 +202,63 @@ async fn a_message_survives_a_crash_between_commit_and_delivery() {
         "{}",
         received[0]
     );
+}
+
+/// A delivery that hangs is cut off well inside its lease and counted as a failed attempt, so no
+/// second worker takes the message over while the first is still sending it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_delivery_is_cut_off_inside_its_lease() {
+    let t = TestDb::sqlite().await;
+    let sink = SmtpSink::start().await;
+    sink.hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    let smtp = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        username: None,
+        password: None,
+        from: "Anshin <no-reply@anshin.test>".into(),
+        timeout_secs: 30,
+    };
+    let config = WorkerConfig {
+        lease_secs: 2,
+        ..fast()
+    };
+    let worker = OutboxWorker::new(t.db.clone(), Transport::smtp(&smtp).unwrap(), config);
+    let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Hi", "body")).await;
+    let started = std::time::Instant::now();
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "cut off before the lease ends"
+    );
+    let s = notify::status(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!(s.status, "pending");
+    assert!(s.last_error.unwrap().contains("took longer"));
+}
+
+/// With real mail configured, a channel without a gateway fails loudly instead of vanishing.
+#[tokio::test]
+async fn channels_without_a_gateway_fail_loudly() {
+    let t = TestDb::sqlite().await;
+    let smtp = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: 1,
+        username: None,
+        password: None,
+        from: "Anshin <no-reply@anshin.test>".into(),
+        timeout_secs: 2,
+    };
+    let worker = OutboxWorker::new(t.db.clone(), Transport::smtp(&smtp).unwrap(), fast());
+    let sms = OutboxMessage {
+        channel: notify::Channel::Sms,
+        recipient: "+819012345678".into(),
+        subject: String::new(),
+        body: "code".into(),
+    };
+    let id = enqueue(&t, &sms).await;
+    worker.run_once().await.unwrap();
+    let s = notify::status(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!(s.status, "pending");
+    assert!(s.last_error.unwrap().contains("no gateway"), "");
+    assert!(notify::mailbox(&t.db, None, 10).await.unwrap().is_empty());
 }

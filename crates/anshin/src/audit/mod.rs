@@ -248,15 +248,17 @@ const VERIFY_PAGE: i64 = 2_000;
 /// Stop listing after this many problems; one is enough to act on.
 const MAX_PROBLEMS: usize = 100;
 
-/// Walk the whole chain and report every altered, missing or reordered record.
+/// Walk the whole chain and report every altered, missing or reordered record. The head is read
+/// first and the walk stops there, so appends made while it runs are not mistaken for tampering.
 pub async fn verify(db: &Db) -> Result<AuditReport, sqlx::Error> {
+    let (head_seq, head_hash) = read_head(db).await?;
     let mut expected_seq = 1i64;
     let mut prev = GENESIS_HASH.to_owned();
     let mut last_seq = 0i64;
     let mut checked = 0i64;
     let mut problems = Vec::new();
     loop {
-        let page = read_page(db, last_seq, VERIFY_PAGE).await?;
+        let page = read_range(db, last_seq, head_seq, VERIFY_PAGE).await?;
         if page.is_empty() {
             break;
         }
@@ -287,13 +289,20 @@ pub async fn verify(db: &Db) -> Result<AuditReport, sqlx::Error> {
             });
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+    // Records beyond the head are legitimate only if the head has moved on since we read it.
+    // Count first, then re-read the head: an append moves both at once, so any record counted
+    // by a legitimate append is covered by the head read after it.
+    let beyond: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE seq > $1")
+        .bind(head_seq)
         .fetch_one(db.read_pool())
         .await?;
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
-    if head_seq != last_seq || head_hash != prev {
-        problems.push(AuditProblem::HeadMismatch { head_seq, last_seq });
+    let (head_seq_now, _) = read_head(db).await?;
+    let added_behind_head = head_seq_now == head_seq && beyond > 0;
+    if last_seq != head_seq || prev != head_hash || added_behind_head {
+        problems.push(AuditProblem::HeadMismatch {
+            head_seq,
+            last_seq: last_seq + if added_behind_head { beyond } else { 0 },
+        });
     }
     Ok(AuditReport {
         records_checked: checked,
@@ -301,19 +310,38 @@ pub async fn verify(db: &Db) -> Result<AuditReport, sqlx::Error> {
     })
 }
 
+async fn read_head(db: &Db) -> Result<(i64, String), sqlx::Error> {
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(db.read_pool())
+        .await?;
+    Ok((head.try_get("seq")?, head.try_get("hash")?))
+}
+
+/// Records after `after_seq`, oldest first, at most `limit`.
 pub async fn read_page(
     db: &Db,
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    read_range(db, after_seq, i64::MAX, limit).await
+}
+
+async fn read_range(
+    db: &Db,
+    after_seq: i64,
+    up_to_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT seq, at_ms, actor, action, target, request_id, outcome, details, prev_hash, hash
-         FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+         FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
     )
     .bind(after_seq)
+    .bind(up_to_seq)
     .bind(limit)
     .fetch_all(db.read_pool())
     .await?;
+
     rows.iter()
         .map(|row| {
             Ok(AuditRecord {

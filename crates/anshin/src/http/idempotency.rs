@@ -67,24 +67,26 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     // Until identity exists every caller shares one scope; with sessions the scope becomes the principal.
     let scope_key = format!("anonymous:{key}");
-    let stale_ms = i64::try_from(state.config.request_timeout_secs * 2_000).unwrap_or(i64::MAX);
-    match claim(&state.db, &scope_key, &request_hash, stale_ms).await {
-        Ok(Claim::Fresh) => {}
+    let stale_ms =
+        i64::try_from(state.config.request_timeout_secs.saturating_mul(2_000)).unwrap_or(i64::MAX);
+    let claimed_at_ms = match claim(&state.db, &scope_key, &request_hash, stale_ms).await {
+        Ok(Claim::Fresh(claimed_at_ms)) => claimed_at_ms,
         Ok(Claim::Replay(response)) => return response,
         Ok(Claim::Reject(e)) => return e.into_response(),
         Err(e) => return ApiError::from(e).into_response(),
-    }
+    };
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    match store(&state.db, &scope_key, response).await {
+    match store(&state.db, &scope_key, claimed_at_ms, response).await {
         Ok(r) => r,
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 enum Claim {
-    Fresh,
+    /// This request owns the key; the value is the claim's time, which fences the final store.
+    Fresh(i64),
     Replay(Response),
     Reject(ApiError),
 }
@@ -106,7 +108,7 @@ async fn claim(
     .execute(db.write_pool())
     .await?;
     if inserted.rows_affected() == 1 {
-        return Ok(Claim::Fresh);
+        return Ok(Claim::Fresh(now));
     }
     let row = sqlx::query("SELECT request_hash, state, status, content_type, body, created_at_ms FROM http_idempotency WHERE scope_key = $1")
         .bind(scope_key)
@@ -135,7 +137,7 @@ async fn claim(
             .execute(db.write_pool())
             .await?;
             if taken.rows_affected() == 1 {
-                return Ok(Claim::Fresh);
+                return Ok(Claim::Fresh(now));
             }
         }
         let mut e = ApiError::new(
@@ -165,11 +167,26 @@ async fn claim(
     Ok(Claim::Replay(response))
 }
 
-async fn store(db: &Db, scope_key: &str, response: Response) -> Result<Response, sqlx::Error> {
+async fn store(
+    db: &Db,
+    scope_key: &str,
+    claimed_at_ms: i64,
+    response: Response,
+) -> Result<Response, sqlx::Error> {
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_STORED_BODY_BYTES).await else {
-        tracing::warn!("response too large to store for idempotent replay");
-        return Ok(ApiError::internal().into_response());
+    let (parts, bytes) = match to_bytes(body, MAX_STORED_BODY_BYTES).await {
+        Ok(bytes) => (parts, bytes),
+        Err(_) => {
+            // Too large to keep: settle the key with an error, so it is not left in progress.
+            tracing::error!("response too large to store for idempotent replay");
+            let (parts, body) = ApiError::internal().into_response().into_parts();
+            (
+                parts,
+                to_bytes(body, MAX_STORED_BODY_BYTES)
+                    .await
+                    .unwrap_or_default(),
+            )
+        }
     };
     let content_type = parts
         .headers
@@ -177,13 +194,22 @@ async fn store(db: &Db, scope_key: &str, response: Response) -> Result<Response,
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    sqlx::query("UPDATE http_idempotency SET state = 'done', status = $1, content_type = $2, body = $3 WHERE scope_key = $4")
-        .bind(i64::from(parts.status.as_u16()))
-        .bind(content_type)
-        .bind(String::from_utf8_lossy(&bytes).into_owned())
-        .bind(scope_key)
-        .execute(db.write_pool())
-        .await?;
+    // Fenced by the claim: if this request was presumed dead and taken over, the newer owner's
+    // response is the one that counts.
+    let stored = sqlx::query(
+        "UPDATE http_idempotency SET state = 'done', status = $1, content_type = $2, body = $3
+         WHERE scope_key = $4 AND state = 'in_progress' AND created_at_ms = $5",
+    )
+    .bind(i64::from(parts.status.as_u16()))
+    .bind(content_type)
+    .bind(String::from_utf8_lossy(&bytes).into_owned())
+    .bind(scope_key)
+    .bind(claimed_at_ms)
+    .execute(db.write_pool())
+    .await?;
+    if stored.rows_affected() == 0 {
+        tracing::warn!("idempotency key was taken over before this response was stored");
+    }
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 

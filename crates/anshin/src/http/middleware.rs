@@ -63,13 +63,15 @@ pub async fn metrics(req: Request, next: Next) -> Response {
 
 /// Admission control: at most `max_in_flight` requests are worked on at once; the next one gets
 /// 503 with Retry-After at once rather than a place in a queue that grows until the server falls
-/// over. Health and metrics stay reachable so operators can see what is happening.
+/// over. Probes have their own small limit so they stay reachable under load.
 pub async fn admission(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
-        return next.run(req).await;
-    }
-    match Arc::clone(&state.in_flight).try_acquire_owned() {
+    let semaphore = match req.uri().path() {
+        // Liveness touches nothing shared: always answered, so operators can see the process lives.
+        "/healthz" => return next.run(req).await,
+        "/readyz" | "/metrics" => &state.probes_in_flight,
+        _ => &state.in_flight,
+    };
+    match Arc::clone(semaphore).try_acquire_owned() {
         Ok(_permit) => next.run(req).await,
         Err(_) => {
             metrics::counter!("anshin_http_shed_total").increment(1);

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
@@ -51,11 +51,19 @@ impl Default for HttpConfig {
     }
 }
 
+/// Time a client has to send a request's headers, including while a kept-alive connection idles.
+const HEADER_READ_TIMEOUT_SECS: u64 = 15;
+const MAX_STREAMS_PER_CONNECTION: u32 = 100;
+/// `/readyz` and `/metrics` bypass the main admission limit but have a small one of their own, so a
+/// flood of probes cannot take database connections from real work.
+const MAX_PROBES_IN_FLIGHT: usize = 8;
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<HttpConfig>,
     pub in_flight: Arc<Semaphore>,
+    pub probes_in_flight: Arc<Semaphore>,
     pub metrics: Option<PrometheusHandle>,
     /// Dev-only routes (mailbox, test messages) are mounted only with the dev mailbox on loopback.
     pub dev_mailbox: bool,
@@ -75,6 +83,7 @@ impl AppState {
         AppState {
             db,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            probes_in_flight: Arc::new(Semaphore::new(MAX_PROBES_IN_FLIGHT)),
             config: Arc::new(config),
             metrics,
             dev_mailbox,
@@ -167,7 +176,19 @@ pub async fn serve(
                     app.clone().oneshot(req.map(axum::body::Body::new))
                 },
             );
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // A client that opens a connection and sends nothing (or idles between requests) is
+            // cut off, so idle sockets cannot hold every connection slot.
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS));
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(Duration::from_secs(20)))
+                .keep_alive_timeout(Duration::from_secs(10))
+                .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
             let result = match tls {
                 Some(acceptor) => {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))

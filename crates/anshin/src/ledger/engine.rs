@@ -440,15 +440,25 @@ fn hold(
     if debit.flags.no_negative() && debit.available_minor() - amount_minor < 0 {
         return Err(LedgerError::InsufficientFunds(debit_id.to_owned()));
     }
+    let overflow =
+        || LedgerError::InvalidCommand("reservations on this account would overflow".into());
+    let new_pending_debit = debit
+        .pending_debit_minor
+        .checked_add(amount_minor)
+        .ok_or_else(overflow)?;
+    let new_pending_credit = snap.accounts[credit_id]
+        .pending_credit_minor
+        .checked_add(amount_minor)
+        .ok_or_else(overflow)?;
     let hold_id = new_id("hold");
     snap.accounts
         .get_mut(debit_id)
         .expect("checked")
-        .pending_debit_minor += amount_minor;
+        .pending_debit_minor = new_pending_debit;
     snap.accounts
         .get_mut(credit_id)
         .expect("checked")
-        .pending_credit_minor += amount_minor;
+        .pending_credit_minor = new_pending_credit;
     fx.changed_account_ids
         .extend([debit_id.to_owned(), credit_id.to_owned()]);
     snap.holds.insert(
@@ -683,12 +693,67 @@ fn validate_kind(kind: &str) -> Result<(), LedgerError> {
 }
 
 fn validate_description(description: &str) -> Result<(), LedgerError> {
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS
+        || description.chars().any(char::is_control)
+    {
         return Err(LedgerError::InvalidCommand(format!(
-            "description must be at most {MAX_DESCRIPTION_CHARS} characters"
+            "description must be at most {MAX_DESCRIPTION_CHARS} characters, without control characters"
         )));
     }
     Ok(())
+}
+
+/// Longest id the ledger accepts; ours are far shorter.
+const MAX_ID_CHARS: usize = 64;
+
+fn validate_id(what: &str, id: &str) -> Result<(), LedgerError> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(LedgerError::InvalidCommand(format!(
+            "{what} must be 1 to {MAX_ID_CHARS} of [A-Za-z0-9_]"
+        )))
+    }
+}
+
+/// Checks a command's form before it is queued, so that a malformed id or text (a NUL byte,
+/// which PostgreSQL refuses to store) fails alone and never reaches a batch's SQL.
+pub fn check_shape(command: &Command) -> Result<(), LedgerError> {
+    validate_key(command.key())?;
+    match command {
+        Command::Post {
+            kind,
+            description,
+            postings,
+            ..
+        } => {
+            validate_kind(kind)?;
+            validate_description(description)?;
+            if postings.len() > MAX_POSTINGS_PER_ENTRY {
+                return Err(LedgerError::InvalidCommand(format!(
+                    "an entry needs between 2 and {MAX_POSTINGS_PER_ENTRY} postings"
+                )));
+            }
+            postings
+                .iter()
+                .try_for_each(|p| validate_id("account id", &p.account_id))
+        }
+        Command::Hold {
+            debit_account_id,
+            credit_account_id,
+            ..
+        } => {
+            validate_id("account id", debit_account_id)?;
+            validate_id("account id", credit_account_id)
+        }
+        Command::Capture { hold_id, .. } | Command::Void { hold_id, .. } => {
+            validate_id("hold id", hold_id)
+        }
+        Command::Reverse { entry_id, .. } => validate_id("entry id", entry_id),
+    }
 }
 
 /// The ids of everything `work` may read, so the store can load exactly that.

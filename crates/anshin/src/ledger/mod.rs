@@ -72,9 +72,15 @@ impl Ledger {
 
     /// Submit one command and wait for its own outcome.
     pub async fn submit(&self, request: impl Into<Request>) -> Result<Receipt, LedgerError> {
+        let request = request.into();
+        // Malformed commands fail here, alone, before they can reach a batch's SQL.
+        engine::check_shape(&request.command)?;
+        for message in &request.notify {
+            message.validate().map_err(LedgerError::InvalidCommand)?;
+        }
         let (tx, rx) = oneshot::channel();
         let job = Job {
-            work: Work::Request(request.into()),
+            work: Work::Request(request),
             reply: Some(tx),
         };
         match tokio::time::timeout(SUBMIT_TIMEOUT, self.queue.send(job)).await {
@@ -267,13 +273,21 @@ async fn run_batch_with_retry(
         attempt += 1;
         match run_batch(db, work).await {
             Ok(results) => return Ok(results),
-            Err(e) if attempt < BATCH_ATTEMPTS => {
+            Err(e) if attempt < BATCH_ATTEMPTS && !is_permanent(&e) => {
                 tracing::warn!(error = %e, attempt, "ledger batch attempt failed");
                 tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
             }
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Errors that will fail again however often they are retried: bad data (SQLSTATE class 22) and
+/// constraint violations (class 23) on PostgreSQL.
+fn is_permanent(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
 }
 
 /// One transaction: lock the audit head (which orders ledger writers across processes), load

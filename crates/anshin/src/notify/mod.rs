@@ -84,6 +84,10 @@ impl OutboxMessage {
         {
             return Err("recipient and subject may not contain control characters".into());
         }
+        // PostgreSQL cannot store NUL in text, and no message needs one.
+        if self.body.contains('\0') {
+            return Err("body may not contain NUL characters".into());
+        }
         if self.subject.chars().count() > MAX_SUBJECT_CHARS {
             return Err(format!(
                 "subject must be at most {MAX_SUBJECT_CHARS} characters"

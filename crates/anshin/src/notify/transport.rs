@@ -26,12 +26,11 @@ pub enum Transport {
     Smtp {
         mailer: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
-        mailbox: Db,
     },
 }
 
 impl Transport {
-    pub fn smtp(config: &SmtpConfig, mailbox: Db) -> anyhow::Result<Transport> {
+    pub fn smtp(config: &SmtpConfig) -> anyhow::Result<Transport> {
         let loopback = is_loopback_host(&config.host);
         let tls = if loopback {
             Tls::None
@@ -49,7 +48,6 @@ impl Transport {
         Ok(Transport::Smtp {
             mailer: Box::new(builder.build()),
             from,
-            mailbox,
         })
     }
 
@@ -60,8 +58,8 @@ impl Transport {
         }
     }
 
-    /// Deliver one message. Channels without a real gateway yet (SMS, in-app, webhook) go to the
-    /// dev mailbox in both modes, so nothing is ever silently dropped.
+    /// Deliver one message. In SMTP mode only e-mail has a real gateway so far; other channels
+    /// fail loudly (and end up `dead`) rather than vanish. The dev mailbox takes every channel.
     pub async fn deliver(&self, outbox_id: &str, m: &OutboxMessage) -> Result<String, String> {
         match (self, m.channel) {
             (Transport::Smtp { mailer, from, .. }, Channel::Email) => {
@@ -80,7 +78,14 @@ impl Transport {
                 let response = mailer.send(email).await.map_err(|e| format!("smtp: {e}"))?;
                 Ok(format!("smtp {}", response.code()))
             }
-            (Transport::DevMailbox(db), _) | (Transport::Smtp { mailbox: db, .. }, _) => {
+            (Transport::Smtp { .. }, channel) => {
+                // Not silently dropped: it fails, is retried, and ends as `dead` for an operator to see.
+                Err(format!(
+                    "no gateway is configured for {} messages",
+                    channel.as_str()
+                ))
+            }
+            (Transport::DevMailbox(db), _) => {
                 // ON CONFLICT: a redelivery after a crash must not show the message twice.
                 sqlx::query(
                     "INSERT INTO dev_mailbox (outbox_id, channel, recipient, subject, body, delivered_at_ms)

@@ -19,7 +19,8 @@ pub struct WorkerConfig {
     /// How long a claim lasts before another worker may take the message over.
     pub lease_secs: i64,
     pub poll_interval_ms: u64,
-    /// Messages claimed per round and delivered at once.
+    /// Messages claimed per round; all of a round's deliveries start at once (`concurrency` ≥
+    /// `batch`), so none waits in line while its lease runs out.
     pub batch: i64,
     pub concurrency: usize,
     /// After this many failed attempts a message is marked dead for an operator to look at.
@@ -33,8 +34,8 @@ impl Default for WorkerConfig {
         WorkerConfig {
             lease_secs: 60,
             poll_interval_ms: 250,
-            batch: 50,
-            concurrency: 8,
+            batch: 16,
+            concurrency: 16,
             max_attempts: 12,
             backoff_base_ms: 1_000,
             backoff_max_ms: 3_600_000,
@@ -51,6 +52,8 @@ pub struct OutboxWorker {
 struct Claimed {
     id: String,
     attempts: i64,
+    /// The lease this worker holds; the outcome is recorded only while it still holds it.
+    lease_until_ms: i64,
     message: OutboxMessage,
 }
 
@@ -93,7 +96,13 @@ impl OutboxWorker {
         let n = claimed.len();
         futures::stream::iter(claimed)
             .for_each_concurrent(self.config.concurrency, |c| async move {
-                let result = self.transport.deliver(&c.id, &c.message).await;
+                // A delivery may not outlive half its lease, or another worker could take the
+                // message over while this one is still sending it.
+                let limit = Duration::from_millis(u64::try_from(self.config.lease_secs * 500).unwrap_or(1_000).max(1_000));
+                let result = match tokio::time::timeout(limit, self.transport.deliver(&c.id, &c.message)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(format!("delivery took longer than {} ms", limit.as_millis())),
+                };
                 if let Err(e) = self.record(&c, result).await {
                     // The lease runs out and the message is tried again: at least once, never lost.
                     tracing::warn!(error = %e, outbox_id = %c.id, "could not record delivery outcome");
@@ -115,9 +124,10 @@ impl OutboxWorker {
                           ORDER BY next_attempt_at_ms LIMIT $3{skip_locked})
              RETURNING id, channel, recipient, subject, body, attempts"
         );
+        let lease_until_ms = now + self.config.lease_secs * 1000;
         let mut tx = self.db.begin_write().await?;
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(now + self.config.lease_secs * 1000)
+            .bind(lease_until_ms)
             .bind(now)
             .bind(self.config.batch)
             .fetch_all(&mut *tx)
@@ -129,6 +139,7 @@ impl OutboxWorker {
                 Ok(Claimed {
                     id: r.try_get("id")?,
                     attempts: r.try_get("attempts")?,
+                    lease_until_ms,
                     message: OutboxMessage {
                         channel: Channel::parse(&channel).unwrap_or(Channel::InApp),
                         recipient: r.try_get("recipient")?,
@@ -146,8 +157,10 @@ impl OutboxWorker {
         let (outcome, detail) = match &result {
             Ok(detail) => {
                 sqlx::query(
-                    "UPDATE outbox SET status = 'delivered', delivered_at_ms = $1, locked_until_ms = 0, last_error = NULL WHERE id = $2",
+                    "UPDATE outbox SET status = 'delivered', delivered_at_ms = $1, locked_until_ms = 0, last_error = NULL
+                     WHERE id = $2 AND status = 'pending'",
                 )
+                // A success is recorded even if the lease ran out meanwhile: it happened.
                 .bind(now)
                 .bind(&c.id)
                 .execute(&mut *tx)
@@ -159,12 +172,15 @@ impl OutboxWorker {
                 let dead = c.attempts >= self.config.max_attempts;
                 let next = now + self.backoff_ms(c.attempts);
                 sqlx::query(
-                    "UPDATE outbox SET status = $1, next_attempt_at_ms = $2, locked_until_ms = 0, last_error = $3 WHERE id = $4",
+                    "UPDATE outbox SET status = $1, next_attempt_at_ms = $2, locked_until_ms = 0, last_error = $3
+                     WHERE id = $4 AND status = 'pending' AND locked_until_ms = $5",
                 )
+                // Fenced by the lease: a worker that lost its claim must not undo another's success.
                 .bind(if dead { "dead" } else { "pending" })
                 .bind(next)
                 .bind(error)
                 .bind(&c.id)
+                .bind(c.lease_until_ms)
                 .execute(&mut *tx)
                 .await?;
                 metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.message.channel.as_str()).increment(1);
@@ -189,8 +205,9 @@ impl OutboxWorker {
         let base = self
             .config
             .backoff_base_ms
+            .max(0)
             .saturating_mul(1i64 << exp)
-            .min(self.config.backoff_max_ms);
+            .min(self.config.backoff_max_ms.max(0));
         let jitter = rand::rng().random_range(-(base / 5)..=(base / 5));
         (base + jitter).max(0)
     }
