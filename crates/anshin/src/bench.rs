@@ -18,6 +18,11 @@ use crate::storage::{Db, ids::random_hex_128};
 pub enum BenchCmd {
     /// Simple transfers per second and p50/p99 latency on SQLite and/or PostgreSQL.
     Ledger(LedgerBenchArgs),
+    /// Argon2id password hashes per second at the configured parameters, on the bounded pool.
+    Auth {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,6 +60,7 @@ pub struct LedgerBenchArgs {
 pub async fn run(cmd: BenchCmd, _db: &DbArgs) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Ledger(args) => ledger(args).await,
+        BenchCmd::Auth { seconds } => auth(Duration::from_secs(seconds.max(1))).await,
     }
 }
 
@@ -108,6 +114,62 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
         );
         report("PostgreSQL", &baseline_name, &base, &led?, base.per_sec());
     }
+    Ok(())
+}
+
+/// Hashing capacity: one pool worker per core (the measure of the machine), then the server's
+/// default pool (all cores but one, leaving room for payments).
+async fn auth(duration: Duration) -> anyhow::Result<()> {
+    use crate::identity::password::{HashParams, PasswordHasher};
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!(
+        "anshin bench auth: Argon2id m=19 MiB, t=2, p=1 (OWASP minimum), {} s per run, {cores} cores",
+        duration.as_secs()
+    );
+    for (label, workers) in [
+        ("one worker per core", cores),
+        ("server default pool", PasswordHasher::default_workers()),
+    ] {
+        let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, workers, workers * 4)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..workers * 2 {
+            let (hasher, stop) = (hasher.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies_us = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    hasher
+                        .hash("correct horse battery staple")
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    latencies_us.push(t.elapsed().as_micros() as u64);
+                }
+                anyhow::Ok(latencies_us)
+            }));
+        }
+        tokio::time::sleep(duration).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let m = summarise(all, started.elapsed().as_secs_f64());
+        println!(
+            "  {label} ({workers} workers): {:.1} hashes/s ({:.1} per worker), p50 {:.1} ms, p99 {:.1} ms",
+            m.per_sec(),
+            m.per_sec() / workers as f64,
+            m.p50_ms,
+            m.p99_ms
+        );
+    }
+    println!(
+        "  (sign-ups and logins per second, and request latency under a sign-up storm, arrive with the identity endpoints)"
+    );
     Ok(())
 }
 

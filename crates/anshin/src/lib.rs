@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod identity;
 pub mod ledger;
 pub mod notify;
 pub mod server;

@@ -1,0 +1,7 @@
+//! Identity: who may act. This folder grows with the identity issue; so far it holds the
+//! building blocks that every flow of it needs: password rules and hashing, one-time codes,
+//! and TOTP.
+
+pub mod codes;
+pub mod password;
+pub mod totp;
