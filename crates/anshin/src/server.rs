@@ -10,6 +10,8 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::http::{self, AppState};
+use crate::identity::password::{HashParams, PasswordHasher};
+use crate::identity::{Identity, IdentityConfig};
 use crate::ledger::Ledger;
 use crate::notify::{OutboxWorker, Transport};
 use crate::storage::Db;
@@ -17,6 +19,8 @@ use crate::storage::Db;
 /// How often expired HTTP idempotency keys are purged; keys themselves live at least 24 h.
 const IDEMPOTENCY_PURGE_INTERVAL_SECS: u64 = 3_600;
 const IDEMPOTENCY_RETENTION_SECS: i64 = 48 * 3_600;
+/// Password checks waiting for a hashing worker before new ones are refused with 503.
+const PASSWORD_HASH_QUEUE: usize = 64;
 
 pub async fn run(
     settings: Settings,
@@ -43,6 +47,14 @@ pub async fn run(
         OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()),
     );
     let (ledger, ledger_task) = Ledger::start(db.clone());
+    let keys = crate::identity::keys::Keys::load(&settings.db.data_dir)?;
+    let hasher = PasswordHasher::new(
+        HashParams::OWASP_MINIMUM,
+        PasswordHasher::default_workers(),
+        PASSWORD_HASH_QUEUE,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let identity = Identity::new(db.clone(), keys, hasher, IdentityConfig::default());
     let purge = tokio::spawn(purge_idempotency_keys(db.clone(), stop_rx));
 
     let listener = TcpListener::bind(settings.listen)
@@ -58,7 +70,8 @@ pub async fn run(
         dev_mailbox,
         acceptor.is_some(),
     )
-    .with_ledger(ledger.clone());
+    .with_ledger(ledger.clone())
+    .with_identity(identity);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {

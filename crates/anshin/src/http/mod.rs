@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod idempotency;
+mod identity;
 pub mod middleware;
 mod openapi;
 mod routes;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub tls: bool,
     /// The ledger writer, when this process runs one; `/readyz` fails if it has stopped.
     pub ledger: Option<crate::ledger::Ledger>,
+    /// Identity flows; their routes exist only when this is set.
+    pub identity: Option<crate::identity::Identity>,
 }
 
 impl AppState {
@@ -89,7 +92,13 @@ impl AppState {
             dev_mailbox,
             tls,
             ledger: None,
+            identity: None,
         }
+    }
+
+    pub fn with_identity(mut self, identity: crate::identity::Identity) -> Self {
+        self.identity = Some(identity);
+        self
     }
 
     pub fn with_ledger(mut self, ledger: crate::ledger::Ledger) -> Self {
@@ -106,6 +115,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi));
+    if state.identity.is_some() {
+        app = app.merge(identity::routes());
+    }
     if state.dev_mailbox {
         app = app
             .route("/dev/mailbox", get(routes::mailbox_page))

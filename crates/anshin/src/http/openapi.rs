@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorEnvelope};
-use super::routes;
+use super::{identity, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,18 @@ use super::routes;
         routes::healthz,
         routes::readyz,
         routes::mailbox_json,
-        routes::send_test_message
+        routes::send_test_message,
+        identity::register,
+        identity::verify_registration,
+        identity::login,
+        identity::send_login_sms,
+        identity::complete_login,
+        identity::logout,
+        identity::me,
+        identity::my_sessions,
+        identity::revoke_session,
+        identity::start_totp,
+        identity::confirm_totp
     ),
     components(schemas(
         ErrorEnvelope,
@@ -24,7 +35,12 @@ use super::routes;
         routes::Readiness,
         routes::SendTestMessage,
         routes::Queued,
-        crate::notify::MailboxMessage
+        crate::notify::MailboxMessage,
+        identity::RegisterBody,
+        identity::VerifyRegistrationBody,
+        identity::LoginBody,
+        identity::CompleteLoginBody,
+        identity::ConfirmTotpBody
     ))
 )]
 struct ApiDoc;

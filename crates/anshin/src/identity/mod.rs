@@ -3,5 +3,11 @@
 //! and TOTP.
 
 pub mod codes;
+pub mod keys;
 pub mod password;
+pub mod service;
+pub mod throttle;
 pub mod totp;
+pub mod types;
+
+pub use service::{Identity, IdentityConfig, IdentityError};

@@ -67,6 +67,14 @@ pub fn verify(
     Ok(step)
 }
 
+/// The code at `now_secs` for a base32 secret as shown at enrolment: a software authenticator,
+/// for tests and tools.
+pub fn code_from_base32(secret_b32: &str, now_secs: u64) -> Result<String, TotpError> {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32)
+        .map_err(|e| TotpError::Secret(e.to_string()))?;
+    code_at(secret.as_ref(), now_secs)
+}
+
 /// The current code, for tests and the software authenticator used in them.
 pub fn code_at(secret: &[u8], now_secs: u64) -> Result<String, TotpError> {
     Ok(totp(secret, "")?.generate(now_secs).to_string())

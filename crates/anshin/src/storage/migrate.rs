@@ -12,12 +12,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../../../../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../../../../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../../../../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "identity",
+        sqlite: include_str!("../../../../migrations/sqlite/0002_identity.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0002_identity.sql"),
+    },
+];
 
 /// Arbitrary constant: the PostgreSQL advisory lock that lets one process migrate at a time.
 const PG_MIGRATION_LOCK: i64 = 0x616e_7368_696e;

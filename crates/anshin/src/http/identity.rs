@@ -1,0 +1,355 @@
+//! Identity endpoints: registration, sign-in with a second factor, sessions, TOTP enrolment.
+//! Handlers only parse, call `Identity` and map the result.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::{ApiError, ErrorEnvelope, Json};
+use super::middleware::RequestId;
+use crate::identity::service::{
+    Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, RecoveryCodes,
+    RegistrationStarted, SessionCreated, SessionInfo, TotpEnrolment,
+};
+use crate::identity::{Identity, IdentityError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/registrations", post(register))
+        .route("/v1/registrations/verification", post(verify_registration))
+        .route("/v1/sessions", post(login))
+        .route("/v1/sessions/challenges/{id}/sms", post(send_login_sms))
+        .route("/v1/sessions/challenges/{id}", post(complete_login))
+        .route("/v1/sessions/current", delete(logout))
+        .route("/v1/me", get(me))
+        .route("/v1/me/sessions", get(my_sessions))
+        .route("/v1/me/sessions/{id}", delete(revoke_session))
+        .route("/v1/me/factors/totp", post(start_totp))
+        .route("/v1/me/factors/totp/confirmation", post(confirm_totp))
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        let bad = |code, message: String| ApiError::invalid(code, message);
+        match e {
+            IdentityError::Invalid {
+                code,
+                message,
+                param,
+            } => bad(code, message).param(param),
+            IdentityError::Password(p) => {
+                bad(p.code(), format!("Choose another password: {p}.")).param("password")
+            }
+            IdentityError::LoginFailed => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "login_failed",
+                "The e-mail address or password is wrong, or the account cannot sign in right now. Try again later, or reset your password.",
+            ),
+            IdentityError::CodeRejected { attempts_left } => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "code_rejected",
+                format!("That code is not right. Attempts left: {attempts_left}."),
+            ),
+            IdentityError::CodeDead => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "code_expired",
+                "That code has expired or was used up. Start again to get a new one.",
+            ),
+            IdentityError::Unauthenticated => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "not_signed_in",
+                "Sign in first.",
+            ),
+            IdentityError::StepUpRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "authentication_error",
+                "step_up_required",
+                "For this, confirm it is you with a second factor: sign in again.",
+            ),
+            IdentityError::Throttled { retry_after_secs } => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_error",
+                    "too_many_attempts",
+                    "Too many attempts. Try again later.",
+                );
+                e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(60));
+                e
+            }
+            IdentityError::Conflict(message) => ApiError::new(
+                StatusCode::CONFLICT,
+                "invalid_request_error",
+                "conflict",
+                message,
+            ),
+            IdentityError::Busy => ApiError::overloaded(),
+            IdentityError::Internal(m) => {
+                tracing::error!(error = %m, "identity error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+fn identity(state: &AppState) -> Result<&Identity, ApiError> {
+    state.identity.as_ref().ok_or_else(ApiError::not_found)
+}
+
+/// Who is calling, from where. The address is the TCP peer (no proxy headers are trusted yet).
+pub struct Caller(pub Client);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        Ok(Caller(Client {
+            ip,
+            user_agent,
+            request_id,
+        }))
+    }
+}
+
+/// A signed-in caller, from `Authorization: Bearer <token>`.
+pub struct SignedIn(pub Principal);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or(IdentityError::Unauthenticated)?;
+        Ok(SignedIn(identity(state)?.authenticate(token).await?))
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    pub email: String,
+    /// Mobile number with country code, e.g. +81 90 1234 5678.
+    pub phone: String,
+    /// At least 8 characters, any Unicode; common, guessable and personal passwords are refused.
+    pub password: String,
+    pub legal_name: String,
+    /// YYYY-MM-DD. Required; never defaulted.
+    pub date_of_birth: String,
+}
+
+/// Start registering: a code goes to the e-mail address and one to the phone. The answer is the
+/// same whether or not the address already has an account.
+#[utoipa::path(post, path = "/v1/registrations", tag = "identity", request_body = RegisterBody,
+    responses((status = 202, body = RegistrationStarted), (status = 400, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<RegisterBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let input = NewRegistration {
+        email: b.email,
+        phone: b.phone,
+        password: b.password,
+        legal_name: b.legal_name,
+        date_of_birth: b.date_of_birth,
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(identity(&state)?.register(input, &client).await?),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRegistrationBody {
+    pub email: String,
+    pub email_code: String,
+    pub sms_code: String,
+}
+
+/// Finish registering with both codes; returns a session.
+#[utoipa::path(post, path = "/v1/registrations/verification", tag = "identity", request_body = VerifyRegistrationBody,
+    responses((status = 201, body = SessionCreated), (status = 401, body = ErrorEnvelope)))]
+pub async fn verify_registration(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<VerifyRegistrationBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let session = identity(&state)?
+        .verify_registration(&b.email, &b.email_code, &b.sms_code, &client)
+        .await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// Sign in, first step: a correct password opens a challenge for a second factor. Wrong
+/// password and unknown account get the same answer.
+#[utoipa::path(post, path = "/v1/sessions", tag = "identity", request_body = LoginBody,
+    responses((status = 200, body = LoginChallenge), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<LoginBody>,
+) -> Result<Json<LoginChallenge>, ApiError> {
+    Ok(Json(
+        identity(&state)?
+            .login(&b.email, &b.password, &client)
+            .await?,
+    ))
+}
+
+/// Send a sign-in code by SMS to the account's verified phone.
+#[utoipa::path(post, path = "/v1/sessions/challenges/{id}/sms", tag = "identity",
+    responses((status = 202), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn send_login_sms(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?.send_login_sms(&id, &client).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteLoginBody {
+    /// `totp`, `sms` or `recovery_code`.
+    pub factor: String,
+    pub code: String,
+    /// The `device_token` from an earlier sign-in on this device, if any.
+    pub device_token: Option<String>,
+}
+
+/// Sign in, second step: a factor completes the challenge and opens a session.
+#[utoipa::path(post, path = "/v1/sessions/challenges/{id}", tag = "identity", request_body = CompleteLoginBody,
+    responses((status = 201, body = SessionCreated), (status = 401, body = ErrorEnvelope)))]
+pub async fn complete_login(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Path(id): Path<String>,
+    Json(b): Json<CompleteLoginBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let factor = Factor::parse(&b.factor).ok_or_else(|| {
+        ApiError::invalid(
+            "factor_invalid",
+            "factor must be totp, sms or recovery_code",
+        )
+        .param("factor")
+    })?;
+    let session = identity(&state)?
+        .complete_login(&id, factor, &b.code, b.device_token.as_deref(), &client)
+        .await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "identity", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?.logout(&who, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/me", tag = "identity", responses((status = 200, body = Profile), (status = 401, body = ErrorEnvelope)))]
+pub async fn me(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> Result<Json<Profile>, ApiError> {
+    Ok(Json(identity(&state)?.profile(&who).await?))
+}
+
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "identity", responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = ErrorEnvelope)))]
+pub async fn my_sessions(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> Result<Json<Vec<SessionInfo>>, ApiError> {
+    Ok(Json(identity(&state)?.sessions(&who).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "identity", responses((status = 204), (status = 400, body = ErrorEnvelope)))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?.revoke(&who, &id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Begin adding an authenticator app (needs a recent sign-in).
+#[utoipa::path(post, path = "/v1/me/factors/totp", tag = "identity",
+    responses((status = 201, body = TotpEnrolment), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn start_totp(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(identity(&state)?.start_totp(&who).await?),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmTotpBody {
+    pub code: String,
+}
+
+/// Confirm the authenticator app with a code from it; returns ten recovery codes, shown once.
+#[utoipa::path(post, path = "/v1/me/factors/totp/confirmation", tag = "identity", request_body = ConfirmTotpBody,
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn confirm_totp(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Json(b): Json<ConfirmTotpBody>,
+) -> Result<Json<RecoveryCodes>, ApiError> {
+    Ok(Json(
+        identity(&state)?
+            .confirm_totp(&who, &b.code, &client)
+            .await?,
+    ))
+}

@@ -1,0 +1,157 @@
+//! Server secrets. One master key (32 random bytes) from `ANSHIN_SECRET_KEY` (hex) or, by
+//! default, `secret.key` in the data directory (created once, owner-only). Every process that
+//! shares a database must share it. Purpose keys are derived from it, so one purpose's key
+//! never doubles as another's.
+
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use anyhow::Context;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+#[derive(Clone)]
+pub struct Keys {
+    /// Keys the hashes of one-time codes.
+    pub code_hmac: [u8; 32],
+    /// Encrypts TOTP secrets at rest.
+    factor_encryption: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)") // never print key material
+    }
+}
+
+const KEY_FILE: &str = "secret.key";
+
+impl Keys {
+    pub fn from_master(master: &[u8; 32]) -> Keys {
+        Keys {
+            code_hmac: derive(master, "anshin/v1/code-hmac"),
+            factor_encryption: derive(master, "anshin/v1/factor-encryption"),
+        }
+    }
+
+    /// `ANSHIN_SECRET_KEY` if set, else the data directory's key file (created on first start).
+    pub fn load(data_dir: &Path) -> anyhow::Result<Keys> {
+        if let Ok(hex_key) = std::env::var("ANSHIN_SECRET_KEY") {
+            let bytes =
+                hex::decode(hex_key.trim()).context("ANSHIN_SECRET_KEY must be 64 hex digits")?;
+            let master: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("ANSHIN_SECRET_KEY must be 64 hex digits"))?;
+            return Ok(Keys::from_master(&master));
+        }
+        let path = data_dir.join(KEY_FILE);
+        if !path.exists() {
+            std::fs::create_dir_all(data_dir)?;
+            let mut master = [0u8; 32];
+            rand::rng().fill_bytes(&mut master);
+            crate::http::tls::write_private(&path, hex::encode(master).as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a new server secret key");
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
+        let master: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", path.display()))?;
+        Ok(Keys::from_master(&master))
+    }
+
+    /// Random keys, for tests.
+    pub fn random() -> Keys {
+        let mut master = [0u8; 32];
+        rand::rng().fill_bytes(&mut master);
+        Keys::from_master(&master)
+    }
+
+    /// AES-256-GCM with a random nonce; `context` (e.g. the user id) is bound as associated data,
+    /// so a ciphertext copied to another user's row does not decrypt.
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
+        let cipher = Aes256Gcm::new_from_slice(&self.factor_encryption).expect("32-byte key");
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption does not fail for short inputs");
+        format!("v1:{}{}", hex::encode(nonce), hex::encode(sealed))
+    }
+
+    pub fn open(&self, sealed: &str, context: &str) -> anyhow::Result<Vec<u8>> {
+        let hex_part = sealed
+            .strip_prefix("v1:")
+            .context("unknown ciphertext version")?;
+        let bytes = hex::decode(hex_part)?;
+        anyhow::ensure!(bytes.len() > 12, "ciphertext too short");
+        let (nonce, ct) = bytes.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().expect("split at 12");
+        let cipher = Aes256Gcm::new_from_slice(&self.factor_encryption).expect("32-byte key");
+        cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ct,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("ciphertext does not decrypt (wrong key or context)"))
+    }
+}
+
+fn derive(master: &[u8; 32], purpose: &str) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC accepts any key length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// SHA-256 of a high-entropy token (session, device, recovery code): enough to make a stolen
+/// table useless, and fast enough to look up on every request.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_context() {
+        let keys = Keys::random();
+        let sealed = keys.seal(b"totp secret", "usr_1");
+        assert!(!sealed.contains(&hex::encode(b"totp secret")));
+        assert_eq!(keys.open(&sealed, "usr_1").unwrap(), b"totp secret");
+        assert!(keys.open(&sealed, "usr_2").is_err(), "bound to its user");
+        assert!(
+            Keys::random().open(&sealed, "usr_1").is_err(),
+            "bound to its key"
+        );
+        assert_eq!(format!("{keys:?}"), "Keys(…)");
+    }
+
+    #[test]
+    fn the_key_file_is_created_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Keys::load(dir.path()).unwrap();
+        let b = Keys::load(dir.path()).unwrap();
+        assert_eq!(a.code_hmac, b.code_hmac);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

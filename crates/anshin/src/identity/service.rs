@@ -1,0 +1,1212 @@
+//! The identity flows: verified registration, password + second-factor sign-in, sessions and
+//! TOTP enrolment. Every outcome that could tell an outsider whether an account exists looks
+//! the same either way (same response, and the same password-hashing work).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::codes;
+use super::keys::{Keys, token_hash};
+use super::password::{self, HashError, PasswordContext, PasswordHasher, PasswordProblem};
+use super::throttle;
+use super::totp;
+use super::types::{BirthDate, Email, LegalName, Phone, today_utc};
+use crate::audit::{self, AuditEvent};
+use crate::notify::{self, Channel, OutboxMessage};
+use crate::storage::ids::{new_id, random_hex_128};
+use crate::storage::{Db, now_ms};
+
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    /// Wallet sessions end after this long without use, and after `session_absolute_secs` in any case.
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    /// Sensitive actions (adding a factor) need a factor used within this many seconds.
+    pub fresh_factor_secs: i64,
+    pub registration_ttl_secs: i64,
+    pub login_challenge_ttl_secs: i64,
+    /// Failed sign-ins (password or factor) from one address within `ip_window_secs` before it is refused.
+    pub ip_failures_limit: i64,
+    pub ip_window_secs: i64,
+    pub signups_per_ip_per_hour: i64,
+    pub signups_per_email_per_hour: i64,
+    pub sms_per_account_per_hour: i64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 3600,
+            fresh_factor_secs: 5 * 60,
+            registration_ttl_secs: 30 * 60,
+            login_challenge_ttl_secs: 10 * 60,
+            ip_failures_limit: 30,
+            ip_window_secs: 15 * 60,
+            signups_per_ip_per_hour: 20,
+            signups_per_email_per_hour: 5,
+            sms_per_account_per_hour: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        message: String,
+        param: &'static str,
+    },
+    #[error("{0}")]
+    Password(PasswordProblem),
+    /// Wrong e-mail or password, unknown account, or an account that may not sign in now: one answer.
+    #[error("the e-mail or password is wrong, or the account cannot sign in right now")]
+    LoginFailed,
+    #[error("the code is wrong")]
+    CodeRejected { attempts_left: i64 },
+    /// Expired, used up, or never valid: start again.
+    #[error("the code has expired or was used up; ask for a new one")]
+    CodeDead,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("confirm it is you with a second factor first")]
+    StepUpRequired,
+    #[error("too many attempts; try again later")]
+    Throttled { retry_after_secs: i64 },
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("the service is busy; try again shortly")]
+    Busy,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for IdentityError {
+    fn from(e: sqlx::Error) -> Self {
+        IdentityError::Internal(e.to_string())
+    }
+}
+
+impl From<HashError> for IdentityError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => IdentityError::Busy,
+            HashError::Internal(m) => IdentityError::Internal(m),
+        }
+    }
+}
+
+fn invalid(code: &'static str, param: &'static str) -> impl FnOnce(String) -> IdentityError {
+    move |message| IdentityError::Invalid {
+        code,
+        message,
+        param,
+    }
+}
+
+/// Where a request came from, for throttles, session records and audit.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRegistration {
+    pub email: String,
+    pub phone: String,
+    pub password: String,
+    pub legal_name: String,
+    pub date_of_birth: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegistrationStarted {
+    /// Always `verification_sent`: the same whether or not the address already has an account.
+    pub status: &'static str,
+    pub expires_in_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionCreated {
+    pub session_id: String,
+    /// The bearer token. Shown once; only its hash is stored.
+    pub token: String,
+    /// Identifies this device at the next sign-in (so a new device can be told apart).
+    pub device_token: String,
+    pub user_id: String,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LoginChallenge {
+    pub challenge_id: String,
+    /// Second factors this account can use: `totp`, `sms`, `recovery_code`.
+    pub factors: Vec<&'static str>,
+    pub expires_in_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32 secret, for typing into an app that cannot scan.
+    pub secret: String,
+    /// `otpauth://` URL to show as a QR code.
+    pub otpauth_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, each 80 bits. Shown once.
+    pub recovery_codes: Vec<String>,
+}
+
+/// The signed-in user behind a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub session_id: String,
+    pub authenticated_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    pub user_id: String,
+    pub email: String,
+    pub phone: String,
+    pub legal_name: String,
+    pub date_of_birth: String,
+    pub factors: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub session_id: String,
+    pub device_id: String,
+    pub created_at_ms: i64,
+    pub last_seen_at_ms: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub current: bool,
+}
+
+/// Which second factor a sign-in uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    Totp,
+    Sms,
+    RecoveryCode,
+}
+
+impl Factor {
+    pub fn parse(s: &str) -> Option<Factor> {
+        match s {
+            "totp" => Some(Factor::Totp),
+            "sms" => Some(Factor::Sms),
+            "recovery_code" => Some(Factor::RecoveryCode),
+            _ => None,
+        }
+    }
+    fn as_str(self) -> &'static str {
+        match self {
+            Factor::Totp => "totp",
+            Factor::Sms => "sms",
+            Factor::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+const RECOVERY_CODES: usize = 10;
+
+#[derive(Clone)]
+pub struct Identity {
+    db: Db,
+    keys: Keys,
+    hasher: PasswordHasher,
+    config: Arc<IdentityConfig>,
+}
+
+impl Identity {
+    pub fn new(db: Db, keys: Keys, hasher: PasswordHasher, config: IdentityConfig) -> Identity {
+        Identity {
+            db,
+            keys,
+            hasher,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn config(&self) -> &IdentityConfig {
+        &self.config
+    }
+
+    // ---- registration -------------------------------------------------------------------
+
+    /// Start a registration: both contacts get a code. If the e-mail already has an account, the
+    /// answer is the same, but that address gets a warning instead of a code, so the
+    /// registration can never complete.
+    pub async fn register(
+        &self,
+        input: NewRegistration,
+        client: &Client,
+    ) -> Result<RegistrationStarted, IdentityError> {
+        let email = Email::parse(&input.email).map_err(invalid("email_invalid", "email"))?;
+        let phone = Phone::parse(&input.phone).map_err(invalid("phone_invalid", "phone"))?;
+        let name = LegalName::parse(&input.legal_name)
+            .map_err(invalid("legal_name_invalid", "legal_name"))?;
+        let dob = BirthDate::parse(&input.date_of_birth, today_utc())
+            .map_err(invalid("date_of_birth_invalid", "date_of_birth"))?;
+        let context = PasswordContext::new()
+            .email(email.as_str())
+            .name(name.as_str())
+            .phone(phone.as_str())
+            .birth_date(dob.year, dob.month, dob.day);
+        // Every wallet account signs in with a second factor, so NIST's 8-character minimum applies.
+        password::check(&input.password, &context, true).map_err(IdentityError::Password)?;
+        self.throttle(
+            &format!("signup:ip:{}", client.ip),
+            3600,
+            self.config.signups_per_ip_per_hour,
+        )
+        .await?;
+        self.throttle(
+            &format!("signup:email:{}", email.as_str()),
+            3600,
+            self.config.signups_per_email_per_hour,
+        )
+        .await?;
+
+        let password_hash = self.hasher.hash(&input.password).await?;
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(self.db.read_pool())
+            .await?;
+        let now = now_ms();
+        let reg_id = new_id("reg");
+        let (email_chl, sms_chl) = (new_id("chl"), new_id("chl"));
+        let email_code = issue_for(&self.keys, &email_chl);
+        let sms_code = issue_for(&self.keys, &sms_chl);
+        let ttl_ms = self.config.registration_ttl_secs * 1000;
+
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO registrations (id, email, phone, legal_name, date_of_birth, password_hash, email_challenge_id,
+                sms_challenge_id, decoy, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&reg_id)
+        .bind(email.as_str())
+        .bind(phone.as_str())
+        .bind(name.as_str())
+        .bind(dob.to_iso())
+        .bind(&password_hash)
+        .bind(&email_chl)
+        .bind(&sms_chl)
+        .bind(i64::from(taken.is_some()))
+        .bind(now + ttl_ms)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // For a decoy the e-mail challenge holds a hash no code can match.
+        let email_hash = if taken.is_some() {
+            random_hex_128()
+        } else {
+            email_code.hash.clone()
+        };
+        insert_challenge(
+            &mut tx,
+            &email_chl,
+            "register_email",
+            &reg_id,
+            "email",
+            &email_hash,
+            now + ttl_ms,
+        )
+        .await?;
+        insert_challenge(
+            &mut tx,
+            &sms_chl,
+            "register_phone",
+            &reg_id,
+            "sms",
+            &sms_code.hash,
+            now + ttl_ms,
+        )
+        .await?;
+        let email_message = if taken.is_some() {
+            OutboxMessage::email(
+                email.as_str(),
+                "Someone tried to register this address at Anshin",
+                "Somebody tried to create a new Anshin account with this e-mail address, which already has an account.\n\
+                 If it was you: sign in instead, or reset your password from the sign-in page.\n\
+                 If it was not you: nothing has changed and you need not do anything. We never ask for your password by e-mail.",
+            )
+        } else {
+            OutboxMessage::email(
+                email.as_str(),
+                "Your Anshin verification code",
+                format!(
+                    "Your code to confirm this e-mail address is {}. It is valid for {} minutes.\n\
+                     If you did not just register at Anshin, ignore this message: without the code nothing happens.",
+                    email_code.plain,
+                    self.config.registration_ttl_secs / 60
+                ),
+            )
+        };
+        let sms_message = OutboxMessage {
+            channel: Channel::Sms,
+            recipient: phone.as_str().to_owned(),
+            subject: String::new(),
+            body: format!(
+                "Anshin: your code to confirm this phone is {}. Do not share it with anyone.",
+                sms_code.plain
+            ),
+        };
+        notify::enqueue(&self.db, &mut tx, &[email_message, sms_message]).await?;
+        let event = AuditEvent::new("anonymous", "identity.registration.started", &reg_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "email_taken": taken.is_some() }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(RegistrationStarted {
+            status: "verification_sent",
+            expires_in_secs: self.config.registration_ttl_secs,
+        })
+    }
+
+    /// Finish a registration with the two codes; the account is created with both contacts
+    /// verified, and the person is signed in (the codes just proved both contacts).
+    pub async fn verify_registration(
+        &self,
+        email: &str,
+        email_code: &str,
+        sms_code: &str,
+        client: &Client,
+    ) -> Result<SessionCreated, IdentityError> {
+        let email = Email::parse(email).map_err(|_| IdentityError::CodeDead)?;
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT id, phone, legal_name, date_of_birth, password_hash, email_challenge_id, sms_challenge_id
+             FROM registrations WHERE email = $1 AND completed_at_ms IS NULL AND expires_at_ms > $2
+             ORDER BY created_at_ms DESC LIMIT 1",
+        )
+        .bind(email.as_str())
+        .bind(now)
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        let reg_id: String = row.try_get("id")?;
+        // Both codes are checked (and both attempts counted) before either result is revealed.
+        let e = self
+            .use_code(&row.try_get::<String, _>("email_challenge_id")?, email_code)
+            .await?;
+        let s = self
+            .use_code(&row.try_get::<String, _>("sms_challenge_id")?, sms_code)
+            .await?;
+        match (e, s) {
+            (CodeOutcome::Accepted, CodeOutcome::Accepted) => {}
+            (CodeOutcome::Dead, _) | (_, CodeOutcome::Dead) => return Err(IdentityError::CodeDead),
+            (CodeOutcome::Wrong(a), CodeOutcome::Wrong(b)) => {
+                return Err(IdentityError::CodeRejected {
+                    attempts_left: a.min(b),
+                });
+            }
+            (CodeOutcome::Wrong(a), _) | (_, CodeOutcome::Wrong(a)) => {
+                return Err(IdentityError::CodeRejected { attempts_left: a });
+            }
+        }
+        let user_id = new_id("usr");
+        let mut tx = self.db.begin_write().await?;
+        let done = sqlx::query("UPDATE registrations SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL AND decoy = 0")
+            .bind(now)
+            .bind(&reg_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(IdentityError::CodeDead);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, phone, legal_name, date_of_birth, password_hash, status, email_verified_at_ms,
+                phone_verified_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7, $7)
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&user_id)
+        .bind(email.as_str())
+        .bind(row.try_get::<String, _>("phone")?)
+        .bind(row.try_get::<String, _>("legal_name")?)
+        .bind(row.try_get::<String, _>("date_of_birth")?)
+        .bind(row.try_get::<String, _>("password_hash")?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(IdentityError::CodeDead); // the address got an account meanwhile
+        }
+        let session = self
+            .open_session(&mut tx, &user_id, None, client, now)
+            .await?;
+        let event = AuditEvent::new(&user_id, "identity.user.registered", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "registration": reg_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(session.0)
+    }
+
+    // ---- sign-in ------------------------------------------------------------------------
+
+    /// First step of sign-in. A correct password never yields a session by itself: it opens a
+    /// challenge that only a second factor completes.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &Client,
+    ) -> Result<LoginChallenge, IdentityError> {
+        let ip_key = format!("login-fail:ip:{}", client.ip);
+        if throttle::peek(&self.db, &ip_key, self.config.ip_window_secs).await?
+            >= self.config.ip_failures_limit
+        {
+            return Err(IdentityError::Throttled {
+                retry_after_secs: self.config.ip_window_secs,
+            });
+        }
+        let user = match Email::parse(email) {
+            Ok(email) => sqlx::query("SELECT id, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(self.db.read_pool())
+                .await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            self.hasher.verify_dummy(password).await?; // the same work as for a real account
+            self.record_failure(None, &ip_key, client, "unknown_account")
+                .await?;
+            return Err(IdentityError::LoginFailed);
+        };
+        let user_id: String = user.try_get("id")?;
+        let stored: String = user.try_get("password_hash")?;
+        let verified = self.hasher.verify(&stored, password).await?;
+        let blocked_until: i64 = user.try_get("login_blocked_until_ms")?;
+        let status: String = user.try_get("status")?;
+        let now = now_ms();
+        if !verified.ok || blocked_until > now || status != "active" {
+            let reason = if !verified.ok {
+                "wrong_password"
+            } else if blocked_until > now {
+                "delayed"
+            } else {
+                "not_active"
+            };
+            self.record_failure(Some(&user_id), &ip_key, client, reason)
+                .await?;
+            return Err(IdentityError::LoginFailed);
+        }
+        if verified.needs_rehash {
+            let fresh = self.hasher.hash(password).await?;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(fresh)
+                .bind(&user_id)
+                .execute(self.db.write_pool())
+                .await?;
+        }
+        let challenge_id = new_id("lgn");
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO login_challenges (id, user_id, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4)")
+            .bind(&challenge_id)
+            .bind(&user_id)
+            .bind(now + self.config.login_challenge_ttl_secs * 1000)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new(&user_id, "identity.login.password_accepted", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "challenge": challenge_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(LoginChallenge {
+            challenge_id,
+            factors: self.factors_of(&user_id).await?,
+            expires_in_secs: self.config.login_challenge_ttl_secs,
+        })
+    }
+
+    /// Send a sign-in code by SMS to the verified phone. A re-send does not reset the attempts,
+    /// which belong to the sign-in challenge.
+    pub async fn send_login_sms(
+        &self,
+        challenge_id: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT c.user_id, u.phone FROM login_challenges c JOIN users u ON u.id = c.user_id
+             WHERE c.id = $1 AND c.completed_at_ms IS NULL AND c.expires_at_ms > $2 AND c.attempts < $3",
+        )
+        .bind(challenge_id)
+        .bind(now)
+        .bind(i64::from(codes::MAX_ATTEMPTS))
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        let user_id: String = row.try_get("user_id")?;
+        self.throttle(
+            &format!("sms:user:{user_id}"),
+            3600,
+            self.config.sms_per_account_per_hour,
+        )
+        .await?;
+        let sms_chl = new_id("chl");
+        let code = issue_for(&self.keys, &sms_chl);
+        let mut tx = self.db.begin_write().await?;
+        insert_challenge(
+            &mut tx,
+            &sms_chl,
+            "login",
+            &user_id,
+            "sms",
+            &code.hash,
+            now + codes::MAX_TTL_SECS * 1000,
+        )
+        .await?;
+        sqlx::query("UPDATE login_challenges SET sms_challenge_id = $1 WHERE id = $2")
+            .bind(&sms_chl)
+            .bind(challenge_id)
+            .execute(&mut *tx)
+            .await?;
+        // The message doubles as a breach alarm: only someone with the password can trigger it.
+        let sms = OutboxMessage {
+            channel: Channel::Sms,
+            recipient: row.try_get("phone")?,
+            subject: String::new(),
+            body: format!(
+                "Anshin sign-in code: {}. If you did not just try to sign in, someone knows your password: change it now.",
+                code.plain
+            ),
+        };
+        notify::enqueue(&self.db, &mut tx, &[sms]).await?;
+        let event = AuditEvent::new(&user_id, "identity.login.sms_sent", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "challenge": challenge_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Second step of sign-in. At most five factor attempts per challenge, whatever the factor.
+    pub async fn complete_login(
+        &self,
+        challenge_id: &str,
+        factor: Factor,
+        code: &str,
+        device_token: Option<&str>,
+        client: &Client,
+    ) -> Result<SessionCreated, IdentityError> {
+        let now = now_ms();
+        let counted = sqlx::query(
+            "UPDATE login_challenges SET attempts = attempts + 1
+             WHERE id = $1 AND completed_at_ms IS NULL AND expires_at_ms > $2 AND attempts < $3
+             RETURNING user_id, attempts, sms_challenge_id",
+        )
+        .bind(challenge_id)
+        .bind(now)
+        .bind(i64::from(codes::MAX_ATTEMPTS))
+        .fetch_optional(self.db.write_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        let user_id: String = counted.try_get("user_id")?;
+        let attempts: i64 = counted.try_get("attempts")?;
+        let accepted = match factor {
+            Factor::Totp => self.use_totp(&user_id, code).await?,
+            Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
+                Some(chl) => matches!(self.use_code(&chl, code).await?, CodeOutcome::Accepted),
+                None => false,
+            },
+            Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
+        };
+        let ip_key = format!("login-fail:ip:{}", client.ip);
+        if !accepted {
+            self.record_failure(
+                Some(&user_id),
+                &ip_key,
+                client,
+                &format!("wrong_{}", factor.as_str()),
+            )
+            .await?;
+            let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
+            return Err(if left > 0 {
+                IdentityError::CodeRejected {
+                    attempts_left: left,
+                }
+            } else {
+                IdentityError::CodeDead
+            });
+        }
+        let mut tx = self.db.begin_write().await?;
+        let done = sqlx::query("UPDATE login_challenges SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL")
+            .bind(now)
+            .bind(challenge_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(IdentityError::CodeDead);
+        }
+        sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until_ms = 0 WHERE id = $1")
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        let (session, new_device) = self
+            .open_session(&mut tx, &user_id, device_token, client, now)
+            .await?;
+        let mut messages = Vec::new();
+        if new_device {
+            let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                .bind(&user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            messages.push(OutboxMessage::email(
+                email,
+                "New sign-in to your Anshin account",
+                format!(
+                    "Your account was just signed in to from a device we had not seen before (address {}).\n\
+                     If this was you, nothing to do. If not: lock your account from the Anshin site, then reset your password.",
+                    client.ip
+                ),
+            ));
+        }
+        notify::enqueue(&self.db, &mut tx, &messages).await?;
+        let event = AuditEvent::new(&user_id, "identity.login.succeeded", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "new_device": new_device, "session": session.session_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    // ---- sessions -----------------------------------------------------------------------
+
+    /// The principal behind a bearer token, if the session is live. Sliding idle expiry.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, IdentityError> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT id, user_id, last_seen_at_ms, expires_at_ms, idle_timeout_ms, authenticated_at_ms
+             FROM sessions WHERE token_hash = $1 AND revoked_at_ms IS NULL",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::Unauthenticated)?;
+        let last_seen: i64 = row.try_get("last_seen_at_ms")?;
+        let idle: i64 = row.try_get("idle_timeout_ms")?;
+        let expires: i64 = row.try_get("expires_at_ms")?;
+        if now >= expires || now - last_seen >= idle {
+            return Err(IdentityError::Unauthenticated);
+        }
+        let session_id: String = row.try_get("id")?;
+        // Refresh "last seen" at most once a minute: a write per request would cost more than it tells.
+        if now - last_seen > 60_000 {
+            sqlx::query("UPDATE sessions SET last_seen_at_ms = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&session_id)
+                .execute(self.db.write_pool())
+                .await?;
+        }
+        Ok(Principal {
+            user_id: row.try_get("user_id")?,
+            session_id,
+            authenticated_at_ms: row.try_get("authenticated_at_ms")?,
+        })
+    }
+
+    pub async fn logout(&self, who: &Principal, client: &Client) -> Result<(), IdentityError> {
+        self.revoke(who, &who.session_id, client).await
+    }
+
+    pub async fn sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>, IdentityError> {
+        let rows = sqlx::query(
+            "SELECT id, device_id, created_at_ms, last_seen_at_ms, ip, user_agent FROM sessions
+             WHERE user_id = $1 AND revoked_at_ms IS NULL AND expires_at_ms > $2 ORDER BY created_at_ms DESC LIMIT 100",
+        )
+        .bind(&who.user_id)
+        .bind(now_ms())
+        .fetch_all(self.db.read_pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                Ok(SessionInfo {
+                    current: id == who.session_id,
+                    session_id: id,
+                    device_id: r.try_get("device_id")?,
+                    created_at_ms: r.try_get("created_at_ms")?,
+                    last_seen_at_ms: r.try_get("last_seen_at_ms")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// End one of the user's own sessions (another device's, or this one).
+    pub async fn revoke(
+        &self,
+        who: &Principal,
+        session_id: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        let mut tx = self.db.begin_write().await?;
+        let done = sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 AND user_id = $3 AND revoked_at_ms IS NULL")
+            .bind(now_ms())
+            .bind(session_id)
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(IdentityError::Invalid {
+                code: "session_not_found",
+                message: "no such session".into(),
+                param: "session_id",
+            });
+        }
+        let event = AuditEvent::new(&who.user_id, "identity.session.revoked", session_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "by_session": who.session_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn profile(&self, who: &Principal) -> Result<Profile, IdentityError> {
+        let r = sqlx::query(
+            "SELECT id, email, phone, legal_name, date_of_birth FROM users WHERE id = $1",
+        )
+        .bind(&who.user_id)
+        .fetch_one(self.db.read_pool())
+        .await?;
+        Ok(Profile {
+            user_id: r.try_get("id")?,
+            email: r.try_get("email")?,
+            phone: r.try_get("phone")?,
+            legal_name: r.try_get("legal_name")?,
+            date_of_birth: r.try_get("date_of_birth")?,
+            factors: self.factors_of(&who.user_id).await?,
+        })
+    }
+
+    // ---- TOTP ---------------------------------------------------------------------------
+
+    /// Begin adding an authenticator app. Needs a factor used in the last few minutes.
+    pub async fn start_totp(&self, who: &Principal) -> Result<TotpEnrolment, IdentityError> {
+        self.require_fresh(who)?;
+        let active: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM totp_factors WHERE user_id = $1 AND status = 'active'",
+        )
+        .bind(&who.user_id)
+        .fetch_optional(self.db.read_pool())
+        .await?;
+        if active.is_some() {
+            return Err(IdentityError::Conflict(
+                "an authenticator app is already set up; remove it first",
+            ));
+        }
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(&who.user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
+        let secret = totp::new_secret();
+        let sealed = self.keys.seal(&secret, &who.user_id);
+        sqlx::query(
+            "INSERT INTO totp_factors (user_id, secret_enc, status, created_at_ms) VALUES ($1, $2, 'pending', $3)
+             ON CONFLICT (user_id) DO UPDATE SET secret_enc = $2, status = 'pending', last_used_step = NULL, created_at_ms = $3",
+        )
+        .bind(&who.user_id)
+        .bind(sealed)
+        .bind(now_ms())
+        .execute(self.db.write_pool())
+        .await?;
+        Ok(TotpEnrolment {
+            secret: totp::secret_base32(&secret),
+            otpauth_url: totp::enrolment_url(&secret, &email)
+                .map_err(|e| IdentityError::Internal(e.to_string()))?,
+        })
+    }
+
+    /// Confirm the app with a code from it. Returns fresh recovery codes (shown once).
+    pub async fn confirm_totp(
+        &self,
+        who: &Principal,
+        code: &str,
+        client: &Client,
+    ) -> Result<RecoveryCodes, IdentityError> {
+        self.require_fresh(who)?;
+        let sealed: String = sqlx::query_scalar(
+            "SELECT secret_enc FROM totp_factors WHERE user_id = $1 AND status = 'pending'",
+        )
+        .bind(&who.user_id)
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::Conflict(
+            "start adding an authenticator app first",
+        ))?;
+        let secret = self
+            .keys
+            .open(&sealed, &who.user_id)
+            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let now = now_ms();
+        let step = totp::verify(&secret, code, u64::try_from(now / 1000).unwrap_or(0), None)
+            .map_err(|_| IdentityError::CodeRejected { attempts_left: 1 })?;
+        let recovery: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(&who.user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE totp_factors SET status = 'active', last_used_step = $1 WHERE user_id = $2 AND status = 'pending'")
+            .bind(i64::try_from(step).unwrap_or(i64::MAX))
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await?;
+        for code in &recovery {
+            sqlx::query("INSERT INTO recovery_codes (code_hash, user_id, created_at_ms) VALUES ($1, $2, $3)")
+                .bind(token_hash(&normalize_recovery(code)))
+                .bind(&who.user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let alert = OutboxMessage::email(
+            email,
+            "An authenticator app was added to your Anshin account",
+            "An authenticator app was just added as a second factor, and new recovery codes were made.\n\
+             If this was not you: lock your account from the Anshin site now, then contact support.",
+        );
+        notify::enqueue(&self.db, &mut tx, &[alert]).await?;
+        let event = AuditEvent::new(&who.user_id, "identity.factor.added", &who.user_id)
+            .request_id(client.request_id.clone())
+            .details(
+                json!({ "factor": "totp", "ip": client.ip, "recovery_codes": RECOVERY_CODES }),
+            );
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(RecoveryCodes {
+            recovery_codes: recovery,
+        })
+    }
+
+    // ---- helpers ------------------------------------------------------------------------
+
+    fn require_fresh(&self, who: &Principal) -> Result<(), IdentityError> {
+        if now_ms() - who.authenticated_at_ms > self.config.fresh_factor_secs * 1000 {
+            return Err(IdentityError::StepUpRequired);
+        }
+        Ok(())
+    }
+
+    async fn throttle(&self, key: &str, window_secs: i64, limit: i64) -> Result<(), IdentityError> {
+        if throttle::hit(&self.db, key, window_secs).await? > limit {
+            return Err(IdentityError::Throttled {
+                retry_after_secs: window_secs,
+            });
+        }
+        Ok(())
+    }
+
+    /// Count a failed sign-in against the address and (if known) the account, with a growing
+    /// delay for the account: none for the first 4, then 30 s doubling up to an hour. Never a
+    /// permanent lock, which would let anyone lock a victim out.
+    async fn record_failure(
+        &self,
+        user_id: Option<&str>,
+        ip_key: &str,
+        client: &Client,
+        reason: &str,
+    ) -> Result<(), IdentityError> {
+        throttle::hit(&self.db, ip_key, self.config.ip_window_secs).await?;
+        let mut tx = self.db.begin_write().await?;
+        if let Some(user_id) = user_id {
+            let failures: i64 = sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if failures >= 5 {
+                let delay_ms = (30_000i64 << (failures - 5).min(7)).min(3_600_000);
+                sqlx::query("UPDATE users SET login_blocked_until_ms = $1 WHERE id = $2")
+                    .bind(now_ms() + delay_ms)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let event = AuditEvent::new(
+            user_id.unwrap_or("anonymous"),
+            "identity.login.failed",
+            user_id.unwrap_or("-"),
+        )
+        .request_id(client.request_id.clone())
+        .outcome("failure")
+        .details(json!({ "ip": client.ip, "reason": reason }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn factors_of(&self, user_id: &str) -> Result<Vec<&'static str>, IdentityError> {
+        let totp: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM totp_factors WHERE user_id = $1 AND status = 'active'",
+        )
+        .bind(user_id)
+        .fetch_optional(self.db.read_pool())
+        .await?;
+        let recovery: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at_ms IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(self.db.read_pool())
+        .await?;
+        let mut factors = Vec::new();
+        if totp.is_some() {
+            factors.push("totp");
+        }
+        // SMS is a restricted factor (NIST SP 800-63B-4): offered, but an app or passkey is better.
+        factors.push("sms");
+        if recovery > 0 {
+            factors.push("recovery_code");
+        }
+        Ok(factors)
+    }
+
+    /// Count an attempt on a one-time code challenge, then judge it; a right code is used up.
+    async fn use_code(
+        &self,
+        challenge_id: &str,
+        guess: &str,
+    ) -> Result<CodeOutcome, IdentityError> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "UPDATE otp_challenges SET attempts = attempts + 1
+             WHERE id = $1 AND used_at_ms IS NULL AND expires_at_ms > $2 AND attempts < $3
+             RETURNING code_hash, attempts, expires_at_ms",
+        )
+        .bind(challenge_id)
+        .bind(now)
+        .bind(i64::from(codes::MAX_ATTEMPTS))
+        .fetch_optional(self.db.write_pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(CodeOutcome::Dead);
+        };
+        let attempts: i64 = row.try_get("attempts")?;
+        // The attempt is already counted, so judge it as the state before this attempt.
+        let challenge = codes::Challenge {
+            id: challenge_id.to_owned(),
+            code_hash: row.try_get("code_hash")?,
+            expires_at_ms: row.try_get("expires_at_ms")?,
+            attempts: u32::try_from(attempts - 1).unwrap_or(u32::MAX),
+            used: false,
+        };
+        match codes::check(&self.keys.code_hmac, &challenge, guess, now) {
+            codes::Check::Accepted => {
+                let used = sqlx::query("UPDATE otp_challenges SET used_at_ms = $1 WHERE id = $2 AND used_at_ms IS NULL")
+                    .bind(now)
+                    .bind(challenge_id)
+                    .execute(self.db.write_pool())
+                    .await?;
+                Ok(if used.rows_affected() == 1 {
+                    CodeOutcome::Accepted
+                } else {
+                    CodeOutcome::Dead
+                })
+            }
+            codes::Check::Wrong { attempts_left } => {
+                Ok(CodeOutcome::Wrong(i64::from(attempts_left)))
+            }
+            codes::Check::Dead => Ok(CodeOutcome::Dead),
+        }
+    }
+
+    async fn use_totp(&self, user_id: &str, code: &str) -> Result<bool, IdentityError> {
+        let row = sqlx::query("SELECT secret_enc, last_used_step FROM totp_factors WHERE user_id = $1 AND status = 'active'")
+            .bind(user_id)
+            .fetch_optional(self.db.read_pool())
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let secret = self
+            .keys
+            .open(&row.try_get::<String, _>("secret_enc")?, user_id)
+            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let last: Option<i64> = row.try_get("last_used_step")?;
+        let now_secs = u64::try_from(now_ms() / 1000).unwrap_or(0);
+        let Ok(step) = totp::verify(
+            &secret,
+            code,
+            now_secs,
+            last.and_then(|l| u64::try_from(l).ok()),
+        ) else {
+            return Ok(false);
+        };
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        // Conditional on the step we saw: two concurrent uses of one code cannot both succeed.
+        let moved = sqlx::query(
+            "UPDATE totp_factors SET last_used_step = $1 WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(self.db.write_pool())
+        .await?;
+        Ok(moved.rows_affected() == 1)
+    }
+
+    async fn use_recovery_code(&self, user_id: &str, code: &str) -> Result<bool, IdentityError> {
+        let used = sqlx::query("UPDATE recovery_codes SET used_at_ms = $1 WHERE code_hash = $2 AND user_id = $3 AND used_at_ms IS NULL")
+            .bind(now_ms())
+            .bind(token_hash(&normalize_recovery(code)))
+            .bind(user_id)
+            .execute(self.db.write_pool())
+            .await?;
+        Ok(used.rows_affected() == 1)
+    }
+
+    /// A new session (and, for an unknown device, a new device record). Returns whether the device was new.
+    async fn open_session(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        user_id: &str,
+        device_token: Option<&str>,
+        client: &Client,
+        now: i64,
+    ) -> Result<(SessionCreated, bool), IdentityError> {
+        let known: Option<String> = match device_token {
+            Some(t) => sqlx::query_scalar("SELECT id FROM devices WHERE token_hash = $1 AND user_id = $2 AND revoked_at_ms IS NULL")
+                .bind(token_hash(t))
+                .bind(user_id)
+                .fetch_optional(&mut **tx)
+                .await?,
+            None => None,
+        };
+        let (device_id, device_token, new_device) = match (known, device_token) {
+            (Some(id), Some(t)) => {
+                sqlx::query("UPDATE devices SET last_seen_at_ms = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await?;
+                (id, t.to_owned(), false)
+            }
+            _ => {
+                let (id, token) = (
+                    new_id("dev"),
+                    format!("{}{}", random_hex_128(), random_hex_128()),
+                );
+                sqlx::query(
+                    "INSERT INTO devices (id, user_id, token_hash, name, first_seen_at_ms, last_seen_at_ms) VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(&id)
+                .bind(user_id)
+                .bind(token_hash(&token))
+                .bind(client.user_agent.chars().take(200).collect::<String>())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                (id, token, true)
+            }
+        };
+        let session_id = new_id("ses");
+        // 256 random bits: far beyond guessing; only its hash is stored.
+        let token = format!("{}{}", random_hex_128(), random_hex_128());
+        let expires_at_ms = now + self.config.session_absolute_secs * 1000;
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, device_id, created_at_ms, last_seen_at_ms, expires_at_ms,
+                idle_timeout_ms, authenticated_at_ms, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $5, $8, $9)",
+        )
+        .bind(&session_id)
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(&device_id)
+        .bind(now)
+        .bind(expires_at_ms)
+        .bind(self.config.session_idle_secs * 1000)
+        .bind(&client.ip)
+        .bind(client.user_agent.chars().take(200).collect::<String>())
+        .execute(&mut **tx)
+        .await?;
+        Ok((
+            SessionCreated {
+                session_id,
+                token,
+                device_token,
+                user_id: user_id.to_owned(),
+                expires_at_ms,
+            },
+            new_device,
+        ))
+    }
+}
+
+enum CodeOutcome {
+    Accepted,
+    Wrong(i64),
+    Dead,
+}
+
+fn issue_for(keys: &Keys, challenge_id: &str) -> codes::IssuedCode {
+    codes::issue(&keys.code_hmac, challenge_id)
+}
+
+async fn insert_challenge(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+    purpose: &str,
+    subject: &str,
+    channel: &str,
+    code_hash: &str,
+    expires_at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO otp_challenges (id, purpose, subject, channel, code_hash, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(purpose)
+    .bind(subject)
+    .bind(channel)
+    .bind(code_hash)
+    .bind(expires_at_ms)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// 80 random bits as 16 Crockford-style base32 characters in four groups: `ABCD-EFGH-JKMN-PQRS`.
+fn new_recovery_code() -> String {
+    use rand::RngCore;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 10];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut bits: u128 = 0;
+    for b in bytes {
+        bits = (bits << 8) | u128::from(b);
+    }
+    let chars: Vec<char> = (0..16)
+        .map(|i| ALPHABET[((bits >> (75 - 5 * i)) & 31) as usize] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn normalize_recovery(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}

@@ -1,0 +1,603 @@
+//! Identity end to end over real loopback HTTP, on SQLite and PostgreSQL: registration with both
+//! contacts verified, TOTP enrolment, sign-in on a new device, sessions, and the attacks the
+//! controls exist for.
+
+mod common;
+
+use std::net::IpAddr;
+
+use anshin::http::{self, AppState, HttpConfig};
+use anshin::identity::keys::Keys;
+use anshin::identity::password::{HashParams, PasswordHasher};
+use anshin::identity::{Identity, IdentityConfig};
+use anshin::notify::{self, OutboxWorker, Transport};
+use common::TestDb;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "lantern harbour velvet 42";
+
+struct App {
+    url: String,
+    t: TestDb,
+}
+
+async fn app(t: TestDb, config: IdentityConfig) -> App {
+    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
+    let identity = Identity::new(t.db.clone(), Keys::random(), hasher, config);
+    let state = AppState::new(t.db.clone(), HttpConfig::default(), None, true, false)
+        .with_identity(identity);
+    let router = http::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        http::serve(
+            listener,
+            router,
+            None,
+            &HttpConfig::default(),
+            std::future::pending(),
+        )
+        .await
+    });
+    App { url, t }
+}
+
+impl App {
+    async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut r = reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn delete(&self, path: &str, token: &str) -> StatusCode {
+        reqwest::Client::new()
+            .delete(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Deliver the outbox and return the newest code sent to `recipient`.
+    async fn code_for(&self, recipient: &str) -> String {
+        let worker = OutboxWorker::new(
+            self.t.db.clone(),
+            Transport::DevMailbox(self.t.db.clone()),
+            Default::default(),
+        );
+        worker.run_once().await.unwrap();
+        let messages = notify::mailbox(&self.t.db, Some(recipient), 1)
+            .await
+            .unwrap();
+        let body = &messages
+            .first()
+            .unwrap_or_else(|| panic!("no message to {recipient}"))
+            .body;
+        six_digits(body).unwrap_or_else(|| panic!("no code in {body:?}"))
+    }
+
+    async fn messages_to(&self, recipient: &str) -> Vec<notify::MailboxMessage> {
+        let worker = OutboxWorker::new(
+            self.t.db.clone(),
+            Transport::DevMailbox(self.t.db.clone()),
+            Default::default(),
+        );
+        worker.run_once().await.unwrap();
+        notify::mailbox(&self.t.db, Some(recipient), 50)
+            .await
+            .unwrap()
+    }
+
+    /// Register and verify both contacts; returns the first session's token.
+    async fn registered(&self, email: &str, phone: &str) -> String {
+        let (status, _) = self
+            .post("/v1/registrations", registration(email, phone), None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let email_code = self.code_for(email).await;
+        let sms_code = self.code_for(phone).await;
+        let (status, body) = self
+            .post(
+                "/v1/registrations/verification",
+                json!({ "email": email, "email_code": email_code, "sms_code": sms_code }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn six_digits(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    (0..bytes.len().saturating_sub(5))
+        .find(|&i| {
+            bytes[i..i + 6].iter().all(u8::is_ascii_digit)
+                && (i + 6 == bytes.len() || !bytes[i + 6].is_ascii_digit())
+                && (i == 0 || !bytes[i - 1].is_ascii_digit())
+        })
+        .map(|i| s[i..i + 6].to_owned())
+}
+
+fn registration(email: &str, phone: &str) -> Value {
+    json!({ "email": email, "phone": phone, "password": PASSWORD, "legal_name": "Yamada Taro", "date_of_birth": "1990-04-15" })
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+on_both!(
+    register_verify_enrol_totp_and_sign_in_on_a_new_device,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        let email = "taro@example.jp";
+        let token = a.registered(email, "+819012345678").await;
+        let (status, me) = a.get("/v1/me", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["email"], email);
+        assert_eq!(me["date_of_birth"], "1990-04-15");
+        assert_eq!(me["factors"], json!(["sms"]));
+
+        let (status, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+        assert_eq!(status, StatusCode::CREATED, "{enrol}");
+        assert!(
+            enrol["otpauth_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("otpauth://totp/Anshin:")
+        );
+        let secret = enrol["secret"].as_str().unwrap().to_owned();
+        let now = now_secs();
+        let code = anshin::identity::totp::code_from_base32(&secret, now).unwrap();
+        let (status, recovery) = a
+            .post(
+                "/v1/me/factors/totp/confirmation",
+                json!({ "code": code }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{recovery}");
+        assert_eq!(recovery["recovery_codes"].as_array().unwrap().len(), 10);
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("authenticator app was added"))
+        );
+
+        assert_eq!(
+            a.delete("/v1/sessions/current", &token).await,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            a.get("/v1/me", &token).await.0,
+            StatusCode::UNAUTHORIZED,
+            "a logged-out token is dead"
+        );
+
+        let (status, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": email, "password": PASSWORD }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        assert_eq!(
+            challenge["factors"],
+            json!(["totp", "sms", "recovery_code"])
+        );
+        let path = format!(
+            "/v1/sessions/challenges/{}",
+            challenge["challenge_id"].as_str().unwrap()
+        );
+        // The code already used to confirm the app is refused a second time.
+        let (status, body) = a
+            .post(&path, json!({ "factor": "totp", "code": code }), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["error"]["code"], "code_rejected");
+        let next = anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap();
+        let (status, session) = a
+            .post(&path, json!({ "factor": "totp", "code": next }), None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{session}");
+        let token2 = session["token"].as_str().unwrap();
+        assert_eq!(a.get("/v1/me", token2).await.0, StatusCode::OK);
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("New sign-in")),
+            "new-device alert"
+        );
+        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+    }
+);
+
+on_both!(
+    a_correct_password_alone_never_gives_a_session,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        a.registered("hanako@example.jp", "+819011112222").await;
+        let (status, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": "hanako@example.jp", "password": PASSWORD }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(challenge.get("token").is_none(), "{challenge}");
+        // A forged factor does not complete it.
+        let path = format!(
+            "/v1/sessions/challenges/{}",
+            challenge["challenge_id"].as_str().unwrap()
+        );
+        let (status, _) = a
+            .post(
+                &path,
+                json!({ "factor": "recovery_code", "code": "AAAA-BBBB-CCCC-DDDD" }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let sessions: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at_ms IS NULL")
+                .fetch_one(a.t.db.read_pool())
+                .await
+                .unwrap();
+        assert_eq!(sessions, 1, "only the session registration opened");
+    }
+);
+
+on_both!(
+    the_sixth_guess_at_an_sms_code_fails_even_when_right,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        let phone = "+819033334444";
+        a.registered("jiro@example.jp", phone).await;
+        let (_, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": "jiro@example.jp", "password": PASSWORD }),
+                None,
+            )
+            .await;
+        let id = challenge["challenge_id"].as_str().unwrap();
+        let path = format!("/v1/sessions/challenges/{id}");
+        assert_eq!(
+            a.post(&format!("{path}/sms"), json!({}), None).await.0,
+            StatusCode::ACCEPTED
+        );
+        let first_code = a.code_for(phone).await;
+        let wrong = if first_code == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        for left in [4, 3, 2] {
+            let (status, body) = a
+                .post(&path, json!({ "factor": "sms", "code": wrong }), None)
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                body["error"]["message"],
+                format!("That code is not right. Attempts left: {left}.")
+            );
+        }
+        // A re-send does not reset the count.
+        assert_eq!(
+            a.post(&format!("{path}/sms"), json!({}), None).await.0,
+            StatusCode::ACCEPTED
+        );
+        let code = a.code_for(phone).await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..2 {
+            assert_eq!(
+                a.post(&path, json!({ "factor": "sms", "code": wrong }), None)
+                    .await
+                    .0,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let (status, body) = a
+            .post(&path, json!({ "factor": "sms", "code": code }), None)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "the sixth guess fails even when right: {body}"
+        );
+        assert_eq!(body["error"]["code"], "code_expired");
+        // The code from the first SMS is bound to its own (superseded) request and does not work either.
+        let (status, _) = a
+            .post(&path, json!({ "factor": "sms", "code": first_code }), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+);
+
+on_both!(
+    existing_and_unknown_accounts_get_byte_identical_answers,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        a.registered("known@example.jp", "+819055556666").await;
+        let raw = |path: &'static str, body: Value| {
+            let url = format!("{}{path}", a.url);
+            async move {
+                let resp = reqwest::Client::new()
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                let mut headers: Vec<(String, String)> = resp
+                    .headers()
+                    .iter()
+                    .filter(|(k, _)| *k != "x-request-id" && *k != "date")
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                    .collect();
+                headers.sort();
+                (status, headers, resp.bytes().await.unwrap())
+            }
+        };
+        let known = raw(
+            "/v1/sessions",
+            json!({ "email": "known@example.jp", "password": "wrong password here" }),
+        )
+        .await;
+        let unknown = raw(
+            "/v1/sessions",
+            json!({ "email": "nobody@example.jp", "password": "wrong password here" }),
+        )
+        .await;
+        assert_eq!(known.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            known, unknown,
+            "login answers differ between existing and unknown accounts"
+        );
+        let known = raw(
+            "/v1/registrations",
+            registration("known@example.jp", "+819077778888"),
+        )
+        .await;
+        let unknown = raw(
+            "/v1/registrations",
+            registration("fresh@example.jp", "+819077778889"),
+        )
+        .await;
+        assert_eq!(known.0, StatusCode::ACCEPTED);
+        assert_eq!(
+            known, unknown,
+            "registration answers differ between existing and unknown addresses"
+        );
+        // The owner of the existing address is told, and gets no code.
+        let mail = a.messages_to("known@example.jp").await;
+        assert!(
+            mail.iter()
+                .any(|m| m.subject.contains("Someone tried to register"))
+        );
+    }
+);
+
+on_both!(sessions_can_be_listed_and_revoked, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let phone = "+819099990000";
+    let first = a.registered("saburo@example.jp", phone).await;
+    let (_, challenge) = a
+        .post(
+            "/v1/sessions",
+            json!({ "email": "saburo@example.jp", "password": PASSWORD }),
+            None,
+        )
+        .await;
+    let path = format!(
+        "/v1/sessions/challenges/{}",
+        challenge["challenge_id"].as_str().unwrap()
+    );
+    a.post(&format!("{path}/sms"), json!({}), None).await;
+    let code = a.code_for(phone).await;
+    let (status, second) = a
+        .post(&path, json!({ "factor": "sms", "code": code }), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let second_token = second["token"].as_str().unwrap();
+    let (_, list) = a.get("/v1/me/sessions", &first).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let other = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        a.delete(&format!("/v1/me/sessions/{other}"), &first).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        a.get("/v1/me", second_token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the revoked session is dead"
+    );
+    assert_eq!(a.get("/v1/me", &first).await.0, StatusCode::OK);
+    assert_eq!(
+        a.delete("/v1/me/sessions/ses_nope", &first).await,
+        StatusCode::BAD_REQUEST
+    );
+});
+
+#[tokio::test]
+async fn sensitive_changes_need_a_fresh_factor_and_sessions_expire_when_idle() {
+    let a = app(
+        TestDb::sqlite().await,
+        IdentityConfig {
+            fresh_factor_secs: 0,
+            session_idle_secs: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = a.registered("shiro@example.jp", "+819012340000").await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (status, body) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "step_up_required");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(
+        a.get("/v1/me", &token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "idle sessions end"
+    );
+}
+
+#[tokio::test]
+async fn registration_refuses_bad_input_with_the_field_named() {
+    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+    let base = registration("goro@example.jp", "+819012349999");
+    for (field, value, code) in [
+        ("email", json!("not-an-address"), "email_invalid"),
+        ("phone", json!("12345"), "phone_invalid"),
+        ("date_of_birth", json!(""), "date_of_birth_invalid"),
+        (
+            "date_of_birth",
+            json!("2019-02-30"),
+            "date_of_birth_invalid",
+        ),
+        ("legal_name", json!(""), "legal_name_invalid"),
+        ("password", json!("password1"), "password_common"),
+        ("password", json!("short"), "password_too_short"),
+        ("password", json!("goro@example.jp"), "password_personal"),
+    ] {
+        let mut body = base.clone();
+        body[field] = value;
+        let (status, err) = a.post("/v1/registrations", body, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {err}");
+        assert_eq!(err["error"]["code"], code, "{field}: {err}");
+    }
+    let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(a.t.db.read_pool())
+        .await
+        .unwrap();
+    assert_eq!(outbox, 0, "nothing was sent for refused registrations");
+}
+
+/// Credential stuffing: 1,000 leaked pairs, 100 of them right, from 20 addresses. No session
+/// results, and the addresses are cut off by the shared throttle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_stuffing_yields_no_session() {
+    let t = TestDb::sqlite().await;
+    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 8).unwrap();
+    let hash = hasher.hash(PASSWORD).await.unwrap();
+    for i in 0..100 {
+        sqlx::query(
+            "INSERT INTO users (id, email, phone, legal_name, date_of_birth, password_hash, status, email_verified_at_ms,
+                phone_verified_at_ms, created_at_ms) VALUES ($1, $2, $3, 'Victim', '1980-01-01', $4, 'active', 1, 1, 1)",
+        )
+        .bind(format!("usr_victim{i}"))
+        .bind(format!("victim{i}@example.jp"))
+        .bind(format!("+8190000{i:05}"))
+        .bind(&hash)
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+    }
+    let a = app(t, IdentityConfig::default()).await;
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut tasks = Vec::new();
+    for source in 0..20u8 {
+        let url = a.url.clone();
+        tasks.push(tokio::spawn(async move {
+            let ip: IpAddr = format!("127.0.1.{}", source + 1).parse().unwrap();
+            let client = reqwest::Client::builder()
+                .local_address(ip)
+                .build()
+                .unwrap();
+            let mut seen = Vec::new();
+            for n in 0..50usize {
+                let pair = usize::from(source) * 50 + n;
+                // Every tenth pair is right; the rest are wrong passwords or unknown accounts.
+                let (email, password) = if pair % 10 == 0 {
+                    (
+                        format!("victim{}@example.jp", pair / 10),
+                        PASSWORD.to_owned(),
+                    )
+                } else {
+                    (
+                        format!("victim{}@example.jp", pair % 150),
+                        format!("leaked-{pair}"),
+                    )
+                };
+                let resp = client
+                    .post(format!("{url}/v1/sessions"))
+                    .json(&json!({ "email": email, "password": password }))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                if status == 200 {
+                    // The attacker has the password but not the phone or app: guess a factor.
+                    let body: Value = resp.json().await.unwrap();
+                    let path = format!(
+                        "{url}/v1/sessions/challenges/{}",
+                        body["challenge_id"].as_str().unwrap()
+                    );
+                    let r = client
+                        .post(path)
+                        .json(&json!({ "factor": "sms", "code": "123456" }))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_ne!(r.status().as_u16(), 201);
+                }
+                seen.push(status);
+            }
+            seen
+        }));
+    }
+    for task in tasks {
+        for s in task.await.unwrap() {
+            *statuses.entry(s).or_default() += 1;
+        }
+    }
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(a.t.db.read_pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions, 0,
+        "credential stuffing produced a session; statuses {statuses:?}"
+    );
+    assert!(
+        statuses.get(&429).copied().unwrap_or(0) >= 300,
+        "the addresses were not cut off: {statuses:?}"
+    );
+    assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+}
