@@ -60,13 +60,28 @@ CREATE TABLE recovery_codes (
 );
 CREATE INDEX recovery_codes_user ON recovery_codes (user_id);
 
+-- A password accepted, waiting for a second factor. `purpose`: login, lock or unlock.
 CREATE TABLE login_challenges (
     id                TEXT PRIMARY KEY,
+    purpose           TEXT NOT NULL,
     user_id           TEXT NOT NULL REFERENCES users (id),
     sms_challenge_id  TEXT,
     attempts          BIGINT NOT NULL DEFAULT 0,
     expires_at_ms     BIGINT NOT NULL,
     completed_at_ms   BIGINT,
+    created_at_ms     BIGINT NOT NULL
+);
+
+-- A password reset: only ever sent to the account's verified e-mail, and completed only with
+-- a second factor.
+CREATE TABLE password_resets (
+    id                TEXT PRIMARY KEY,
+    user_id           TEXT NOT NULL REFERENCES users (id),
+    token_hash        TEXT NOT NULL UNIQUE,
+    sms_challenge_id  TEXT,
+    attempts          BIGINT NOT NULL DEFAULT 0,
+    expires_at_ms     BIGINT NOT NULL,
+    used_at_ms        BIGINT,
     created_at_ms     BIGINT NOT NULL
 );
 

@@ -601,3 +601,290 @@ async fn credential_stuffing_yields_no_session() {
     );
     assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
 }
+
+fn reset_key(body: &str) -> String {
+    body.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .expect("reset key in mail")
+        .to_owned()
+}
+
+on_both!(
+    password_reset_by_email_and_sms_ends_every_session,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        let (email, phone) = ("rokuro@example.jp", "+819012121212");
+        let old_session = a.registered(email, phone).await;
+        let (status, body) = a
+            .post(
+                "/v1/password-resets",
+                json!({ "email": "  ROKURO@example.jp " }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let mail = a.messages_to(email).await;
+        let key = reset_key(
+            &mail
+                .iter()
+                .find(|m| m.subject.contains("Reset your"))
+                .expect("reset mail")
+                .body,
+        );
+        assert_eq!(
+            a.post("/v1/password-resets/sms", json!({ "token": key }), None)
+                .await
+                .0,
+            StatusCode::ACCEPTED
+        );
+        let code = a.code_for(phone).await;
+        let new_password = "copper meadow lantern 77";
+        // A weak new password is refused without using up the code.
+        let (status, body) = a
+            .post(
+                "/v1/password-resets/confirmation",
+                json!({ "token": key, "new_password": "password1", "factor": "sms", "code": code }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, body) = a
+        .post("/v1/password-resets/confirmation", json!({ "token": key, "new_password": new_password, "factor": "sms", "code": code }), None)
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(
+            a.get("/v1/me", &old_session).await.0,
+            StatusCode::UNAUTHORIZED,
+            "every session ended"
+        );
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("password was changed"))
+        );
+        // The key is single use.
+        let (status, _) = a
+        .post("/v1/password-resets/confirmation", json!({ "token": key, "new_password": "another fresh passphrase", "factor": "sms", "code": code }), None)
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // The old password is dead; the new one works, and the next sign-in still asks for a factor.
+        assert_eq!(
+            a.post(
+                "/v1/sessions",
+                json!({ "email": email, "password": PASSWORD }),
+                None
+            )
+            .await
+            .0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": email, "password": new_password }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            challenge.get("token").is_none(),
+            "a reset never bypasses the second factor"
+        );
+    }
+);
+
+on_both!(
+    a_reset_cannot_be_sent_to_a_contact_not_verified_on_the_account,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        a.registered("victim@example.jp", "+819034343434").await;
+        // Extra or substituted contact fields are refused outright; nothing is sent anywhere.
+        for body in [
+            json!({ "email": "victim@example.jp", "send_to": "attacker@evil.example" }),
+            json!({ "email": "victim@example.jp", "phone": "+819099999999" }),
+            json!({ "email": ["victim@example.jp", "attacker@evil.example"] }),
+            json!({ "email": "victim@example.jp,attacker@evil.example" }),
+            json!({ "email": "victim@example.jp\r\nBcc: attacker@evil.example" }),
+        ] {
+            let (status, _) = a.post("/v1/password-resets", body.clone(), None).await;
+            assert!(
+                status == StatusCode::BAD_REQUEST || status == StatusCode::ACCEPTED,
+                "{body}: {status}"
+            );
+        }
+        let (status, _) = a
+            .post(
+                "/v1/password-resets",
+                json!({ "email": "victim@example.jp" }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let worker = OutboxWorker::new(
+            a.t.db.clone(),
+            Transport::DevMailbox(a.t.db.clone()),
+            Default::default(),
+        );
+        worker.run_once().await.unwrap();
+        let all = notify::mailbox(&a.t.db, None, 200).await.unwrap();
+        let resets: Vec<_> = all
+            .iter()
+            .filter(|m| m.subject.contains("Reset your"))
+            .collect();
+        assert_eq!(resets.len(), 1, "exactly one reset mail");
+        assert_eq!(
+            resets[0].recipient, "victim@example.jp",
+            "only to the verified address"
+        );
+        assert!(
+            all.iter()
+                .all(|m| !m.recipient.contains("attacker") && m.recipient != "+819099999999"),
+            "{all:?}"
+        );
+        // Unknown addresses get the same answer and no mail.
+        let (status, body) = a
+            .post(
+                "/v1/password-resets",
+                json!({ "email": "nobody@example.jp" }),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::ACCEPTED,
+                json!({ "status": "sent_if_the_account_exists" })
+            )
+        );
+    }
+);
+
+on_both!(
+    lock_with_one_factor_and_unlock_with_two,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        let (email, phone) = ("nana@example.jp", "+819056565656");
+        let token = a.registered(email, phone).await;
+        // Enrol an app so two different factors exist.
+        let (_, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+        let secret = enrol["secret"].as_str().unwrap().to_owned();
+        let now = now_secs();
+        let code = anshin::identity::totp::code_from_base32(&secret, now).unwrap();
+        let (_, recovery) = a
+            .post(
+                "/v1/me/factors/totp/confirmation",
+                json!({ "code": code }),
+                Some(&token),
+            )
+            .await;
+        let recovery_code = recovery["recovery_codes"][0].as_str().unwrap().to_owned();
+
+        // The phone is lost: lock from another device with password + SMS.
+        let (status, challenge) = a
+            .post(
+                "/v1/account/lock",
+                json!({ "email": email, "password": PASSWORD }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        let id = challenge["challenge_id"].as_str().unwrap();
+        assert_eq!(
+            a.post(
+                &format!("/v1/sessions/challenges/{id}/sms"),
+                json!({}),
+                None
+            )
+            .await
+            .0,
+            StatusCode::ACCEPTED
+        );
+        let sms = a.code_for(phone).await;
+        let (status, body) = a
+            .post(
+                &format!("/v1/account/lock/{id}"),
+                json!({ "factor": "sms", "code": sms }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "locked");
+        assert_eq!(
+            a.get("/v1/me", &token).await.0,
+            StatusCode::UNAUTHORIZED,
+            "all sessions died"
+        );
+        assert_eq!(
+            a.post(
+                "/v1/sessions",
+                json!({ "email": email, "password": PASSWORD }),
+                None
+            )
+            .await
+            .0,
+            StatusCode::UNAUTHORIZED,
+            "no sign-in while locked"
+        );
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("is locked"))
+        );
+
+        // Unlock needs two different factors: one is not enough.
+        let (status, challenge) = a
+            .post(
+                "/v1/account/unlock",
+                json!({ "email": email, "password": PASSWORD }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        let path = format!(
+            "/v1/account/unlock/{}",
+            challenge["challenge_id"].as_str().unwrap()
+        );
+        let totp_code = anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap();
+        let (status, _) = a
+            .post(
+                &path,
+                json!({ "factors": [{ "factor": "totp", "code": totp_code }] }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = a
+        .post(&path, json!({ "factors": [{ "factor": "totp", "code": totp_code }, { "factor": "totp", "code": totp_code }] }), None)
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "the same factor twice is one factor"
+        );
+        let (status, body) = a
+        .post(&path, json!({ "factors": [{ "factor": "totp", "code": totp_code }, { "factor": "recovery_code", "code": recovery_code }] }), None)
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "active");
+        assert_eq!(
+            a.post(
+                "/v1/sessions",
+                json!({ "email": email, "password": PASSWORD }),
+                None
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("was unlocked"))
+        );
+        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+    }
+);

@@ -15,8 +15,8 @@ use super::AppState;
 use super::error::{ApiError, ErrorEnvelope, Json};
 use super::middleware::RequestId;
 use crate::identity::service::{
-    Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, RecoveryCodes,
-    RegistrationStarted, SessionCreated, SessionInfo, TotpEnrolment,
+    Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, Purpose, RecoveryCodes,
+    RegistrationStarted, ResetRequested, SessionCreated, SessionInfo, TotpEnrolment,
 };
 use crate::identity::{Identity, IdentityError};
 
@@ -33,6 +33,13 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/sessions/{id}", delete(revoke_session))
         .route("/v1/me/factors/totp", post(start_totp))
         .route("/v1/me/factors/totp/confirmation", post(confirm_totp))
+        .route("/v1/password-resets", post(request_reset))
+        .route("/v1/password-resets/sms", post(send_reset_sms))
+        .route("/v1/password-resets/confirmation", post(complete_reset))
+        .route("/v1/account/lock", post(start_lock))
+        .route("/v1/account/lock/{id}", post(complete_lock))
+        .route("/v1/account/unlock", post(start_unlock))
+        .route("/v1/account/unlock/{id}", post(complete_unlock))
 }
 
 impl From<IdentityError> for ApiError {
@@ -246,7 +253,7 @@ pub async fn send_login_sms(
     Caller(client): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    identity(&state)?.send_login_sms(&id, &client).await?;
+    identity(&state)?.send_challenge_sms(&id, &client).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -352,4 +359,174 @@ pub async fn confirm_totp(
             .confirm_totp(&who, &b.code, &client)
             .await?,
     ))
+}
+
+fn parse_factor(s: &str) -> Result<Factor, ApiError> {
+    Factor::parse(s).ok_or_else(|| {
+        ApiError::invalid(
+            "factor_invalid",
+            "factor must be totp, sms or recovery_code",
+        )
+        .param("factor")
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    /// The account's address. The key is sent to the address verified on the account, never
+    /// to one given here, and no other field is accepted.
+    pub email: String,
+}
+
+/// Ask for a password reset. Same answer whether or not the account exists.
+#[utoipa::path(post, path = "/v1/password-resets", tag = "identity", request_body = ResetBody,
+    responses((status = 202, body = ResetRequested), (status = 400, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn request_reset(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<ResetBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            identity(&state)?
+                .request_password_reset(&b.email, &client)
+                .await?,
+        ),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetTokenBody {
+    /// The key from the reset e-mail.
+    pub token: String,
+}
+
+/// Send the reset's code by SMS to the account's verified phone.
+#[utoipa::path(post, path = "/v1/password-resets/sms", tag = "identity", request_body = ResetTokenBody,
+    responses((status = 202), (status = 401, body = ErrorEnvelope)))]
+pub async fn send_reset_sms(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<ResetTokenBody>,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?.send_reset_sms(&b.token, &client).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteResetBody {
+    pub token: String,
+    pub new_password: String,
+    /// `sms`, `totp` or `recovery_code`: a reset always needs a second factor.
+    pub factor: String,
+    pub code: String,
+}
+
+/// Set a new password with the e-mailed key and a second factor; every session ends.
+#[utoipa::path(post, path = "/v1/password-resets/confirmation", tag = "identity", request_body = CompleteResetBody,
+    responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn complete_reset(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<CompleteResetBody>,
+) -> Result<StatusCode, ApiError> {
+    let factor = parse_factor(&b.factor)?;
+    identity(&state)?
+        .complete_password_reset(&b.token, &b.new_password, factor, &b.code, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lock the account (a lost phone), first step: the password opens a challenge. Codes by SMS
+/// come from `POST /v1/sessions/challenges/{id}/sms`.
+#[utoipa::path(post, path = "/v1/account/lock", tag = "identity", request_body = LoginBody,
+    responses((status = 200, body = LoginChallenge), (status = 401, body = ErrorEnvelope)))]
+pub async fn start_lock(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<LoginBody>,
+) -> Result<Json<LoginChallenge>, ApiError> {
+    Ok(Json(
+        identity(&state)?
+            .start_challenge(&b.email, &b.password, Purpose::Lock, &client)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactorBody {
+    pub factor: String,
+    pub code: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AccountStatus {
+    pub status: &'static str,
+}
+
+/// Lock the account with one second factor (or a recovery code): all sessions end.
+#[utoipa::path(post, path = "/v1/account/lock/{id}", tag = "identity", request_body = FactorBody,
+    responses((status = 200, body = AccountStatus), (status = 401, body = ErrorEnvelope)))]
+pub async fn complete_lock(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Path(id): Path<String>,
+    Json(b): Json<FactorBody>,
+) -> Result<Json<AccountStatus>, ApiError> {
+    identity(&state)?
+        .lock(&id, parse_factor(&b.factor)?, &b.code, &client)
+        .await?;
+    Ok(Json(AccountStatus { status: "locked" }))
+}
+
+/// Unlock, first step: the password of the locked account opens a challenge.
+#[utoipa::path(post, path = "/v1/account/unlock", tag = "identity", request_body = LoginBody,
+    responses((status = 200, body = LoginChallenge), (status = 401, body = ErrorEnvelope)))]
+pub async fn start_unlock(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Json(b): Json<LoginBody>,
+) -> Result<Json<LoginChallenge>, ApiError> {
+    Ok(Json(
+        identity(&state)?
+            .start_challenge(&b.email, &b.password, Purpose::Unlock, &client)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockBody {
+    /// Two different second factors.
+    pub factors: Vec<FactorBody>,
+}
+
+/// Unlock with two different second factors.
+#[utoipa::path(post, path = "/v1/account/unlock/{id}", tag = "identity", request_body = UnlockBody,
+    responses((status = 200, body = AccountStatus), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn complete_unlock(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Path(id): Path<String>,
+    Json(b): Json<UnlockBody>,
+) -> Result<Json<AccountStatus>, ApiError> {
+    if b.factors.len() != 2 {
+        return Err(ApiError::invalid(
+            "two_factors_required",
+            "give exactly two different second factors",
+        )
+        .param("factors"));
+    }
+    let proofs = b
+        .factors
+        .iter()
+        .map(|f| Ok((parse_factor(&f.factor)?, f.code.clone())))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    identity(&state)?.unlock(&id, &proofs, &client).await?;
+    Ok(Json(AccountStatus { status: "active" }))
 }

@@ -26,7 +26,14 @@ use super::{identity, routes};
         identity::my_sessions,
         identity::revoke_session,
         identity::start_totp,
-        identity::confirm_totp
+        identity::confirm_totp,
+        identity::request_reset,
+        identity::send_reset_sms,
+        identity::complete_reset,
+        identity::start_lock,
+        identity::complete_lock,
+        identity::start_unlock,
+        identity::complete_unlock
     ),
     components(schemas(
         ErrorEnvelope,
@@ -40,7 +47,13 @@ use super::{identity, routes};
         identity::VerifyRegistrationBody,
         identity::LoginBody,
         identity::CompleteLoginBody,
-        identity::ConfirmTotpBody
+        identity::ConfirmTotpBody,
+        identity::ResetBody,
+        identity::ResetTokenBody,
+        identity::CompleteResetBody,
+        identity::FactorBody,
+        identity::UnlockBody,
+        identity::AccountStatus
     ))
 )]
 struct ApiDoc;

@@ -34,6 +34,9 @@ pub struct IdentityConfig {
     pub signups_per_ip_per_hour: i64,
     pub signups_per_email_per_hour: i64,
     pub sms_per_account_per_hour: i64,
+    pub reset_ttl_secs: i64,
+    pub resets_per_ip_per_hour: i64,
+    pub resets_per_email_per_hour: i64,
 }
 
 impl Default for IdentityConfig {
@@ -49,6 +52,9 @@ impl Default for IdentityConfig {
             signups_per_ip_per_hour: 20,
             signups_per_email_per_hour: 5,
             sms_per_account_per_hour: 5,
+            reset_ttl_secs: 30 * 60,
+            resets_per_ip_per_hour: 20,
+            resets_per_email_per_hour: 3,
         }
     }
 }
@@ -130,6 +136,12 @@ pub struct RegistrationStarted {
     /// Always `verification_sent`: the same whether or not the address already has an account.
     pub status: &'static str,
     pub expires_in_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ResetRequested {
+    /// Always `sent_if_the_account_exists`.
+    pub status: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -216,6 +228,31 @@ impl Factor {
             Factor::Totp => "totp",
             Factor::Sms => "sms",
             Factor::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// What a password-then-factor challenge is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Login,
+    Lock,
+    Unlock,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Login => "login",
+            Purpose::Lock => "lock",
+            Purpose::Unlock => "unlock",
+        }
+    }
+    /// Only a locked account can be unlocked; only an active one can sign in or be locked.
+    fn required_status(self) -> &'static str {
+        match self {
+            Purpose::Unlock => "locked",
+            Purpose::Login | Purpose::Lock => "active",
         }
     }
 }
@@ -456,7 +493,7 @@ impl Identity {
         Ok(session.0)
     }
 
-    // ---- sign-in ------------------------------------------------------------------------
+    // ---- sign-in, lock, unlock ----------------------------------------------------------
 
     /// First step of sign-in. A correct password never yields a session by itself: it opens a
     /// challenge that only a second factor completes.
@@ -464,6 +501,19 @@ impl Identity {
         &self,
         email: &str,
         password: &str,
+        client: &Client,
+    ) -> Result<LoginChallenge, IdentityError> {
+        self.start_challenge(email, password, Purpose::Login, client)
+            .await
+    }
+
+    /// Password, then a challenge for `purpose`. Unknown account, wrong password, a delay after
+    /// failures, or an account in the wrong state for the purpose: one answer, the same work.
+    pub async fn start_challenge(
+        &self,
+        email: &str,
+        password: &str,
+        purpose: Purpose,
         client: &Client,
     ) -> Result<LoginChallenge, IdentityError> {
         let ip_key = format!("login-fail:ip:{}", client.ip);
@@ -493,14 +543,16 @@ impl Identity {
         let blocked_until: i64 = user.try_get("login_blocked_until_ms")?;
         let status: String = user.try_get("status")?;
         let now = now_ms();
-        if !verified.ok || blocked_until > now || status != "active" {
-            let reason = if !verified.ok {
-                "wrong_password"
-            } else if blocked_until > now {
-                "delayed"
-            } else {
-                "not_active"
-            };
+        let reason = if !verified.ok {
+            Some("wrong_password")
+        } else if blocked_until > now {
+            Some("delayed")
+        } else if status != purpose.required_status() {
+            Some("wrong_status")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
             self.record_failure(Some(&user_id), &ip_key, client, reason)
                 .await?;
             return Err(IdentityError::LoginFailed);
@@ -515,16 +567,21 @@ impl Identity {
         }
         let challenge_id = new_id("lgn");
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("INSERT INTO login_challenges (id, user_id, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO login_challenges (id, purpose, user_id, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(&challenge_id)
+            .bind(purpose.as_str())
             .bind(&user_id)
             .bind(now + self.config.login_challenge_ttl_secs * 1000)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let event = AuditEvent::new(&user_id, "identity.login.password_accepted", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "challenge": challenge_id }));
+        let event = AuditEvent::new(
+            &user_id,
+            format!("identity.{}.password_accepted", purpose.as_str()),
+            &user_id,
+        )
+        .request_id(client.request_id.clone())
+        .details(json!({ "ip": client.ip, "challenge": challenge_id }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(LoginChallenge {
@@ -534,19 +591,372 @@ impl Identity {
         })
     }
 
-    /// Send a sign-in code by SMS to the verified phone. A re-send does not reset the attempts,
-    /// which belong to the sign-in challenge.
-    pub async fn send_login_sms(
+    /// Send a code by SMS to the verified phone, for any challenge. A re-send does not reset the
+    /// attempts, which belong to the challenge.
+    pub async fn send_challenge_sms(
         &self,
         challenge_id: &str,
         client: &Client,
     ) -> Result<(), IdentityError> {
         let now = now_ms();
         let row = sqlx::query(
-            "SELECT c.user_id, u.phone FROM login_challenges c JOIN users u ON u.id = c.user_id
+            "SELECT c.user_id, c.purpose, u.phone FROM login_challenges c JOIN users u ON u.id = c.user_id
              WHERE c.id = $1 AND c.completed_at_ms IS NULL AND c.expires_at_ms > $2 AND c.attempts < $3",
         )
         .bind(challenge_id)
+        .bind(now)
+        .bind(i64::from(codes::MAX_ATTEMPTS))
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        let user_id: String = row.try_get("user_id")?;
+        let purpose: String = row.try_get("purpose")?;
+        self.throttle(
+            &format!("sms:user:{user_id}"),
+            3600,
+            self.config.sms_per_account_per_hour,
+        )
+        .await?;
+        let sms_chl = new_id("chl");
+        let code = issue_for(&self.keys, &sms_chl);
+        let mut tx = self.db.begin_write().await?;
+        insert_challenge(
+            &mut tx,
+            &sms_chl,
+            &purpose,
+            &user_id,
+            "sms",
+            &code.hash,
+            now + codes::MAX_TTL_SECS * 1000,
+        )
+        .await?;
+        sqlx::query("UPDATE login_challenges SET sms_challenge_id = $1 WHERE id = $2")
+            .bind(&sms_chl)
+            .bind(challenge_id)
+            .execute(&mut *tx)
+            .await?;
+        // The message doubles as a breach alarm: only someone with the password can trigger it.
+        let sms = OutboxMessage {
+            channel: Channel::Sms,
+            recipient: row.try_get("phone")?,
+            subject: String::new(),
+            body: format!(
+                "Anshin code: {}. If you did not just ask for it, someone knows your password: change it now.",
+                code.plain
+            ),
+        };
+        notify::enqueue(&self.db, &mut tx, &[sms]).await?;
+        let event = AuditEvent::new(&user_id, "identity.challenge.sms_sent", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "challenge": challenge_id, "purpose": purpose }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Second step of sign-in. At most five factor attempts per challenge, whatever the factor.
+    pub async fn complete_login(
+        &self,
+        challenge_id: &str,
+        factor: Factor,
+        code: &str,
+        device_token: Option<&str>,
+        client: &Client,
+    ) -> Result<SessionCreated, IdentityError> {
+        let user_id = self
+            .prove_factor(challenge_id, Purpose::Login, factor, code, client)
+            .await?;
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        self.complete_challenge(&mut tx, challenge_id).await?;
+        sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until_ms = 0 WHERE id = $1")
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        let (session, new_device) = self
+            .open_session(&mut tx, &user_id, device_token, client, now)
+            .await?;
+        let mut messages = Vec::new();
+        if new_device {
+            messages.push(OutboxMessage::email(
+                self.email_of(&mut tx, &user_id).await?,
+                "New sign-in to your Anshin account",
+                format!(
+                    "Your account was just signed in to from a device we had not seen before (address {}).\n\
+                     If this was you, nothing to do. If not: lock your account from the Anshin site, then reset your password.",
+                    client.ip
+                ),
+            ));
+        }
+        notify::enqueue(&self.db, &mut tx, &messages).await?;
+        let event = AuditEvent::new(&user_id, "identity.login.succeeded", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "new_device": new_device, "session": session.session_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Self-service lock (a lost phone): password plus any one factor, from any device. Every
+    /// session ends and the account can neither sign in nor pay until it is unlocked.
+    pub async fn lock(
+        &self,
+        challenge_id: &str,
+        factor: Factor,
+        code: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        let user_id = self
+            .prove_factor(challenge_id, Purpose::Lock, factor, code, client)
+            .await?;
+        let mut tx = self.db.begin_write().await?;
+        self.complete_challenge(&mut tx, challenge_id).await?;
+        sqlx::query("UPDATE users SET status = 'locked' WHERE id = $1")
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        let revoked = revoke_all_sessions(&mut tx, &user_id).await?;
+        let (email, phone) = self.contacts_of(&mut tx, &user_id).await?;
+        let messages = [
+            OutboxMessage::email(
+                email,
+                "Your Anshin account is locked",
+                "Your account was locked: every session was signed out, and no one can sign in or pay with it.\n\
+                 To unlock it you will need your password and two of your second factors (or our support team).\n\
+                 If you did not lock it, someone has your password and a factor: contact support now.",
+            ),
+            OutboxMessage {
+                channel: Channel::Sms,
+                recipient: phone,
+                subject: String::new(),
+                body: "Anshin: your account was locked and every session signed out. If this was not you, contact support now.".into(),
+            },
+        ];
+        notify::enqueue(&self.db, &mut tx, &messages).await?;
+        let event = AuditEvent::new(&user_id, "identity.account.locked", &user_id)
+            .request_id(client.request_id.clone())
+            .details(
+                json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }),
+            );
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Unlock: password plus two different factors (the person, not just one stolen device).
+    pub async fn unlock(
+        &self,
+        challenge_id: &str,
+        proofs: &[(Factor, String)],
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        let [(f1, c1), (f2, c2)] = proofs else {
+            return Err(IdentityError::Invalid {
+                code: "two_factors_required",
+                message: "give two different second factors".into(),
+                param: "factors",
+            });
+        };
+        if f1 == f2 {
+            return Err(IdentityError::Invalid {
+                code: "two_factors_required",
+                message: "give two different second factors".into(),
+                param: "factors",
+            });
+        }
+        let user_id = self
+            .prove_factor(challenge_id, Purpose::Unlock, *f1, c1, client)
+            .await?;
+        let second = self
+            .prove_factor(challenge_id, Purpose::Unlock, *f2, c2, client)
+            .await?;
+        debug_assert_eq!(user_id, second);
+        let mut tx = self.db.begin_write().await?;
+        self.complete_challenge(&mut tx, challenge_id).await?;
+        sqlx::query("UPDATE users SET status = 'active', failed_logins = 0, login_blocked_until_ms = 0 WHERE id = $1 AND status = 'locked'")
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        let alert = OutboxMessage::email(
+            self.email_of(&mut tx, &user_id).await?,
+            "Your Anshin account was unlocked",
+            "Your account was unlocked with your password and two second factors. You can sign in again.\n\
+             If you did not unlock it, lock it again now and contact support.",
+        );
+        notify::enqueue(&self.db, &mut tx, &[alert]).await?;
+        let event = AuditEvent::new(&user_id, "identity.account.unlocked", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "factors": [f1.as_str(), f2.as_str()] }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Count an attempt on the challenge (at most five, whatever the factor), then check one factor.
+    async fn prove_factor(
+        &self,
+        challenge_id: &str,
+        purpose: Purpose,
+        factor: Factor,
+        code: &str,
+        client: &Client,
+    ) -> Result<String, IdentityError> {
+        let counted = sqlx::query(
+            "UPDATE login_challenges SET attempts = attempts + 1
+             WHERE id = $1 AND purpose = $2 AND completed_at_ms IS NULL AND expires_at_ms > $3 AND attempts < $4
+             RETURNING user_id, attempts, sms_challenge_id",
+        )
+        .bind(challenge_id)
+        .bind(purpose.as_str())
+        .bind(now_ms())
+        .bind(i64::from(codes::MAX_ATTEMPTS))
+        .fetch_optional(self.db.write_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        let user_id: String = counted.try_get("user_id")?;
+        let attempts: i64 = counted.try_get("attempts")?;
+        let accepted = match factor {
+            Factor::Totp => self.use_totp(&user_id, code).await?,
+            Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
+                Some(chl) => matches!(self.use_code(&chl, code).await?, CodeOutcome::Accepted),
+                None => false,
+            },
+            Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
+        };
+        if accepted {
+            return Ok(user_id);
+        }
+        let ip_key = format!("login-fail:ip:{}", client.ip);
+        self.record_failure(
+            Some(&user_id),
+            &ip_key,
+            client,
+            &format!("wrong_{}", factor.as_str()),
+        )
+        .await?;
+        let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
+        Err(if left > 0 {
+            IdentityError::CodeRejected {
+                attempts_left: left,
+            }
+        } else {
+            IdentityError::CodeDead
+        })
+    }
+
+    async fn complete_challenge(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        challenge_id: &str,
+    ) -> Result<(), IdentityError> {
+        let done = sqlx::query("UPDATE login_challenges SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL")
+            .bind(now_ms())
+            .bind(challenge_id)
+            .execute(&mut **tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(IdentityError::CodeDead); // completed concurrently
+        }
+        Ok(())
+    }
+
+    async fn email_of(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        user_id: &str,
+    ) -> Result<String, IdentityError> {
+        Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?)
+    }
+
+    async fn contacts_of(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        user_id: &str,
+    ) -> Result<(String, String), IdentityError> {
+        let r = sqlx::query("SELECT email, phone FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok((r.try_get("email")?, r.try_get("phone")?))
+    }
+
+    // ---- password reset -----------------------------------------------------------------
+
+    /// Ask for a reset. The link goes only to the address already verified on the account
+    /// (whatever else the request says), and the answer is the same for unknown addresses.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        client: &Client,
+    ) -> Result<ResetRequested, IdentityError> {
+        let answer = ResetRequested {
+            status: "sent_if_the_account_exists",
+        };
+        self.throttle(
+            &format!("reset:ip:{}", client.ip),
+            3600,
+            self.config.resets_per_ip_per_hour,
+        )
+        .await?;
+        let Ok(email) = Email::parse(email) else {
+            return Ok(answer);
+        };
+        self.throttle(
+            &format!("reset:email:{}", email.as_str()),
+            3600,
+            self.config.resets_per_email_per_hour,
+        )
+        .await?;
+        let user =
+            sqlx::query("SELECT id, email FROM users WHERE email = $1 AND status = 'active'")
+                .bind(email.as_str())
+                .fetch_optional(self.db.read_pool())
+                .await?;
+        let Some(user) = user else { return Ok(answer) };
+        let user_id: String = user.try_get("id")?;
+        let verified_email: String = user.try_get("email")?;
+        let token = format!("{}{}", random_hex_128(), random_hex_128());
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO password_resets (id, user_id, token_hash, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(new_id("rst"))
+            .bind(&user_id)
+            .bind(token_hash(&token))
+            .bind(now + self.config.reset_ttl_secs * 1000)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let mail = OutboxMessage::email(
+            verified_email,
+            "Reset your Anshin password",
+            format!(
+                "Someone (we hope you) asked to reset the password of your Anshin account.\n\
+                 Your reset key is:\n\n{token}\n\n\
+                 It is valid for {} minutes and also needs a code from your phone or authenticator app.\n\
+                 If you did not ask for this, ignore this message: your password stays as it is.",
+                self.config.reset_ttl_secs / 60
+            ),
+        );
+        notify::enqueue(&self.db, &mut tx, &[mail]).await?;
+        let event = AuditEvent::new(&user_id, "identity.password_reset.requested", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(answer)
+    }
+
+    /// Send the reset's SMS code to the account's verified phone.
+    pub async fn send_reset_sms(&self, token: &str, client: &Client) -> Result<(), IdentityError> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT r.id, r.user_id, u.phone FROM password_resets r JOIN users u ON u.id = r.user_id
+             WHERE r.token_hash = $1 AND r.used_at_ms IS NULL AND r.expires_at_ms > $2 AND r.attempts < $3",
+        )
+        .bind(token_hash(token))
         .bind(now)
         .bind(i64::from(codes::MAX_ATTEMPTS))
         .fetch_optional(self.db.read_pool())
@@ -565,60 +975,74 @@ impl Identity {
         insert_challenge(
             &mut tx,
             &sms_chl,
-            "login",
+            "password_reset",
             &user_id,
             "sms",
             &code.hash,
             now + codes::MAX_TTL_SECS * 1000,
         )
         .await?;
-        sqlx::query("UPDATE login_challenges SET sms_challenge_id = $1 WHERE id = $2")
+        sqlx::query("UPDATE password_resets SET sms_challenge_id = $1 WHERE id = $2")
             .bind(&sms_chl)
-            .bind(challenge_id)
+            .bind(row.try_get::<String, _>("id")?)
             .execute(&mut *tx)
             .await?;
-        // The message doubles as a breach alarm: only someone with the password can trigger it.
         let sms = OutboxMessage {
             channel: Channel::Sms,
             recipient: row.try_get("phone")?,
             subject: String::new(),
             body: format!(
-                "Anshin sign-in code: {}. If you did not just try to sign in, someone knows your password: change it now.",
+                "Anshin password reset code: {}. If you did not ask to reset your password, do not share it; contact support.",
                 code.plain
             ),
         };
         notify::enqueue(&self.db, &mut tx, &[sms]).await?;
-        let event = AuditEvent::new(&user_id, "identity.login.sms_sent", &user_id)
+        let event = AuditEvent::new(&user_id, "identity.password_reset.sms_sent", &user_id)
             .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "challenge": challenge_id }));
+            .details(json!({ "ip": client.ip }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Second step of sign-in. At most five factor attempts per challenge, whatever the factor.
-    pub async fn complete_login(
+    /// Set a new password with the e-mailed key and a second factor. Every session ends; the
+    /// next sign-in still asks for a second factor.
+    pub async fn complete_password_reset(
         &self,
-        challenge_id: &str,
+        token: &str,
+        new_password: &str,
         factor: Factor,
         code: &str,
-        device_token: Option<&str>,
         client: &Client,
-    ) -> Result<SessionCreated, IdentityError> {
+    ) -> Result<(), IdentityError> {
         let now = now_ms();
         let counted = sqlx::query(
-            "UPDATE login_challenges SET attempts = attempts + 1
-             WHERE id = $1 AND completed_at_ms IS NULL AND expires_at_ms > $2 AND attempts < $3
-             RETURNING user_id, attempts, sms_challenge_id",
+            "UPDATE password_resets SET attempts = attempts + 1
+             WHERE token_hash = $1 AND used_at_ms IS NULL AND expires_at_ms > $2 AND attempts < $3
+             RETURNING id, user_id, attempts, sms_challenge_id",
         )
-        .bind(challenge_id)
+        .bind(token_hash(token))
         .bind(now)
         .bind(i64::from(codes::MAX_ATTEMPTS))
         .fetch_optional(self.db.write_pool())
         .await?
         .ok_or(IdentityError::CodeDead)?;
+        let reset_id: String = counted.try_get("id")?;
         let user_id: String = counted.try_get("user_id")?;
         let attempts: i64 = counted.try_get("attempts")?;
+        let user =
+            sqlx::query("SELECT email, phone, legal_name, date_of_birth FROM users WHERE id = $1")
+                .bind(&user_id)
+                .fetch_one(self.db.read_pool())
+                .await?;
+        let dob: String = user.try_get("date_of_birth")?;
+        let dob = BirthDate::parse(&dob, today_utc()).map_err(IdentityError::Internal)?;
+        let context = PasswordContext::new()
+            .email(&user.try_get::<String, _>("email")?)
+            .name(&user.try_get::<String, _>("legal_name")?)
+            .phone(&user.try_get::<String, _>("phone")?)
+            .birth_date(dob.year, dob.month, dob.day);
+        password::check(new_password, &context, true).map_err(IdentityError::Password)?;
         let accepted = match factor {
             Factor::Totp => self.use_totp(&user_id, code).await?,
             Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
@@ -627,15 +1051,7 @@ impl Identity {
             },
             Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
         };
-        let ip_key = format!("login-fail:ip:{}", client.ip);
         if !accepted {
-            self.record_failure(
-                Some(&user_id),
-                &ip_key,
-                client,
-                &format!("wrong_{}", factor.as_str()),
-            )
-            .await?;
             let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
             return Err(if left > 0 {
                 IdentityError::CodeRejected {
@@ -645,45 +1061,56 @@ impl Identity {
                 IdentityError::CodeDead
             });
         }
+        let hash = self.hasher.hash(new_password).await?;
         let mut tx = self.db.begin_write().await?;
-        let done = sqlx::query("UPDATE login_challenges SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL")
-            .bind(now)
-            .bind(challenge_id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
+        let used = sqlx::query(
+            "UPDATE password_resets SET used_at_ms = $1 WHERE id = $2 AND used_at_ms IS NULL",
+        )
+        .bind(now)
+        .bind(&reset_id)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
             return Err(IdentityError::CodeDead);
         }
-        sqlx::query("UPDATE users SET failed_logins = 0, login_blocked_until_ms = 0 WHERE id = $1")
+        sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, login_blocked_until_ms = 0 WHERE id = $2")
+            .bind(&hash)
             .bind(&user_id)
             .execute(&mut *tx)
             .await?;
-        let (session, new_device) = self
-            .open_session(&mut tx, &user_id, device_token, client, now)
-            .await?;
-        let mut messages = Vec::new();
-        if new_device {
-            let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-                .bind(&user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            messages.push(OutboxMessage::email(
+        // Other outstanding reset keys die with the old password.
+        sqlx::query(
+            "UPDATE password_resets SET used_at_ms = $1 WHERE user_id = $2 AND used_at_ms IS NULL",
+        )
+        .bind(now)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+        let revoked = revoke_all_sessions(&mut tx, &user_id).await?;
+        let (email, phone) = self.contacts_of(&mut tx, &user_id).await?;
+        let alerts = [
+            OutboxMessage::email(
                 email,
-                "New sign-in to your Anshin account",
-                format!(
-                    "Your account was just signed in to from a device we had not seen before (address {}).\n\
-                     If this was you, nothing to do. If not: lock your account from the Anshin site, then reset your password.",
-                    client.ip
-                ),
-            ));
-        }
-        notify::enqueue(&self.db, &mut tx, &messages).await?;
-        let event = AuditEvent::new(&user_id, "identity.login.succeeded", &user_id)
+                "Your Anshin password was changed",
+                "The password of your Anshin account was just changed, and every session was signed out.\n\
+                 If this was not you: lock your account from the Anshin site now and contact support.",
+            ),
+            OutboxMessage {
+                channel: Channel::Sms,
+                recipient: phone,
+                subject: String::new(),
+                body: "Anshin: your password was changed. If this was not you, lock your account now and contact support.".into(),
+            },
+        ];
+        notify::enqueue(&self.db, &mut tx, &alerts).await?;
+        let event = AuditEvent::new(&user_id, "identity.password_reset.completed", &user_id)
             .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "new_device": new_device, "session": session.session_id }));
+            .details(
+                json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }),
+            );
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
-        Ok(session)
+        Ok(())
     }
 
     // ---- sessions -----------------------------------------------------------------------
@@ -1148,6 +1575,21 @@ impl Identity {
             new_device,
         ))
     }
+}
+
+/// End every session of a user (lock, password change). Returns how many ended.
+async fn revoke_all_sessions(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at_ms = $1 WHERE user_id = $2 AND revoked_at_ms IS NULL",
+    )
+    .bind(now_ms())
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 enum CodeOutcome {
