@@ -93,19 +93,21 @@ pub async fn time_limit(State(state): State<AppState>, req: Request, next: Next)
     }
 }
 
-/// Any 4xx/5xx that is not already JSON (axum's own 404/405/413, a panic) leaves as the envelope.
+/// Any 4xx/5xx that is not already JSON or a page of ours (axum's own 404/405/413, a panic)
+/// leaves as the envelope.
 pub async fn error_envelope(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    // Our JSON errors and our HTML error pages already say what happened.
+    let already_explained = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if already_explained {
         return response;
     }
     let mut replaced = ApiError::for_status(status).into_response();

@@ -6,6 +6,7 @@ pub mod idempotency;
 mod identity;
 pub mod middleware;
 mod openapi;
+mod pages;
 mod routes;
 pub mod tls;
 
@@ -116,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi));
     if state.identity.is_some() {
-        app = app.merge(identity::routes());
+        app = app.merge(identity::routes()).merge(pages::routes());
     }
     if state.dev_mailbox {
         app = app

@@ -1,0 +1,409 @@
+//! Server-rendered pages for the web wallet: registration, contact verification and adding an
+//! authenticator app. Little markup, no JavaScript; forms carry a CSRF token (double-submit,
+//! bound to a `__Host-` cookie) and the session lives in a `__Host-`, HttpOnly, Secure,
+//! SameSite=Strict cookie.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::identity::Caller;
+use crate::identity::service::{NewRegistration, Principal};
+use crate::identity::{Identity, IdentityError};
+use crate::storage::ids::random_hex_128;
+
+const SESSION_COOKIE: &str = "__Host-anshin_session";
+const CSRF_COOKIE: &str = "__Host-anshin_csrf";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/register", get(register_form).post(register))
+        .route("/register/verify", post(verify))
+        .route("/wallet/security", get(security))
+        .route("/wallet/security/totp", post(start_totp))
+        .route("/wallet/security/totp/confirm", post(confirm_totp))
+}
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Anshin" }
+                style { (PreEscaped("body{font-family:system-ui,sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem;line-height:1.5}\
+                    label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
+                    button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00;border:1px solid #a00;padding:.5rem}\
+                    .codes{font-family:monospace;font-size:1.1rem}")) }
+            }
+            body {
+                header { strong { "Anshin 安心" } }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+    // __Host-: Secure, Path=/ and no Domain, so no other host or path can set or read it.
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
+    ))
+    .expect("cookie values are hex")
+}
+
+/// A page with a form: issue the CSRF token (reusing the cookie's if there is one).
+fn with_csrf(
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(&str) -> Markup,
+) -> Response {
+    let token = cookie(headers, CSRF_COOKIE)
+        .filter(|t| t.len() == 32)
+        .unwrap_or_else(random_hex_128);
+    let mut response = (status, Html(render(&token).into_string())).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, 3600));
+    response
+}
+
+fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+    cookie(headers, CSRF_COOKIE)
+        .is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
+}
+
+/// A finished error page, returned early with `?` from page handlers.
+pub struct PageError(Box<Response>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for PageError {
+    fn from(r: Response) -> Self {
+        PageError(Box::new(r))
+    }
+}
+
+type PageResult = Result<Response, PageError>;
+
+fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
+    (status, Html(layout(title, html! { p.error role="alert" { (message) } p { a href="/register" { "Start again" } } }).into_string()))
+        .into_response()
+}
+
+fn csrf_failed() -> Response {
+    problem_page(
+        StatusCode::FORBIDDEN,
+        "Please try again",
+        "This form expired or did not come from this site. Reload the page and send it again.",
+    )
+}
+
+fn identity(state: &AppState) -> Result<&Identity, PageError> {
+    state
+        .identity
+        .as_ref()
+        .ok_or_else(|| problem_page(StatusCode::NOT_FOUND, "Not found", "No such page.").into())
+}
+
+fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), PageError> {
+    if csrf_ok(headers, submitted) {
+        Ok(())
+    } else {
+        Err(csrf_failed().into())
+    }
+}
+
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
+    let identity = identity(state)?;
+    let ended = || {
+        PageError::from(problem_page(
+            StatusCode::UNAUTHORIZED,
+            "Please sign in",
+            "Your session has ended. Sign in again.",
+        ))
+    };
+    let token = cookie(headers, SESSION_COOKIE).ok_or_else(ended)?;
+    identity.authenticate(&token).await.map_err(|_| ended())
+}
+
+/// What a person should read for an identity error on a page.
+fn explain(e: &IdentityError) -> String {
+    match e {
+        IdentityError::Invalid { message, .. } => format!("Please check the form: {message}."),
+        IdentityError::Password(p) => format!("Please choose another password: {p}."),
+        IdentityError::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+        other => format!("{}.", capitalise(&other.to_string())),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    legal_name: String,
+    #[serde(default)]
+    date_of_birth: String,
+}
+
+fn register_markup(csrf: &str, form: &RegisterForm, error: Option<&str>) -> Markup {
+    layout(
+        "Create your wallet",
+        html! {
+            @if let Some(e) = error { p.error role="alert" { (e) } }
+            p { "We confirm both your e-mail address and your mobile number before your wallet can hold money." }
+            form method="post" action="/register" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="email" { "E-mail address" }
+                input #email name="email" type="email" autocomplete="email" required value=(form.email);
+                label for="phone" { "Mobile number" }
+                input #phone name="phone" type="tel" autocomplete="tel" placeholder="+81 90 1234 5678" required value=(form.phone);
+                label for="legal_name" { "Legal name (as on your ID)" }
+                input #legal_name name="legal_name" autocomplete="name" required value=(form.legal_name);
+                label for="date_of_birth" { "Date of birth" }
+                input #date_of_birth name="date_of_birth" type="date" required value=(form.date_of_birth);
+                label for="password" { "Password (at least 8 characters; a passphrase is best)" }
+                input #password name="password" type="password" autocomplete="new-password" required;
+                button #register type="submit" { "Create wallet" }
+            }
+        },
+    )
+}
+
+pub async fn register_form(headers: HeaderMap) -> Response {
+    with_csrf(&headers, StatusCode::OK, |csrf| {
+        register_markup(csrf, &RegisterForm::default(), None)
+    })
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<RegisterForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let input = NewRegistration {
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+        password: form.password.clone(),
+        legal_name: form.legal_name.clone(),
+        date_of_birth: form.date_of_birth.clone(),
+    };
+    let started = match identity(&state)?.register(input, &client).await {
+        Ok(started) => started,
+        Err(e) => {
+            let status = if matches!(e, IdentityError::Throttled { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return Ok(with_csrf(&headers, status, |csrf| {
+                register_markup(csrf, &form, Some(&explain(&e)))
+            }));
+        }
+    };
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Check your e-mail and phone",
+            html! {
+                p { "We sent a 6-digit code to " strong { (form.email) } " and another to " strong { (form.phone) } ". They are valid for "
+                    (started.expires_in_secs / 60) " minutes." }
+                form method="post" action="/register/verify" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="email" value=(form.email);
+                    label for="email_code" { "Code from the e-mail" }
+                    input #email_code name="email_code" inputmode="numeric" autocomplete="one-time-code" required;
+                    label for="sms_code" { "Code from the SMS" }
+                    input #sms_code name="sms_code" inputmode="numeric" autocomplete="one-time-code" required;
+                    button #verify type="submit" { "Confirm" }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    email_code: String,
+    #[serde(default)]
+    sms_code: String,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<VerifyForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let identity = identity(&state)?;
+    let session = identity
+        .verify_registration(&form.email, &form.email_code, &form.sms_code, &client)
+        .await
+        .map_err(|e| {
+            PageError::from(problem_page(
+                StatusCode::UNAUTHORIZED,
+                "Those codes did not work",
+                &explain(&e),
+            ))
+        })?;
+    let mut response = Redirect::to("/wallet/security").into_response();
+    let max_age = identity.config().session_absolute_secs;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &session.token, max_age),
+    );
+    Ok(response)
+}
+
+pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let who = signed_in(&state, &headers).await?;
+    let profile = identity(&state)?.profile(&who).await.map_err(|_| {
+        PageError::from(problem_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again.",
+        ))
+    })?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Account security",
+            html! {
+                p { "Signed in as " strong #account-email { (profile.email) } "." }
+                h2 { "Second factors" }
+                ul #factors { @for f in &profile.factors { li { (f) } } }
+                @if !profile.factors.contains(&"totp") {
+                    p { "Add an authenticator app: it works without signal and cannot be intercepted like an SMS." }
+                    form method="post" action="/wallet/security/totp" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button #add-totp type="submit" { "Add an authenticator app" }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn start_totp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = signed_in(&state, &headers).await?;
+    let e = identity(&state)?.start_totp(&who).await.map_err(|e| {
+        PageError::from(problem_page(
+            StatusCode::FORBIDDEN,
+            "Cannot add an app now",
+            &explain(&e),
+        ))
+    })?;
+    let qr = qrcode::QrCode::new(e.otpauth_url.as_bytes())
+        .map(|c| {
+            c.render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .build()
+        })
+        .unwrap_or_default();
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Add an authenticator app",
+            html! {
+                p { "Scan this code with your authenticator app, or type the key below into it." }
+                div role="img" aria-label="QR code for your authenticator app" { (PreEscaped(qr)) }
+                p { "Key: " code #totp-secret { (e.secret) } }
+                form method="post" action="/wallet/security/totp/confirm" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="code" { "The 6-digit code your app shows now" }
+                    input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                    button #confirm-totp type="submit" { "Confirm" }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn confirm_totp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CodeForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = signed_in(&state, &headers).await?;
+    let codes = identity(&state)?
+        .confirm_totp(&who, &form.code, &client)
+        .await
+        .map_err(|e| {
+            PageError::from(problem_page(
+                StatusCode::UNAUTHORIZED,
+                "That code did not work",
+                &explain(&e),
+            ))
+        })?;
+    let page = layout(
+        "Your authenticator app is set up",
+        html! {
+            p { "Keep these recovery codes somewhere safe, away from your phone. Each works once, if you lose the app." }
+            ol #recovery-codes .codes { @for c in &codes.recovery_codes { li { (c) } } }
+            p { a href="/wallet/security" { "Back to account security" } }
+        },
+    );
+    Ok((StatusCode::OK, Html(page.into_string())).into_response())
+}

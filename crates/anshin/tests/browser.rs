@@ -1,0 +1,350 @@
+//! The register-and-enrol flow through the real pages, in headless Chromium driven over the
+//! W3C WebDriver protocol (Debian's chromium and chromium-driver; `.ci/run` installs them).
+
+mod common;
+
+use std::time::Duration;
+
+use common::Server;
+use serde_json::{Value, json};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Just enough of WebDriver: open pages, fill fields, click, read text.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    _driver: std::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let (Some(chromium), Some(driver)) = (chromium, driver) else {
+            // CI sets ANSHIN_REQUIRE_BROWSER so this test can never vanish silently there.
+            assert!(
+                std::env::var_os("ANSHIN_REQUIRE_BROWSER").is_none(),
+                "chromium and chromium-driver are required here"
+            );
+            eprintln!("SKIPPING browser test: install chromium and chromium-driver");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=420,900", format!("--user-data-dir={}", profile.path().display())]
+        }}}});
+        let created: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
+            .to_owned();
+        Some(Browser {
+            http,
+            base,
+            session,
+            _driver: child,
+            _profile: profile,
+        })
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let request = self.http.request(method.clone(), url);
+        let request = if method == reqwest::Method::GET {
+            request
+        } else {
+            request.json(&body)
+        };
+        let resp: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(
+            resp["value"].get("error").is_none(),
+            "WebDriver {path}: {resp}"
+        );
+        resp["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        for _ in 0..50 {
+            let url = format!("{}/session/{}/element", self.base, self.session);
+            let resp: Value = self
+                .http
+                .post(url)
+                .json(&json!({ "using": "css selector", "value": css }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = resp["value"][ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let url = format!("{}/session/{}/element", self.base, self.session);
+        let last: Value = self
+            .http
+            .post(url)
+            .json(&json!({ "using": "css selector", "value": css }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        panic!("no element {css}: {last}; page: {}", self.source().await);
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{el}/text"),
+            Value::Null,
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+    }
+
+    async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        use base64_like::decode;
+        let png = self
+            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            decode(png.as_str().unwrap_or("")),
+        )
+        .unwrap();
+    }
+
+    async fn quit(&self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
+    }
+}
+
+/// A small standard-base64 decoder for screenshots (no extra dependency for a test aid).
+mod base64_like {
+    pub fn decode(s: &str) -> Vec<u8> {
+        let val = |c: u8| -> Option<u32> {
+            Some(match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            } as u32)
+        };
+        let mut out = Vec::with_capacity(s.len() * 3 / 4);
+        let (mut acc, mut bits) = (0u32, 0);
+        for v in s.bytes().filter_map(val) {
+            acc = (acc << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+}
+
+async fn newest_code(server: &str, recipient: &str) -> String {
+    for _ in 0..100 {
+        let list: Value = reqwest::get(format!(
+            "{server}/v1/dev/mailbox?recipient={}&limit=1",
+            recipient.replace('+', "%2B")
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        if let Some(body) = list[0]["body"].as_str() {
+            let digits: Vec<&str> = body
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|w| w.len() == 6)
+                .collect();
+            if let Some(code) = digits.first() {
+                return (*code).to_owned();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no code reached {recipient}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_and_enrol_through_the_real_pages() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--outbox-poll-ms",
+            "50",
+        ],
+        &[],
+    );
+    let (email, phone) = ("browser@example.jp", "+819012345670");
+
+    browser.goto(&format!("{}/register", server.url)).await;
+    browser.fill("#email", email).await;
+    browser.fill("#phone", phone).await;
+    browser.fill("#legal_name", "Yamada Hanako").await;
+    // A date input takes the date as typed in the browser's locale order; set its value directly instead.
+    let dob = browser.find("#date_of_birth").await;
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": "arguments[0].value = '1991-07-07';", "args": [{ ELEMENT: dob }] }),
+        )
+        .await;
+    browser.fill("#password", "password1").await;
+    browser.click("#register").await;
+    let error = browser.text("p.error").await;
+    assert!(
+        error.contains("common password"),
+        "a common password is refused on the page: {error}"
+    );
+    browser.fill("#password", "quiet river lantern 58").await;
+    browser.click("#register").await;
+
+    browser
+        .fill("#email_code", &newest_code(&server.url, email).await)
+        .await;
+    browser
+        .fill("#sms_code", &newest_code(&server.url, phone).await)
+        .await;
+    browser.screenshot("verify").await;
+    browser.click("#verify").await;
+
+    assert_eq!(browser.text("#account-email").await, email);
+    assert_eq!(browser.text("#factors").await.trim(), "sms");
+    browser.click("#add-totp").await;
+    let secret = browser.text("#totp-secret").await;
+    assert!(
+        browser.source().await.contains("<svg"),
+        "a QR code is shown"
+    );
+    browser.screenshot("totp").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    browser
+        .fill(
+            "#code",
+            &anshin::identity::totp::code_from_base32(&secret, now).unwrap(),
+        )
+        .await;
+    browser.click("#confirm-totp").await;
+    let codes = browser.text("#recovery-codes").await;
+    assert_eq!(
+        codes.lines().filter(|l| !l.trim().is_empty()).count(),
+        10,
+        "{codes}"
+    );
+    browser.screenshot("recovery-codes").await;
+
+    browser
+        .goto(&format!("{}/wallet/security", server.url))
+        .await;
+    let factors = browser.text("#factors").await;
+    assert!(
+        factors.contains("totp") && factors.contains("recovery_code"),
+        "{factors}"
+    );
+    browser.quit().await;
+}
