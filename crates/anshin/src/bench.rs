@@ -117,8 +117,8 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Hashing capacity: one pool worker per core (the measure of the machine), then the server's
-/// default pool (all cores but one, leaving room for payments).
+/// Identity throughput against the machine's hashing capacity, and whether a storm of sign-ups
+/// hurts everybody else.
 async fn auth(duration: Duration) -> anyhow::Result<()> {
     use crate::identity::password::{HashParams, PasswordHasher};
     let cores = std::thread::available_parallelism()
@@ -128,49 +128,311 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
         "anshin bench auth: Argon2id m=19 MiB, t=2, p=1 (OWASP minimum), {} s per run, {cores} cores",
         duration.as_secs()
     );
-    for (label, workers) in [
-        ("one worker per core", cores),
-        ("server default pool", PasswordHasher::default_workers()),
-    ] {
-        let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, workers, workers * 4)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..workers * 2 {
-            let (hasher, stop) = (hasher.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut latencies_us = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    hasher
-                        .hash("correct horse battery staple")
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    latencies_us.push(t.elapsed().as_micros() as u64);
-                }
-                anyhow::Ok(latencies_us)
-            }));
+    // Capacity: one hashing worker per core, kept busy.
+    let full = PasswordHasher::new(HashParams::OWASP_MINIMUM, cores, cores * 4)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pool = full.clone();
+    let capacity = run_clients(cores * 2, duration, move |_, _| {
+        let h = pool.clone();
+        async move {
+            h.hash("correct horse battery staple")
+                .await
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("{e}"))
         }
-        tokio::time::sleep(duration).await;
-        stop.store(true, Ordering::Relaxed);
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await??);
-        }
-        let m = summarise(all, started.elapsed().as_secs_f64());
-        println!(
-            "  {label} ({workers} workers): {:.1} hashes/s ({:.1} per worker), p50 {:.1} ms, p99 {:.1} ms",
-            m.per_sec(),
-            m.per_sec() / workers as f64,
-            m.p50_ms,
-            m.p99_ms
-        );
-    }
+    })
+    .await?;
     println!(
-        "  (sign-ups and logins per second, and request latency under a sign-up storm, arrive with the identity endpoints)"
+        "  password hashes: {:.1}/s ({:.1} per core), p50 {:.1} ms, p99 {:.1} ms",
+        capacity.per_sec(),
+        capacity.per_sec() / cores as f64,
+        capacity.p50_ms,
+        capacity.p99_ms
     );
+
+    let dir = tempfile::tempdir()?;
+    let db = Db::open(&format!(
+        "sqlite://{}",
+        dir.path().join("auth.db").display()
+    ))
+    .await?;
+    let identity = bench_identity(&db, full.clone());
+    let run_id = random_hex_128()[..8].to_owned();
+    let signup_identity = identity.clone();
+    let signups = run_clients(cores * 2, duration, move |client, n| {
+        let identity = signup_identity.clone();
+        let input = bench_registration(&format!("{run_id}-{client}-{n}"), client * 1_000_000 + n);
+        async move {
+            identity
+                .register(input, &Default::default())
+                .await
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        }
+    })
+    .await?;
+    println!(
+        "  sign-ups:        {:.1}/s = {:.2} of hashing capacity, p99 {:.1} ms",
+        signups.per_sec(),
+        signups.per_sec() / capacity.per_sec(),
+        signups.p99_ms
+    );
+
+    // Logins need accounts: create them directly with one stored hash.
+    let hash = full
+        .hash("lantern harbour velvet 42")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    const USERS: usize = 200;
+    for i in 0..USERS {
+        sqlx::query(
+            "INSERT INTO users (id, email, phone, legal_name, date_of_birth, password_hash, status, email_verified_at_ms,
+                phone_verified_at_ms, created_at_ms) VALUES ($1, $2, $3, 'Bench', '1990-01-01', $4, 'active', 1, 1, 1)",
+        )
+        .bind(format!("usr_bench{i}"))
+        .bind(format!("bench{i}@example.jp"))
+        .bind(format!("+8190{i:08}"))
+        .bind(&hash)
+        .execute(db.write_pool())
+        .await?;
+    }
+    let login_identity = identity.clone();
+    let logins = run_clients(cores * 2, duration, move |client, n| {
+        let identity = login_identity.clone();
+        let who = crate::identity::service::Client {
+            ip: format!("10.{}.{}.1", client % 250, n % 250),
+            ..Default::default()
+        };
+        async move {
+            identity
+                .login(
+                    &format!("bench{}@example.jp", (client * 7919 + n) % USERS),
+                    "lantern harbour velvet 42",
+                    &who,
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        }
+    })
+    .await?;
+    println!(
+        "  logins:          {:.1}/s = {:.2} of hashing capacity, p99 {:.1} ms",
+        logins.per_sec(),
+        logins.per_sec() / capacity.per_sec(),
+        logins.p99_ms
+    );
+    db.close().await;
+    storm(duration).await
+}
+
+/// 200 clients sign up over HTTP as fast as they can while one client asks `GET /v1/me` in a
+/// loop: its latency is what every other user feels during a launch-day rush.
+async fn storm(duration: Duration) -> anyhow::Result<()> {
+    use crate::http::{self, AppState, HttpConfig};
+    use crate::identity::password::{HashParams, PasswordHasher};
+    let dir = tempfile::tempdir()?;
+    let db = Db::open(&format!(
+        "sqlite://{}",
+        dir.path().join("storm.db").display()
+    ))
+    .await?;
+    // The server's own pool: all cores but one hash; the rest of the machine serves everyone else.
+    let hasher = PasswordHasher::new(
+        HashParams::OWASP_MINIMUM,
+        PasswordHasher::default_workers(),
+        64,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let identity = bench_identity(&db, hasher);
+    // One signed-in user for the cheap request, through the real registration flow.
+    let session = signed_in_user(&db, &identity).await?;
+    let state = AppState::new(db.clone(), HttpConfig::default(), None, false, false)
+        .with_identity(identity);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = http::router(state);
+    let server = tokio::spawn(async move {
+        http::serve(
+            listener,
+            router,
+            None,
+            &HttpConfig::default(),
+            std::future::pending(),
+        )
+        .await
+    });
+    let client = reqwest::Client::new();
+    let run_id = random_hex_128()[..8].to_owned();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (accepted, shed) = (
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+    );
+    let mut stormers = Vec::new();
+    for c in 0..200usize {
+        let (client, url, stop, run_id, accepted, shed) = (
+            client.clone(),
+            url.clone(),
+            stop.clone(),
+            run_id.clone(),
+            accepted.clone(),
+            shed.clone(),
+        );
+        stormers.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let body = serde_json::json!({ "email": format!("storm-{run_id}-{c}-{n}@example.jp"), "phone": format!("+8180{:08}", c * 100_000 + n),
+                    "password": "quiet river lantern 58", "legal_name": "Storm", "date_of_birth": "1990-01-01" });
+                match client.post(format!("{url}/v1/registrations")).json(&body).send().await {
+                    Ok(r) if r.status().as_u16() == 202 => accepted.fetch_add(1, Ordering::Relaxed),
+                    Ok(_) => shed.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => shed.fetch_add(1, Ordering::Relaxed),
+                };
+                n += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await; // let the storm build
+    let started = Instant::now();
+    let mut latencies_us = Vec::new();
+    while started.elapsed() < duration {
+        let t = Instant::now();
+        let r = client
+            .get(format!("{url}/v1/me"))
+            .bearer_auth(&session)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "GET /v1/me failed during the storm: {}",
+            r.status()
+        );
+        latencies_us.push(t.elapsed().as_micros() as u64);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for s in stormers {
+        let _ = s.await;
+    }
+    server.abort();
+    let m = summarise(latencies_us, started.elapsed().as_secs_f64());
+    let (ok, refused) = (
+        accepted.load(Ordering::Relaxed),
+        shed.load(Ordering::Relaxed),
+    );
+    println!(
+        "  during 200 concurrent sign-ups ({ok} accepted, {refused} shed with 503/429): GET /v1/me p50 {:.2} ms, p99 {:.2} ms over {} requests (target p99 < 50 ms: {})",
+        m.p50_ms,
+        m.p99_ms,
+        m.ops,
+        if m.p99_ms < 50.0 { "met" } else { "NOT met" }
+    );
+    db.close().await;
     Ok(())
+}
+
+async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow::Result<String> {
+    use crate::notify::{OutboxWorker, Transport};
+    let input = bench_registration("prober", 99_999_999);
+    let (email, phone) = (input.email.clone(), input.phone.clone());
+    identity
+        .register(input, &Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    OutboxWorker::new(
+        db.clone(),
+        Transport::DevMailbox(db.clone()),
+        Default::default(),
+    )
+    .run_once()
+    .await?;
+    let code_for = |to: String| async move {
+        let body = crate::notify::mailbox(db, Some(&to), 1)
+            .await?
+            .pop()
+            .map(|m| m.body)
+            .unwrap_or_default();
+        let code = body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .unwrap_or("")
+            .to_owned();
+        anyhow::Ok(code)
+    };
+    let (email_code, sms_code) = (code_for(email.clone()).await?, code_for(phone).await?);
+    let session = identity
+        .verify_registration(&email, &email_code, &sms_code, &Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(session.token)
+}
+
+fn bench_identity(
+    db: &Db,
+    hasher: crate::identity::password::PasswordHasher,
+) -> crate::identity::Identity {
+    use crate::identity::{Identity, IdentityConfig};
+    // Throttles off: the bench measures capacity, not the limits (which tests cover).
+    let config = IdentityConfig {
+        signups_per_ip_per_hour: i64::MAX / 2,
+        signups_per_email_per_hour: i64::MAX / 2,
+        ip_failures_limit: i64::MAX / 2,
+        ..IdentityConfig::default()
+    };
+    Identity::new(
+        db.clone(),
+        crate::identity::keys::Keys::random(),
+        hasher,
+        config,
+    )
+}
+
+fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegistration {
+    crate::identity::service::NewRegistration {
+        email: format!("bench-{tag}@example.jp"),
+        phone: format!("+8170{:08}", n % 100_000_000),
+        password: "quiet river lantern 58".into(),
+        legal_name: "Bench User".into(),
+        date_of_birth: "1990-01-01".into(),
+    }
+}
+
+/// `clients` tasks calling `op(client, n)` back to back for `duration`; latency of each call.
+async fn run_clients<F, Fut>(
+    clients: usize,
+    duration: Duration,
+    op: F,
+) -> anyhow::Result<Measurement>
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let op = Arc::new(op);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (op, stop) = (op.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies_us = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                op(client, n).await?;
+                latencies_us.push(t.elapsed().as_micros() as u64);
+                n += 1;
+            }
+            anyhow::Ok(latencies_us)
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(summarise(all, started.elapsed().as_secs_f64()))
 }
 
 fn report(engine: &str, baseline_name: &str, base: &Measurement, led: &Measurement, target: f64) {
