@@ -888,3 +888,43 @@ on_both!(
         assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
     }
 );
+
+/// Password spraying: one password tried against many accounts, each from a different network,
+/// is refused once it has failed ten times, whoever tries it next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_password_sprayed_across_many_accounts_is_cut_off() {
+    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+    a.registered("target@example.jp", "+819011223344").await;
+    let mut statuses = Vec::new();
+    for i in 0..14u8 {
+        let ip: IpAddr = format!("127.{}.0.1", 10 + i).parse().unwrap();
+        let client = reqwest::Client::builder()
+            .local_address(ip)
+            .build()
+            .unwrap();
+        let resp = client
+            .post(format!("{}/v1/sessions", a.url))
+            .json(&json!({ "email": format!("user{i}@example.jp"), "password": "Summer2026!sprayed" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+    assert!(
+        statuses[10..].iter().all(|s| *s == 429),
+        "the sprayed password is cut off: {statuses:?}"
+    );
+    // Other passwords from other networks are unaffected.
+    let client = reqwest::Client::builder()
+        .local_address("127.50.0.1".parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let resp = client
+        .post(format!("{}/v1/sessions", a.url))
+        .json(&json!({ "email": "target@example.jp", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}

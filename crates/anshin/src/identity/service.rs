@@ -30,6 +30,10 @@ pub struct IdentityConfig {
     pub login_challenge_ttl_secs: i64,
     /// Failed sign-ins (password or factor) from one address within `ip_window_secs` before it is refused.
     pub ip_failures_limit: i64,
+    /// Failed sign-ins from one /24 (IPv4) or /48 (IPv6) network in the same window.
+    pub network_failures_limit: i64,
+    /// Failed sign-ins with one and the same password, across all accounts (password spraying).
+    pub password_failures_limit: i64,
     pub ip_window_secs: i64,
     pub signups_per_ip_per_hour: i64,
     pub signups_per_email_per_hour: i64,
@@ -48,6 +52,8 @@ impl Default for IdentityConfig {
             registration_ttl_secs: 30 * 60,
             login_challenge_ttl_secs: 10 * 60,
             ip_failures_limit: 30,
+            network_failures_limit: 100,
+            password_failures_limit: 10,
             ip_window_secs: 15 * 60,
             signups_per_ip_per_hour: 20,
             signups_per_email_per_hour: 5,
@@ -516,14 +522,7 @@ impl Identity {
         purpose: Purpose,
         client: &Client,
     ) -> Result<LoginChallenge, IdentityError> {
-        let ip_key = format!("login-fail:ip:{}", client.ip);
-        if throttle::peek(&self.db, &ip_key, self.config.ip_window_secs).await?
-            >= self.config.ip_failures_limit
-        {
-            return Err(IdentityError::Throttled {
-                retry_after_secs: self.config.ip_window_secs,
-            });
-        }
+        self.check_sources(client, Some(password)).await?;
         let user = match Email::parse(email) {
             Ok(email) => sqlx::query("SELECT id, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1")
                 .bind(email.as_str())
@@ -533,7 +532,7 @@ impl Identity {
         };
         let Some(user) = user else {
             self.hasher.verify_dummy(password).await?; // the same work as for a real account
-            self.record_failure(None, &ip_key, client, "unknown_account")
+            self.record_failure(None, client, "unknown_account", Some(password))
                 .await?;
             return Err(IdentityError::LoginFailed);
         };
@@ -553,7 +552,7 @@ impl Identity {
             None
         };
         if let Some(reason) = reason {
-            self.record_failure(Some(&user_id), &ip_key, client, reason)
+            self.record_failure(Some(&user_id), client, reason, Some(password))
                 .await?;
             return Err(IdentityError::LoginFailed);
         }
@@ -826,12 +825,11 @@ impl Identity {
         if accepted {
             return Ok(user_id);
         }
-        let ip_key = format!("login-fail:ip:{}", client.ip);
         self.record_failure(
             Some(&user_id),
-            &ip_key,
             client,
             &format!("wrong_{}", factor.as_str()),
+            None,
         )
         .await?;
         let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
@@ -1352,11 +1350,13 @@ impl Identity {
     async fn record_failure(
         &self,
         user_id: Option<&str>,
-        ip_key: &str,
         client: &Client,
         reason: &str,
+        password: Option<&str>,
     ) -> Result<(), IdentityError> {
-        throttle::hit(&self.db, ip_key, self.config.ip_window_secs).await?;
+        for key in self.source_keys(client, password) {
+            throttle::hit(&self.db, &key.0, self.config.ip_window_secs).await?;
+        }
         let mut tx = self.db.begin_write().await?;
         if let Some(user_id) = user_id {
             let failures: i64 = sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
@@ -1382,6 +1382,61 @@ impl Identity {
         .details(json!({ "ip": client.ip, "reason": reason }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// The failure counters a sign-in attempt is judged by, with their limits: the address, its
+    /// network (a /24 or /48: one attacker rarely has just one address), and the password itself
+    /// (one password tried across many accounts is spraying). The password is keyed-hashed, so
+    /// the counters never hold anything crackable.
+    fn source_keys(&self, client: &Client, password: Option<&str>) -> Vec<(String, i64)> {
+        let mut keys = vec![(
+            format!("login-fail:ip:{}", client.ip),
+            self.config.ip_failures_limit,
+        )];
+        if let Ok(ip) = client.ip.parse::<std::net::IpAddr>() {
+            let net = match ip {
+                std::net::IpAddr::V4(v4) => {
+                    let o = v4.octets();
+                    format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+                }
+                std::net::IpAddr::V6(v6) => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+                }
+            };
+            keys.push((
+                format!("login-fail:net:{net}"),
+                self.config.network_failures_limit,
+            ));
+        }
+        if let Some(password) = password {
+            let fingerprint = &codes::code_hash(
+                &self.keys.code_hmac,
+                "password-spray",
+                &password::normalize(password),
+            )[..32];
+            keys.push((
+                format!("login-fail:pw:{fingerprint}"),
+                self.config.password_failures_limit,
+            ));
+        }
+        keys
+    }
+
+    /// Refuse at once (before any hashing) when a source or a sprayed password is over its limit.
+    async fn check_sources(
+        &self,
+        client: &Client,
+        password: Option<&str>,
+    ) -> Result<(), IdentityError> {
+        for (key, limit) in self.source_keys(client, password) {
+            if throttle::peek(&self.db, &key, self.config.ip_window_secs).await? >= limit {
+                return Err(IdentityError::Throttled {
+                    retry_after_secs: self.config.ip_window_secs,
+                });
+            }
+        }
         Ok(())
     }
 
