@@ -60,10 +60,13 @@ CREATE TABLE recovery_codes (
 );
 CREATE INDEX recovery_codes_user ON recovery_codes (user_id);
 
--- A password accepted, waiting for a second factor. `purpose`: login, lock or unlock.
+-- Waiting for a second factor. `purpose`: login, lock, unlock (after a password) or step_up
+-- (inside a session, bound to `action` and `session_id`).
 CREATE TABLE login_challenges (
     id                TEXT PRIMARY KEY,
     purpose           TEXT NOT NULL,
+    session_id        TEXT,
+    action            TEXT,
     user_id           TEXT NOT NULL REFERENCES users (id),
     sms_challenge_id  TEXT,
     attempts          BIGINT NOT NULL DEFAULT 0,

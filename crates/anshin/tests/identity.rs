@@ -928,3 +928,77 @@ async fn one_password_sprayed_across_many_accounts_is_cut_off() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+on_both!(
+    a_stale_session_steps_up_with_a_factor_and_gets_a_new_token,
+    |t: TestDb| async move {
+        let a = app(
+            t,
+            IdentityConfig {
+                fresh_factor_secs: 1,
+                ..Default::default()
+            },
+        )
+        .await;
+        let phone = "+819087654321";
+        let token = a.registered("hachiro@example.jp", phone).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let (status, _) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "adding a factor needs a fresh one"
+        );
+        let (status, challenge) = a
+            .post(
+                "/v1/me/step-up",
+                json!({ "action": "add_factor:totp" }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        let id = challenge["challenge_id"].as_str().unwrap();
+        assert_eq!(
+            a.post(
+                &format!("/v1/sessions/challenges/{id}/sms"),
+                json!({}),
+                None
+            )
+            .await
+            .0,
+            StatusCode::ACCEPTED
+        );
+        let code = a.code_for(phone).await;
+        let (status, stepped) = a
+            .post(
+                &format!("/v1/me/step-up/{id}"),
+                json!({ "factor": "sms", "code": code }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{stepped}");
+        assert_eq!(stepped["action"], "add_factor:totp");
+        let fresh = stepped["token"].as_str().unwrap();
+        assert_ne!(fresh, token, "the token is reissued at step-up");
+        assert_eq!(
+            a.get("/v1/me", &token).await.0,
+            StatusCode::UNAUTHORIZED,
+            "the old token is dead"
+        );
+        assert_eq!(
+            a.post("/v1/me/factors/totp", json!({}), Some(fresh))
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+        // The same challenge cannot be completed twice, nor from another session.
+        let (status, _) = a
+            .post(
+                &format!("/v1/me/step-up/{id}"),
+                json!({ "factor": "sms", "code": code }),
+                Some(fresh),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+);

@@ -16,7 +16,7 @@ use super::error::{ApiError, ErrorEnvelope, Json};
 use super::middleware::RequestId;
 use crate::identity::service::{
     Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, Purpose, RecoveryCodes,
-    RegistrationStarted, ResetRequested, SessionCreated, SessionInfo, TotpEnrolment,
+    RegistrationStarted, ResetRequested, SessionCreated, SessionInfo, SteppedUp, TotpEnrolment,
 };
 use crate::identity::{Identity, IdentityError};
 
@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/sessions/{id}", delete(revoke_session))
         .route("/v1/me/factors/totp", post(start_totp))
         .route("/v1/me/factors/totp/confirmation", post(confirm_totp))
+        .route("/v1/me/step-up", post(start_step_up))
+        .route("/v1/me/step-up/{id}", post(complete_step_up))
         .route("/v1/password-resets", post(request_reset))
         .route("/v1/password-resets/sms", post(send_reset_sms))
         .route("/v1/password-resets/confirmation", post(complete_reset))
@@ -529,4 +531,45 @@ pub async fn complete_unlock(
         .collect::<Result<Vec<_>, ApiError>>()?;
     identity(&state)?.unlock(&id, &proofs, &client).await?;
     Ok(Json(AccountStatus { status: "active" }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepUpBody {
+    /// What the factor is for, e.g. `add_card` or `transfer:trf_123`.
+    pub action: String,
+}
+
+/// Ask for a second factor before a sensitive action; SMS codes come from
+/// `POST /v1/sessions/challenges/{id}/sms`.
+#[utoipa::path(post, path = "/v1/me/step-up", tag = "identity", request_body = StepUpBody,
+    responses((status = 200, body = LoginChallenge), (status = 401, body = ErrorEnvelope)))]
+pub async fn start_step_up(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Json(b): Json<StepUpBody>,
+) -> Result<Json<LoginChallenge>, ApiError> {
+    Ok(Json(
+        identity(&state)?
+            .start_step_up(&who, &b.action, &client)
+            .await?,
+    ))
+}
+
+/// Give the factor; the session's token is reissued and counts as freshly authenticated.
+#[utoipa::path(post, path = "/v1/me/step-up/{id}", tag = "identity", request_body = FactorBody,
+    responses((status = 200, body = SteppedUp), (status = 401, body = ErrorEnvelope)))]
+pub async fn complete_step_up(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Json(b): Json<FactorBody>,
+) -> Result<Json<SteppedUp>, ApiError> {
+    Ok(Json(
+        identity(&state)?
+            .complete_step_up(&who, &id, parse_factor(&b.factor)?, &b.code, &client)
+            .await?,
+    ))
 }

@@ -33,7 +33,9 @@ use super::{identity, routes};
         identity::start_lock,
         identity::complete_lock,
         identity::start_unlock,
-        identity::complete_unlock
+        identity::complete_unlock,
+        identity::start_step_up,
+        identity::complete_step_up
     ),
     components(schemas(
         ErrorEnvelope,
@@ -53,7 +55,8 @@ use super::{identity, routes};
         identity::CompleteResetBody,
         identity::FactorBody,
         identity::UnlockBody,
-        identity::AccountStatus
+        identity::AccountStatus,
+        identity::StepUpBody
     ))
 )]
 struct ApiDoc;

@@ -145,6 +145,16 @@ pub struct RegistrationStarted {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SteppedUp {
+    /// The session's new bearer token; the previous one no longer works.
+    pub token: String,
+    pub session_id: String,
+    /// The action the factor was given for.
+    pub action: String,
+    pub authenticated_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResetRequested {
     /// Always `sent_if_the_account_exists`.
     pub status: &'static str,
@@ -244,6 +254,7 @@ pub enum Purpose {
     Login,
     Lock,
     Unlock,
+    StepUp,
 }
 
 impl Purpose {
@@ -252,13 +263,14 @@ impl Purpose {
             Purpose::Login => "login",
             Purpose::Lock => "lock",
             Purpose::Unlock => "unlock",
+            Purpose::StepUp => "step_up",
         }
     }
     /// Only a locked account can be unlocked; only an active one can sign in or be locked.
     fn required_status(self) -> &'static str {
         match self {
             Purpose::Unlock => "locked",
-            Purpose::Login | Purpose::Lock => "active",
+            Purpose::Login | Purpose::Lock | Purpose::StepUp => "active",
         }
     }
 }
@@ -879,6 +891,98 @@ impl Identity {
             .fetch_one(&mut **tx)
             .await?;
         Ok((r.try_get("email")?, r.try_get("phone")?))
+    }
+
+    // ---- step-up ------------------------------------------------------------------------
+
+    /// Ask the signed-in user for a factor before `action` (adding a card, a large top-up, a
+    /// transfer, a new payee, a contact or factor change). The challenge is bound to this session
+    /// and this action.
+    pub async fn start_step_up(
+        &self,
+        who: &Principal,
+        action: &str,
+        client: &Client,
+    ) -> Result<LoginChallenge, IdentityError> {
+        if action.is_empty() || action.len() > 100 || !action.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(IdentityError::Invalid {
+                code: "action_invalid",
+                message: "action must be 1 to 100 visible characters".into(),
+                param: "action",
+            });
+        }
+        let challenge_id = new_id("lgn");
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO login_challenges (id, purpose, session_id, action, user_id, expires_at_ms, created_at_ms)
+             VALUES ($1, 'step_up', $2, $3, $4, $5, $6)",
+        )
+        .bind(&challenge_id)
+        .bind(&who.session_id)
+        .bind(action)
+        .bind(&who.user_id)
+        .bind(now + self.config.login_challenge_ttl_secs * 1000)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new(&who.user_id, "identity.step_up.requested", &who.session_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "action": action, "challenge": challenge_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(LoginChallenge {
+            challenge_id,
+            factors: self.factors_of(&who.user_id).await?,
+            expires_in_secs: self.config.login_challenge_ttl_secs,
+        })
+    }
+
+    /// Complete a step-up: the session's token is reissued (the old one stops working) and the
+    /// session counts as freshly authenticated.
+    pub async fn complete_step_up(
+        &self,
+        who: &Principal,
+        challenge_id: &str,
+        factor: Factor,
+        code: &str,
+        client: &Client,
+    ) -> Result<SteppedUp, IdentityError> {
+        let bound: Option<String> = sqlx::query_scalar("SELECT action FROM login_challenges WHERE id = $1 AND session_id = $2 AND purpose = 'step_up'")
+            .bind(challenge_id)
+            .bind(&who.session_id)
+            .fetch_optional(self.db.read_pool())
+            .await?;
+        let action = bound.ok_or(IdentityError::CodeDead)?; // another session's challenge is no use here
+        let user_id = self
+            .prove_factor(challenge_id, Purpose::StepUp, factor, code, client)
+            .await?;
+        debug_assert_eq!(user_id, who.user_id);
+        let now = now_ms();
+        let token = format!("{}{}", random_hex_128(), random_hex_128());
+        let mut tx = self.db.begin_write().await?;
+        self.complete_challenge(&mut tx, challenge_id).await?;
+        let done = sqlx::query("UPDATE sessions SET token_hash = $1, authenticated_at_ms = $2, last_seen_at_ms = $2 WHERE id = $3 AND revoked_at_ms IS NULL")
+            .bind(token_hash(&token))
+            .bind(now)
+            .bind(&who.session_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(IdentityError::Unauthenticated);
+        }
+        let event = AuditEvent::new(&who.user_id, "identity.step_up.completed", &who.session_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "action": action, "factor": factor.as_str() }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(SteppedUp {
+            token,
+            session_id: who.session_id.clone(),
+            action,
+            authenticated_at_ms: now,
+        })
     }
 
     // ---- password reset -----------------------------------------------------------------
