@@ -17,8 +17,13 @@ CREATE TABLE registrations (
     created_at_ms         BIGINT NOT NULL
 );
 
+-- Everyone who signs in: wallet users, merchant staff and operators (`kind`), with a `role`
+-- for staff (owner, manager, cashier) and operators (analyst, admin). Staff and operators have
+-- no phone or birth date of record (empty), and must enrol an authenticator app first.
 CREATE TABLE users (
     id                      TEXT PRIMARY KEY,
+    kind                    TEXT NOT NULL DEFAULT 'wallet',
+    role                    TEXT NOT NULL DEFAULT '',
     email                   TEXT NOT NULL UNIQUE,
     phone                   TEXT NOT NULL,
     legal_name              TEXT NOT NULL,
@@ -99,9 +104,12 @@ CREATE TABLE devices (
 );
 CREATE INDEX devices_user ON devices (user_id);
 
+-- `scope` is `full`, or `enrol` for staff and operators who have yet to set up a factor: such
+-- a session can do nothing but enrol one.
 CREATE TABLE sessions (
     id                   TEXT PRIMARY KEY,
     token_hash           TEXT NOT NULL UNIQUE,
+    scope                TEXT NOT NULL DEFAULT 'full',
     user_id              TEXT NOT NULL REFERENCES users (id),
     device_id            TEXT NOT NULL,
     created_at_ms        BIGINT NOT NULL,

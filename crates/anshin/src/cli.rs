@@ -52,6 +52,18 @@ enum AdminCmd {
     VerifyLedger,
     /// Walk the audit chain; name any altered, removed or reordered record.
     VerifyAudit,
+    /// Create an operator (prints a one-time initial password; an authenticator app must be set
+    /// up at first sign-in).
+    CreateOperator {
+        #[arg(long)]
+        email: String,
+        /// Legal name.
+        #[arg(long)]
+        name: String,
+        /// analyst or admin.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,6 +167,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(2)
             })
+        }
+        Cmd::Admin(AdminCmd::CreateOperator { email, name, role }) => {
+            use crate::identity::password::{HashParams, PasswordHasher};
+            let settings = cli.db.resolve()?;
+            let db = Db::open(&settings.database_url).await?;
+            let keys = crate::identity::keys::Keys::load(&settings.data_dir)?;
+            let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 1)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let identity = crate::identity::Identity::new(db, keys, hasher, Default::default());
+            let password = identity
+                .create_operator(&email, &name, &role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("operator {email} ({role}) created");
+            println!("initial password (shown once): {password}");
+            println!("at first sign-in an authenticator app must be set up before anything else");
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Mailbox { to, limit } => {
             let db = open(&cli.db).await?;

@@ -148,7 +148,11 @@ fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool
         );
     }
     println!(
-        "  sign-in:  nothing to sign in to yet: user accounts and the ops console arrive with the identity context."
+        "  wallet:   {scheme}://{host}:{}/register creates a wallet account (codes arrive in the mailbox)",
+        local.port()
+    );
+    println!(
+        "  operator: create the first one with: anshin admin create-operator --email you@example.com --name \"Your Name\""
     );
     println!("Stop with Ctrl-C; open requests are allowed to finish.");
     tracing::info!(%local, tls, data_dir = %settings.db.data_dir.display(), "listening");

@@ -1002,3 +1002,139 @@ on_both!(
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 );
+
+on_both!(
+    the_first_operator_must_enrol_a_factor_and_is_locked_out_after_ten_failures,
+    |t: TestDb| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(common::anshin_bin())
+            .args([
+                "--database-url",
+                &t.url,
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+            ])
+            .args([
+                "admin",
+                "create-operator",
+                "--email",
+                "ops@example.jp",
+                "--name",
+                "Ops One",
+                "--role",
+                "admin",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let password = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("initial password (shown once): "))
+            .expect("password printed")
+            .to_owned();
+        let a = app(t, IdentityConfig::default()).await;
+
+        let (status, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": "ops@example.jp", "password": password }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        assert_eq!(challenge["enrolment_required"], true);
+        assert_eq!(
+            challenge["factors"],
+            json!([]),
+            "no SMS for an operator without a phone"
+        );
+        let id = challenge["challenge_id"].as_str().unwrap();
+        let (status, session) = a
+            .post(
+                &format!("/v1/sessions/challenges/{id}/enrolment"),
+                json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{session}");
+        let token = session["token"].as_str().unwrap().to_owned();
+        let (status, body) = a.get("/v1/me/sessions", &token).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "an enrolment session can do nothing else: {body}"
+        );
+        assert_eq!(body["error"]["code"], "enrolment_required");
+        let (status, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+        assert_eq!(status, StatusCode::CREATED, "{enrol}");
+        let code =
+            anshin::identity::totp::code_from_base32(enrol["secret"].as_str().unwrap(), now_secs())
+                .unwrap();
+        assert_eq!(
+            a.post(
+                "/v1/me/factors/totp/confirmation",
+                json!({ "code": code }),
+                Some(&token)
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            a.get("/v1/me/sessions", &token).await.0,
+            StatusCode::OK,
+            "the session is full once a factor is set up"
+        );
+        // The enrolment path is closed now that a factor exists.
+        let (_, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": "ops@example.jp", "password": password }),
+                None,
+            )
+            .await;
+        assert_eq!(challenge["enrolment_required"], false);
+        let id = challenge["challenge_id"].as_str().unwrap();
+        assert_eq!(
+            a.post(
+                &format!("/v1/sessions/challenges/{id}/enrolment"),
+                json!({}),
+                None
+            )
+            .await
+            .0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Ten wrong passwords lock an operator for 30 minutes: then even the right one fails.
+        for _ in 0..10 {
+            let (status, _) = a
+                .post(
+                    "/v1/sessions",
+                    json!({ "email": "ops@example.jp", "password": "not the password at all" }),
+                    None,
+                )
+                .await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+                "{status}"
+            );
+        }
+        let blocked: i64 = sqlx::query_scalar(
+            "SELECT login_blocked_until_ms FROM users WHERE email = 'ops@example.jp'",
+        )
+        .fetch_one(a.t.db.read_pool())
+        .await
+        .unwrap();
+        let now_ms = anshin::storage::now_ms();
+        assert!(
+            blocked > now_ms + 29 * 60_000 && blocked <= now_ms + 30 * 60_000,
+            "locked for 30 minutes"
+        );
+    }
+);

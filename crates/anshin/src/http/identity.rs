@@ -27,6 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sessions", post(login))
         .route("/v1/sessions/challenges/{id}/sms", post(send_login_sms))
         .route("/v1/sessions/challenges/{id}", post(complete_login))
+        .route(
+            "/v1/sessions/challenges/{id}/enrolment",
+            post(enrolment_session),
+        )
         .route("/v1/sessions/current", delete(logout))
         .route("/v1/me", get(me))
         .route("/v1/me/sessions", get(my_sessions))
@@ -147,10 +151,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// A signed-in caller, from `Authorization: Bearer <token>`.
+/// A signed-in caller with a full session, from `Authorization: Bearer <token>`.
 pub struct SignedIn(pub Principal);
 
 impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let AnySession(who) = AnySession::from_request_parts(parts, state).await?;
+        if !who.is_full() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "authentication_error",
+                "enrolment_required",
+                "Set up an authenticator app first (POST /v1/me/factors/totp).",
+            ));
+        }
+        Ok(SignedIn(who))
+    }
+}
+
+/// Any live session, including an enrolment-only one (for the few endpoints that set up a factor).
+pub struct AnySession(pub Principal);
+
+impl FromRequestParts<AppState> for AnySession {
     type Rejection = ApiError;
     async fn from_request_parts(
         parts: &mut Parts,
@@ -163,7 +189,7 @@ impl FromRequestParts<AppState> for SignedIn {
             .and_then(|v| v.strip_prefix("Bearer "))
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or(IdentityError::Unauthenticated)?;
-        Ok(SignedIn(identity(state)?.authenticate(token).await?))
+        Ok(AnySession(identity(state)?.authenticate(token).await?))
     }
 }
 
@@ -295,7 +321,7 @@ pub async fn complete_login(
 pub async fn logout(
     State(state): State<AppState>,
     Caller(client): Caller,
-    SignedIn(who): SignedIn,
+    AnySession(who): AnySession,
 ) -> Result<StatusCode, ApiError> {
     identity(&state)?.logout(&who, &client).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -304,7 +330,7 @@ pub async fn logout(
 #[utoipa::path(get, path = "/v1/me", tag = "identity", responses((status = 200, body = Profile), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(
     State(state): State<AppState>,
-    SignedIn(who): SignedIn,
+    AnySession(who): AnySession,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(identity(&state)?.profile(&who).await?))
 }
@@ -333,7 +359,7 @@ pub async fn revoke_session(
     responses((status = 201, body = TotpEnrolment), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn start_totp(
     State(state): State<AppState>,
-    SignedIn(who): SignedIn,
+    AnySession(who): AnySession,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok((
         StatusCode::CREATED,
@@ -353,7 +379,7 @@ pub struct ConfirmTotpBody {
 pub async fn confirm_totp(
     State(state): State<AppState>,
     Caller(client): Caller,
-    SignedIn(who): SignedIn,
+    AnySession(who): AnySession,
     Json(b): Json<ConfirmTotpBody>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     Ok(Json(
@@ -571,5 +597,20 @@ pub async fn complete_step_up(
         identity(&state)?
             .complete_step_up(&who, &id, parse_factor(&b.factor)?, &b.code, &client)
             .await?,
+    ))
+}
+
+/// Staff and operators without a factor: after the password, a session that can only set up an
+/// authenticator app (`enrolment_required` in the sign-in answer).
+#[utoipa::path(post, path = "/v1/sessions/challenges/{id}/enrolment", tag = "identity",
+    responses((status = 201, body = SessionCreated), (status = 401, body = ErrorEnvelope)))]
+pub async fn enrolment_session(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(identity(&state)?.enrolment_session(&id, &client).await?),
     ))
 }

@@ -35,7 +35,8 @@ use super::{identity, routes};
         identity::start_unlock,
         identity::complete_unlock,
         identity::start_step_up,
-        identity::complete_step_up
+        identity::complete_step_up,
+        identity::enrolment_session
     ),
     components(schemas(
         ErrorEnvelope,

@@ -24,6 +24,8 @@ pub struct IdentityConfig {
     /// Wallet sessions end after this long without use, and after `session_absolute_secs` in any case.
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
+    /// Merchant staff and operators: idle limit.
+    pub staff_idle_secs: i64,
     /// Sensitive actions (adding a factor) need a factor used within this many seconds.
     pub fresh_factor_secs: i64,
     pub registration_ttl_secs: i64,
@@ -48,6 +50,7 @@ impl Default for IdentityConfig {
         IdentityConfig {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 3600,
+            staff_idle_secs: 15 * 60,
             fresh_factor_secs: 5 * 60,
             registration_ttl_secs: 30 * 60,
             login_challenge_ttl_secs: 10 * 60,
@@ -177,6 +180,9 @@ pub struct LoginChallenge {
     /// Second factors this account can use: `totp`, `sms`, `recovery_code`.
     pub factors: Vec<&'static str>,
     pub expires_in_secs: i64,
+    /// Staff and operators without a factor yet: they get a session that can only enrol one
+    /// (`POST /v1/sessions/challenges/{id}/enrolment`).
+    pub enrolment_required: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -199,6 +205,17 @@ pub struct Principal {
     pub user_id: String,
     pub session_id: String,
     pub authenticated_at_ms: i64,
+    /// `wallet`, `merchant_staff` or `operator`.
+    pub kind: String,
+    pub role: String,
+    /// `full`, or `enrol`: a staff or operator session that may only set up its first factor.
+    pub scope: String,
+}
+
+impl Principal {
+    pub fn is_full(&self) -> bool {
+        self.scope == "full"
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -501,7 +518,7 @@ impl Identity {
             return Err(IdentityError::CodeDead); // the address got an account meanwhile
         }
         let session = self
-            .open_session(&mut tx, &user_id, None, client, now)
+            .open_session(&mut tx, &user_id, None, client, now, "full")
             .await?;
         let event = AuditEvent::new(&user_id, "identity.user.registered", &user_id)
             .request_id(client.request_id.clone())
@@ -536,7 +553,7 @@ impl Identity {
     ) -> Result<LoginChallenge, IdentityError> {
         self.check_sources(client, Some(password)).await?;
         let user = match Email::parse(email) {
-            Ok(email) => sqlx::query("SELECT id, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1")
+            Ok(email) => sqlx::query("SELECT id, kind, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1")
                 .bind(email.as_str())
                 .fetch_optional(self.db.read_pool())
                 .await?,
@@ -595,11 +612,99 @@ impl Identity {
         .details(json!({ "ip": client.ip, "challenge": challenge_id }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
+        let factors = self.factors_of(&user_id).await?;
+        let kind: String = user.try_get("kind")?;
+        let enrolment_required =
+            purpose == Purpose::Login && kind != "wallet" && !factors.contains(&"totp");
         Ok(LoginChallenge {
             challenge_id,
-            factors: self.factors_of(&user_id).await?,
+            factors,
             expires_in_secs: self.config.login_challenge_ttl_secs,
+            enrolment_required,
         })
+    }
+
+    /// Staff and operators who have no factor yet (the first operator, a new cashier): after
+    /// the password, a session that can do nothing but enrol an authenticator app.
+    pub async fn enrolment_session(
+        &self,
+        challenge_id: &str,
+        client: &Client,
+    ) -> Result<SessionCreated, IdentityError> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT c.user_id, u.kind FROM login_challenges c JOIN users u ON u.id = c.user_id
+             WHERE c.id = $1 AND c.purpose = 'login' AND c.completed_at_ms IS NULL AND c.expires_at_ms > $2",
+        )
+        .bind(challenge_id)
+        .bind(now)
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        let user_id: String = row.try_get("user_id")?;
+        let kind: String = row.try_get("kind")?;
+        if kind == "wallet" || self.factors_of(&user_id).await?.contains(&"totp") {
+            return Err(IdentityError::CodeDead); // wallet users and enrolled staff use a factor
+        }
+        let mut tx = self.db.begin_write().await?;
+        self.complete_challenge(&mut tx, challenge_id).await?;
+        let (session, _) = self
+            .open_session(&mut tx, &user_id, None, client, now, "enrol")
+            .await?;
+        let event = AuditEvent::new(&user_id, "identity.login.enrolment_session", &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "session": session.session_id }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Create an operator (analyst or admin) from the command line. Returns a generated initial
+    /// password, shown once; the operator must enrol an authenticator app at first sign-in.
+    pub async fn create_operator(
+        &self,
+        email: &str,
+        legal_name: &str,
+        role: &str,
+    ) -> Result<String, IdentityError> {
+        let email = Email::parse(email).map_err(invalid("email_invalid", "email"))?;
+        let name =
+            LegalName::parse(legal_name).map_err(invalid("legal_name_invalid", "legal_name"))?;
+        if !matches!(role, "analyst" | "admin") {
+            return Err(IdentityError::Invalid {
+                code: "role_invalid",
+                message: "role must be analyst or admin".into(),
+                param: "role",
+            });
+        }
+        let password = new_initial_password();
+        let hash = self.hasher.hash(&password).await?;
+        let user_id = new_id("usr");
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, kind, role, email, phone, legal_name, date_of_birth, password_hash, status, email_verified_at_ms,
+                phone_verified_at_ms, created_at_ms) VALUES ($1, 'operator', $2, $3, '', $4, '', $5, 'active', $6, 0, $6)
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&user_id)
+        .bind(role)
+        .bind(email.as_str())
+        .bind(name.as_str())
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(IdentityError::Conflict(
+                "an account with this e-mail address already exists",
+            ));
+        }
+        let event = AuditEvent::new("cli", "identity.operator.created", &user_id)
+            .details(json!({ "role": role }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(password)
     }
 
     /// Send a code by SMS to the verified phone, for any challenge. A re-send does not reset the
@@ -685,7 +790,7 @@ impl Identity {
             .execute(&mut *tx)
             .await?;
         let (session, new_device) = self
-            .open_session(&mut tx, &user_id, device_token, client, now)
+            .open_session(&mut tx, &user_id, device_token, client, now, "full")
             .await?;
         let mut messages = Vec::new();
         if new_device {
@@ -936,6 +1041,7 @@ impl Identity {
             challenge_id,
             factors: self.factors_of(&who.user_id).await?,
             expires_in_secs: self.config.login_challenge_ttl_secs,
+            enrolment_required: false,
         })
     }
 
@@ -1221,8 +1327,8 @@ impl Identity {
     pub async fn authenticate(&self, token: &str) -> Result<Principal, IdentityError> {
         let now = now_ms();
         let row = sqlx::query(
-            "SELECT id, user_id, last_seen_at_ms, expires_at_ms, idle_timeout_ms, authenticated_at_ms
-             FROM sessions WHERE token_hash = $1 AND revoked_at_ms IS NULL",
+            "SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.idle_timeout_ms, s.authenticated_at_ms, s.scope, u.kind, u.role
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.revoked_at_ms IS NULL",
         )
         .bind(token_hash(token))
         .fetch_optional(self.db.read_pool())
@@ -1247,6 +1353,9 @@ impl Identity {
             user_id: row.try_get("user_id")?,
             session_id,
             authenticated_at_ms: row.try_get("authenticated_at_ms")?,
+            kind: row.try_get("kind")?,
+            role: row.try_get("role")?,
+            scope: row.try_get("scope")?,
         })
     }
 
@@ -1403,6 +1512,12 @@ impl Identity {
             .bind(&who.user_id)
             .execute(&mut *tx)
             .await?;
+        // An enrolment-only session has now proved a factor: it becomes a full one.
+        sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&who.session_id)
+            .execute(&mut *tx)
+            .await?;
         for code in &recovery {
             sqlx::query("INSERT INTO recovery_codes (code_hash, user_id, created_at_ms) VALUES ($1, $2, $3)")
                 .bind(token_hash(&normalize_recovery(code)))
@@ -1463,12 +1578,20 @@ impl Identity {
         }
         let mut tx = self.db.begin_write().await?;
         if let Some(user_id) = user_id {
-            let failures: i64 = sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+            let row = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins, kind")
                 .bind(user_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            if failures >= 5 {
-                let delay_ms = (30_000i64 << (failures - 5).min(7)).min(3_600_000);
+            let failures: i64 = row.try_get("failed_logins")?;
+            let kind: String = row.try_get("kind")?;
+            // Staff and operators: locked for 30 minutes after 10 failures (PCI DSS 8.3.4). Wallet
+            // users: growing delays after 5, never a lockout that anyone could inflict on a victim.
+            let delay_ms = if kind != "wallet" {
+                (failures >= 10).then_some(30 * 60_000)
+            } else {
+                (failures >= 5).then(|| (30_000i64 << (failures - 5).min(7)).min(3_600_000))
+            };
+            if let Some(delay_ms) = delay_ms {
                 sqlx::query("UPDATE users SET login_blocked_until_ms = $1 WHERE id = $2")
                     .bind(now_ms() + delay_ms)
                     .bind(user_id)
@@ -1562,7 +1685,13 @@ impl Identity {
             factors.push("totp");
         }
         // SMS is a restricted factor (NIST SP 800-63B-4): offered, but an app or passkey is better.
-        factors.push("sms");
+        let phone: String = sqlx::query_scalar("SELECT phone FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
+        if !phone.is_empty() {
+            factors.push("sms");
+        }
         if recovery > 0 {
             factors.push("recovery_code");
         }
@@ -1668,7 +1797,18 @@ impl Identity {
         device_token: Option<&str>,
         client: &Client,
         now: i64,
+        scope: &str,
     ) -> Result<(SessionCreated, bool), IdentityError> {
+        // Staff and operators can do more harm with an unattended session: a shorter idle limit.
+        let kind: String = sqlx::query_scalar("SELECT kind FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let idle_secs = if kind == "wallet" {
+            self.config.session_idle_secs
+        } else {
+            self.config.staff_idle_secs
+        };
         let known: Option<String> = match device_token {
             Some(t) => sqlx::query_scalar("SELECT id FROM devices WHERE token_hash = $1 AND user_id = $2 AND revoked_at_ms IS NULL")
                 .bind(token_hash(t))
@@ -1709,8 +1849,8 @@ impl Identity {
         let token = format!("{}{}", random_hex_128(), random_hex_128());
         let expires_at_ms = now + self.config.session_absolute_secs * 1000;
         sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, device_id, created_at_ms, last_seen_at_ms, expires_at_ms,
-                idle_timeout_ms, authenticated_at_ms, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $5, $8, $9)",
+            "INSERT INTO sessions (id, token_hash, scope, user_id, device_id, created_at_ms, last_seen_at_ms, expires_at_ms,
+                idle_timeout_ms, authenticated_at_ms, ip, user_agent) VALUES ($1, $2, $10, $3, $4, $5, $5, $6, $7, $5, $8, $9)",
         )
         .bind(&session_id)
         .bind(token_hash(&token))
@@ -1718,9 +1858,10 @@ impl Identity {
         .bind(&device_id)
         .bind(now)
         .bind(expires_at_ms)
-        .bind(self.config.session_idle_secs * 1000)
+        .bind(idle_secs * 1000)
         .bind(&client.ip)
         .bind(client.user_agent.chars().take(200).collect::<String>())
+        .bind(scope)
         .execute(&mut **tx)
         .await?;
         Ok((
@@ -1803,6 +1944,16 @@ fn new_recovery_code() -> String {
         .map(|c| c.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// 20 characters from a 32-letter alphabet: 100 bits, shown once to whoever runs the command.
+fn new_initial_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789-";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 fn normalize_recovery(code: &str) -> String {
