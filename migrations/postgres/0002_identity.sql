@@ -57,6 +57,26 @@ CREATE TABLE totp_factors (
     created_at_ms   BIGINT NOT NULL
 );
 
+-- Passkeys (WebAuthn credentials), as webauthn-rs serialises them; and the short-lived state
+-- between a WebAuthn challenge and its answer, kept here so any process can finish it.
+CREATE TABLE passkeys (
+    credential_id    TEXT PRIMARY KEY,
+    user_id          TEXT NOT NULL REFERENCES users (id),
+    passkey_json     TEXT NOT NULL,
+    created_at_ms    BIGINT NOT NULL,
+    last_used_at_ms  BIGINT
+);
+CREATE INDEX passkeys_user ON passkeys (user_id);
+
+CREATE TABLE webauthn_states (
+    id             TEXT PRIMARY KEY,
+    user_id        TEXT NOT NULL,
+    purpose        TEXT NOT NULL,
+    state_json     TEXT NOT NULL,
+    expires_at_ms  BIGINT NOT NULL,
+    used_at_ms     BIGINT
+);
+
 CREATE TABLE recovery_codes (
     code_hash      TEXT PRIMARY KEY,
     user_id        TEXT NOT NULL REFERENCES users (id),

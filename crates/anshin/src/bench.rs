@@ -388,6 +388,7 @@ fn bench_identity(
         hasher,
         config,
     )
+    .expect("the default public URL is valid")
 }
 
 fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegistration {

@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Start the service (SQLite in ./anshin-data by default; created and migrated on first start).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Operator tools.
@@ -175,7 +175,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keys = crate::identity::keys::Keys::load(&settings.data_dir)?;
             let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 1)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let identity = crate::identity::Identity::new(db, keys, hasher, Default::default());
+            let identity = crate::identity::Identity::new(db, keys, hasher, Default::default())
+                .map_err(|e| anyhow::anyhow!(e))?;
             let password = identity
                 .create_operator(&email, &name, &role)
                 .await

@@ -68,6 +68,9 @@ pub struct ServeArgs {
     pub outbox_poll_ms: Option<u64>,
     #[arg(long, env = "ANSHIN_OUTBOX_BACKOFF_BASE_MS")]
     pub outbox_backoff_base_ms: Option<i64>,
+    /// The site's public origin (passkeys are bound to it). Default: http(s)://localhost:<port>.
+    #[arg(long, env = "ANSHIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -90,6 +93,7 @@ struct FileConfig {
     outbox_lease_secs: Option<i64>,
     outbox_poll_ms: Option<u64>,
     outbox_backoff_base_ms: Option<i64>,
+    public_url: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -140,6 +144,7 @@ pub struct Settings {
     pub smtp: Option<SmtpConfig>,
     pub http: HttpConfig,
     pub outbox: WorkerConfig,
+    pub public_url: String,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -207,8 +212,21 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             .max(1),
         ..worker_defaults
     };
+    let tls_on = tls.is_some() || serve.tls_self_signed || file.tls_self_signed.unwrap_or(false);
+    let public_url = serve
+        .public_url
+        .clone()
+        .or(file.public_url)
+        .unwrap_or_else(|| {
+            format!(
+                "{}://localhost:{}",
+                if tls_on { "https" } else { "http" },
+                listen.port()
+            )
+        });
     Ok(Settings {
         db: db_settings,
+        public_url,
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),

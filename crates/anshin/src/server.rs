@@ -54,7 +54,12 @@ pub async fn run(
         PASSWORD_HASH_QUEUE,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let identity = Identity::new(db.clone(), keys, hasher, IdentityConfig::default());
+    let identity_config = IdentityConfig {
+        public_url: settings.public_url.clone(),
+        ..IdentityConfig::default()
+    };
+    let identity =
+        Identity::new(db.clone(), keys, hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
     let purge = tokio::spawn(purge_idempotency_keys(db.clone(), stop_rx));
 
     let listener = TcpListener::bind(settings.listen)

@@ -24,7 +24,7 @@ struct App {
 
 async fn app(t: TestDb, config: IdentityConfig) -> App {
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
-    let identity = Identity::new(t.db.clone(), Keys::random(), hasher, config);
+    let identity = Identity::new(t.db.clone(), Keys::random(), hasher, config).unwrap();
     let state = AppState::new(t.db.clone(), HttpConfig::default(), None, true, false)
         .with_identity(identity);
     let router = http::router(state);
@@ -1136,5 +1136,101 @@ on_both!(
             blocked > now_ms + 29 * 60_000 && blocked <= now_ms + 30 * 60_000,
             "locked for 30 minutes"
         );
+    }
+);
+
+// Passkeys with a software authenticator (webauthn-authenticator-rs): registration, then a
+// sign-in whose second factor is the passkey; an assertion cannot be replayed.
+on_both!(
+    passkey_registration_and_sign_in_with_a_software_authenticator,
+    |t: TestDb| async move {
+        use webauthn_authenticator_rs::WebauthnAuthenticator;
+        use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+        use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+        let a = app(t, IdentityConfig::default()).await;
+        let email = "kuro@example.jp";
+        let token = a.registered(email, "+819013572468").await;
+        let origin = Url::parse("http://localhost:8080").unwrap();
+        let mut authenticator = SoftPasskey::new(true);
+
+        let (status, start) = a
+            .post("/v1/me/factors/passkeys", json!({}), Some(&token))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{start}");
+        let options: CreationChallengeResponse =
+            serde_json::from_value(start["options"].clone()).unwrap();
+        let credential = authenticator
+            .do_registration(origin.clone(), options)
+            .expect("the authenticator registers");
+        let path = format!(
+            "/v1/me/factors/passkeys/{}",
+            start["challenge_id"].as_str().unwrap()
+        );
+        let (status, added) = a
+            .post(&path, json!({ "credential": credential }), Some(&token))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        let (_, me) = a.get("/v1/me", &token).await;
+        assert_eq!(me["factors"], json!(["passkey", "sms"]));
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("passkey was added"))
+        );
+
+        let (_, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": email, "password": PASSWORD }),
+                None,
+            )
+            .await;
+        let id = challenge["challenge_id"].as_str().unwrap().to_owned();
+        let (status, request) = a
+            .post(
+                &format!("/v1/sessions/challenges/{id}/passkey"),
+                json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{request}");
+        let options: RequestChallengeResponse =
+            serde_json::from_value(request["options"].clone()).unwrap();
+        let assertion = authenticator
+            .do_authentication(origin.clone(), options)
+            .expect("the authenticator signs");
+        let answer = json!({ "state_id": request["challenge_id"], "credential": assertion });
+        let (status, session) = a
+            .post(
+                &format!("/v1/sessions/challenges/{id}"),
+                json!({ "factor": "passkey", "passkey": answer }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{session}");
+        assert_eq!(
+            a.get("/v1/me", session["token"].as_str().unwrap()).await.0,
+            StatusCode::OK
+        );
+
+        // The same assertion is worthless for the next sign-in.
+        let (_, next) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": email, "password": PASSWORD }),
+                None,
+            )
+            .await;
+        let next_id = next["challenge_id"].as_str().unwrap();
+        let (status, _) = a
+            .post(
+                &format!("/v1/sessions/challenges/{next_id}"),
+                json!({ "factor": "passkey", "passkey": answer }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
     }
 );

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{ApiError, ErrorEnvelope, Json};
 use super::middleware::RequestId;
+use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::service::{
     Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, Purpose, RecoveryCodes,
     RegistrationStarted, ResetRequested, SessionCreated, SessionInfo, SteppedUp, TotpEnrolment,
@@ -31,6 +32,12 @@ pub fn routes() -> Router<AppState> {
             "/v1/sessions/challenges/{id}/enrolment",
             post(enrolment_session),
         )
+        .route(
+            "/v1/sessions/challenges/{id}/passkey",
+            post(passkey_options),
+        )
+        .route("/v1/me/factors/passkeys", post(start_passkey))
+        .route("/v1/me/factors/passkeys/{id}", post(finish_passkey))
         .route("/v1/sessions/current", delete(logout))
         .route("/v1/me", get(me))
         .route("/v1/me/sessions", get(my_sessions))
@@ -288,9 +295,14 @@ pub async fn send_login_sms(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteLoginBody {
-    /// `totp`, `sms` or `recovery_code`.
+    /// `totp`, `sms`, `recovery_code` or `passkey`.
     pub factor: String,
+    /// The code (not used for `passkey`).
+    #[serde(default)]
     pub code: String,
+    /// For `passkey`: `{"state_id": …, "credential": <PublicKeyCredential>}`.
+    #[schema(value_type = Option<Object>)]
+    pub passkey: Option<serde_json::Value>,
     /// The `device_token` from an earlier sign-in on this device, if any.
     pub device_token: Option<String>,
 }
@@ -307,12 +319,18 @@ pub async fn complete_login(
     let factor = Factor::parse(&b.factor).ok_or_else(|| {
         ApiError::invalid(
             "factor_invalid",
-            "factor must be totp, sms or recovery_code",
+            "factor must be totp, sms, recovery_code or passkey",
         )
         .param("factor")
     })?;
     let session = identity(&state)?
-        .complete_login(&id, factor, &b.code, b.device_token.as_deref(), &client)
+        .complete_login(
+            &id,
+            factor,
+            &proof_of(&b.code, b.passkey.as_ref()),
+            b.device_token.as_deref(),
+            &client,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
@@ -393,7 +411,7 @@ fn parse_factor(s: &str) -> Result<Factor, ApiError> {
     Factor::parse(s).ok_or_else(|| {
         ApiError::invalid(
             "factor_invalid",
-            "factor must be totp, sms or recovery_code",
+            "factor must be totp, sms, recovery_code or passkey",
         )
         .param("factor")
     })
@@ -613,4 +631,63 @@ pub async fn enrolment_session(
         StatusCode::CREATED,
         Json(identity(&state)?.enrolment_session(&id, &client).await?),
     ))
+}
+
+/// The factor's proof as one string: the code, or a passkey answer as JSON.
+fn proof_of(code: &str, passkey: Option<&serde_json::Value>) -> String {
+    passkey
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// WebAuthn options for answering a sign-in (or lock, unlock, step-up) challenge with a passkey.
+#[utoipa::path(post, path = "/v1/sessions/challenges/{id}/passkey", tag = "identity",
+    responses((status = 200, body = PasskeyOptions), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PasskeyOptions>, ApiError> {
+    Ok(Json(identity(&state)?.passkey_options(&id).await?))
+}
+
+/// Begin adding a passkey (needs a recent sign-in); answer with `navigator.credentials.create()`.
+#[utoipa::path(post, path = "/v1/me/factors/passkeys", tag = "identity",
+    responses((status = 201, body = PasskeyOptions), (status = 403, body = ErrorEnvelope)))]
+pub async fn start_passkey(
+    State(state): State<AppState>,
+    AnySession(who): AnySession,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(identity(&state)?.start_passkey_registration(&who).await?),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyCredentialBody {
+    /// The `RegisterPublicKeyCredential` from the authenticator.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PasskeyAdded {
+    pub credential_id: String,
+}
+
+/// Finish adding a passkey with the authenticator's answer.
+#[utoipa::path(post, path = "/v1/me/factors/passkeys/{id}", tag = "identity", request_body = PasskeyCredentialBody,
+    responses((status = 201, body = PasskeyAdded), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn finish_passkey(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    AnySession(who): AnySession,
+    Path(id): Path<String>,
+    Json(b): Json<PasskeyCredentialBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let credential_id = identity(&state)?
+        .finish_passkey_registration(&who, &id, &b.credential, &client)
+        .await?;
+    Ok((StatusCode::CREATED, Json(PasskeyAdded { credential_id })))
 }

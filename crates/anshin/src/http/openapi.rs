@@ -36,7 +36,10 @@ use super::{identity, routes};
         identity::complete_unlock,
         identity::start_step_up,
         identity::complete_step_up,
-        identity::enrolment_session
+        identity::enrolment_session,
+        identity::passkey_options,
+        identity::start_passkey,
+        identity::finish_passkey
     ),
     components(schemas(
         ErrorEnvelope,
@@ -57,7 +60,9 @@ use super::{identity, routes};
         identity::FactorBody,
         identity::UnlockBody,
         identity::AccountStatus,
-        identity::StepUpBody
+        identity::StepUpBody,
+        identity::PasskeyCredentialBody,
+        identity::PasskeyAdded
     ))
 )]
 struct ApiDoc;

@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod keys;
+pub mod passkeys;
 pub mod password;
 pub mod service;
 pub mod throttle;

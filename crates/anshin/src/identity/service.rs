@@ -41,6 +41,8 @@ pub struct IdentityConfig {
     pub signups_per_email_per_hour: i64,
     pub sms_per_account_per_hour: i64,
     pub reset_ttl_secs: i64,
+    /// The site's public origin, which passkeys are bound to.
+    pub public_url: String,
     pub resets_per_ip_per_hour: i64,
     pub resets_per_email_per_hour: i64,
 }
@@ -62,6 +64,7 @@ impl Default for IdentityConfig {
             signups_per_email_per_hour: 5,
             sms_per_account_per_hour: 5,
             reset_ttl_secs: 30 * 60,
+            public_url: "http://localhost:8080".into(),
             resets_per_ip_per_hour: 20,
             resets_per_email_per_hour: 3,
         }
@@ -245,6 +248,7 @@ pub enum Factor {
     Totp,
     Sms,
     RecoveryCode,
+    Passkey,
 }
 
 impl Factor {
@@ -253,6 +257,7 @@ impl Factor {
             "totp" => Some(Factor::Totp),
             "sms" => Some(Factor::Sms),
             "recovery_code" => Some(Factor::RecoveryCode),
+            "passkey" => Some(Factor::Passkey),
             _ => None,
         }
     }
@@ -261,6 +266,7 @@ impl Factor {
             Factor::Totp => "totp",
             Factor::Sms => "sms",
             Factor::RecoveryCode => "recovery_code",
+            Factor::Passkey => "passkey",
         }
     }
 }
@@ -300,16 +306,26 @@ pub struct Identity {
     keys: Keys,
     hasher: PasswordHasher,
     config: Arc<IdentityConfig>,
+    /// The WebAuthn relying party for passkeys.
+    rp: Arc<webauthn_rs::Webauthn>,
 }
 
 impl Identity {
-    pub fn new(db: Db, keys: Keys, hasher: PasswordHasher, config: IdentityConfig) -> Identity {
-        Identity {
+    /// Fails only if `config.public_url` cannot serve as a WebAuthn origin.
+    pub fn new(
+        db: Db,
+        keys: Keys,
+        hasher: PasswordHasher,
+        config: IdentityConfig,
+    ) -> Result<Identity, String> {
+        let rp = Arc::new(super::passkeys::relying_party(&config.public_url)?);
+        Ok(Identity {
             db,
             keys,
             hasher,
             config: Arc::new(config),
-        }
+            rp,
+        })
     }
 
     pub fn config(&self) -> &IdentityConfig {
@@ -938,6 +954,9 @@ impl Identity {
                 None => false,
             },
             Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
+            Factor::Passkey => {
+                super::passkeys::verify(&self.db, &self.rp, &user_id, challenge_id, code).await?
+            }
         };
         if accepted {
             return Ok(user_id);
@@ -996,6 +1015,77 @@ impl Identity {
             .fetch_one(&mut **tx)
             .await?;
         Ok((r.try_get("email")?, r.try_get("phone")?))
+    }
+
+    // ---- passkeys -----------------------------------------------------------------------
+
+    /// Begin adding a passkey (needs a recent factor, like any factor change).
+    pub async fn start_passkey_registration(
+        &self,
+        who: &Principal,
+    ) -> Result<super::passkeys::PasskeyOptions, IdentityError> {
+        self.require_fresh(who)?;
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(&who.user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
+        super::passkeys::start_registration(&self.db, &self.rp, &who.user_id, &email).await
+    }
+
+    /// Store the new passkey; the account is told, and an enrolment-only session becomes full.
+    pub async fn finish_passkey_registration(
+        &self,
+        who: &Principal,
+        challenge_id: &str,
+        credential: &serde_json::Value,
+        client: &Client,
+    ) -> Result<String, IdentityError> {
+        self.require_fresh(who)?;
+        let credential_id = super::passkeys::finish_registration(
+            &self.db,
+            &self.rp,
+            &who.user_id,
+            challenge_id,
+            credential,
+        )
+        .await?;
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&who.session_id)
+            .execute(&mut *tx)
+            .await?;
+        let alert = OutboxMessage::email(
+            self.email_of(&mut tx, &who.user_id).await?,
+            "A passkey was added to your Anshin account",
+            "A passkey was just added as a second factor.\n\
+             If this was not you: lock your account from the Anshin site now, then contact support.",
+        );
+        notify::enqueue(&self.db, &mut tx, &[alert]).await?;
+        let event = AuditEvent::new(&who.user_id, "identity.factor.added", &who.user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "factor": "passkey", "ip": client.ip }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(credential_id)
+    }
+
+    /// WebAuthn options to answer a sign-in (or lock, unlock) challenge with a passkey.
+    pub async fn passkey_options(
+        &self,
+        challenge_id: &str,
+    ) -> Result<super::passkeys::PasskeyOptions, IdentityError> {
+        let user_id: String = sqlx::query_scalar(
+            "SELECT user_id FROM login_challenges WHERE id = $1 AND completed_at_ms IS NULL AND expires_at_ms > $2 AND attempts < $3",
+        )
+        .bind(challenge_id)
+        .bind(now_ms())
+        .bind(i64::from(codes::MAX_ATTEMPTS))
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        super::passkeys::start_authentication(&self.db, &self.rp, &user_id, challenge_id).await
     }
 
     // ---- step-up ------------------------------------------------------------------------
@@ -1258,6 +1348,7 @@ impl Identity {
                 None => false,
             },
             Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
+            Factor::Passkey => false, // a reset's factors: SMS, app or recovery code
         };
         if !accepted {
             let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
@@ -1680,7 +1771,14 @@ impl Identity {
         .bind(user_id)
         .fetch_one(self.db.read_pool())
         .await?;
+        let passkeys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
         let mut factors = Vec::new();
+        if passkeys > 0 {
+            factors.push("passkey");
+        }
         if totp.is_some() {
             factors.push("totp");
         }
