@@ -32,6 +32,8 @@ CREATE TABLE users (
     status                  TEXT NOT NULL,
     email_verified_at_ms    BIGINT NOT NULL,
     phone_verified_at_ms    BIGINT NOT NULL,
+    -- After a contact change, money may not leave the wallet until then (cooling-off).
+    money_out_blocked_until_ms BIGINT NOT NULL DEFAULT 0,
     failed_logins           BIGINT NOT NULL DEFAULT 0,
     login_blocked_until_ms  BIGINT NOT NULL DEFAULT 0,
     created_at_ms           BIGINT NOT NULL
@@ -98,6 +100,18 @@ CREATE TABLE login_challenges (
     expires_at_ms     BIGINT NOT NULL,
     completed_at_ms   BIGINT,
     created_at_ms     BIGINT NOT NULL
+);
+
+-- A change of e-mail or phone waiting for the code sent to the new contact.
+CREATE TABLE contact_changes (
+    id               TEXT PRIMARY KEY,
+    user_id          TEXT NOT NULL REFERENCES users (id),
+    channel          TEXT NOT NULL,
+    new_value        TEXT NOT NULL,
+    challenge_id     TEXT NOT NULL,
+    expires_at_ms    BIGINT NOT NULL,
+    completed_at_ms  BIGINT,
+    created_at_ms    BIGINT NOT NULL
 );
 
 -- A password reset: only ever sent to the account's verified e-mail, and completed only with

@@ -1234,3 +1234,159 @@ on_both!(
         assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
     }
 );
+
+on_both!(
+    password_change_factor_removal_and_contact_change_alert_and_end_sessions,
+    |t: TestDb| async move {
+        let a = app(t, IdentityConfig::default()).await;
+        let (email, phone) = ("juro@example.jp", "+819024682468");
+        let token = a.registered(email, phone).await;
+        let (_, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+        let secret = enrol["secret"].as_str().unwrap().to_owned();
+        let code = anshin::identity::totp::code_from_base32(&secret, now_secs()).unwrap();
+        assert_eq!(
+            a.post(
+                "/v1/me/factors/totp/confirmation",
+                json!({ "code": code }),
+                Some(&token)
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+
+        // Contact change: a code to the new address, a warning to the old one, then a cooling-off.
+        let (status, body) = a
+            .post(
+                "/v1/me/contacts",
+                json!({ "channel": "email", "value": "juro.new@example.jp" }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("being changed")),
+            "the old address is told at once"
+        );
+        let new_code = a.code_for("juro.new@example.jp").await;
+        let (status, changed) = a
+            .post(
+                "/v1/me/contacts/confirmation",
+                json!({ "channel": "email", "code": new_code }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        let until = changed["money_out_blocked_until_ms"].as_i64().unwrap();
+        assert!(
+            until > anshin::storage::now_ms() + 71 * 3_600_000,
+            "72 hours of cooling-off"
+        );
+        let (_, me) = a.get("/v1/me", &token).await;
+        assert_eq!(me["email"], "juro.new@example.jp");
+        assert_eq!(me["money_out_blocked_until_ms"], until);
+        assert!(
+            a.messages_to(email)
+                .await
+                .iter()
+                .any(|m| m.subject.contains("e-mail address was changed")),
+            "the old address is told"
+        );
+
+        // Removing the app ends every session.
+        assert_eq!(
+            a.delete("/v1/me/factors/totp", &token).await,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED);
+
+        // Password change: needs the current password; ends every session; alerts.
+        let (_, challenge) = a
+            .post(
+                "/v1/sessions",
+                json!({ "email": "juro.new@example.jp", "password": PASSWORD }),
+                None,
+            )
+            .await;
+        let id = challenge["challenge_id"].as_str().unwrap();
+        a.post(
+            &format!("/v1/sessions/challenges/{id}/sms"),
+            json!({}),
+            None,
+        )
+        .await;
+        let sms = a.code_for(phone).await;
+        let (_, session) = a
+            .post(
+                &format!("/v1/sessions/challenges/{id}"),
+                json!({ "factor": "sms", "code": sms }),
+                None,
+            )
+            .await;
+        let token = session["token"].as_str().unwrap().to_owned();
+        let (status, _) = a
+            .post(
+                "/v1/me/password",
+                json!({ "current_password": "wrong one", "new_password": "velvet canyon drum 93" }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = a
+            .post(
+                "/v1/me/password",
+                json!({ "current_password": PASSWORD, "new_password": "velvet canyon drum 93" }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED);
+        assert!(
+            a.messages_to("juro.new@example.jp")
+                .await
+                .iter()
+                .any(|m| m.subject.contains("password was changed"))
+        );
+        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+    }
+);
+
+#[tokio::test]
+async fn only_operators_can_revoke_another_users_sessions() {
+    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+    let victim = a.registered("victim2@example.jp", "+819000001111").await;
+    let user_id = a.get("/v1/me", &victim).await.1["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = a.registered("other@example.jp", "+819000002222").await;
+    let (status, _) = a
+        .post(
+            &format!("/v1/ops/users/{user_id}/sessions/revocation"),
+            json!({}),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a wallet user cannot");
+    assert_eq!(a.get("/v1/me", &victim).await.0, StatusCode::OK);
+    // An operator can.
+    sqlx::query(
+        "UPDATE users SET kind = 'operator', role = 'analyst' WHERE email = 'other@example.jp'",
+    )
+    .execute(a.t.db.write_pool())
+    .await
+    .unwrap();
+    let (status, body) = a
+        .post(
+            &format!("/v1/ops/users/{user_id}/sessions/revocation"),
+            json!({}),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["sessions_revoked"], 1);
+    assert_eq!(a.get("/v1/me", &victim).await.0, StatusCode::UNAUTHORIZED);
+}

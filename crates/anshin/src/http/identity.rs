@@ -39,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/factors/passkeys", post(start_passkey))
         .route("/v1/me/factors/passkeys/{id}", post(finish_passkey))
         .route("/v1/sessions/current", delete(logout))
+        .route("/v1/me/password", post(change_password))
+        .route("/v1/me/factors/totp", delete(remove_totp))
+        .route("/v1/me/contacts", post(start_contact_change))
+        .route("/v1/me/contacts/confirmation", post(confirm_contact_change))
+        .route(
+            "/v1/ops/users/{id}/sessions/revocation",
+            post(ops_revoke_sessions),
+        )
         .route("/v1/me", get(me))
         .route("/v1/me/sessions", get(my_sessions))
         .route("/v1/me/sessions/{id}", delete(revoke_session))
@@ -114,6 +122,12 @@ impl From<IdentityError> for ApiError {
                 message,
             ),
             IdentityError::Busy => ApiError::overloaded(),
+            IdentityError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "forbidden",
+                "You may not do this.",
+            ),
             IdentityError::Internal(m) => {
                 tracing::error!(error = %m, "identity error");
                 ApiError::internal()
@@ -690,4 +704,110 @@ pub async fn finish_passkey(
         .finish_passkey_registration(&who, &id, &b.credential, &client)
         .await?;
     Ok((StatusCode::CREATED, Json(PasskeyAdded { credential_id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the password (needs a recent factor). Every session ends, this one too.
+#[utoipa::path(post, path = "/v1/me/password", tag = "identity", request_body = ChangePasswordBody,
+    responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Json(b): Json<ChangePasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?
+        .change_password(&who, &b.current_password, &b.new_password, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove the authenticator app (needs a recent factor). Every session ends.
+#[utoipa::path(delete, path = "/v1/me/factors/totp", tag = "identity",
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn remove_totp(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?.remove_totp(&who, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChangeBody {
+    /// `email` or `phone`.
+    pub channel: String,
+    pub value: String,
+}
+
+/// Start changing the e-mail or phone (needs a recent factor): a code goes to the new contact
+/// and the old one is told.
+#[utoipa::path(post, path = "/v1/me/contacts", tag = "identity", request_body = ContactChangeBody,
+    responses((status = 202), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn start_contact_change(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Json(b): Json<ContactChangeBody>,
+) -> Result<StatusCode, ApiError> {
+    identity(&state)?
+        .start_contact_change(&who, &b.channel, &b.value, &client)
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactConfirmBody {
+    pub channel: String,
+    pub code: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContactChanged {
+    /// Money may not leave the wallet before this time (UTC ms): the cooling-off period.
+    pub money_out_blocked_until_ms: i64,
+}
+
+/// Confirm a contact change with the code sent to the new contact.
+#[utoipa::path(post, path = "/v1/me/contacts/confirmation", tag = "identity", request_body = ContactConfirmBody,
+    responses((status = 200, body = ContactChanged), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn confirm_contact_change(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Json(b): Json<ContactConfirmBody>,
+) -> Result<Json<ContactChanged>, ApiError> {
+    let until = identity(&state)?
+        .confirm_contact_change(&who, &b.channel, &b.code, &client)
+        .await?;
+    Ok(Json(ContactChanged {
+        money_out_blocked_until_ms: until,
+    }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    pub sessions_revoked: u64,
+}
+
+/// Operators: end every session of a user (a suspected takeover).
+#[utoipa::path(post, path = "/v1/ops/users/{id}/sessions/revocation", tag = "operations",
+    responses((status = 200, body = Revoked), (status = 403, body = ErrorEnvelope)))]
+pub async fn ops_revoke_sessions(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Revoked>, ApiError> {
+    let sessions_revoked = identity(&state)?.revoke_all_for(&who, &id, &client).await?;
+    Ok(Json(Revoked { sessions_revoked }))
 }

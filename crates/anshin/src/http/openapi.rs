@@ -39,7 +39,12 @@ use super::{identity, routes};
         identity::enrolment_session,
         identity::passkey_options,
         identity::start_passkey,
-        identity::finish_passkey
+        identity::finish_passkey,
+        identity::change_password,
+        identity::remove_totp,
+        identity::start_contact_change,
+        identity::confirm_contact_change,
+        identity::ops_revoke_sessions
     ),
     components(schemas(
         ErrorEnvelope,
@@ -62,7 +67,12 @@ use super::{identity, routes};
         identity::AccountStatus,
         identity::StepUpBody,
         identity::PasskeyCredentialBody,
-        identity::PasskeyAdded
+        identity::PasskeyAdded,
+        identity::ChangePasswordBody,
+        identity::ContactChangeBody,
+        identity::ContactConfirmBody,
+        identity::ContactChanged,
+        identity::Revoked
     ))
 )]
 struct ApiDoc;

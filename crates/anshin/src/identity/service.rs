@@ -45,6 +45,8 @@ pub struct IdentityConfig {
     pub public_url: String,
     pub resets_per_ip_per_hour: i64,
     pub resets_per_email_per_hour: i64,
+    /// After an e-mail or phone change, money may not leave the wallet for this long.
+    pub contact_change_cooling_off_secs: i64,
 }
 
 impl Default for IdentityConfig {
@@ -65,6 +67,7 @@ impl Default for IdentityConfig {
             sms_per_account_per_hour: 5,
             reset_ttl_secs: 30 * 60,
             public_url: "http://localhost:8080".into(),
+            contact_change_cooling_off_secs: 72 * 3600,
             resets_per_ip_per_hour: 20,
             resets_per_email_per_hour: 3,
         }
@@ -97,6 +100,8 @@ pub enum IdentityError {
     Throttled { retry_after_secs: i64 },
     #[error("{0}")]
     Conflict(&'static str),
+    #[error("not allowed")]
+    Forbidden,
     #[error("the service is busy; try again shortly")]
     Busy,
     #[error("internal error")]
@@ -229,6 +234,8 @@ pub struct Profile {
     pub legal_name: String,
     pub date_of_birth: String,
     pub factors: Vec<&'static str>,
+    /// While a contact change cools off, money may not leave the wallet before this (UTC ms; 0: no block).
+    pub money_out_blocked_until_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -1412,6 +1419,320 @@ impl Identity {
         Ok(())
     }
 
+    // ---- account changes ----------------------------------------------------------------
+
+    /// Change the password (needs a recent factor and the current password). Every session ends.
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        current: &str,
+        new_password: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        self.require_fresh(who)?;
+        let user = sqlx::query("SELECT kind, email, phone, legal_name, date_of_birth, password_hash FROM users WHERE id = $1")
+            .bind(&who.user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
+        if !self
+            .hasher
+            .verify(&user.try_get::<String, _>("password_hash")?, current)
+            .await?
+            .ok
+        {
+            return Err(IdentityError::LoginFailed);
+        }
+        let mut context = PasswordContext::new()
+            .email(&user.try_get::<String, _>("email")?)
+            .name(&user.try_get::<String, _>("legal_name")?)
+            .phone(&user.try_get::<String, _>("phone")?);
+        if let Ok(dob) = BirthDate::parse(&user.try_get::<String, _>("date_of_birth")?, today_utc())
+        {
+            context = context.birth_date(dob.year, dob.month, dob.day);
+        }
+        password::check(new_password, &context, true).map_err(IdentityError::Password)?;
+        let hash = self.hasher.hash(new_password).await?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await?;
+        let revoked = revoke_all_sessions(&mut tx, &who.user_id).await?;
+        self.alert(&mut tx, &who.user_id, "Your Anshin password was changed", "The password of your Anshin account was just changed, and every session was signed out.").await?;
+        let event = AuditEvent::new(&who.user_id, "identity.password.changed", &who.user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "sessions_revoked": revoked }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Remove the authenticator app (needs a recent factor). Every session ends. Staff and
+    /// operators cannot remove their last factor.
+    pub async fn remove_totp(&self, who: &Principal, client: &Client) -> Result<(), IdentityError> {
+        self.require_fresh(who)?;
+        let factors = self.factors_of(&who.user_id).await?;
+        if who.kind != "wallet" && !factors.contains(&"passkey") {
+            return Err(IdentityError::Conflict(
+                "staff and operators must keep a second factor: add a passkey first",
+            ));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM totp_factors WHERE user_id = $1")
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await?;
+        if removed.rows_affected() == 0 {
+            return Err(IdentityError::Conflict("no authenticator app is set up"));
+        }
+        let revoked = revoke_all_sessions(&mut tx, &who.user_id).await?;
+        self.alert(&mut tx, &who.user_id, "An authenticator app was removed from your Anshin account", "The authenticator app was removed as a second factor, and every session was signed out.").await?;
+        let event = AuditEvent::new(&who.user_id, "identity.factor.removed", &who.user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "factor": "totp", "ip": client.ip, "sessions_revoked": revoked }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Start changing the e-mail address or phone (needs a recent factor): a code goes to the new
+    /// contact, and the old one is told at once.
+    pub async fn start_contact_change(
+        &self,
+        who: &Principal,
+        channel: &str,
+        new_value: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        self.require_fresh(who)?;
+        let (new_value, send_channel) = match channel {
+            "email" => (
+                Email::parse(new_value)
+                    .map_err(invalid("email_invalid", "value"))?
+                    .as_str()
+                    .to_owned(),
+                Channel::Email,
+            ),
+            "phone" => (
+                Phone::parse(new_value)
+                    .map_err(invalid("phone_invalid", "value"))?
+                    .as_str()
+                    .to_owned(),
+                Channel::Sms,
+            ),
+            _ => {
+                return Err(IdentityError::Invalid {
+                    code: "channel_invalid",
+                    message: "channel must be email or phone".into(),
+                    param: "channel",
+                });
+            }
+        };
+        self.throttle(&format!("contact-change:user:{}", who.user_id), 3600, 5)
+            .await?;
+        let now = now_ms();
+        let challenge_id = new_id("chl");
+        let code = issue_for(&self.keys, &challenge_id);
+        let mut tx = self.db.begin_write().await?;
+        insert_challenge(
+            &mut tx,
+            &challenge_id,
+            &format!("change_{channel}"),
+            &who.user_id,
+            channel,
+            &code.hash,
+            now + codes::MAX_TTL_SECS * 1000,
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO contact_changes (id, user_id, channel, new_value, challenge_id, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id("cch"))
+        .bind(&who.user_id)
+        .bind(channel)
+        .bind(&new_value)
+        .bind(&challenge_id)
+        .bind(now + codes::MAX_TTL_SECS * 1000)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let to_new = OutboxMessage {
+            channel: send_channel,
+            recipient: new_value.clone(),
+            subject: "Confirm your new contact for Anshin".into(),
+            body: format!(
+                "Anshin: your code to confirm this {channel} is {}. If you did not ask for it, ignore this message.",
+                code.plain
+            ),
+        };
+        notify::enqueue(&self.db, &mut tx, &[to_new]).await?;
+        self.alert(
+            &mut tx,
+            &who.user_id,
+            "Your Anshin contact details are being changed",
+            &format!("Someone signed in to your account asked to change its {channel}. Money cannot leave the wallet for 72 hours after such a change."),
+        )
+        .await?;
+        let event = AuditEvent::new(
+            &who.user_id,
+            "identity.contact_change.requested",
+            &who.user_id,
+        )
+        .request_id(client.request_id.clone())
+        .details(json!({ "channel": channel, "ip": client.ip }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Confirm the change with the code sent to the new contact. Both contacts are told, and
+    /// money may not leave the wallet during the cooling-off period.
+    pub async fn confirm_contact_change(
+        &self,
+        who: &Principal,
+        channel: &str,
+        code: &str,
+        client: &Client,
+    ) -> Result<i64, IdentityError> {
+        self.require_fresh(who)?;
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT id, new_value, challenge_id FROM contact_changes
+             WHERE user_id = $1 AND channel = $2 AND completed_at_ms IS NULL AND expires_at_ms > $3 ORDER BY created_at_ms DESC LIMIT 1",
+        )
+        .bind(&who.user_id)
+        .bind(channel)
+        .bind(now)
+        .fetch_optional(self.db.read_pool())
+        .await?
+        .ok_or(IdentityError::CodeDead)?;
+        match self
+            .use_code(&row.try_get::<String, _>("challenge_id")?, code)
+            .await?
+        {
+            CodeOutcome::Accepted => {}
+            CodeOutcome::Wrong(left) => {
+                return Err(IdentityError::CodeRejected {
+                    attempts_left: left,
+                });
+            }
+            CodeOutcome::Dead => return Err(IdentityError::CodeDead),
+        }
+        let new_value: String = row.try_get("new_value")?;
+        let blocked_until = now + self.config.contact_change_cooling_off_secs * 1000;
+        let (old_email, old_phone) = {
+            let r = sqlx::query("SELECT email, phone FROM users WHERE id = $1")
+                .bind(&who.user_id)
+                .fetch_one(self.db.read_pool())
+                .await?;
+            (
+                r.try_get::<String, _>("email")?,
+                r.try_get::<String, _>("phone")?,
+            )
+        };
+        let mut tx = self.db.begin_write().await?;
+        let column_sql = match channel {
+            "email" => {
+                "UPDATE users SET email = $1, email_verified_at_ms = $2, money_out_blocked_until_ms = $3 WHERE id = $4"
+            }
+            _ => {
+                "UPDATE users SET phone = $1, phone_verified_at_ms = $2, money_out_blocked_until_ms = $3 WHERE id = $4"
+            }
+        };
+        let updated = sqlx::query(column_sql)
+            .bind(&new_value)
+            .bind(now)
+            .bind(blocked_until)
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await;
+        if let Err(e) = updated {
+            return Err(
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation())
+                {
+                    IdentityError::Conflict("that address belongs to another account")
+                } else {
+                    e.into()
+                },
+            );
+        }
+        sqlx::query("UPDATE contact_changes SET completed_at_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(row.try_get::<String, _>("id")?)
+            .execute(&mut *tx)
+            .await?;
+        let text = format!(
+            "The {channel} of your Anshin account was changed. For 72 hours money cannot leave the wallet.\n\
+             If this was not you: lock your account from the Anshin site now and contact support."
+        );
+        let old = if channel == "email" {
+            OutboxMessage::email(
+                old_email,
+                "Your Anshin e-mail address was changed",
+                text.clone(),
+            )
+        } else {
+            OutboxMessage {
+                channel: Channel::Sms,
+                recipient: old_phone,
+                subject: String::new(),
+                body: text.clone(),
+            }
+        };
+        notify::enqueue(&self.db, &mut tx, &[old]).await?;
+        self.alert(
+            &mut tx,
+            &who.user_id,
+            "Your Anshin contact details were changed",
+            &text,
+        )
+        .await?;
+        let event = AuditEvent::new(&who.user_id, "identity.contact_change.completed", &who.user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "channel": channel, "ip": client.ip, "money_out_blocked_until_ms": blocked_until }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(blocked_until)
+    }
+
+    /// An operator ends every session of a user (a suspected takeover).
+    pub async fn revoke_all_for(
+        &self,
+        operator: &Principal,
+        user_id: &str,
+        client: &Client,
+    ) -> Result<u64, IdentityError> {
+        if operator.kind != "operator" || !operator.is_full() {
+            return Err(IdentityError::Forbidden);
+        }
+        let mut tx = self.db.begin_write().await?;
+        let revoked = revoke_all_sessions(&mut tx, user_id).await?;
+        let event = AuditEvent::new(&operator.user_id, "ops.user.sessions_revoked", user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "sessions_revoked": revoked, "operator_role": operator.role }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    /// A security alert to the account's e-mail address, saying what to do if it was not them.
+    async fn alert(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        user_id: &str,
+        subject: &str,
+        what: &str,
+    ) -> Result<(), IdentityError> {
+        let email = self.email_of(tx, user_id).await?;
+        let body = format!(
+            "{what}\nIf this was not you: lock your account from the Anshin site now and contact support."
+        );
+        notify::enqueue(&self.db, tx, &[OutboxMessage::email(email, subject, body)]).await?;
+        Ok(())
+    }
+
     // ---- sessions -----------------------------------------------------------------------
 
     /// The principal behind a bearer token, if the session is live. Sliding idle expiry.
@@ -1511,7 +1832,7 @@ impl Identity {
 
     pub async fn profile(&self, who: &Principal) -> Result<Profile, IdentityError> {
         let r = sqlx::query(
-            "SELECT id, email, phone, legal_name, date_of_birth FROM users WHERE id = $1",
+            "SELECT id, email, phone, legal_name, date_of_birth, money_out_blocked_until_ms FROM users WHERE id = $1",
         )
         .bind(&who.user_id)
         .fetch_one(self.db.read_pool())
@@ -1523,6 +1844,7 @@ impl Identity {
             legal_name: r.try_get("legal_name")?,
             date_of_birth: r.try_get("date_of_birth")?,
             factors: self.factors_of(&who.user_id).await?,
+            money_out_blocked_until_ms: r.try_get("money_out_blocked_until_ms")?,
         })
     }
 
