@@ -377,6 +377,8 @@ fn bench_identity(
     let config = IdentityConfig {
         signups_per_ip_per_hour: i64::MAX / 2,
         signups_per_email_per_hour: i64::MAX / 2,
+        signups_per_phone_per_day: i64::MAX / 2,
+        signups_per_device_per_day: i64::MAX / 2,
         ip_failures_limit: i64::MAX / 2,
         network_failures_limit: i64::MAX / 2,
         password_failures_limit: i64::MAX / 2,

@@ -71,6 +71,9 @@ pub struct ServeArgs {
     /// The site's public origin (passkeys are bound to it). Default: http(s)://localhost:<port>.
     #[arg(long, env = "ANSHIN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// k-anonymity breached-password range API (e.g. https://api.pwnedpasswords.com); off by default.
+    #[arg(long, env = "ANSHIN_BREACH_CHECK_URL")]
+    pub breach_check_url: Option<String>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -94,6 +97,7 @@ struct FileConfig {
     outbox_poll_ms: Option<u64>,
     outbox_backoff_base_ms: Option<i64>,
     public_url: Option<String>,
+    breach_check_url: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -145,6 +149,7 @@ pub struct Settings {
     pub http: HttpConfig,
     pub outbox: WorkerConfig,
     pub public_url: String,
+    pub breach_check_url: Option<String>,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -227,6 +232,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
     Ok(Settings {
         db: db_settings,
         public_url,
+        breach_check_url: serve.breach_check_url.clone().or(file.breach_check_url),
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),

@@ -56,6 +56,7 @@ pub async fn run(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let identity_config = IdentityConfig {
         public_url: settings.public_url.clone(),
+        breach_check_url: settings.breach_check_url.clone(),
         ..IdentityConfig::default()
     };
     let identity =

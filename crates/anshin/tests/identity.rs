@@ -1390,3 +1390,80 @@ async fn only_operators_can_revoke_another_users_sessions() {
     assert_eq!(body["sessions_revoked"], 1);
     assert_eq!(a.get("/v1/me", &victim).await.0, StatusCode::UNAUTHORIZED);
 }
+
+/// The optional breached-password check, against a local stand-in speaking the k-anonymity range
+/// API: only a 5-digit prefix is sent, and a listed password is refused.
+#[tokio::test]
+async fn breached_passwords_are_refused_through_the_range_api() {
+    use sha1::{Digest, Sha1};
+    let leaked = "marble orchid tandem 17";
+    let digest = hex::encode_upper(Sha1::digest(leaked.as_bytes()));
+    let (prefix, suffix) = (digest[..5].to_owned(), digest[5..].to_owned());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stand_in = {
+        let (seen, prefix, suffix) = (seen.clone(), prefix.clone(), suffix.clone());
+        axum::Router::new().route(
+            "/range/{p}",
+            axum::routing::get(move |axum::extract::Path(p): axum::extract::Path<String>| {
+                let (seen, prefix, suffix) = (seen.clone(), prefix.clone(), suffix.clone());
+                async move {
+                    seen.lock().unwrap().push(p.clone());
+                    let listed = if p == prefix {
+                        format!("{suffix}:52\r\n")
+                    } else {
+                        String::new()
+                    };
+                    format!("0000000000000000000000000000000000A:0\r\n{listed}")
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, stand_in).await });
+    let a = app(
+        TestDb::sqlite().await,
+        IdentityConfig {
+            breach_check_url: Some(base),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut body = registration("pwned@example.jp", "+819011110000");
+    body["password"] = json!(leaked);
+    let (status, err) = a.post("/v1/registrations", body.clone(), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["error"]["code"], "password_breached");
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [prefix.clone()],
+        "only the 5-character prefix left the server"
+    );
+    body["password"] = json!("quiet river lantern 58");
+    assert_eq!(
+        a.post("/v1/registrations", body, None).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert!(seen.lock().unwrap().iter().all(|p| p.len() == 5));
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_device() {
+    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        let resp = client
+            .post(format!("{}/v1/registrations", a.url))
+            .header("x-device-id", "install-1234")
+            .json(&registration(
+                &format!("dev{i}@example.jp"),
+                &format!("+81901234{i:04}"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [202, 202, 202, 202, 202, 429, 429]);
+}

@@ -164,10 +164,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
+        let device = parts
+            .headers
+            .get("x-device-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|d| {
+                !d.is_empty()
+                    && d.len() <= 64
+                    && d.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .map(str::to_owned);
         Ok(Caller(Client {
             ip,
             user_agent,
             request_id,
+            device,
         }))
     }
 }

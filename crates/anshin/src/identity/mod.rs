@@ -2,6 +2,7 @@
 //! building blocks that every flow of it needs: password rules and hashing, one-time codes,
 //! and TOTP.
 
+pub mod breach;
 pub mod codes;
 pub mod keys;
 pub mod passkeys;

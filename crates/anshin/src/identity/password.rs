@@ -36,6 +36,8 @@ pub enum PasswordProblem {
     Personal,
     #[error("it is too easy to guess{}", .hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
     Guessable { hint: Option<String> },
+    #[error("it appears in known data breaches, so attackers already try it")]
+    Breached,
 }
 
 impl PasswordProblem {
@@ -47,6 +49,7 @@ impl PasswordProblem {
             PasswordProblem::Common => "password_common",
             PasswordProblem::Personal => "password_personal",
             PasswordProblem::Guessable { .. } => "password_guessable",
+            PasswordProblem::Breached => "password_breached",
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct IdentityConfig {
     pub ip_window_secs: i64,
     pub signups_per_ip_per_hour: i64,
     pub signups_per_email_per_hour: i64,
+    pub signups_per_phone_per_day: i64,
+    pub signups_per_device_per_day: i64,
     pub sms_per_account_per_hour: i64,
     pub reset_ttl_secs: i64,
     /// The site's public origin, which passkeys are bound to.
@@ -47,6 +49,8 @@ pub struct IdentityConfig {
     pub resets_per_email_per_hour: i64,
     /// After an e-mail or phone change, money may not leave the wallet for this long.
     pub contact_change_cooling_off_secs: i64,
+    /// Base URL of a k-anonymity breached-password range API (`{url}/range/{5 hex}`); off when None.
+    pub breach_check_url: Option<String>,
 }
 
 impl Default for IdentityConfig {
@@ -64,10 +68,13 @@ impl Default for IdentityConfig {
             ip_window_secs: 15 * 60,
             signups_per_ip_per_hour: 20,
             signups_per_email_per_hour: 5,
+            signups_per_phone_per_day: 5,
+            signups_per_device_per_day: 5,
             sms_per_account_per_hour: 5,
             reset_ttl_secs: 30 * 60,
             public_url: "http://localhost:8080".into(),
             contact_change_cooling_off_secs: 72 * 3600,
+            breach_check_url: None,
             resets_per_ip_per_hour: 20,
             resets_per_email_per_hour: 3,
         }
@@ -137,6 +144,8 @@ pub struct Client {
     pub ip: String,
     pub user_agent: String,
     pub request_id: String,
+    /// The app's installation id (`X-Device-Id`), when the client sends one.
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,6 +324,7 @@ pub struct Identity {
     config: Arc<IdentityConfig>,
     /// The WebAuthn relying party for passkeys.
     rp: Arc<webauthn_rs::Webauthn>,
+    breach: Option<super::breach::BreachCheck>,
 }
 
 impl Identity {
@@ -326,12 +336,18 @@ impl Identity {
         config: IdentityConfig,
     ) -> Result<Identity, String> {
         let rp = Arc::new(super::passkeys::relying_party(&config.public_url)?);
+        let breach = config
+            .breach_check_url
+            .as_deref()
+            .map(super::breach::BreachCheck::new)
+            .transpose()?;
         Ok(Identity {
             db,
             keys,
             hasher,
             config: Arc::new(config),
             rp,
+            breach,
         })
     }
 
@@ -361,7 +377,7 @@ impl Identity {
             .phone(phone.as_str())
             .birth_date(dob.year, dob.month, dob.day);
         // Every wallet account signs in with a second factor, so NIST's 8-character minimum applies.
-        password::check(&input.password, &context, true).map_err(IdentityError::Password)?;
+        self.check_new_password(&input.password, &context).await?;
         self.throttle(
             &format!("signup:ip:{}", client.ip),
             3600,
@@ -374,6 +390,20 @@ impl Identity {
             self.config.signups_per_email_per_hour,
         )
         .await?;
+        self.throttle(
+            &format!("signup:phone:{}", phone.as_str()),
+            86_400,
+            self.config.signups_per_phone_per_day,
+        )
+        .await?;
+        if let Some(device) = &client.device {
+            self.throttle(
+                &format!("signup:device:{device}"),
+                86_400,
+                self.config.signups_per_device_per_day,
+            )
+            .await?;
+        }
 
         let password_hash = self.hasher.hash(&input.password).await?;
         let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
@@ -1347,7 +1377,7 @@ impl Identity {
             .name(&user.try_get::<String, _>("legal_name")?)
             .phone(&user.try_get::<String, _>("phone")?)
             .birth_date(dob.year, dob.month, dob.day);
-        password::check(new_password, &context, true).map_err(IdentityError::Password)?;
+        self.check_new_password(new_password, &context).await?;
         let accepted = match factor {
             Factor::Totp => self.use_totp(&user_id, code).await?,
             Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
@@ -1450,7 +1480,7 @@ impl Identity {
         {
             context = context.birth_date(dob.year, dob.month, dob.day);
         }
-        password::check(new_password, &context, true).map_err(IdentityError::Password)?;
+        self.check_new_password(new_password, &context).await?;
         let hash = self.hasher.hash(new_password).await?;
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -1959,6 +1989,24 @@ impl Identity {
     }
 
     // ---- helpers ------------------------------------------------------------------------
+
+    /// The local rules, then (if configured) the breach corpus. An unreachable breach service
+    /// does not block the person: the local rules already refuse the common passwords.
+    async fn check_new_password(
+        &self,
+        password: &str,
+        context: &PasswordContext,
+    ) -> Result<(), IdentityError> {
+        password::check(password, context, true).map_err(IdentityError::Password)?;
+        if let Some(breach) = &self.breach {
+            match breach.is_breached(password).await {
+                Ok(true) => return Err(IdentityError::Password(PasswordProblem::Breached)),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "breached-password check skipped"),
+            }
+        }
+        Ok(())
+    }
 
     fn require_fresh(&self, who: &Principal) -> Result<(), IdentityError> {
         if now_ms() - who.authenticated_at_ms > self.config.fresh_factor_secs * 1000 {
