@@ -1436,7 +1436,7 @@ async fn breached_passwords_are_refused_through_the_range_api() {
     assert_eq!(err["error"]["code"], "password_breached");
     assert_eq!(
         seen.lock().unwrap().as_slice(),
-        [prefix.clone()],
+        std::slice::from_ref(&prefix),
         "only the 5-character prefix left the server"
     );
     body["password"] = json!("quiet river lantern 58");
