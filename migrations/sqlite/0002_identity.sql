@@ -24,6 +24,8 @@ CREATE TABLE users (
     id                      TEXT PRIMARY KEY,
     kind                    TEXT NOT NULL DEFAULT 'wallet',
     role                    TEXT NOT NULL DEFAULT '',
+    -- For merchant staff: the merchant they work for.
+    org_ref                 TEXT NOT NULL DEFAULT '',
     email                   TEXT NOT NULL UNIQUE,
     phone                   TEXT NOT NULL,
     legal_name              TEXT NOT NULL,

@@ -46,11 +46,7 @@ pub struct LedgerBenchArgs {
     #[arg(long, default_value_t = 1_000)]
     pub accounts: usize,
     /// A PostgreSQL server where scratch databases may be created and dropped.
-    #[arg(
-        long,
-        env = "ANSHIN_BENCH_PG_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
+    #[arg(long, env = "ANSHIN_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_url: String,
     /// pgbench clients for the PostgreSQL baseline (TPC-B-like, scale 10).
     #[arg(long, default_value_t = 8)]
@@ -101,17 +97,11 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
     }
     if matches!(args.backend, Backends::Postgres | Backends::Both) {
         let scratch = PgScratch::create(&args.pg_url).await?;
-        println!(
-            "\nPostgreSQL server settings: {}",
-            pg_durability(&args.pg_url).await
-        );
+        println!("\nPostgreSQL server settings: {}", pg_durability(&args.pg_url).await);
         let base = pgbench_baseline(&scratch.url_for("pgbench"), args.pgbench_clients, duration)?;
         let led = ledger_run(&scratch.url_for("ledger"), &args, duration).await;
         scratch.drop_all().await;
-        let baseline_name = format!(
-            "pgbench TPC-B-like (scale 10, {} clients)",
-            args.pgbench_clients
-        );
+        let baseline_name = format!("pgbench TPC-B-like (scale 10, {} clients)", args.pgbench_clients);
         report("PostgreSQL", &baseline_name, &base, &led?, base.per_sec());
     }
     Ok(())
@@ -121,25 +111,17 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
 /// hurts everybody else.
 async fn auth(duration: Duration) -> anyhow::Result<()> {
     use crate::identity::password::{HashParams, PasswordHasher};
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
         "anshin bench auth: Argon2id m=19 MiB, t=2, p=1 (OWASP minimum), {} s per run, {cores} cores",
         duration.as_secs()
     );
     // Capacity: one hashing worker per core, kept busy.
-    let full = PasswordHasher::new(HashParams::OWASP_MINIMUM, cores, cores * 4)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let full = PasswordHasher::new(HashParams::OWASP_MINIMUM, cores, cores * 4).map_err(|e| anyhow::anyhow!("{e}"))?;
     let pool = full.clone();
     let capacity = run_clients(cores * 2, duration, move |_, _| {
         let h = pool.clone();
-        async move {
-            h.hash("correct horse battery staple")
-                .await
-                .map(|_| ())
-                .map_err(|e| anyhow::anyhow!("{e}"))
-        }
+        async move { h.hash("correct horse battery staple").await.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}")) }
     })
     .await?;
     println!(
@@ -151,26 +133,19 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!(
-        "sqlite://{}",
-        dir.path().join("auth.db").display()
-    ))
-    .await?;
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("auth.db").display())).await?;
     let identity = bench_identity(&db, full.clone());
     let run_id = random_hex_128()[..8].to_owned();
     let signup_identity = identity.clone();
-    let signups = run_clients(cores * 2, duration, move |client, n| {
-        let identity = signup_identity.clone();
-        let input = bench_registration(&format!("{run_id}-{client}-{n}"), client * 1_000_000 + n);
-        async move {
-            identity
-                .register(input, &Default::default())
-                .await
-                .map(|_| ())
-                .map_err(|e| anyhow::anyhow!("{e}"))
-        }
-    })
-    .await?;
+    let signups =
+        run_clients(cores * 2, duration, move |client, n| {
+            let identity = signup_identity.clone();
+            let input = bench_registration(&format!("{run_id}-{client}-{n}"), client * 1_000_000 + n);
+            async move {
+                identity.register(input, &Default::default()).await.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"))
+            }
+        })
+        .await?;
     println!(
         "  sign-ups:        {:.1}/s = {:.2} of hashing capacity, p99 {:.1} ms",
         signups.per_sec(),
@@ -179,10 +154,7 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
     );
 
     // Logins need accounts: create them directly with one stored hash.
-    let hash = full
-        .hash("lantern harbour velvet 42")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = full.hash("lantern harbour velvet 42").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     const USERS: usize = 200;
     for i in 0..USERS {
         sqlx::query(
@@ -199,17 +171,11 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
     let login_identity = identity.clone();
     let logins = run_clients(cores * 2, duration, move |client, n| {
         let identity = login_identity.clone();
-        let who = crate::identity::service::Client {
-            ip: format!("10.{}.{}.1", client % 250, n % 250),
-            ..Default::default()
-        };
+        let who =
+            crate::identity::service::Client { ip: format!("10.{}.{}.1", client % 250, n % 250), ..Default::default() };
         async move {
             identity
-                .login(
-                    &format!("bench{}@example.jp", (client * 7919 + n) % USERS),
-                    "lantern harbour velvet 42",
-                    &who,
-                )
+                .login(&format!("bench{}@example.jp", (client * 7919 + n) % USERS), "lantern harbour velvet 42", &who)
                 .await
                 .map(|_| ())
                 .map_err(|e| anyhow::anyhow!("{e}"))
@@ -232,53 +198,29 @@ async fn storm(duration: Duration) -> anyhow::Result<()> {
     use crate::http::{self, AppState, HttpConfig};
     use crate::identity::password::{HashParams, PasswordHasher};
     let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!(
-        "sqlite://{}",
-        dir.path().join("storm.db").display()
-    ))
-    .await?;
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("storm.db").display())).await?;
     // The server's own pool: all cores but one hash; the rest of the machine serves everyone else.
-    let hasher = PasswordHasher::new(
-        HashParams::OWASP_MINIMUM,
-        PasswordHasher::default_workers(),
-        64,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), 64)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let identity = bench_identity(&db, hasher);
     // One signed-in user for the cheap request, through the real registration flow.
     let session = signed_in_user(&db, &identity).await?;
-    let state = AppState::new(db.clone(), HttpConfig::default(), None, false, false)
-        .with_identity(identity);
+    let state = AppState::new(db.clone(), HttpConfig::default(), None, false, false).with_identity(identity);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let router = http::router(state);
     let server = tokio::spawn(async move {
-        http::serve(
-            listener,
-            router,
-            None,
-            &HttpConfig::default(),
-            std::future::pending(),
-        )
-        .await
+        http::serve(listener, router, None, &HttpConfig::default(), std::future::pending()).await
     });
     let client = reqwest::Client::new();
     let run_id = random_hex_128()[..8].to_owned();
     let stop = Arc::new(AtomicBool::new(false));
-    let (accepted, shed) = (
-        Arc::new(std::sync::atomic::AtomicU64::new(0)),
-        Arc::new(std::sync::atomic::AtomicU64::new(0)),
-    );
+    let (accepted, shed) =
+        (Arc::new(std::sync::atomic::AtomicU64::new(0)), Arc::new(std::sync::atomic::AtomicU64::new(0)));
     let mut stormers = Vec::new();
     for c in 0..200usize {
-        let (client, url, stop, run_id, accepted, shed) = (
-            client.clone(),
-            url.clone(),
-            stop.clone(),
-            run_id.clone(),
-            accepted.clone(),
-            shed.clone(),
-        );
+        let (client, url, stop, run_id, accepted, shed) =
+            (client.clone(), url.clone(), stop.clone(), run_id.clone(), accepted.clone(), shed.clone());
         stormers.push(tokio::spawn(async move {
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
@@ -298,16 +240,8 @@ async fn storm(duration: Duration) -> anyhow::Result<()> {
     let mut latencies_us = Vec::new();
     while started.elapsed() < duration {
         let t = Instant::now();
-        let r = client
-            .get(format!("{url}/v1/me"))
-            .bearer_auth(&session)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            r.status().is_success(),
-            "GET /v1/me failed during the storm: {}",
-            r.status()
-        );
+        let r = client.get(format!("{url}/v1/me")).bearer_auth(&session).send().await?;
+        anyhow::ensure!(r.status().is_success(), "GET /v1/me failed during the storm: {}", r.status());
         latencies_us.push(t.elapsed().as_micros() as u64);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -317,10 +251,7 @@ async fn storm(duration: Duration) -> anyhow::Result<()> {
     }
     server.abort();
     let m = summarise(latencies_us, started.elapsed().as_secs_f64());
-    let (ok, refused) = (
-        accepted.load(Ordering::Relaxed),
-        shed.load(Ordering::Relaxed),
-    );
+    let (ok, refused) = (accepted.load(Ordering::Relaxed), shed.load(Ordering::Relaxed));
     println!(
         "  during 200 concurrent sign-ups ({ok} accepted, {refused} shed with 503/429): GET /v1/me p50 {:.2} ms, p99 {:.2} ms over {} requests (target p99 < 50 ms: {})",
         m.p50_ms,
@@ -336,28 +267,11 @@ async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow
     use crate::notify::{OutboxWorker, Transport};
     let input = bench_registration("prober", 99_999_999);
     let (email, phone) = (input.email.clone(), input.phone.clone());
-    identity
-        .register(input, &Default::default())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    OutboxWorker::new(
-        db.clone(),
-        Transport::DevMailbox(db.clone()),
-        Default::default(),
-    )
-    .run_once()
-    .await?;
+    identity.register(input, &Default::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    OutboxWorker::new(db.clone(), Transport::DevMailbox(db.clone()), Default::default()).run_once().await?;
     let code_for = |to: String| async move {
-        let body = crate::notify::mailbox(db, Some(&to), 1)
-            .await?
-            .pop()
-            .map(|m| m.body)
-            .unwrap_or_default();
-        let code = body
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .unwrap_or("")
-            .to_owned();
+        let body = crate::notify::mailbox(db, Some(&to), 1).await?.pop().map(|m| m.body).unwrap_or_default();
+        let code = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap_or("").to_owned();
         anyhow::Ok(code)
     };
     let (email_code, sms_code) = (code_for(email.clone()).await?, code_for(phone).await?);
@@ -368,10 +282,7 @@ async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow
     Ok(session.token)
 }
 
-fn bench_identity(
-    db: &Db,
-    hasher: crate::identity::password::PasswordHasher,
-) -> crate::identity::Identity {
+fn bench_identity(db: &Db, hasher: crate::identity::password::PasswordHasher) -> crate::identity::Identity {
     use crate::identity::{Identity, IdentityConfig};
     // Throttles off: the bench measures capacity, not the limits (which tests cover).
     let config = IdentityConfig {
@@ -384,13 +295,8 @@ fn bench_identity(
         password_failures_limit: i64::MAX / 2,
         ..IdentityConfig::default()
     };
-    Identity::new(
-        db.clone(),
-        crate::identity::keys::Keys::random(),
-        hasher,
-        config,
-    )
-    .expect("the default public URL is valid")
+    Identity::new(db.clone(), crate::identity::keys::Keys::random(), hasher, config)
+        .expect("the default public URL is valid")
 }
 
 fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegistration {
@@ -404,11 +310,7 @@ fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegis
 }
 
 /// `clients` tasks calling `op(client, n)` back to back for `duration`; latency of each call.
-async fn run_clients<F, Fut>(
-    clients: usize,
-    duration: Duration,
-    op: F,
-) -> anyhow::Result<Measurement>
+async fn run_clients<F, Fut>(clients: usize, duration: Duration, op: F) -> anyhow::Result<Measurement>
 where
     F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -456,31 +358,18 @@ fn report(engine: &str, baseline_name: &str, base: &Measurement, led: &Measureme
         led.ops,
         led.secs
     );
-    println!(
-        "  ratio:    {:.2}x the baseline",
-        led.per_sec() / base.per_sec().max(1.0)
-    );
+    println!("  ratio:    {:.2}x the baseline", led.per_sec() / base.per_sec().max(1.0));
     let meets = led.per_sec() >= target && led.p99_ms < 50.0;
-    println!(
-        "  target:   >= {:.0} transfers/s with p99 < 50 ms: {}",
-        target,
-        if meets { "met" } else { "NOT met" }
-    );
+    println!("  target:   >= {:.0} transfers/s with p99 < 50 ms: {}", target, if meets { "met" } else { "NOT met" });
 }
 
 /// Open a fresh ledger at `url`, fund `accounts` wallets, then let `clients` tasks move ¥1
 /// between random wallets for `duration`, timing each submit-to-commit.
-pub async fn ledger_run(
-    url: &str,
-    args: &LedgerBenchArgs,
-    duration: Duration,
-) -> anyhow::Result<Measurement> {
+pub async fn ledger_run(url: &str, args: &LedgerBenchArgs, duration: Duration) -> anyhow::Result<Measurement> {
     let db = Db::open(url).await?;
     let (ledger, task) = Ledger::start(db.clone());
     let jpy = Currency::jpy();
-    let source = ledger
-        .system_account(AccountKind::CardFundingClearing, &jpy)
-        .await?;
+    let source = ledger.system_account(AccountKind::CardFundingClearing, &jpy).await?;
     let mut wallets = Vec::with_capacity(args.accounts);
     for _ in 0..args.accounts.max(2) {
         let id = ledger
@@ -494,22 +383,12 @@ pub async fn ledger_run(
         wallets.push(id);
     }
     let funding = crate::cli::futures_bounded(wallets.len(), 64, |i| {
-        let cmd = Command::transfer(
-            format!("fund-{i}"),
-            &source,
-            &wallets[i],
-            &jpy,
-            1_000_000_000,
-            "top_up",
-        );
+        let cmd = Command::transfer(format!("fund-{i}"), &source, &wallets[i], &jpy, 1_000_000_000, "top_up");
         let ledger = ledger.clone();
         async move { ledger.submit(cmd).await }
     })
     .await;
-    anyhow::ensure!(
-        funding.iter().all(|r| r.is_ok()),
-        "funding the bench wallets failed"
-    );
+    anyhow::ensure!(funding.iter().all(|r| r.is_ok()), "funding the bench wallets failed");
 
     let wallets = Arc::new(wallets);
     let stop = Arc::new(AtomicBool::new(false));
@@ -517,13 +396,8 @@ pub async fn ledger_run(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..args.clients.max(1) {
-        let (ledger, wallets, stop, jpy, run_id) = (
-            ledger.clone(),
-            wallets.clone(),
-            stop.clone(),
-            jpy.clone(),
-            run_id.clone(),
-        );
+        let (ledger, wallets, stop, jpy, run_id) =
+            (ledger.clone(), wallets.clone(), stop.clone(), jpy.clone(), run_id.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies_us = Vec::new();
             let mut n = 0u64;
@@ -561,11 +435,7 @@ pub async fn ledger_run(
     }
     let secs = started.elapsed().as_secs_f64();
     let report = ledger.verify().await?;
-    anyhow::ensure!(
-        report.ok(),
-        "ledger verification failed after the bench: {:?}",
-        report.problems
-    );
+    anyhow::ensure!(report.ok(), "ledger verification failed after the bench: {:?}", report.problems);
     drop(ledger);
     let _ = task.await;
     db.close().await;
@@ -578,28 +448,17 @@ pub fn summarise(mut latencies_us: Vec<u64>, secs: f64) -> Measurement {
         if latencies_us.is_empty() {
             return 0.0;
         }
-        let idx =
-            ((latencies_us.len() as f64 * p).ceil() as usize).clamp(1, latencies_us.len()) - 1;
+        let idx = ((latencies_us.len() as f64 * p).ceil() as usize).clamp(1, latencies_us.len()) - 1;
         latencies_us[idx] as f64 / 1000.0
     };
-    Measurement {
-        ops: latencies_us.len() as u64,
-        secs,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-    }
+    Measurement { ops: latencies_us.len() as u64, secs, p50_ms: pct(0.50), p99_ms: pct(0.99) }
 }
 
 /// The SQLite baseline: one connection, each transaction updating two rows, durable commits.
-async fn sqlite_baseline(
-    path: &std::path::Path,
-    duration: Duration,
-) -> anyhow::Result<Measurement> {
+async fn sqlite_baseline(path: &std::path::Path, duration: Duration) -> anyhow::Result<Measurement> {
     let db = Db::connect(&format!("sqlite://{}", path.display())).await?;
     let pool = db.write_pool();
-    sqlx::query("CREATE TABLE t (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)")
-        .execute(pool)
-        .await?;
+    sqlx::query("CREATE TABLE t (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)").execute(pool).await?;
     sqlx::query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO t SELECT i, 1000000 FROM n")
         .execute(pool)
         .await?;
@@ -612,14 +471,8 @@ async fn sqlite_baseline(
         };
         let t = Instant::now();
         let mut tx = db.begin_write().await?;
-        sqlx::query("UPDATE t SET balance = balance - 1 WHERE id = $1")
-            .bind(a)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE t SET balance = balance + 1 WHERE id = $1")
-            .bind(b)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE t SET balance = balance - 1 WHERE id = $1").bind(a).execute(&mut *tx).await?;
+        sqlx::query("UPDATE t SET balance = balance + 1 WHERE id = $1").bind(b).execute(&mut *tx).await?;
         tx.commit().await?;
         latencies.push(t.elapsed().as_micros() as u64);
     }
@@ -635,41 +488,21 @@ fn pgbench_baseline(url: &str, clients: usize, duration: Duration) -> anyhow::Re
         .args(["-i", "-q", "-s", "10", url])
         .output()
         .context("cannot run pgbench (install PostgreSQL's client tools)")?;
-    anyhow::ensure!(
-        init.status.success(),
-        "pgbench -i failed: {}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    anyhow::ensure!(init.status.success(), "pgbench -i failed: {}", String::from_utf8_lossy(&init.stderr));
     let logs = tempfile::tempdir()?;
     let prefix = logs.path().join("pgbench_log");
     let out = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &duration.as_secs().to_string(),
-            "-l",
-        ])
+        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &duration.as_secs().to_string(), "-l"])
         .arg(format!("--log-prefix={}", prefix.display()))
         .arg(url)
         .output()
         .context("cannot run pgbench")?;
-    anyhow::ensure!(
-        out.status.success(),
-        "pgbench failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    anyhow::ensure!(out.status.success(), "pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
     // Each log line: client_id transaction_no latency_us script_no epoch_s epoch_us.
     let mut latencies_us = Vec::new();
     for entry in std::fs::read_dir(logs.path())? {
         let text = std::fs::read_to_string(entry?.path())?;
-        latencies_us.extend(
-            text.lines()
-                .filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok()),
-        );
+        latencies_us.extend(text.lines().filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok()));
     }
     anyhow::ensure!(!latencies_us.is_empty(), "pgbench logged no transactions");
     Ok(summarise(latencies_us, duration.as_secs_f64()))
@@ -682,13 +515,12 @@ async fn pg_durability(url: &str) -> String {
     };
     let mut parts = Vec::new();
     for setting in ["fsync", "synchronous_commit", "wal_sync_method"] {
-        let value: Option<String> =
-            sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = $1")
-                .bind(setting)
-                .fetch_optional(db.read_pool())
-                .await
-                .ok()
-                .flatten();
+        let value: Option<String> = sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = $1")
+            .bind(setting)
+            .fetch_optional(db.read_pool())
+            .await
+            .ok()
+            .flatten();
         parts.push(format!("{setting}={}", value.unwrap_or_else(|| "?".into())));
     }
     db.close().await;
@@ -707,19 +539,12 @@ impl PgScratch {
         let suffix = random_hex_128()[..12].to_owned();
         let scratch = PgScratch {
             admin_url: admin_url.to_owned(),
-            names: vec![
-                format!("anshin_bench_pgbench_{suffix}"),
-                format!("anshin_bench_ledger_{suffix}"),
-            ],
+            names: vec![format!("anshin_bench_pgbench_{suffix}"), format!("anshin_bench_ledger_{suffix}")],
             suffix,
         };
-        let admin = Db::connect(admin_url)
-            .await
-            .context("cannot reach PostgreSQL for the bench")?;
+        let admin = Db::connect(admin_url).await.context("cannot reach PostgreSQL for the bench")?;
         for name in &scratch.names {
-            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(admin.write_pool())
-                .await?;
+            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.write_pool()).await?;
         }
         admin.close().await;
         Ok(scratch)
@@ -733,11 +558,9 @@ impl PgScratch {
     async fn drop_all(&self) {
         if let Ok(admin) = Db::connect(&self.admin_url).await {
             for name in &self.names {
-                let _ = sqlx::query(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(admin.write_pool())
-                .await;
+                let _ = sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(admin.write_pool())
+                    .await;
             }
             admin.close().await;
         }

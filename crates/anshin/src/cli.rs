@@ -9,11 +9,7 @@ use crate::ledger::{Command as LedgerCommand, Currency, Ledger, LedgerError};
 use crate::storage::Db;
 
 #[derive(Parser)]
-#[command(
-    name = "anshin",
-    version,
-    about = "Anshin (安心): secure cashless payments"
-)]
+#[command(name = "anshin", version, about = "Anshin (安心): secure cashless payments")]
 struct Cli {
     #[command(flatten)]
     db: DbArgs,
@@ -64,6 +60,20 @@ enum AdminCmd {
         #[arg(long, default_value = "admin")]
         role: String,
     },
+    /// Create a merchant staff member (prints a one-time initial password; an authenticator app
+    /// must be set up at first sign-in).
+    CreateMerchantStaff {
+        /// The merchant's reference.
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, manager or cashier.
+        #[arg(long, default_value = "owner")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,10 +98,7 @@ enum TestkitCmd {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::telemetry::init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -116,36 +123,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Migrate => {
             let db = open(&cli.db).await?;
-            println!(
-                "database {} is at schema version {}",
-                db.url_redacted(),
-                crate::storage::known_schema_version()
-            );
+            println!("database {} is at schema version {}", db.url_redacted(), crate::storage::known_schema_version());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin(AdminCmd::VerifyLedger) => {
             let db = open(&cli.db).await?;
             let report = crate::ledger::verify::verify(&db).await?;
-            println!(
-                "checked {} accounts, {} entries, {} postings",
-                report.accounts, report.entries, report.postings
-            );
+            println!("checked {} accounts, {} entries, {} postings", report.accounts, report.entries, report.postings);
             for p in &report.problems {
                 println!("PROBLEM: {p}");
             }
-            println!(
-                "{}",
-                if report.ok() {
-                    "ledger OK"
-                } else {
-                    "ledger BROKEN"
-                }
-            );
-            Ok(if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            })
+            println!("{}", if report.ok() { "ledger OK" } else { "ledger BROKEN" });
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
         Cmd::Admin(AdminCmd::VerifyAudit) => {
             let db = open(&cli.db).await?;
@@ -154,36 +143,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for p in &report.problems {
                 println!("PROBLEM: {p}");
             }
-            println!(
-                "{}",
-                if report.ok() {
-                    "audit chain OK"
-                } else {
-                    "audit chain BROKEN"
-                }
-            );
-            Ok(if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            })
+            println!("{}", if report.ok() { "audit chain OK" } else { "audit chain BROKEN" });
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
         Cmd::Admin(AdminCmd::CreateOperator { email, name, role }) => {
-            use crate::identity::password::{HashParams, PasswordHasher};
-            let settings = cli.db.resolve()?;
-            let db = Db::open(&settings.database_url).await?;
-            let keys = crate::identity::keys::Keys::load(&settings.data_dir)?;
-            let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 1)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let identity = crate::identity::Identity::new(db, keys, hasher, Default::default())
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let identity = cli_identity(&cli.db).await?;
+            let password = identity.create_operator(&email, &name, &role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_initial_password(&format!("operator {email} ({role})"), &password);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::CreateMerchantStaff { merchant, email, name, role }) => {
+            let identity = cli_identity(&cli.db).await?;
             let password = identity
-                .create_operator(&email, &name, &role)
+                .create_merchant_staff(&merchant, &email, &name, &role)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("operator {email} ({role}) created");
-            println!("initial password (shown once): {password}");
-            println!("at first sign-in an authenticator app must be set up before anything else");
+            print_initial_password(&format!("merchant staff {email} ({role} at {merchant})"), &password);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mailbox { to, limit } => {
@@ -193,10 +168,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("(no messages)");
             }
             for m in messages {
-                println!(
-                    "── #{} {} to {} · {}\n{}\n",
-                    m.id, m.channel, m.recipient, m.subject, m.body
-                );
+                println!("── #{} {} to {} · {}\n{}\n", m.id, m.channel, m.recipient, m.subject, m.body);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -204,35 +176,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::run(cmd, &cli.db).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Testkit(TestkitCmd::Overspend {
-            from,
-            to,
-            amount,
-            attempts,
-            concurrency,
-            key_prefix,
-        }) => {
+        Cmd::Testkit(TestkitCmd::Overspend { from, to, amount, attempts, concurrency, key_prefix }) => {
             let db = open(&cli.db).await?;
             let (ledger, task) = Ledger::start(db.clone());
             let currency = Currency::parse(&ledger.account(&from).await?.currency)?;
             let results = futures_bounded(attempts, concurrency, |i| {
                 let ledger = ledger.clone();
-                let cmd = LedgerCommand::transfer(
-                    format!("{key_prefix}-{i}"),
-                    &from,
-                    &to,
-                    &currency,
-                    amount,
-                    "test",
-                );
+                let cmd = LedgerCommand::transfer(format!("{key_prefix}-{i}"), &from, &to, &currency, amount, "test");
                 async move { ledger.submit(cmd).await }
             })
             .await;
             let ok = results.iter().filter(|r| r.is_ok()).count();
-            let insufficient = results
-                .iter()
-                .filter(|r| matches!(r, Err(LedgerError::InsufficientFunds(_))))
-                .count();
+            let insufficient = results.iter().filter(|r| matches!(r, Err(LedgerError::InsufficientFunds(_)))).count();
             println!(
                 "{}",
                 serde_json::json!({ "succeeded": ok, "insufficient": insufficient, "other": results.len() - ok - insufficient })
@@ -242,6 +197,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn cli_identity(args: &DbArgs) -> anyhow::Result<crate::identity::Identity> {
+    use crate::identity::password::{HashParams, PasswordHasher};
+    let settings = args.resolve()?;
+    let db = Db::open(&settings.database_url).await?;
+    let keys = crate::identity::keys::Keys::load(&settings.data_dir)?;
+    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::identity::Identity::new(db, keys, hasher, Default::default()).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn print_initial_password(who: &str, password: &str) {
+    println!("{who} created");
+    println!("initial password (shown once): {password}");
+    println!("at first sign-in an authenticator app must be set up before anything else");
 }
 
 async fn open(args: &DbArgs) -> anyhow::Result<Db> {
@@ -256,8 +226,5 @@ where
     Fut: std::future::Future<Output = T>,
 {
     use futures::StreamExt;
-    futures::stream::iter((0..count).map(make))
-        .buffered(concurrency.max(1))
-        .collect()
-        .await
+    futures::stream::iter((0..count).map(make)).buffered(concurrency.max(1)).collect().await
 }

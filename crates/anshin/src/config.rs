@@ -104,8 +104,7 @@ fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else {
         return Ok(FileConfig::default());
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
 }
 
@@ -124,19 +123,12 @@ impl DbArgs {
 }
 
 fn resolve_db(args: &DbArgs, file: &FileConfig) -> anyhow::Result<DbSettings> {
-    let data_dir = args
-        .data_dir
-        .clone()
-        .or(file.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let data_dir = args.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let database_url = match args.database_url.clone().or(file.database_url.clone()) {
         Some(url) => url,
         None => format!("sqlite://{}", data_dir.join("anshin.db").display()),
     };
-    Ok(DbSettings {
-        data_dir,
-        database_url,
-    })
+    Ok(DbSettings { data_dir, database_url })
 }
 
 #[derive(Debug, Clone)]
@@ -155,10 +147,7 @@ pub struct Settings {
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
     let file = read_file(db.config.as_deref())?;
     let db_settings = resolve_db(db, &file)?;
-    let listen = serve
-        .listen
-        .or(file.listen)
-        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+    let listen = serve.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
     let cert = serve.tls_cert.clone().or(file.tls_cert);
     let key = serve.tls_key.clone().or(file.tls_key);
     let tls = match (cert, key) {
@@ -183,33 +172,19 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
     };
     let defaults = HttpConfig::default();
     let http = HttpConfig {
-        max_in_flight: serve
-            .max_in_flight
-            .or(file.max_in_flight)
-            .unwrap_or(defaults.max_in_flight)
-            .max(1),
+        max_in_flight: serve.max_in_flight.or(file.max_in_flight).unwrap_or(defaults.max_in_flight).max(1),
         request_timeout_secs: serve
             .request_timeout_secs
             .or(file.request_timeout_secs)
             .unwrap_or(defaults.request_timeout_secs)
             .max(1),
-        max_body_bytes: serve
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(defaults.max_body_bytes),
+        max_body_bytes: serve.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
         ..defaults
     };
     let worker_defaults = WorkerConfig::default();
     let outbox = WorkerConfig {
-        lease_secs: serve
-            .outbox_lease_secs
-            .or(file.outbox_lease_secs)
-            .unwrap_or(worker_defaults.lease_secs)
-            .max(1),
-        poll_interval_ms: serve
-            .outbox_poll_ms
-            .or(file.outbox_poll_ms)
-            .unwrap_or(worker_defaults.poll_interval_ms),
+        lease_secs: serve.outbox_lease_secs.or(file.outbox_lease_secs).unwrap_or(worker_defaults.lease_secs).max(1),
+        poll_interval_ms: serve.outbox_poll_ms.or(file.outbox_poll_ms).unwrap_or(worker_defaults.poll_interval_ms),
         backoff_base_ms: serve
             .outbox_backoff_base_ms
             .or(file.outbox_backoff_base_ms)
@@ -222,13 +197,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         .public_url
         .clone()
         .or(file.public_url)
-        .unwrap_or_else(|| {
-            format!(
-                "{}://localhost:{}",
-                if tls_on { "https" } else { "http" },
-                listen.port()
-            )
-        });
+        .unwrap_or_else(|| format!("{}://localhost:{}", if tls_on { "https" } else { "http" }, listen.port()));
     Ok(Settings {
         db: db_settings,
         public_url,
@@ -250,30 +219,17 @@ mod tests {
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("anshin.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9001\"\nmax_in_flight = 7\ndata_dir = \"/srv/anshin\"\n",
-        )
-        .unwrap();
-        let db = DbArgs {
-            config: Some(file.clone()),
-            ..DbArgs::default()
-        };
+        std::fs::write(&file, "listen = \"127.0.0.1:9001\"\nmax_in_flight = 7\ndata_dir = \"/srv/anshin\"\n").unwrap();
+        let db = DbArgs { config: Some(file.clone()), ..DbArgs::default() };
         let from_file = resolve(&db, &ServeArgs::default()).unwrap();
         assert_eq!(from_file.listen.port(), 9001);
         assert_eq!(from_file.http.max_in_flight, 7);
         assert_eq!(from_file.db.database_url, "sqlite:///srv/anshin/anshin.db");
-        let flags = ServeArgs {
-            listen: Some("127.0.0.1:9002".parse().unwrap()),
-            ..ServeArgs::default()
-        };
+        let flags = ServeArgs { listen: Some("127.0.0.1:9002".parse().unwrap()), ..ServeArgs::default() };
         assert_eq!(resolve(&db, &flags).unwrap().listen.port(), 9002);
         let defaults = resolve(&DbArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
-        assert!(
-            defaults.smtp.is_none(),
-            "no SMTP by default: the dev mailbox"
-        );
+        assert!(defaults.smtp.is_none(), "no SMTP by default: the dev mailbox");
     }
 
     #[test]
@@ -281,18 +237,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("anshin.toml");
         std::fs::write(&file, "tls_disabled = true\n").unwrap();
-        let db = DbArgs {
-            config: Some(file),
-            ..DbArgs::default()
-        };
-        assert!(
-            resolve(&db, &ServeArgs::default()).is_err(),
-            "a misspelt or invented key is an error, not ignored"
-        );
-        let half = ServeArgs {
-            tls_cert: Some("c.pem".into()),
-            ..ServeArgs::default()
-        };
+        let db = DbArgs { config: Some(file), ..DbArgs::default() };
+        assert!(resolve(&db, &ServeArgs::default()).is_err(), "a misspelt or invented key is an error, not ignored");
+        let half = ServeArgs { tls_cert: Some("c.pem".into()), ..ServeArgs::default() };
         assert!(resolve(&DbArgs::default(), &half).is_err());
     }
 }

@@ -22,17 +22,11 @@ const IDEMPOTENCY_RETENTION_SECS: i64 = 48 * 3_600;
 /// Password checks waiting for a hashing worker before new ones are refused with 503.
 const PASSWORD_HASH_QUEUE: usize = 64;
 
-pub async fn run(
-    settings: Settings,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
+pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
     let metrics = crate::telemetry::metrics_handle();
-    let db = Db::open(&settings.db.database_url).await.with_context(|| {
-        format!(
-            "cannot open database {}",
-            crate::storage::redact_url(&settings.db.database_url)
-        )
-    })?;
+    let db = Db::open(&settings.db.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", crate::storage::redact_url(&settings.db.database_url)))?;
     let loopback = http::is_loopback(&settings.listen);
     let acceptor = tls_acceptor(&settings, loopback)?;
     let transport = match &settings.smtp {
@@ -43,41 +37,27 @@ pub async fn run(
     let dev_mailbox = matches!(transport, Transport::DevMailbox(_)) && loopback;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(
-        OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()),
-    );
+    let worker = tokio::spawn(OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()));
     let (ledger, ledger_task) = Ledger::start(db.clone());
     let keys = crate::identity::keys::Keys::load(&settings.db.data_dir)?;
-    let hasher = PasswordHasher::new(
-        HashParams::OWASP_MINIMUM,
-        PasswordHasher::default_workers(),
-        PASSWORD_HASH_QUEUE,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), PASSWORD_HASH_QUEUE)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let identity_config = IdentityConfig {
         public_url: settings.public_url.clone(),
         breach_check_url: settings.breach_check_url.clone(),
         ..IdentityConfig::default()
     };
-    let identity =
-        Identity::new(db.clone(), keys, hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
+    let identity = Identity::new(db.clone(), keys, hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
     let purge = tokio::spawn(purge_idempotency_keys(db.clone(), stop_rx));
 
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener =
+        TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;
     announce(&settings, local, acceptor.is_some(), dev_mailbox, &db);
 
-    let state = AppState::new(
-        db.clone(),
-        settings.http.clone(),
-        metrics,
-        dev_mailbox,
-        acceptor.is_some(),
-    )
-    .with_ledger(ledger.clone())
-    .with_identity(identity);
+    let state = AppState::new(db.clone(), settings.http.clone(), metrics, dev_mailbox, acceptor.is_some())
+        .with_ledger(ledger.clone())
+        .with_identity(identity);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {
@@ -102,18 +82,12 @@ pub async fn run(
     drop(ledger);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), ledger_task).await;
     db.close().await;
-    anyhow::ensure!(
-        !ledger_failed.load(Ordering::SeqCst),
-        "the ledger writer failed"
-    );
+    anyhow::ensure!(!ledger_failed.load(Ordering::SeqCst), "the ledger writer failed");
     tracing::info!("stopped");
     Ok(())
 }
 
-fn tls_acceptor(
-    settings: &Settings,
-    loopback: bool,
-) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+fn tls_acceptor(settings: &Settings, loopback: bool) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
     let paths = match (&settings.tls, settings.tls_self_signed) {
         (Some(paths), _) => Some(paths.clone()),
         (None, true) => {
@@ -127,23 +101,13 @@ fn tls_acceptor(
         ),
         (None, false) => None,
     };
-    paths
-        .map(|(cert, key)| http::tls::acceptor(&cert, &key))
-        .transpose()
+    paths.map(|(cert, key)| http::tls::acceptor(&cert, &key)).transpose()
 }
 
 fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool, db: &Db) {
     let scheme = if tls { "https" } else { "http" };
-    let host = if local.ip().is_unspecified() {
-        "localhost".to_owned()
-    } else {
-        local.ip().to_string()
-    };
-    let host = if local.is_ipv6() && host != "localhost" {
-        format!("[{host}]")
-    } else {
-        host
-    };
+    let host = if local.ip().is_unspecified() { "localhost".to_owned() } else { local.ip().to_string() };
+    let host = if local.is_ipv6() && host != "localhost" { format!("[{host}]") } else { host };
     println!("Anshin is listening on {scheme}://{host}:{}/", local.port());
     println!("  database: {}", db.url_redacted());
     println!("  health:   {scheme}://{host}:{}/healthz", local.port());
@@ -165,9 +129,7 @@ fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool
 }
 
 async fn purge_idempotency_keys(db: Db, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(
-        IDEMPOTENCY_PURGE_INTERVAL_SECS,
-    ));
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(IDEMPOTENCY_PURGE_INTERVAL_SECS));
     loop {
         tokio::select! {
             _ = tick.tick() => {

@@ -21,9 +21,8 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Option<Browser> {
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists());
+        let chromium =
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
         let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists());
@@ -36,11 +35,7 @@ impl Browser {
             eprintln!("SKIPPING browser test: install chromium and chromium-driver");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = std::process::Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
@@ -62,47 +57,26 @@ impl Browser {
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--window-size=420,900", format!("--user-data-dir={}", profile.path().display())]
         }}}});
-        let created: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created: Value =
+            http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
         let session = created["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
             .to_owned();
-        Some(Browser {
-            http,
-            base,
-            session,
-            _driver: child,
-            _profile: profile,
-        })
+        Some(Browser { http, base, session, _driver: child, _profile: profile })
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let request = self.http.request(method.clone(), url);
-        let request = if method == reqwest::Method::GET {
-            request
-        } else {
-            request.json(&body)
-        };
+        let request = if method == reqwest::Method::GET { request } else { request.json(&body) };
         let resp: Value = request.send().await.unwrap().json().await.unwrap();
-        assert!(
-            resp["value"].get("error").is_none(),
-            "WebDriver {path}: {resp}"
-        );
+        assert!(resp["value"].get("error").is_none(), "WebDriver {path}: {resp}");
         resp["value"].clone()
     }
 
     async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url }))
-            .await;
+        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url })).await;
     }
 
     async fn find(&self, css: &str) -> String {
@@ -139,71 +113,38 @@ impl Browser {
 
     async fn fill(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/clear"),
-            json!({}),
-        )
-        .await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/value"),
-            json!({ "text": text }),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{el}/clear"), json!({})).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{el}/value"), json!({ "text": text })).await;
     }
 
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/click"),
-            json!({}),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{el}/click"), json!({})).await;
     }
 
     async fn text(&self, css: &str) -> String {
         let el = self.find(css).await;
-        self.cmd(
-            reqwest::Method::GET,
-            &format!("/element/{el}/text"),
-            Value::Null,
-        )
-        .await
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
-    }
-
-    async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", Value::Null)
+        self.cmd(reqwest::Method::GET, &format!("/element/{el}/text"), Value::Null)
             .await
             .as_str()
             .unwrap_or("")
             .to_owned()
     }
 
+    async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", Value::Null).await.as_str().unwrap_or("").to_owned()
+    }
+
     async fn screenshot(&self, name: &str) {
         use base64_like::decode;
-        let png = self
-            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", Value::Null).await;
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join(format!("{name}.png")),
-            decode(png.as_str().unwrap_or("")),
-        )
-        .unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), decode(png.as_str().unwrap_or(""))).unwrap();
     }
 
     async fn quit(&self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send()
-            .await;
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
     }
 }
 
@@ -236,20 +177,15 @@ mod base64_like {
 
 async fn newest_code(server: &str, recipient: &str) -> String {
     for _ in 0..100 {
-        let list: Value = reqwest::get(format!(
-            "{server}/v1/dev/mailbox?recipient={}&limit=1",
-            recipient.replace('+', "%2B")
-        ))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        let list: Value =
+            reqwest::get(format!("{server}/v1/dev/mailbox?recipient={}&limit=1", recipient.replace('+', "%2B")))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
         if let Some(body) = list[0]["body"].as_str() {
-            let digits: Vec<&str> = body
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|w| w.len() == 6)
-                .collect();
+            let digits: Vec<&str> = body.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 6).collect();
             if let Some(code) = digits.first() {
                 return (*code).to_owned();
             }
@@ -266,14 +202,7 @@ async fn register_and_enrol_through_the_real_pages() {
     };
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
-        &[
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--outbox-poll-ms",
-            "50",
-        ],
+        &["--data-dir", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--outbox-poll-ms", "50"],
         &[],
     );
     let (email, phone) = ("browser@example.jp", "+819012345670");
@@ -294,19 +223,12 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.fill("#password", "password1").await;
     browser.click("#register").await;
     let error = browser.text("p.error").await;
-    assert!(
-        error.contains("common password"),
-        "a common password is refused on the page: {error}"
-    );
+    assert!(error.contains("common password"), "a common password is refused on the page: {error}");
     browser.fill("#password", "quiet river lantern 58").await;
     browser.click("#register").await;
 
-    browser
-        .fill("#email_code", &newest_code(&server.url, email).await)
-        .await;
-    browser
-        .fill("#sms_code", &newest_code(&server.url, phone).await)
-        .await;
+    browser.fill("#email_code", &newest_code(&server.url, email).await).await;
+    browser.fill("#sms_code", &newest_code(&server.url, phone).await).await;
     browser.screenshot("verify").await;
     browser.click("#verify").await;
 
@@ -314,37 +236,71 @@ async fn register_and_enrol_through_the_real_pages() {
     assert_eq!(browser.text("#factors").await.trim(), "sms");
     browser.click("#add-totp").await;
     let secret = browser.text("#totp-secret").await;
-    assert!(
-        browser.source().await.contains("<svg"),
-        "a QR code is shown"
-    );
+    assert!(browser.source().await.contains("<svg"), "a QR code is shown");
     browser.screenshot("totp").await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    browser
-        .fill(
-            "#code",
-            &anshin::identity::totp::code_from_base32(&secret, now).unwrap(),
-        )
-        .await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    browser.fill("#code", &anshin::identity::totp::code_from_base32(&secret, now).unwrap()).await;
     browser.click("#confirm-totp").await;
     let codes = browser.text("#recovery-codes").await;
-    assert_eq!(
-        codes.lines().filter(|l| !l.trim().is_empty()).count(),
-        10,
-        "{codes}"
-    );
+    assert_eq!(codes.lines().filter(|l| !l.trim().is_empty()).count(), 10, "{codes}");
     browser.screenshot("recovery-codes").await;
 
-    browser
-        .goto(&format!("{}/wallet/security", server.url))
-        .await;
+    browser.goto(&format!("{}/wallet/security", server.url)).await;
     let factors = browser.text("#factors").await;
-    assert!(
-        factors.contains("totp") && factors.contains("recovery_code"),
-        "{factors}"
-    );
+    assert!(factors.contains("totp") && factors.contains("recovery_code"), "{factors}");
+
+    // Sign out, then sign in again through the sign-in pages with the app.
+    browser.click("#sessions-link").await;
+    browser.click("#sign-out").await;
+    browser.fill("#email", email).await;
+    browser.fill("#password", "quiet river lantern 58").await;
+    browser.click("#sign-in").await;
+    // The code used to confirm the app is spent; the app's next code works (one step of drift).
+    browser.fill("#code", &anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap()).await;
+    browser.click("#confirm").await;
+    assert_eq!(browser.text("#account-email").await, email, "signed in again");
+    browser.screenshot("signed-in-again").await;
+    browser.quit().await;
+}
+
+/// The first operator: created from the command line, signs in through the pages, must set up an
+/// authenticator app before anything else, then reaches the ops console.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_operator_enrols_and_reaches_the_ops_console() {
+    let Some(browser) = Browser::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let out = std::process::Command::new(common::anshin_bin())
+        .args(["--data-dir", data_dir, "admin", "create-operator", "--email", "ops@example.jp", "--name", "Ops One"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let password = stdout.lines().find_map(|l| l.strip_prefix("initial password (shown once): ")).unwrap().to_owned();
+    let server = Server::start(&["--data-dir", data_dir, "--listen", "127.0.0.1:0"], &[]);
+
+    browser.goto(&format!("{}/ops", server.url)).await;
+    assert!(browser.source().await.contains("Please sign in"), "the console needs a session");
+    browser.goto(&format!("{}/login", server.url)).await;
+    browser.fill("#email", "ops@example.jp").await;
+    browser.fill("#password", &password).await;
+    browser.click("#sign-in").await;
+    // Straight to setting up a factor; the console stays closed until then.
+    browser.click("#add-totp").await;
+    let secret = browser.text("#totp-secret").await;
+    browser.goto(&format!("{}/ops", server.url)).await;
+    assert!(browser.source().await.contains("Set up a second factor first"));
+    browser.goto(&format!("{}/wallet/security", server.url)).await;
+    browser.click("#add-totp").await;
+    let secret2 = browser.text("#totp-secret").await;
+    assert_ne!(secret, secret2, "a new enrolment replaces the pending one");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    browser.fill("#code", &anshin::identity::totp::code_from_base32(&secret2, now).unwrap()).await;
+    browser.click("#confirm-totp").await;
+    browser.text("#recovery-codes").await;
+    browser.goto(&format!("{}/ops", server.url)).await;
+    assert_eq!(browser.text("#role").await, "admin");
+    assert!(browser.text("#audit-status").await.starts_with("Intact"), "{}", browser.source().await);
+    browser.screenshot("ops-console").await;
     browser.quit().await;
 }

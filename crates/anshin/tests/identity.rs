@@ -25,29 +25,19 @@ struct App {
 async fn app(t: TestDb, config: IdentityConfig) -> App {
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
     let identity = Identity::new(t.db.clone(), Keys::random(), hasher, config).unwrap();
-    let state = AppState::new(t.db.clone(), HttpConfig::default(), None, true, false)
-        .with_identity(identity);
+    let state = AppState::new(t.db.clone(), HttpConfig::default(), None, true, false).with_identity(identity);
     let router = http::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        http::serve(
-            listener,
-            router,
-            None,
-            &HttpConfig::default(),
-            std::future::pending(),
-        )
-        .await
-    });
+    tokio::spawn(
+        async move { http::serve(listener, router, None, &HttpConfig::default(), std::future::pending()).await },
+    );
     App { url, t }
 }
 
 impl App {
     async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
-        let mut r = reqwest::Client::new()
-            .post(format!("{}{path}", self.url))
-            .json(&body);
+        let mut r = reqwest::Client::new().post(format!("{}{path}", self.url)).json(&body);
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -57,61 +47,33 @@ impl App {
     }
 
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let resp = reqwest::Client::new()
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let resp = reqwest::Client::new().get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     async fn delete(&self, path: &str, token: &str) -> StatusCode {
-        reqwest::Client::new()
-            .delete(format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .status()
+        reqwest::Client::new().delete(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap().status()
     }
 
     /// Deliver the outbox and return the newest code sent to `recipient`.
     async fn code_for(&self, recipient: &str) -> String {
-        let worker = OutboxWorker::new(
-            self.t.db.clone(),
-            Transport::DevMailbox(self.t.db.clone()),
-            Default::default(),
-        );
+        let worker = OutboxWorker::new(self.t.db.clone(), Transport::DevMailbox(self.t.db.clone()), Default::default());
         worker.run_once().await.unwrap();
-        let messages = notify::mailbox(&self.t.db, Some(recipient), 1)
-            .await
-            .unwrap();
-        let body = &messages
-            .first()
-            .unwrap_or_else(|| panic!("no message to {recipient}"))
-            .body;
+        let messages = notify::mailbox(&self.t.db, Some(recipient), 1).await.unwrap();
+        let body = &messages.first().unwrap_or_else(|| panic!("no message to {recipient}")).body;
         six_digits(body).unwrap_or_else(|| panic!("no code in {body:?}"))
     }
 
     async fn messages_to(&self, recipient: &str) -> Vec<notify::MailboxMessage> {
-        let worker = OutboxWorker::new(
-            self.t.db.clone(),
-            Transport::DevMailbox(self.t.db.clone()),
-            Default::default(),
-        );
+        let worker = OutboxWorker::new(self.t.db.clone(), Transport::DevMailbox(self.t.db.clone()), Default::default());
         worker.run_once().await.unwrap();
-        notify::mailbox(&self.t.db, Some(recipient), 50)
-            .await
-            .unwrap()
+        notify::mailbox(&self.t.db, Some(recipient), 50).await.unwrap()
     }
 
     /// Register and verify both contacts; returns the first session's token.
     async fn registered(&self, email: &str, phone: &str) -> String {
-        let (status, _) = self
-            .post("/v1/registrations", registration(email, phone), None)
-            .await;
+        let (status, _) = self.post("/v1/registrations", registration(email, phone), None).await;
         assert_eq!(status, StatusCode::ACCEPTED);
         let email_code = self.code_for(email).await;
         let sms_code = self.code_for(phone).await;
@@ -143,326 +105,159 @@ fn registration(email: &str, phone: &str) -> Value {
 }
 
 fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
-on_both!(
-    register_verify_enrol_totp_and_sign_in_on_a_new_device,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        let email = "taro@example.jp";
-        let token = a.registered(email, "+819012345678").await;
-        let (status, me) = a.get("/v1/me", &token).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(me["email"], email);
-        assert_eq!(me["date_of_birth"], "1990-04-15");
-        assert_eq!(me["factors"], json!(["sms"]));
+on_both!(register_verify_enrol_totp_and_sign_in_on_a_new_device, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let email = "taro@example.jp";
+    let token = a.registered(email, "+819012345678").await;
+    let (status, me) = a.get("/v1/me", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["email"], email);
+    assert_eq!(me["date_of_birth"], "1990-04-15");
+    assert_eq!(me["factors"], json!(["sms"]));
 
-        let (status, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
-        assert_eq!(status, StatusCode::CREATED, "{enrol}");
-        assert!(
-            enrol["otpauth_url"]
-                .as_str()
-                .unwrap()
-                .starts_with("otpauth://totp/Anshin:")
-        );
-        let secret = enrol["secret"].as_str().unwrap().to_owned();
-        let now = now_secs();
-        let code = anshin::identity::totp::code_from_base32(&secret, now).unwrap();
-        let (status, recovery) = a
-            .post(
-                "/v1/me/factors/totp/confirmation",
-                json!({ "code": code }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{recovery}");
-        assert_eq!(recovery["recovery_codes"].as_array().unwrap().len(), 10);
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("authenticator app was added"))
-        );
+    let (status, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{enrol}");
+    assert!(enrol["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/Anshin:"));
+    let secret = enrol["secret"].as_str().unwrap().to_owned();
+    let now = now_secs();
+    let code = anshin::identity::totp::code_from_base32(&secret, now).unwrap();
+    let (status, recovery) = a.post("/v1/me/factors/totp/confirmation", json!({ "code": code }), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{recovery}");
+    assert_eq!(recovery["recovery_codes"].as_array().unwrap().len(), 10);
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("authenticator app was added")));
 
-        assert_eq!(
-            a.delete("/v1/sessions/current", &token).await,
-            StatusCode::NO_CONTENT
-        );
-        assert_eq!(
-            a.get("/v1/me", &token).await.0,
-            StatusCode::UNAUTHORIZED,
-            "a logged-out token is dead"
-        );
+    assert_eq!(a.delete("/v1/sessions/current", &token).await, StatusCode::NO_CONTENT);
+    assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED, "a logged-out token is dead");
 
-        let (status, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": email, "password": PASSWORD }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{challenge}");
-        assert_eq!(
-            challenge["factors"],
-            json!(["totp", "sms", "recovery_code"])
-        );
-        let path = format!(
-            "/v1/sessions/challenges/{}",
-            challenge["challenge_id"].as_str().unwrap()
-        );
-        // The code already used to confirm the app is refused a second time.
-        let (status, body) = a
-            .post(&path, json!({ "factor": "totp", "code": code }), None)
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-        assert_eq!(body["error"]["code"], "code_rejected");
-        let next = anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap();
-        let (status, session) = a
-            .post(&path, json!({ "factor": "totp", "code": next }), None)
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{session}");
-        let token2 = session["token"].as_str().unwrap();
-        assert_eq!(a.get("/v1/me", token2).await.0, StatusCode::OK);
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("New sign-in")),
-            "new-device alert"
-        );
-        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
-    }
-);
+    let (status, challenge) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    assert_eq!(challenge["factors"], json!(["totp", "sms", "recovery_code"]));
+    let path = format!("/v1/sessions/challenges/{}", challenge["challenge_id"].as_str().unwrap());
+    // The code already used to confirm the app is refused a second time.
+    let (status, body) = a.post(&path, json!({ "factor": "totp", "code": code }), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "code_rejected");
+    let next = anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap();
+    let (status, session) = a.post(&path, json!({ "factor": "totp", "code": next }), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let token2 = session["token"].as_str().unwrap();
+    assert_eq!(a.get("/v1/me", token2).await.0, StatusCode::OK);
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("New sign-in")), "new-device alert");
+    assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+});
 
-on_both!(
-    a_correct_password_alone_never_gives_a_session,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        a.registered("hanako@example.jp", "+819011112222").await;
-        let (status, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": "hanako@example.jp", "password": PASSWORD }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(challenge.get("token").is_none(), "{challenge}");
-        // A forged factor does not complete it.
-        let path = format!(
-            "/v1/sessions/challenges/{}",
-            challenge["challenge_id"].as_str().unwrap()
-        );
-        let (status, _) = a
-            .post(
-                &path,
-                json!({ "factor": "recovery_code", "code": "AAAA-BBBB-CCCC-DDDD" }),
-                None,
-            )
-            .await;
+on_both!(a_correct_password_alone_never_gives_a_session, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    a.registered("hanako@example.jp", "+819011112222").await;
+    let (status, challenge) =
+        a.post("/v1/sessions", json!({ "email": "hanako@example.jp", "password": PASSWORD }), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(challenge.get("token").is_none(), "{challenge}");
+    // A forged factor does not complete it.
+    let path = format!("/v1/sessions/challenges/{}", challenge["challenge_id"].as_str().unwrap());
+    let (status, _) = a.post(&path, json!({ "factor": "recovery_code", "code": "AAAA-BBBB-CCCC-DDDD" }), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at_ms IS NULL")
+        .fetch_one(a.t.db.read_pool())
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1, "only the session registration opened");
+});
+
+on_both!(the_sixth_guess_at_an_sms_code_fails_even_when_right, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let phone = "+819033334444";
+    a.registered("jiro@example.jp", phone).await;
+    let (_, challenge) =
+        a.post("/v1/sessions", json!({ "email": "jiro@example.jp", "password": PASSWORD }), None).await;
+    let id = challenge["challenge_id"].as_str().unwrap();
+    let path = format!("/v1/sessions/challenges/{id}");
+    assert_eq!(a.post(&format!("{path}/sms"), json!({}), None).await.0, StatusCode::ACCEPTED);
+    let first_code = a.code_for(phone).await;
+    let wrong = if first_code == "000000" { "111111" } else { "000000" };
+    for left in [4, 3, 2] {
+        let (status, body) = a.post(&path, json!({ "factor": "sms", "code": wrong }), None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let sessions: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at_ms IS NULL")
-                .fetch_one(a.t.db.read_pool())
-                .await
-                .unwrap();
-        assert_eq!(sessions, 1, "only the session registration opened");
+        assert_eq!(body["error"]["message"], format!("That code is not right. Attempts left: {left}."));
     }
-);
+    // A re-send does not reset the count.
+    assert_eq!(a.post(&format!("{path}/sms"), json!({}), None).await.0, StatusCode::ACCEPTED);
+    let code = a.code_for(phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..2 {
+        assert_eq!(a.post(&path, json!({ "factor": "sms", "code": wrong }), None).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = a.post(&path, json!({ "factor": "sms", "code": code }), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the sixth guess fails even when right: {body}");
+    assert_eq!(body["error"]["code"], "code_expired");
+    // The code from the first SMS is bound to its own (superseded) request and does not work either.
+    let (status, _) = a.post(&path, json!({ "factor": "sms", "code": first_code }), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+});
 
-on_both!(
-    the_sixth_guess_at_an_sms_code_fails_even_when_right,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        let phone = "+819033334444";
-        a.registered("jiro@example.jp", phone).await;
-        let (_, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": "jiro@example.jp", "password": PASSWORD }),
-                None,
-            )
-            .await;
-        let id = challenge["challenge_id"].as_str().unwrap();
-        let path = format!("/v1/sessions/challenges/{id}");
-        assert_eq!(
-            a.post(&format!("{path}/sms"), json!({}), None).await.0,
-            StatusCode::ACCEPTED
-        );
-        let first_code = a.code_for(phone).await;
-        let wrong = if first_code == "000000" {
-            "111111"
-        } else {
-            "000000"
-        };
-        for left in [4, 3, 2] {
-            let (status, body) = a
-                .post(&path, json!({ "factor": "sms", "code": wrong }), None)
-                .await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED);
-            assert_eq!(
-                body["error"]["message"],
-                format!("That code is not right. Attempts left: {left}.")
-            );
+on_both!(existing_and_unknown_accounts_get_byte_identical_answers, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    a.registered("known@example.jp", "+819055556666").await;
+    let raw = |path: &'static str, body: Value| {
+        let url = format!("{}{path}", a.url);
+        async move {
+            let resp = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+            let status = resp.status();
+            let mut headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .filter(|(k, _)| *k != "x-request-id" && *k != "date")
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                .collect();
+            headers.sort();
+            (status, headers, resp.bytes().await.unwrap())
         }
-        // A re-send does not reset the count.
-        assert_eq!(
-            a.post(&format!("{path}/sms"), json!({}), None).await.0,
-            StatusCode::ACCEPTED
-        );
-        let code = a.code_for(phone).await;
-        let wrong = if code == "000000" { "111111" } else { "000000" };
-        for _ in 0..2 {
-            assert_eq!(
-                a.post(&path, json!({ "factor": "sms", "code": wrong }), None)
-                    .await
-                    .0,
-                StatusCode::UNAUTHORIZED
-            );
-        }
-        let (status, body) = a
-            .post(&path, json!({ "factor": "sms", "code": code }), None)
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::UNAUTHORIZED,
-            "the sixth guess fails even when right: {body}"
-        );
-        assert_eq!(body["error"]["code"], "code_expired");
-        // The code from the first SMS is bound to its own (superseded) request and does not work either.
-        let (status, _) = a
-            .post(&path, json!({ "factor": "sms", "code": first_code }), None)
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
-);
-
-on_both!(
-    existing_and_unknown_accounts_get_byte_identical_answers,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        a.registered("known@example.jp", "+819055556666").await;
-        let raw = |path: &'static str, body: Value| {
-            let url = format!("{}{path}", a.url);
-            async move {
-                let resp = reqwest::Client::new()
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = resp.status();
-                let mut headers: Vec<(String, String)> = resp
-                    .headers()
-                    .iter()
-                    .filter(|(k, _)| *k != "x-request-id" && *k != "date")
-                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
-                    .collect();
-                headers.sort();
-                (status, headers, resp.bytes().await.unwrap())
-            }
-        };
-        let known = raw(
-            "/v1/sessions",
-            json!({ "email": "known@example.jp", "password": "wrong password here" }),
-        )
-        .await;
-        let unknown = raw(
-            "/v1/sessions",
-            json!({ "email": "nobody@example.jp", "password": "wrong password here" }),
-        )
-        .await;
-        assert_eq!(known.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            known, unknown,
-            "login answers differ between existing and unknown accounts"
-        );
-        let known = raw(
-            "/v1/registrations",
-            registration("known@example.jp", "+819077778888"),
-        )
-        .await;
-        let unknown = raw(
-            "/v1/registrations",
-            registration("fresh@example.jp", "+819077778889"),
-        )
-        .await;
-        assert_eq!(known.0, StatusCode::ACCEPTED);
-        assert_eq!(
-            known, unknown,
-            "registration answers differ between existing and unknown addresses"
-        );
-        // The owner of the existing address is told, and gets no code.
-        let mail = a.messages_to("known@example.jp").await;
-        assert!(
-            mail.iter()
-                .any(|m| m.subject.contains("Someone tried to register"))
-        );
-    }
-);
+    };
+    let known = raw("/v1/sessions", json!({ "email": "known@example.jp", "password": "wrong password here" })).await;
+    let unknown = raw("/v1/sessions", json!({ "email": "nobody@example.jp", "password": "wrong password here" })).await;
+    assert_eq!(known.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(known, unknown, "login answers differ between existing and unknown accounts");
+    let known = raw("/v1/registrations", registration("known@example.jp", "+819077778888")).await;
+    let unknown = raw("/v1/registrations", registration("fresh@example.jp", "+819077778889")).await;
+    assert_eq!(known.0, StatusCode::ACCEPTED);
+    assert_eq!(known, unknown, "registration answers differ between existing and unknown addresses");
+    // The owner of the existing address is told, and gets no code.
+    let mail = a.messages_to("known@example.jp").await;
+    assert!(mail.iter().any(|m| m.subject.contains("Someone tried to register")));
+});
 
 on_both!(sessions_can_be_listed_and_revoked, |t: TestDb| async move {
     let a = app(t, IdentityConfig::default()).await;
     let phone = "+819099990000";
     let first = a.registered("saburo@example.jp", phone).await;
-    let (_, challenge) = a
-        .post(
-            "/v1/sessions",
-            json!({ "email": "saburo@example.jp", "password": PASSWORD }),
-            None,
-        )
-        .await;
-    let path = format!(
-        "/v1/sessions/challenges/{}",
-        challenge["challenge_id"].as_str().unwrap()
-    );
+    let (_, challenge) =
+        a.post("/v1/sessions", json!({ "email": "saburo@example.jp", "password": PASSWORD }), None).await;
+    let path = format!("/v1/sessions/challenges/{}", challenge["challenge_id"].as_str().unwrap());
     a.post(&format!("{path}/sms"), json!({}), None).await;
     let code = a.code_for(phone).await;
-    let (status, second) = a
-        .post(&path, json!({ "factor": "sms", "code": code }), None)
-        .await;
+    let (status, second) = a.post(&path, json!({ "factor": "sms", "code": code }), None).await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     let second_token = second["token"].as_str().unwrap();
     let (_, list) = a.get("/v1/me/sessions", &first).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
-    let other = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["session_id"]
+    let other = list.as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        a.delete(&format!("/v1/me/sessions/{other}"), &first).await,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        a.get("/v1/me", second_token).await.0,
-        StatusCode::UNAUTHORIZED,
-        "the revoked session is dead"
-    );
+    assert_eq!(a.delete(&format!("/v1/me/sessions/{other}"), &first).await, StatusCode::NO_CONTENT);
+    assert_eq!(a.get("/v1/me", second_token).await.0, StatusCode::UNAUTHORIZED, "the revoked session is dead");
     assert_eq!(a.get("/v1/me", &first).await.0, StatusCode::OK);
-    assert_eq!(
-        a.delete("/v1/me/sessions/ses_nope", &first).await,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(a.delete("/v1/me/sessions/ses_nope", &first).await, StatusCode::BAD_REQUEST);
 });
 
 #[tokio::test]
 async fn sensitive_changes_need_a_fresh_factor_and_sessions_expire_when_idle() {
     let a = app(
         TestDb::sqlite().await,
-        IdentityConfig {
-            fresh_factor_secs: 0,
-            session_idle_secs: 1,
-            ..Default::default()
-        },
+        IdentityConfig { fresh_factor_secs: 0, session_idle_secs: 1, ..Default::default() },
     )
     .await;
     let token = a.registered("shiro@example.jp", "+819012340000").await;
@@ -471,11 +266,7 @@ async fn sensitive_changes_need_a_fresh_factor_and_sessions_expire_when_idle() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "step_up_required");
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    assert_eq!(
-        a.get("/v1/me", &token).await.0,
-        StatusCode::UNAUTHORIZED,
-        "idle sessions end"
-    );
+    assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED, "idle sessions end");
 }
 
 #[tokio::test]
@@ -486,11 +277,7 @@ async fn registration_refuses_bad_input_with_the_field_named() {
         ("email", json!("not-an-address"), "email_invalid"),
         ("phone", json!("12345"), "phone_invalid"),
         ("date_of_birth", json!(""), "date_of_birth_invalid"),
-        (
-            "date_of_birth",
-            json!("2019-02-30"),
-            "date_of_birth_invalid",
-        ),
+        ("date_of_birth", json!("2019-02-30"), "date_of_birth_invalid"),
         ("legal_name", json!(""), "legal_name_invalid"),
         ("password", json!("password1"), "password_common"),
         ("password", json!("short"), "password_too_short"),
@@ -502,10 +289,7 @@ async fn registration_refuses_bad_input_with_the_field_named() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {err}");
         assert_eq!(err["error"]["code"], code, "{field}: {err}");
     }
-    let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-        .fetch_one(a.t.db.read_pool())
-        .await
-        .unwrap();
+    let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(a.t.db.read_pool()).await.unwrap();
     assert_eq!(outbox, 0, "nothing was sent for refused registrations");
 }
 
@@ -536,24 +320,15 @@ async fn credential_stuffing_yields_no_session() {
         let url = a.url.clone();
         tasks.push(tokio::spawn(async move {
             let ip: IpAddr = format!("127.0.1.{}", source + 1).parse().unwrap();
-            let client = reqwest::Client::builder()
-                .local_address(ip)
-                .build()
-                .unwrap();
+            let client = reqwest::Client::builder().local_address(ip).build().unwrap();
             let mut seen = Vec::new();
             for n in 0..50usize {
                 let pair = usize::from(source) * 50 + n;
                 // Every tenth pair is right; the rest are wrong passwords or unknown accounts.
                 let (email, password) = if pair % 10 == 0 {
-                    (
-                        format!("victim{}@example.jp", pair / 10),
-                        PASSWORD.to_owned(),
-                    )
+                    (format!("victim{}@example.jp", pair / 10), PASSWORD.to_owned())
                 } else {
-                    (
-                        format!("victim{}@example.jp", pair % 150),
-                        format!("leaked-{pair}"),
-                    )
+                    (format!("victim{}@example.jp", pair % 150), format!("leaked-{pair}"))
                 };
                 let resp = client
                     .post(format!("{url}/v1/sessions"))
@@ -565,16 +340,8 @@ async fn credential_stuffing_yields_no_session() {
                 if status == 200 {
                     // The attacker has the password but not the phone or app: guess a factor.
                     let body: Value = resp.json().await.unwrap();
-                    let path = format!(
-                        "{url}/v1/sessions/challenges/{}",
-                        body["challenge_id"].as_str().unwrap()
-                    );
-                    let r = client
-                        .post(path)
-                        .json(&json!({ "factor": "sms", "code": "123456" }))
-                        .send()
-                        .await
-                        .unwrap();
+                    let path = format!("{url}/v1/sessions/challenges/{}", body["challenge_id"].as_str().unwrap());
+                    let r = client.post(path).json(&json!({ "factor": "sms", "code": "123456" })).send().await.unwrap();
                     assert_ne!(r.status().as_u16(), 201);
                 }
                 seen.push(status);
@@ -587,18 +354,10 @@ async fn credential_stuffing_yields_no_session() {
             *statuses.entry(s).or_default() += 1;
         }
     }
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-        .fetch_one(a.t.db.read_pool())
-        .await
-        .unwrap();
-    assert_eq!(
-        sessions, 0,
-        "credential stuffing produced a session; statuses {statuses:?}"
-    );
-    assert!(
-        statuses.get(&429).copied().unwrap_or(0) >= 300,
-        "the addresses were not cut off: {statuses:?}"
-    );
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(a.t.db.read_pool()).await.unwrap();
+    assert_eq!(sessions, 0, "credential stuffing produced a session; statuses {statuses:?}");
+    assert!(statuses.get(&429).copied().unwrap_or(0) >= 300, "the addresses were not cut off: {statuses:?}");
     assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
 }
 
@@ -610,284 +369,136 @@ fn reset_key(body: &str) -> String {
         .to_owned()
 }
 
-on_both!(
-    password_reset_by_email_and_sms_ends_every_session,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        let (email, phone) = ("rokuro@example.jp", "+819012121212");
-        let old_session = a.registered(email, phone).await;
-        let (status, body) = a
-            .post(
-                "/v1/password-resets",
-                json!({ "email": "  ROKURO@example.jp " }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        let mail = a.messages_to(email).await;
-        let key = reset_key(
-            &mail
-                .iter()
-                .find(|m| m.subject.contains("Reset your"))
-                .expect("reset mail")
-                .body,
-        );
-        assert_eq!(
-            a.post("/v1/password-resets/sms", json!({ "token": key }), None)
-                .await
-                .0,
-            StatusCode::ACCEPTED
-        );
-        let code = a.code_for(phone).await;
-        let new_password = "copper meadow lantern 77";
-        // A weak new password is refused without using up the code.
-        let (status, body) = a
-            .post(
-                "/v1/password-resets/confirmation",
-                json!({ "token": key, "new_password": "password1", "factor": "sms", "code": code }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let (status, body) = a
-        .post("/v1/password-resets/confirmation", json!({ "token": key, "new_password": new_password, "factor": "sms", "code": code }), None)
+on_both!(password_reset_by_email_and_sms_ends_every_session, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let (email, phone) = ("rokuro@example.jp", "+819012121212");
+    let old_session = a.registered(email, phone).await;
+    let (status, body) = a.post("/v1/password-resets", json!({ "email": "  ROKURO@example.jp " }), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let mail = a.messages_to(email).await;
+    let key = reset_key(&mail.iter().find(|m| m.subject.contains("Reset your")).expect("reset mail").body);
+    assert_eq!(a.post("/v1/password-resets/sms", json!({ "token": key }), None).await.0, StatusCode::ACCEPTED);
+    let code = a.code_for(phone).await;
+    let new_password = "copper meadow lantern 77";
+    // A weak new password is refused without using up the code.
+    let (status, body) = a
+        .post(
+            "/v1/password-resets/confirmation",
+            json!({ "token": key, "new_password": "password1", "factor": "sms", "code": code }),
+            None,
+        )
         .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-        assert_eq!(
-            a.get("/v1/me", &old_session).await.0,
-            StatusCode::UNAUTHORIZED,
-            "every session ended"
-        );
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("password was changed"))
-        );
-        // The key is single use.
-        let (status, _) = a
-        .post("/v1/password-resets/confirmation", json!({ "token": key, "new_password": "another fresh passphrase", "factor": "sms", "code": code }), None)
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = a
+        .post(
+            "/v1/password-resets/confirmation",
+            json!({ "token": key, "new_password": new_password, "factor": "sms", "code": code }),
+            None,
+        )
         .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        // The old password is dead; the new one works, and the next sign-in still asks for a factor.
-        assert_eq!(
-            a.post(
-                "/v1/sessions",
-                json!({ "email": email, "password": PASSWORD }),
-                None
-            )
-            .await
-            .0,
-            StatusCode::UNAUTHORIZED
-        );
-        let (status, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": email, "password": new_password }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(
-            challenge.get("token").is_none(),
-            "a reset never bypasses the second factor"
-        );
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(a.get("/v1/me", &old_session).await.0, StatusCode::UNAUTHORIZED, "every session ended");
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("password was changed")));
+    // The key is single use.
+    let (status, _) = a
+        .post(
+            "/v1/password-resets/confirmation",
+            json!({ "token": key, "new_password": "another fresh passphrase", "factor": "sms", "code": code }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The old password is dead; the new one works, and the next sign-in still asks for a factor.
+    assert_eq!(
+        a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, challenge) = a.post("/v1/sessions", json!({ "email": email, "password": new_password }), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(challenge.get("token").is_none(), "a reset never bypasses the second factor");
+});
+
+on_both!(a_reset_cannot_be_sent_to_a_contact_not_verified_on_the_account, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    a.registered("victim@example.jp", "+819034343434").await;
+    // Extra or substituted contact fields are refused outright; nothing is sent anywhere.
+    for body in [
+        json!({ "email": "victim@example.jp", "send_to": "attacker@evil.example" }),
+        json!({ "email": "victim@example.jp", "phone": "+819099999999" }),
+        json!({ "email": ["victim@example.jp", "attacker@evil.example"] }),
+        json!({ "email": "victim@example.jp,attacker@evil.example" }),
+        json!({ "email": "victim@example.jp\r\nBcc: attacker@evil.example" }),
+    ] {
+        let (status, _) = a.post("/v1/password-resets", body.clone(), None).await;
+        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::ACCEPTED, "{body}: {status}");
     }
-);
+    let (status, _) = a.post("/v1/password-resets", json!({ "email": "victim@example.jp" }), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let worker = OutboxWorker::new(a.t.db.clone(), Transport::DevMailbox(a.t.db.clone()), Default::default());
+    worker.run_once().await.unwrap();
+    let all = notify::mailbox(&a.t.db, None, 200).await.unwrap();
+    let resets: Vec<_> = all.iter().filter(|m| m.subject.contains("Reset your")).collect();
+    assert_eq!(resets.len(), 1, "exactly one reset mail");
+    assert_eq!(resets[0].recipient, "victim@example.jp", "only to the verified address");
+    assert!(all.iter().all(|m| !m.recipient.contains("attacker") && m.recipient != "+819099999999"), "{all:?}");
+    // Unknown addresses get the same answer and no mail.
+    let (status, body) = a.post("/v1/password-resets", json!({ "email": "nobody@example.jp" }), None).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({ "status": "sent_if_the_account_exists" })));
+});
 
-on_both!(
-    a_reset_cannot_be_sent_to_a_contact_not_verified_on_the_account,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        a.registered("victim@example.jp", "+819034343434").await;
-        // Extra or substituted contact fields are refused outright; nothing is sent anywhere.
-        for body in [
-            json!({ "email": "victim@example.jp", "send_to": "attacker@evil.example" }),
-            json!({ "email": "victim@example.jp", "phone": "+819099999999" }),
-            json!({ "email": ["victim@example.jp", "attacker@evil.example"] }),
-            json!({ "email": "victim@example.jp,attacker@evil.example" }),
-            json!({ "email": "victim@example.jp\r\nBcc: attacker@evil.example" }),
-        ] {
-            let (status, _) = a.post("/v1/password-resets", body.clone(), None).await;
-            assert!(
-                status == StatusCode::BAD_REQUEST || status == StatusCode::ACCEPTED,
-                "{body}: {status}"
-            );
-        }
-        let (status, _) = a
-            .post(
-                "/v1/password-resets",
-                json!({ "email": "victim@example.jp" }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        let worker = OutboxWorker::new(
-            a.t.db.clone(),
-            Transport::DevMailbox(a.t.db.clone()),
-            Default::default(),
-        );
-        worker.run_once().await.unwrap();
-        let all = notify::mailbox(&a.t.db, None, 200).await.unwrap();
-        let resets: Vec<_> = all
-            .iter()
-            .filter(|m| m.subject.contains("Reset your"))
-            .collect();
-        assert_eq!(resets.len(), 1, "exactly one reset mail");
-        assert_eq!(
-            resets[0].recipient, "victim@example.jp",
-            "only to the verified address"
-        );
-        assert!(
-            all.iter()
-                .all(|m| !m.recipient.contains("attacker") && m.recipient != "+819099999999"),
-            "{all:?}"
-        );
-        // Unknown addresses get the same answer and no mail.
-        let (status, body) = a
-            .post(
-                "/v1/password-resets",
-                json!({ "email": "nobody@example.jp" }),
-                None,
-            )
-            .await;
-        assert_eq!(
-            (status, body),
-            (
-                StatusCode::ACCEPTED,
-                json!({ "status": "sent_if_the_account_exists" })
-            )
-        );
-    }
-);
+on_both!(lock_with_one_factor_and_unlock_with_two, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let (email, phone) = ("nana@example.jp", "+819056565656");
+    let token = a.registered(email, phone).await;
+    // Enrol an app so two different factors exist.
+    let (_, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+    let secret = enrol["secret"].as_str().unwrap().to_owned();
+    let now = now_secs();
+    let code = anshin::identity::totp::code_from_base32(&secret, now).unwrap();
+    let (_, recovery) = a.post("/v1/me/factors/totp/confirmation", json!({ "code": code }), Some(&token)).await;
+    let recovery_code = recovery["recovery_codes"][0].as_str().unwrap().to_owned();
 
-on_both!(
-    lock_with_one_factor_and_unlock_with_two,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        let (email, phone) = ("nana@example.jp", "+819056565656");
-        let token = a.registered(email, phone).await;
-        // Enrol an app so two different factors exist.
-        let (_, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
-        let secret = enrol["secret"].as_str().unwrap().to_owned();
-        let now = now_secs();
-        let code = anshin::identity::totp::code_from_base32(&secret, now).unwrap();
-        let (_, recovery) = a
-            .post(
-                "/v1/me/factors/totp/confirmation",
-                json!({ "code": code }),
-                Some(&token),
-            )
-            .await;
-        let recovery_code = recovery["recovery_codes"][0].as_str().unwrap().to_owned();
+    // The phone is lost: lock from another device with password + SMS.
+    let (status, challenge) = a.post("/v1/account/lock", json!({ "email": email, "password": PASSWORD }), None).await;
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    let id = challenge["challenge_id"].as_str().unwrap();
+    assert_eq!(a.post(&format!("/v1/sessions/challenges/{id}/sms"), json!({}), None).await.0, StatusCode::ACCEPTED);
+    let sms = a.code_for(phone).await;
+    let (status, body) = a.post(&format!("/v1/account/lock/{id}"), json!({ "factor": "sms", "code": sms }), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "locked");
+    assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED, "all sessions died");
+    assert_eq!(
+        a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "no sign-in while locked"
+    );
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("is locked")));
 
-        // The phone is lost: lock from another device with password + SMS.
-        let (status, challenge) = a
-            .post(
-                "/v1/account/lock",
-                json!({ "email": email, "password": PASSWORD }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{challenge}");
-        let id = challenge["challenge_id"].as_str().unwrap();
-        assert_eq!(
-            a.post(
-                &format!("/v1/sessions/challenges/{id}/sms"),
-                json!({}),
-                None
-            )
-            .await
-            .0,
-            StatusCode::ACCEPTED
-        );
-        let sms = a.code_for(phone).await;
-        let (status, body) = a
-            .post(
-                &format!("/v1/account/lock/{id}"),
-                json!({ "factor": "sms", "code": sms }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["status"], "locked");
-        assert_eq!(
-            a.get("/v1/me", &token).await.0,
-            StatusCode::UNAUTHORIZED,
-            "all sessions died"
-        );
-        assert_eq!(
-            a.post(
-                "/v1/sessions",
-                json!({ "email": email, "password": PASSWORD }),
-                None
-            )
-            .await
-            .0,
-            StatusCode::UNAUTHORIZED,
-            "no sign-in while locked"
-        );
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("is locked"))
-        );
-
-        // Unlock needs two different factors: one is not enough.
-        let (status, challenge) = a
-            .post(
-                "/v1/account/unlock",
-                json!({ "email": email, "password": PASSWORD }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{challenge}");
-        let path = format!(
-            "/v1/account/unlock/{}",
-            challenge["challenge_id"].as_str().unwrap()
-        );
-        let totp_code = anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap();
-        let (status, _) = a
-            .post(
-                &path,
-                json!({ "factors": [{ "factor": "totp", "code": totp_code }] }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        let (status, _) = a
-        .post(&path, json!({ "factors": [{ "factor": "totp", "code": totp_code }, { "factor": "totp", "code": totp_code }] }), None)
+    // Unlock needs two different factors: one is not enough.
+    let (status, challenge) = a.post("/v1/account/unlock", json!({ "email": email, "password": PASSWORD }), None).await;
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    let path = format!("/v1/account/unlock/{}", challenge["challenge_id"].as_str().unwrap());
+    let totp_code = anshin::identity::totp::code_from_base32(&secret, now + 30).unwrap();
+    let (status, _) = a.post(&path, json!({ "factors": [{ "factor": "totp", "code": totp_code }] }), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = a
+        .post(
+            &path,
+            json!({ "factors": [{ "factor": "totp", "code": totp_code }, { "factor": "totp", "code": totp_code }] }),
+            None,
+        )
         .await;
-        assert_eq!(
-            status,
-            StatusCode::BAD_REQUEST,
-            "the same factor twice is one factor"
-        );
-        let (status, body) = a
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the same factor twice is one factor");
+    let (status, body) = a
         .post(&path, json!({ "factors": [{ "factor": "totp", "code": totp_code }, { "factor": "recovery_code", "code": recovery_code }] }), None)
         .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["status"], "active");
-        assert_eq!(
-            a.post(
-                "/v1/sessions",
-                json!({ "email": email, "password": PASSWORD }),
-                None
-            )
-            .await
-            .0,
-            StatusCode::OK
-        );
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("was unlocked"))
-        );
-        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
-    }
-);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "active");
+    assert_eq!(a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await.0, StatusCode::OK);
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("was unlocked")));
+    assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+});
 
 /// Password spraying: one password tried against many accounts, each from a different network,
 /// is refused once it has failed ten times, whoever tries it next.
@@ -898,10 +509,7 @@ async fn one_password_sprayed_across_many_accounts_is_cut_off() {
     let mut statuses = Vec::new();
     for i in 0..14u8 {
         let ip: IpAddr = format!("127.{}.0.1", 10 + i).parse().unwrap();
-        let client = reqwest::Client::builder()
-            .local_address(ip)
-            .build()
-            .unwrap();
+        let client = reqwest::Client::builder().local_address(ip).build().unwrap();
         let resp = client
             .post(format!("{}/v1/sessions", a.url))
             .json(&json!({ "email": format!("user{i}@example.jp"), "password": "Summer2026!sprayed" }))
@@ -911,15 +519,9 @@ async fn one_password_sprayed_across_many_accounts_is_cut_off() {
         statuses.push(resp.status().as_u16());
     }
     assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
-    assert!(
-        statuses[10..].iter().all(|s| *s == 429),
-        "the sprayed password is cut off: {statuses:?}"
-    );
+    assert!(statuses[10..].iter().all(|s| *s == 429), "the sprayed password is cut off: {statuses:?}");
     // Other passwords from other networks are unaffected.
-    let client = reqwest::Client::builder()
-        .local_address("127.50.0.1".parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().local_address("127.50.0.1".parse::<IpAddr>().unwrap()).build().unwrap();
     let resp = client
         .post(format!("{}/v1/sessions", a.url))
         .json(&json!({ "email": "target@example.jp", "password": PASSWORD }))
@@ -929,463 +531,220 @@ async fn one_password_sprayed_across_many_accounts_is_cut_off() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
-on_both!(
-    a_stale_session_steps_up_with_a_factor_and_gets_a_new_token,
-    |t: TestDb| async move {
-        let a = app(
-            t,
-            IdentityConfig {
-                fresh_factor_secs: 1,
-                ..Default::default()
-            },
-        )
-        .await;
-        let phone = "+819087654321";
-        let token = a.registered("hachiro@example.jp", phone).await;
-        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-        let (status, _) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
-        assert_eq!(
-            status,
-            StatusCode::FORBIDDEN,
-            "adding a factor needs a fresh one"
-        );
-        let (status, challenge) = a
-            .post(
-                "/v1/me/step-up",
-                json!({ "action": "add_factor:totp" }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{challenge}");
-        let id = challenge["challenge_id"].as_str().unwrap();
-        assert_eq!(
-            a.post(
-                &format!("/v1/sessions/challenges/{id}/sms"),
-                json!({}),
-                None
-            )
-            .await
-            .0,
-            StatusCode::ACCEPTED
-        );
-        let code = a.code_for(phone).await;
-        let (status, stepped) = a
-            .post(
-                &format!("/v1/me/step-up/{id}"),
-                json!({ "factor": "sms", "code": code }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{stepped}");
-        assert_eq!(stepped["action"], "add_factor:totp");
-        let fresh = stepped["token"].as_str().unwrap();
-        assert_ne!(fresh, token, "the token is reissued at step-up");
-        assert_eq!(
-            a.get("/v1/me", &token).await.0,
-            StatusCode::UNAUTHORIZED,
-            "the old token is dead"
-        );
-        assert_eq!(
-            a.post("/v1/me/factors/totp", json!({}), Some(fresh))
-                .await
-                .0,
-            StatusCode::CREATED
-        );
-        // The same challenge cannot be completed twice, nor from another session.
+on_both!(a_stale_session_steps_up_with_a_factor_and_gets_a_new_token, |t: TestDb| async move {
+    let a = app(t, IdentityConfig { fresh_factor_secs: 1, ..Default::default() }).await;
+    let phone = "+819087654321";
+    let token = a.registered("hachiro@example.jp", phone).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, _) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "adding a factor needs a fresh one");
+    let (status, challenge) = a.post("/v1/me/step-up", json!({ "action": "add_factor:totp" }), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    let id = challenge["challenge_id"].as_str().unwrap();
+    assert_eq!(a.post(&format!("/v1/sessions/challenges/{id}/sms"), json!({}), None).await.0, StatusCode::ACCEPTED);
+    let code = a.code_for(phone).await;
+    let (status, stepped) =
+        a.post(&format!("/v1/me/step-up/{id}"), json!({ "factor": "sms", "code": code }), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{stepped}");
+    assert_eq!(stepped["action"], "add_factor:totp");
+    let fresh = stepped["token"].as_str().unwrap();
+    assert_ne!(fresh, token, "the token is reissued at step-up");
+    assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED, "the old token is dead");
+    assert_eq!(a.post("/v1/me/factors/totp", json!({}), Some(fresh)).await.0, StatusCode::CREATED);
+    // The same challenge cannot be completed twice, nor from another session.
+    let (status, _) =
+        a.post(&format!("/v1/me/step-up/{id}"), json!({ "factor": "sms", "code": code }), Some(fresh)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+});
+
+on_both!(the_first_operator_must_enrol_a_factor_and_is_locked_out_after_ten_failures, |t: TestDb| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::anshin_bin())
+        .args(["--database-url", &t.url, "--data-dir", dir.path().to_str().unwrap()])
+        .args(["admin", "create-operator", "--email", "ops@example.jp", "--name", "Ops One", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("initial password (shown once): "))
+        .expect("password printed")
+        .to_owned();
+    let a = app(t, IdentityConfig::default()).await;
+
+    let (status, challenge) =
+        a.post("/v1/sessions", json!({ "email": "ops@example.jp", "password": password }), None).await;
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    assert_eq!(challenge["enrolment_required"], true);
+    assert_eq!(challenge["factors"], json!([]), "no SMS for an operator without a phone");
+    let id = challenge["challenge_id"].as_str().unwrap();
+    let (status, session) = a.post(&format!("/v1/sessions/challenges/{id}/enrolment"), json!({}), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let token = session["token"].as_str().unwrap().to_owned();
+    let (status, body) = a.get("/v1/me/sessions", &token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an enrolment session can do nothing else: {body}");
+    assert_eq!(body["error"]["code"], "enrolment_required");
+    let (status, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{enrol}");
+    let code = anshin::identity::totp::code_from_base32(enrol["secret"].as_str().unwrap(), now_secs()).unwrap();
+    assert_eq!(
+        a.post("/v1/me/factors/totp/confirmation", json!({ "code": code }), Some(&token)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(a.get("/v1/me/sessions", &token).await.0, StatusCode::OK, "the session is full once a factor is set up");
+    // The enrolment path is closed now that a factor exists.
+    let (_, challenge) = a.post("/v1/sessions", json!({ "email": "ops@example.jp", "password": password }), None).await;
+    assert_eq!(challenge["enrolment_required"], false);
+    let id = challenge["challenge_id"].as_str().unwrap();
+    assert_eq!(
+        a.post(&format!("/v1/sessions/challenges/{id}/enrolment"), json!({}), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Ten wrong passwords lock an operator for 30 minutes: then even the right one fails.
+    for _ in 0..10 {
         let (status, _) = a
-            .post(
-                &format!("/v1/me/step-up/{id}"),
-                json!({ "factor": "sms", "code": code }),
-                Some(fresh),
-            )
+            .post("/v1/sessions", json!({ "email": "ops@example.jp", "password": "not the password at all" }), None)
             .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS, "{status}");
     }
-);
-
-on_both!(
-    the_first_operator_must_enrol_a_factor_and_is_locked_out_after_ten_failures,
-    |t: TestDb| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(common::anshin_bin())
-            .args([
-                "--database-url",
-                &t.url,
-                "--data-dir",
-                dir.path().to_str().unwrap(),
-            ])
-            .args([
-                "admin",
-                "create-operator",
-                "--email",
-                "ops@example.jp",
-                "--name",
-                "Ops One",
-                "--role",
-                "admin",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let password = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("initial password (shown once): "))
-            .expect("password printed")
-            .to_owned();
-        let a = app(t, IdentityConfig::default()).await;
-
-        let (status, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": "ops@example.jp", "password": password }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{challenge}");
-        assert_eq!(challenge["enrolment_required"], true);
-        assert_eq!(
-            challenge["factors"],
-            json!([]),
-            "no SMS for an operator without a phone"
-        );
-        let id = challenge["challenge_id"].as_str().unwrap();
-        let (status, session) = a
-            .post(
-                &format!("/v1/sessions/challenges/{id}/enrolment"),
-                json!({}),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{session}");
-        let token = session["token"].as_str().unwrap().to_owned();
-        let (status, body) = a.get("/v1/me/sessions", &token).await;
-        assert_eq!(
-            status,
-            StatusCode::FORBIDDEN,
-            "an enrolment session can do nothing else: {body}"
-        );
-        assert_eq!(body["error"]["code"], "enrolment_required");
-        let (status, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
-        assert_eq!(status, StatusCode::CREATED, "{enrol}");
-        let code =
-            anshin::identity::totp::code_from_base32(enrol["secret"].as_str().unwrap(), now_secs())
-                .unwrap();
-        assert_eq!(
-            a.post(
-                "/v1/me/factors/totp/confirmation",
-                json!({ "code": code }),
-                Some(&token)
-            )
-            .await
-            .0,
-            StatusCode::OK
-        );
-        assert_eq!(
-            a.get("/v1/me/sessions", &token).await.0,
-            StatusCode::OK,
-            "the session is full once a factor is set up"
-        );
-        // The enrolment path is closed now that a factor exists.
-        let (_, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": "ops@example.jp", "password": password }),
-                None,
-            )
-            .await;
-        assert_eq!(challenge["enrolment_required"], false);
-        let id = challenge["challenge_id"].as_str().unwrap();
-        assert_eq!(
-            a.post(
-                &format!("/v1/sessions/challenges/{id}/enrolment"),
-                json!({}),
-                None
-            )
-            .await
-            .0,
-            StatusCode::UNAUTHORIZED
-        );
-
-        // Ten wrong passwords lock an operator for 30 minutes: then even the right one fails.
-        for _ in 0..10 {
-            let (status, _) = a
-                .post(
-                    "/v1/sessions",
-                    json!({ "email": "ops@example.jp", "password": "not the password at all" }),
-                    None,
-                )
-                .await;
-            assert!(
-                status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
-                "{status}"
-            );
-        }
-        let blocked: i64 = sqlx::query_scalar(
-            "SELECT login_blocked_until_ms FROM users WHERE email = 'ops@example.jp'",
-        )
+    let blocked: i64 = sqlx::query_scalar("SELECT login_blocked_until_ms FROM users WHERE email = 'ops@example.jp'")
         .fetch_one(a.t.db.read_pool())
         .await
         .unwrap();
-        let now_ms = anshin::storage::now_ms();
-        assert!(
-            blocked > now_ms + 29 * 60_000 && blocked <= now_ms + 30 * 60_000,
-            "locked for 30 minutes"
-        );
-    }
-);
+    let now_ms = anshin::storage::now_ms();
+    assert!(blocked > now_ms + 29 * 60_000 && blocked <= now_ms + 30 * 60_000, "locked for 30 minutes");
+});
 
 // Passkeys with a software authenticator (webauthn-authenticator-rs): registration, then a
 // sign-in whose second factor is the passkey; an assertion cannot be replayed.
-on_both!(
-    passkey_registration_and_sign_in_with_a_software_authenticator,
-    |t: TestDb| async move {
-        use webauthn_authenticator_rs::WebauthnAuthenticator;
-        use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-        use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
-        let a = app(t, IdentityConfig::default()).await;
-        let email = "kuro@example.jp";
-        let token = a.registered(email, "+819013572468").await;
-        let origin = Url::parse("http://localhost:8080").unwrap();
-        let mut authenticator = SoftPasskey::new(true);
+on_both!(passkey_registration_and_sign_in_with_a_software_authenticator, |t: TestDb| async move {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+    let a = app(t, IdentityConfig::default()).await;
+    let email = "kuro@example.jp";
+    let token = a.registered(email, "+819013572468").await;
+    let origin = Url::parse("http://localhost:8080").unwrap();
+    let mut authenticator = SoftPasskey::new(true);
 
-        let (status, start) = a
-            .post("/v1/me/factors/passkeys", json!({}), Some(&token))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{start}");
-        let options: CreationChallengeResponse =
-            serde_json::from_value(start["options"].clone()).unwrap();
-        let credential = authenticator
-            .do_registration(origin.clone(), options)
-            .expect("the authenticator registers");
-        let path = format!(
-            "/v1/me/factors/passkeys/{}",
-            start["challenge_id"].as_str().unwrap()
-        );
-        let (status, added) = a
-            .post(&path, json!({ "credential": credential }), Some(&token))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{added}");
-        let (_, me) = a.get("/v1/me", &token).await;
-        assert_eq!(me["factors"], json!(["passkey", "sms"]));
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("passkey was added"))
-        );
+    let (status, start) = a.post("/v1/me/factors/passkeys", json!({}), Some(&token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{start}");
+    let options: CreationChallengeResponse = serde_json::from_value(start["options"].clone()).unwrap();
+    let credential = authenticator.do_registration(origin.clone(), options).expect("the authenticator registers");
+    let path = format!("/v1/me/factors/passkeys/{}", start["challenge_id"].as_str().unwrap());
+    let (status, added) = a.post(&path, json!({ "credential": credential }), Some(&token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (_, me) = a.get("/v1/me", &token).await;
+    assert_eq!(me["factors"], json!(["passkey", "sms"]));
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("passkey was added")));
 
-        let (_, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": email, "password": PASSWORD }),
-                None,
-            )
-            .await;
-        let id = challenge["challenge_id"].as_str().unwrap().to_owned();
-        let (status, request) = a
-            .post(
-                &format!("/v1/sessions/challenges/{id}/passkey"),
-                json!({}),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{request}");
-        let options: RequestChallengeResponse =
-            serde_json::from_value(request["options"].clone()).unwrap();
-        let assertion = authenticator
-            .do_authentication(origin.clone(), options)
-            .expect("the authenticator signs");
-        let answer = json!({ "state_id": request["challenge_id"], "credential": assertion });
-        let (status, session) = a
-            .post(
-                &format!("/v1/sessions/challenges/{id}"),
-                json!({ "factor": "passkey", "passkey": answer }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{session}");
-        assert_eq!(
-            a.get("/v1/me", session["token"].as_str().unwrap()).await.0,
-            StatusCode::OK
-        );
+    let (_, challenge) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
+    let id = challenge["challenge_id"].as_str().unwrap().to_owned();
+    let (status, request) = a.post(&format!("/v1/sessions/challenges/{id}/passkey"), json!({}), None).await;
+    assert_eq!(status, StatusCode::OK, "{request}");
+    let options: RequestChallengeResponse = serde_json::from_value(request["options"].clone()).unwrap();
+    let assertion = authenticator.do_authentication(origin.clone(), options).expect("the authenticator signs");
+    let answer = json!({ "state_id": request["challenge_id"], "credential": assertion });
+    let (status, session) =
+        a.post(&format!("/v1/sessions/challenges/{id}"), json!({ "factor": "passkey", "passkey": answer }), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    assert_eq!(a.get("/v1/me", session["token"].as_str().unwrap()).await.0, StatusCode::OK);
 
-        // The same assertion is worthless for the next sign-in.
-        let (_, next) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": email, "password": PASSWORD }),
-                None,
-            )
-            .await;
-        let next_id = next["challenge_id"].as_str().unwrap();
-        let (status, _) = a
-            .post(
-                &format!("/v1/sessions/challenges/{next_id}"),
-                json!({ "factor": "passkey", "passkey": answer }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
-    }
-);
+    // The same assertion is worthless for the next sign-in.
+    let (_, next) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
+    let next_id = next["challenge_id"].as_str().unwrap();
+    let (status, _) = a
+        .post(&format!("/v1/sessions/challenges/{next_id}"), json!({ "factor": "passkey", "passkey": answer }), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+});
 
-on_both!(
-    password_change_factor_removal_and_contact_change_alert_and_end_sessions,
-    |t: TestDb| async move {
-        let a = app(t, IdentityConfig::default()).await;
-        let (email, phone) = ("juro@example.jp", "+819024682468");
-        let token = a.registered(email, phone).await;
-        let (_, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
-        let secret = enrol["secret"].as_str().unwrap().to_owned();
-        let code = anshin::identity::totp::code_from_base32(&secret, now_secs()).unwrap();
-        assert_eq!(
-            a.post(
-                "/v1/me/factors/totp/confirmation",
-                json!({ "code": code }),
-                Some(&token)
-            )
-            .await
-            .0,
-            StatusCode::OK
-        );
+on_both!(password_change_factor_removal_and_contact_change_alert_and_end_sessions, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let (email, phone) = ("juro@example.jp", "+819024682468");
+    let token = a.registered(email, phone).await;
+    let (_, enrol) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
+    let secret = enrol["secret"].as_str().unwrap().to_owned();
+    let code = anshin::identity::totp::code_from_base32(&secret, now_secs()).unwrap();
+    assert_eq!(
+        a.post("/v1/me/factors/totp/confirmation", json!({ "code": code }), Some(&token)).await.0,
+        StatusCode::OK
+    );
 
-        // Contact change: a code to the new address, a warning to the old one, then a cooling-off.
-        let (status, body) = a
-            .post(
-                "/v1/me/contacts",
-                json!({ "channel": "email", "value": "juro.new@example.jp" }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("being changed")),
-            "the old address is told at once"
-        );
-        let new_code = a.code_for("juro.new@example.jp").await;
-        let (status, changed) = a
-            .post(
-                "/v1/me/contacts/confirmation",
-                json!({ "channel": "email", "code": new_code }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{changed}");
-        let until = changed["money_out_blocked_until_ms"].as_i64().unwrap();
-        assert!(
-            until > anshin::storage::now_ms() + 71 * 3_600_000,
-            "72 hours of cooling-off"
-        );
-        let (_, me) = a.get("/v1/me", &token).await;
-        assert_eq!(me["email"], "juro.new@example.jp");
-        assert_eq!(me["money_out_blocked_until_ms"], until);
-        assert!(
-            a.messages_to(email)
-                .await
-                .iter()
-                .any(|m| m.subject.contains("e-mail address was changed")),
-            "the old address is told"
-        );
+    // Contact change: a code to the new address, a warning to the old one, then a cooling-off.
+    let (status, body) =
+        a.post("/v1/me/contacts", json!({ "channel": "email", "value": "juro.new@example.jp" }), Some(&token)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert!(
+        a.messages_to(email).await.iter().any(|m| m.subject.contains("being changed")),
+        "the old address is told at once"
+    );
+    let new_code = a.code_for("juro.new@example.jp").await;
+    let (status, changed) =
+        a.post("/v1/me/contacts/confirmation", json!({ "channel": "email", "code": new_code }), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let until = changed["money_out_blocked_until_ms"].as_i64().unwrap();
+    assert!(until > anshin::storage::now_ms() + 71 * 3_600_000, "72 hours of cooling-off");
+    let (_, me) = a.get("/v1/me", &token).await;
+    assert_eq!(me["email"], "juro.new@example.jp");
+    assert_eq!(me["money_out_blocked_until_ms"], until);
+    assert!(
+        a.messages_to(email).await.iter().any(|m| m.subject.contains("e-mail address was changed")),
+        "the old address is told"
+    );
 
-        // Removing the app ends every session.
-        assert_eq!(
-            a.delete("/v1/me/factors/totp", &token).await,
-            StatusCode::NO_CONTENT
-        );
-        assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED);
+    // Removing the app ends every session.
+    assert_eq!(a.delete("/v1/me/factors/totp", &token).await, StatusCode::NO_CONTENT);
+    assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED);
 
-        // Password change: needs the current password; ends every session; alerts.
-        let (_, challenge) = a
-            .post(
-                "/v1/sessions",
-                json!({ "email": "juro.new@example.jp", "password": PASSWORD }),
-                None,
-            )
-            .await;
-        let id = challenge["challenge_id"].as_str().unwrap();
-        a.post(
-            &format!("/v1/sessions/challenges/{id}/sms"),
-            json!({}),
-            None,
+    // Password change: needs the current password; ends every session; alerts.
+    let (_, challenge) =
+        a.post("/v1/sessions", json!({ "email": "juro.new@example.jp", "password": PASSWORD }), None).await;
+    let id = challenge["challenge_id"].as_str().unwrap();
+    a.post(&format!("/v1/sessions/challenges/{id}/sms"), json!({}), None).await;
+    let sms = a.code_for(phone).await;
+    let (_, session) =
+        a.post(&format!("/v1/sessions/challenges/{id}"), json!({ "factor": "sms", "code": sms }), None).await;
+    let token = session["token"].as_str().unwrap().to_owned();
+    let (status, _) = a
+        .post(
+            "/v1/me/password",
+            json!({ "current_password": "wrong one", "new_password": "velvet canyon drum 93" }),
+            Some(&token),
         )
         .await;
-        let sms = a.code_for(phone).await;
-        let (_, session) = a
-            .post(
-                &format!("/v1/sessions/challenges/{id}"),
-                json!({ "factor": "sms", "code": sms }),
-                None,
-            )
-            .await;
-        let token = session["token"].as_str().unwrap().to_owned();
-        let (status, _) = a
-            .post(
-                "/v1/me/password",
-                json!({ "current_password": "wrong one", "new_password": "velvet canyon drum 93" }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, _) = a
-            .post(
-                "/v1/me/password",
-                json!({ "current_password": PASSWORD, "new_password": "velvet canyon drum 93" }),
-                Some(&token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED);
-        assert!(
-            a.messages_to("juro.new@example.jp")
-                .await
-                .iter()
-                .any(|m| m.subject.contains("password was changed"))
-        );
-        assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
-    }
-);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = a
+        .post(
+            "/v1/me/password",
+            json!({ "current_password": PASSWORD, "new_password": "velvet canyon drum 93" }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED);
+    assert!(a.messages_to("juro.new@example.jp").await.iter().any(|m| m.subject.contains("password was changed")));
+    assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
+});
 
 #[tokio::test]
 async fn only_operators_can_revoke_another_users_sessions() {
     let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
     let victim = a.registered("victim2@example.jp", "+819000001111").await;
-    let user_id = a.get("/v1/me", &victim).await.1["user_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let user_id = a.get("/v1/me", &victim).await.1["user_id"].as_str().unwrap().to_owned();
     let other = a.registered("other@example.jp", "+819000002222").await;
-    let (status, _) = a
-        .post(
-            &format!("/v1/ops/users/{user_id}/sessions/revocation"),
-            json!({}),
-            Some(&other),
-        )
-        .await;
+    let (status, _) = a.post(&format!("/v1/ops/users/{user_id}/sessions/revocation"), json!({}), Some(&other)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a wallet user cannot");
     assert_eq!(a.get("/v1/me", &victim).await.0, StatusCode::OK);
     // An operator can.
-    sqlx::query(
-        "UPDATE users SET kind = 'operator', role = 'analyst' WHERE email = 'other@example.jp'",
-    )
-    .execute(a.t.db.write_pool())
-    .await
-    .unwrap();
-    let (status, body) = a
-        .post(
-            &format!("/v1/ops/users/{user_id}/sessions/revocation"),
-            json!({}),
-            Some(&other),
-        )
-        .await;
+    sqlx::query("UPDATE users SET kind = 'operator', role = 'analyst' WHERE email = 'other@example.jp'")
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    let (status, body) = a.post(&format!("/v1/ops/users/{user_id}/sessions/revocation"), json!({}), Some(&other)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["sessions_revoked"], 1);
     assert_eq!(a.get("/v1/me", &victim).await.0, StatusCode::UNAUTHORIZED);
@@ -1408,11 +767,7 @@ async fn breached_passwords_are_refused_through_the_range_api() {
                 let (seen, prefix, suffix) = (seen.clone(), prefix.clone(), suffix.clone());
                 async move {
                     seen.lock().unwrap().push(p.clone());
-                    let listed = if p == prefix {
-                        format!("{suffix}:52\r\n")
-                    } else {
-                        String::new()
-                    };
+                    let listed = if p == prefix { format!("{suffix}:52\r\n") } else { String::new() };
                     format!("0000000000000000000000000000000000A:0\r\n{listed}")
                 }
             }),
@@ -1421,14 +776,7 @@ async fn breached_passwords_are_refused_through_the_range_api() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, stand_in).await });
-    let a = app(
-        TestDb::sqlite().await,
-        IdentityConfig {
-            breach_check_url: Some(base),
-            ..Default::default()
-        },
-    )
-    .await;
+    let a = app(TestDb::sqlite().await, IdentityConfig { breach_check_url: Some(base), ..Default::default() }).await;
     let mut body = registration("pwned@example.jp", "+819011110000");
     body["password"] = json!(leaked);
     let (status, err) = a.post("/v1/registrations", body.clone(), None).await;
@@ -1440,10 +788,7 @@ async fn breached_passwords_are_refused_through_the_range_api() {
         "only the 5-character prefix left the server"
     );
     body["password"] = json!("quiet river lantern 58");
-    assert_eq!(
-        a.post("/v1/registrations", body, None).await.0,
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(a.post("/v1/registrations", body, None).await.0, StatusCode::ACCEPTED);
     assert!(seen.lock().unwrap().iter().all(|p| p.len() == 5));
 }
 
@@ -1456,10 +801,7 @@ async fn sign_ups_are_limited_per_device() {
         let resp = client
             .post(format!("{}/v1/registrations", a.url))
             .header("x-device-id", "install-1234")
-            .json(&registration(
-                &format!("dev{i}@example.jp"),
-                &format!("+81901234{i:04}"),
-            ))
+            .json(&registration(&format!("dev{i}@example.jp"), &format!("+81901234{i:04}")))
             .send()
             .await
             .unwrap();

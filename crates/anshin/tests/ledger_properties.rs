@@ -13,38 +13,14 @@ const WALLETS: usize = 4;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Transfer {
-        from: usize,
-        to: usize,
-        amount: i64,
-    },
-    Split {
-        from: usize,
-        to1: usize,
-        to2: usize,
-        amount: i64,
-    },
-    Hold {
-        from: usize,
-        to: usize,
-        amount: i64,
-    },
-    Capture {
-        hold: usize,
-        amount: i64,
-    },
-    Void {
-        hold: usize,
-    },
-    Reverse {
-        entry: usize,
-    },
-    Repeat {
-        op: usize,
-    },
-    Reuse {
-        op: usize,
-    },
+    Transfer { from: usize, to: usize, amount: i64 },
+    Split { from: usize, to1: usize, to2: usize, amount: i64 },
+    Hold { from: usize, to: usize, amount: i64 },
+    Capture { hold: usize, amount: i64 },
+    Void { hold: usize },
+    Reverse { entry: usize },
+    Repeat { op: usize },
+    Reuse { op: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -83,34 +59,15 @@ impl Case {
         let w = |i: usize| self.wallets[i].clone();
         let jpy = self.jpy.clone();
         Some(match op {
-            Op::Transfer { from, to, amount } => {
-                Command::transfer(key, &w(*from), &w(*to), &jpy, *amount, "transfer")
-            }
-            Op::Split {
-                from,
-                to1,
-                to2,
-                amount,
-            } => Command::Post {
+            Op::Transfer { from, to, amount } => Command::transfer(key, &w(*from), &w(*to), &jpy, *amount, "transfer"),
+            Op::Split { from, to1, to2, amount } => Command::Post {
                 key,
                 kind: "split".into(),
                 description: String::new(),
                 postings: vec![
-                    Posting {
-                        account_id: w(*from),
-                        currency: jpy.clone(),
-                        amount_minor: -2 * amount,
-                    },
-                    Posting {
-                        account_id: w(*to1),
-                        currency: jpy.clone(),
-                        amount_minor: *amount,
-                    },
-                    Posting {
-                        account_id: w(*to2),
-                        currency: jpy.clone(),
-                        amount_minor: *amount,
-                    },
+                    Posting { account_id: w(*from), currency: jpy.clone(), amount_minor: -2 * amount },
+                    Posting { account_id: w(*to1), currency: jpy.clone(), amount_minor: *amount },
+                    Posting { account_id: w(*to2), currency: jpy.clone(), amount_minor: *amount },
                 ],
             },
             Op::Hold { from, to, amount } => Command::Hold {
@@ -121,19 +78,11 @@ impl Case {
                 amount_minor: *amount,
                 ttl_secs: 3_600,
             },
-            Op::Capture { hold, amount } => Command::Capture {
-                key,
-                hold_id: self.holds.get(*hold)?.clone(),
-                amount_minor: *amount,
-            },
-            Op::Void { hold } => Command::Void {
-                key,
-                hold_id: self.holds.get(*hold)?.clone(),
-            },
-            Op::Reverse { entry } => Command::Reverse {
-                key,
-                entry_id: self.entries.get(*entry)?.clone(),
-            },
+            Op::Capture { hold, amount } => {
+                Command::Capture { key, hold_id: self.holds.get(*hold)?.clone(), amount_minor: *amount }
+            }
+            Op::Void { hold } => Command::Void { key, hold_id: self.holds.get(*hold)?.clone() },
+            Op::Reverse { entry } => Command::Reverse { key, entry_id: self.entries.get(*entry)?.clone() },
             Op::Repeat { op } => self.sent.get(*op)?.0.clone(),
             Op::Reuse { op } => {
                 // Same key, different content: must be refused (or be a plain repeat if equal).
@@ -153,9 +102,7 @@ impl Case {
                     commands.push(cmd);
                 }
             }
-            let results =
-                futures::future::join_all(commands.iter().map(|c| self.ledger.submit(c.clone())))
-                    .await;
+            let results = futures::future::join_all(commands.iter().map(|c| self.ledger.submit(c.clone()))).await;
             for (cmd, result) in commands.into_iter().zip(results) {
                 self.check_result(&cmd, &result)?;
                 if let Ok(r) = &result {
@@ -171,11 +118,7 @@ impl Case {
         Ok(())
     }
 
-    fn check_result(
-        &self,
-        cmd: &Command,
-        result: &Result<Receipt, LedgerError>,
-    ) -> Result<(), TestCaseError> {
+    fn check_result(&self, cmd: &Command, result: &Result<Receipt, LedgerError>) -> Result<(), TestCaseError> {
         if let Err(LedgerError::Storage(e)) = result {
             return Err(TestCaseError::fail(format!("storage error: {e}")));
         }
@@ -184,104 +127,72 @@ impl Case {
             match result {
                 Ok(again) => prop_assert_eq!(&again.outcome, &first.outcome),
                 Err(e) => {
-                    return Err(TestCaseError::fail(format!(
-                        "repeat of a successful command failed: {e:?}"
-                    )));
+                    return Err(TestCaseError::fail(format!("repeat of a successful command failed: {e:?}")));
                 }
             }
         }
         // Reusing a key that succeeded with other content is always refused.
-        if let Some((_, Ok(_))) = self
-            .sent
-            .iter()
-            .find(|(c, r)| c.key() == cmd.key() && c != cmd && r.is_ok())
-        {
-            prop_assert!(
-                matches!(result, Err(LedgerError::IdempotencyConflict(_))),
-                "key reuse gave {:?}",
-                result
-            );
+        if let Some((_, Ok(_))) = self.sent.iter().find(|(c, r)| c.key() == cmd.key() && c != cmd && r.is_ok()) {
+            prop_assert!(matches!(result, Err(LedgerError::IdempotencyConflict(_))), "key reuse gave {:?}", result);
         }
         Ok(())
     }
 }
 
 fn run_properties(backend: &'static str) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let t = rt.block_on(common::TestDb::new(backend));
     let _guard = rt.enter();
     let (ledger, _task) = Ledger::start(t.db.clone());
     let jpy = Currency::jpy();
-    let source = rt
-        .block_on(ledger.system_account(AccountKind::CardFundingClearing, &jpy))
-        .unwrap();
-    let cases: u32 = std::env::var("ANSHIN_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(48);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let source = rt.block_on(ledger.system_account(AccountKind::CardFundingClearing, &jpy)).unwrap();
+    let cases: u32 = std::env::var("ANSHIN_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     runner
-        .run(
-            &(scenario(), prop::collection::vec(0i64..3_000, WALLETS)),
-            |(groups, funding)| {
-                rt.block_on(async {
-                    let prefix = random_hex_128();
-                    let mut wallets = Vec::new();
-                    for (i, amount) in funding.iter().enumerate() {
-                        let w = ledger
-                            .open_account(&NewAccount {
-                                kind: AccountKind::UserWallet,
-                                currency: jpy.clone(),
-                                flags: AccountFlags::NO_NEGATIVE,
-                                owner_ref: None,
-                            })
-                            .await
-                            .unwrap();
-                        if *amount > 0 {
-                            let fund = Command::transfer(
-                                format!("{prefix}-fund-{i}"),
-                                &source,
-                                &w,
-                                &jpy,
-                                *amount,
-                                "top_up",
-                            );
-                            ledger.submit(fund).await.unwrap();
-                        }
-                        wallets.push(w);
+        .run(&(scenario(), prop::collection::vec(0i64..3_000, WALLETS)), |(groups, funding)| {
+            rt.block_on(async {
+                let prefix = random_hex_128();
+                let mut wallets = Vec::new();
+                for (i, amount) in funding.iter().enumerate() {
+                    let w = ledger
+                        .open_account(&NewAccount {
+                            kind: AccountKind::UserWallet,
+                            currency: jpy.clone(),
+                            flags: AccountFlags::NO_NEGATIVE,
+                            owner_ref: None,
+                        })
+                        .await
+                        .unwrap();
+                    if *amount > 0 {
+                        let fund =
+                            Command::transfer(format!("{prefix}-fund-{i}"), &source, &w, &jpy, *amount, "top_up");
+                        ledger.submit(fund).await.unwrap();
                     }
-                    let mut case = Case {
-                        ledger: ledger.clone(),
-                        jpy: jpy.clone(),
-                        wallets,
-                        prefix,
-                        holds: Vec::new(),
-                        entries: Vec::new(),
-                        sent: Vec::new(),
-                    };
-                    case.run(groups).await?;
-                    let report = ledger.verify().await.unwrap();
-                    prop_assert!(report.ok(), "invariants broken: {:?}", report.problems);
-                    // Money is neither lost nor invented: the wallets hold exactly what was funded.
-                    let mut total = 0;
-                    for w in &case.wallets {
-                        let a = ledger.account(w).await.unwrap();
-                        prop_assert!(a.available_minor >= 0, "wallet {} overdrawn: {:?}", w, a);
-                        total += a.balance_minor;
-                    }
-                    prop_assert_eq!(total, funding.iter().sum::<i64>());
-                    Ok(())
-                })
-            },
-        )
+                    wallets.push(w);
+                }
+                let mut case = Case {
+                    ledger: ledger.clone(),
+                    jpy: jpy.clone(),
+                    wallets,
+                    prefix,
+                    holds: Vec::new(),
+                    entries: Vec::new(),
+                    sent: Vec::new(),
+                };
+                case.run(groups).await?;
+                let report = ledger.verify().await.unwrap();
+                prop_assert!(report.ok(), "invariants broken: {:?}", report.problems);
+                // Money is neither lost nor invented: the wallets hold exactly what was funded.
+                let mut total = 0;
+                for w in &case.wallets {
+                    let a = ledger.account(w).await.unwrap();
+                    prop_assert!(a.available_minor >= 0, "wallet {} overdrawn: {:?}", w, a);
+                    total += a.balance_minor;
+                }
+                prop_assert_eq!(total, funding.iter().sum::<i64>());
+                Ok(())
+            })
+        })
         .unwrap();
     let audit = rt.block_on(anshin::audit::verify(&t.db)).unwrap();
     assert!(audit.ok(), "{:?}", audit.problems);

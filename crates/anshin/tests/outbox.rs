@@ -8,137 +8,82 @@ use common::{Server, TestDb, eventually, smtp::SmtpSink};
 
 async fn enqueue(t: &TestDb, m: &OutboxMessage) -> String {
     let mut tx = t.db.begin_write().await.unwrap();
-    let id = notify::enqueue(&t.db, &mut tx, std::slice::from_ref(m))
-        .await
-        .unwrap()
-        .remove(0);
+    let id = notify::enqueue(&t.db, &mut tx, std::slice::from_ref(m)).await.unwrap().remove(0);
     tx.commit().await.unwrap();
     id
 }
 
 fn fast() -> WorkerConfig {
-    WorkerConfig {
-        poll_interval_ms: 50,
-        backoff_base_ms: 20,
-        ..WorkerConfig::default()
-    }
+    WorkerConfig { poll_interval_ms: 50, backoff_base_ms: 20, ..WorkerConfig::default() }
 }
 
-on_both!(
-    a_message_is_sent_only_if_its_transaction_commits,
-    |t: TestDb| async move {
-        let worker = OutboxWorker::new(t.db.clone(), Transport::DevMailbox(t.db.clone()), fast());
-        let mut tx = t.db.begin_write().await.unwrap();
-        notify::enqueue(
-            &t.db,
-            &mut tx,
-            &[OutboxMessage::email(
-                "ghost@example.com",
-                "never",
-                "rolled back",
-            )],
-        )
+on_both!(a_message_is_sent_only_if_its_transaction_commits, |t: TestDb| async move {
+    let worker = OutboxWorker::new(t.db.clone(), Transport::DevMailbox(t.db.clone()), fast());
+    let mut tx = t.db.begin_write().await.unwrap();
+    notify::enqueue(&t.db, &mut tx, &[OutboxMessage::email("ghost@example.com", "never", "rolled back")])
         .await
         .unwrap();
-        tx.rollback().await.unwrap();
-        let id = enqueue(
-            &t,
-            &OutboxMessage::email("user@example.com", "Welcome", "hello"),
-        )
-        .await;
-        assert_eq!(worker.run_once().await.unwrap(), 1);
-        let mailbox = notify::mailbox(&t.db, None, 10).await.unwrap();
-        assert_eq!(mailbox.len(), 1);
-        assert_eq!(mailbox[0].outbox_id, id);
-        assert_eq!(
-            notify::status(&t.db, &id).await.unwrap().unwrap().status,
-            "delivered"
-        );
-        assert_eq!(
-            worker.run_once().await.unwrap(),
-            0,
-            "a delivered message is not sent again"
-        );
-    }
-);
+    tx.rollback().await.unwrap();
+    let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Welcome", "hello")).await;
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let mailbox = notify::mailbox(&t.db, None, 10).await.unwrap();
+    assert_eq!(mailbox.len(), 1);
+    assert_eq!(mailbox[0].outbox_id, id);
+    assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "delivered");
+    assert_eq!(worker.run_once().await.unwrap(), 0, "a delivered message is not sent again");
+});
 
-on_both!(
-    failures_are_retried_with_backoff_then_marked_dead,
-    |t: TestDb| async move {
-        // Nothing listens on this port: every attempt fails.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = closed.local_addr().unwrap().port();
-        drop(closed);
-        let smtp = SmtpConfig {
-            host: "127.0.0.1".into(),
-            port,
-            username: None,
-            password: None,
-            from: "Anshin <no-reply@anshin.test>".into(),
-            timeout_secs: 2,
-        };
-        let config = WorkerConfig {
-            max_attempts: 3,
-            backoff_base_ms: 300,
-            ..fast()
-        };
-        let worker = OutboxWorker::new(t.db.clone(), Transport::smtp(&smtp).unwrap(), config);
-        let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Hi", "body")).await;
-        assert_eq!(worker.run_once().await.unwrap(), 1);
-        let s = notify::status(&t.db, &id).await.unwrap().unwrap();
-        assert_eq!((s.status.as_str(), s.attempts), ("pending", 1));
-        assert!(s.last_error.unwrap().contains("smtp"));
-        assert_eq!(
-            worker.run_once().await.unwrap(),
-            0,
-            "backoff: not retried at once"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(450)).await;
-        assert_eq!(
-            worker.run_once().await.unwrap(),
-            1,
-            "retried after the backoff"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
-        assert_eq!(worker.run_once().await.unwrap(), 1);
-        let s = notify::status(&t.db, &id).await.unwrap().unwrap();
-        assert_eq!((s.status.as_str(), s.attempts), ("dead", 3));
-        let attempts: Vec<String> = sqlx::query_scalar(
-            "SELECT outcome FROM outbox_attempts WHERE outbox_id = $1 ORDER BY attempt",
-        )
-        .bind(&id)
-        .fetch_all(t.db.read_pool())
-        .await
-        .unwrap();
-        assert_eq!(attempts, ["retry", "retry", "dead"]);
-    }
-);
-
-on_both!(
-    a_claim_abandoned_by_a_crashed_worker_is_taken_over_after_its_lease,
-    |t: TestDb| async move {
-        let id = enqueue(
-            &t,
-            &OutboxMessage::email("user@example.com", "Receipt", "¥1,234"),
-        )
-        .await;
-        // A worker claimed it for 1.5 s and died before recording anything.
-        sqlx::query("UPDATE outbox SET locked_until_ms = $1, attempts = 1 WHERE id = $2")
-            .bind(anshin::storage::now_ms() + 1_500)
+on_both!(failures_are_retried_with_backoff_then_marked_dead, |t: TestDb| async move {
+    // Nothing listens on this port: every attempt fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let smtp = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        username: None,
+        password: None,
+        from: "Anshin <no-reply@anshin.test>".into(),
+        timeout_secs: 2,
+    };
+    let config = WorkerConfig { max_attempts: 3, backoff_base_ms: 300, ..fast() };
+    let worker = OutboxWorker::new(t.db.clone(), Transport::smtp(&smtp).unwrap(), config);
+    let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Hi", "body")).await;
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let s = notify::status(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!((s.status.as_str(), s.attempts), ("pending", 1));
+    assert!(s.last_error.unwrap().contains("smtp"));
+    assert_eq!(worker.run_once().await.unwrap(), 0, "backoff: not retried at once");
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    assert_eq!(worker.run_once().await.unwrap(), 1, "retried after the backoff");
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    let s = notify::status(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!((s.status.as_str(), s.attempts), ("dead", 3));
+    let attempts: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM outbox_attempts WHERE outbox_id = $1 ORDER BY attempt")
             .bind(&id)
-            .execute(t.db.write_pool())
+            .fetch_all(t.db.read_pool())
             .await
             .unwrap();
-        let worker = OutboxWorker::new(t.db.clone(), Transport::DevMailbox(t.db.clone()), fast());
-        assert_eq!(worker.run_once().await.unwrap(), 0, "the lease still holds");
-        tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
-        assert_eq!(worker.run_once().await.unwrap(), 1);
-        assert_eq!(
-            notify::status(&t.db, &id).await.unwrap().unwrap().status,
-            "delivered"
-        );
-    }
-);
+    assert_eq!(attempts, ["retry", "retry", "dead"]);
+});
+
+on_both!(a_claim_abandoned_by_a_crashed_worker_is_taken_over_after_its_lease, |t: TestDb| async move {
+    let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Receipt", "¥1,234")).await;
+    // A worker claimed it for 1.5 s and died before recording anything.
+    sqlx::query("UPDATE outbox SET locked_until_ms = $1, attempts = 1 WHERE id = $2")
+        .bind(anshin::storage::now_ms() + 1_500)
+        .bind(&id)
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+    let worker = OutboxWorker::new(t.db.clone(), Transport::DevMailbox(t.db.clone()), fast());
+    assert_eq!(worker.run_once().await.unwrap(), 0, "the lease still holds");
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "delivered");
+});
 
 /// The real thing: `anshin serve` claims a message and is killed (-9) while the SMTP server
 /// holds the delivery in flight; after a restart the message is delivered over SMTP.
@@ -167,21 +112,13 @@ async fn a_message_survives_a_crash_between_commit_and_delivery() {
         "50",
     ];
     let server = Server::start(&args, &[]);
-    let id = enqueue(
-        &t,
-        &OutboxMessage::email("user@example.com", "Top-up received", "¥10,000 was added."),
-    )
-    .await;
+    let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Top-up received", "¥10,000 was added.")).await;
     eventually(20, "the worker claims the message", || async {
         notify::status(&t.db, &id).await.unwrap().unwrap().attempts >= 1
     })
     .await;
     server.crash();
-    assert_eq!(
-        notify::status(&t.db, &id).await.unwrap().unwrap().status,
-        "pending",
-        "not delivered before the crash"
-    );
+    assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "pending", "not delivered before the crash");
     assert!(sink.received().is_empty());
 
     sink.hang.store(false, std::sync::atomic::Ordering::SeqCst);
@@ -192,16 +129,8 @@ async fn a_message_survives_a_crash_between_commit_and_delivery() {
     .await;
     let received = sink.received();
     assert_eq!(received.len(), 1, "delivered once after the restart");
-    assert!(
-        received[0].contains("Subject: Top-up received"),
-        "{}",
-        received[0]
-    );
-    assert!(
-        received[0].contains(&format!("Message-ID: <{id}@anshin>")),
-        "{}",
-        received[0]
-    );
+    assert!(received[0].contains("Subject: Top-up received"), "{}", received[0]);
+    assert!(received[0].contains(&format!("Message-ID: <{id}@anshin>")), "{}", received[0]);
 }
 
 /// A delivery that hangs is cut off well inside its lease and counted as a failed attempt, so no
@@ -219,18 +148,12 @@ async fn a_hanging_delivery_is_cut_off_inside_its_lease() {
         from: "Anshin <no-reply@anshin.test>".into(),
         timeout_secs: 30,
     };
-    let config = WorkerConfig {
-        lease_secs: 2,
-        ..fast()
-    };
+    let config = WorkerConfig { lease_secs: 2, ..fast() };
     let worker = OutboxWorker::new(t.db.clone(), Transport::smtp(&smtp).unwrap(), config);
     let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Hi", "body")).await;
     let started = std::time::Instant::now();
     assert_eq!(worker.run_once().await.unwrap(), 1);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(2),
-        "cut off before the lease ends"
-    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "cut off before the lease ends");
     let s = notify::status(&t.db, &id).await.unwrap().unwrap();
     assert_eq!(s.status, "pending");
     assert!(s.last_error.unwrap().contains("took longer"));

@@ -26,11 +26,7 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(
-        actor: impl Into<String>,
-        action: impl Into<String>,
-        target: impl Into<String>,
-    ) -> Self {
+    pub fn new(actor: impl Into<String>, action: impl Into<String>, target: impl Into<String>) -> Self {
         AuditEvent {
             actor: actor.into(),
             action: action.into(),
@@ -87,16 +83,8 @@ fn clip(s: &str) -> String {
 
 /// The hash of a record: SHA-256 over the previous hash and a canonical JSON array of the fields.
 pub fn record_hash(prev_hash: &str, r: &AuditRecord) -> String {
-    let canonical = serde_json::json!([
-        r.seq,
-        r.at_ms,
-        r.actor,
-        r.action,
-        r.target,
-        r.request_id,
-        r.outcome,
-        r.details
-    ]);
+    let canonical =
+        serde_json::json!([r.seq, r.at_ms, r.actor, r.action, r.target, r.request_id, r.outcome, r.details]);
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
@@ -106,20 +94,13 @@ pub fn record_hash(prev_hash: &str, r: &AuditRecord) -> String {
 
 /// Append `events` to the chain inside `tx`. On PostgreSQL the head row is locked, which orders
 /// appends from every process; callers batch events so the lock is taken once per transaction.
-pub async fn append(
-    db: &Db,
-    tx: &mut Transaction<'static, Any>,
-    events: &[AuditEvent],
-) -> Result<(), sqlx::Error> {
+pub async fn append(db: &Db, tx: &mut Transaction<'static, Any>, events: &[AuditEvent]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
     }
-    let head = sqlx::query(AssertSqlSafe(format!(
-        "SELECT seq, hash FROM audit_head WHERE id = 1{}",
-        db.for_update()
-    )))
-    .fetch_one(&mut **tx)
-    .await?;
+    let head = sqlx::query(AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", db.for_update())))
+        .fetch_one(&mut **tx)
+        .await?;
     let mut seq: i64 = head.try_get("seq")?;
     let mut prev: String = head.try_get("hash")?;
     let at_ms = now_ms();
@@ -175,12 +156,9 @@ pub async fn append(
 /// Take the chain's lock at the start of a transaction that will append later. Taking it first
 /// keeps the lock order the same everywhere (audit head, then rows), so writers cannot deadlock.
 pub async fn lock_head(db: &Db, tx: &mut Transaction<'static, Any>) -> Result<(), sqlx::Error> {
-    sqlx::query(AssertSqlSafe(format!(
-        "SELECT seq FROM audit_head WHERE id = 1{}",
-        db.for_update()
-    )))
-    .fetch_one(&mut **tx)
-    .await?;
+    sqlx::query(AssertSqlSafe(format!("SELECT seq FROM audit_head WHERE id = 1{}", db.for_update())))
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -207,22 +185,14 @@ pub enum AuditProblem {
 impl std::fmt::Display for AuditProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AuditProblem::Missing {
-                expected_seq,
-                found_seq,
-            } => write!(
+            AuditProblem::Missing { expected_seq, found_seq } => write!(
                 f,
                 "record {expected_seq} is missing (next record found is {found_seq}): records were removed or reordered"
             ),
-            AuditProblem::BrokenLink { seq } => write!(
-                f,
-                "record {seq} does not link to record {}: records were reordered or replaced",
-                seq - 1
-            ),
-            AuditProblem::Altered { seq } => write!(
-                f,
-                "record {seq} was altered: its content does not match its hash"
-            ),
+            AuditProblem::BrokenLink { seq } => {
+                write!(f, "record {seq} does not link to record {}: records were reordered or replaced", seq - 1)
+            }
+            AuditProblem::Altered { seq } => write!(f, "record {seq} was altered: its content does not match its hash"),
             AuditProblem::HeadMismatch { head_seq, last_seq } => write!(
                 f,
                 "the chain head says {head_seq} records but the log ends at record {last_seq}: records at the end were removed or added"
@@ -265,10 +235,7 @@ pub async fn verify(db: &Db) -> Result<AuditReport, sqlx::Error> {
         for r in &page {
             checked += 1;
             if r.seq != expected_seq {
-                problems.push(AuditProblem::Missing {
-                    expected_seq,
-                    found_seq: r.seq,
-                });
+                problems.push(AuditProblem::Missing { expected_seq, found_seq: r.seq });
             }
             if r.prev_hash != prev {
                 problems.push(AuditProblem::BrokenLink { seq: r.seq });
@@ -283,10 +250,7 @@ pub async fn verify(db: &Db) -> Result<AuditReport, sqlx::Error> {
         }
         if problems.len() >= MAX_PROBLEMS {
             problems.truncate(MAX_PROBLEMS);
-            return Ok(AuditReport {
-                records_checked: checked,
-                problems,
-            });
+            return Ok(AuditReport { records_checked: checked, problems });
         }
     }
     // Records beyond the head are legitimate only if the head has moved on since we read it.
@@ -304,34 +268,20 @@ pub async fn verify(db: &Db) -> Result<AuditReport, sqlx::Error> {
             last_seq: last_seq + if added_behind_head { beyond } else { 0 },
         });
     }
-    Ok(AuditReport {
-        records_checked: checked,
-        problems,
-    })
+    Ok(AuditReport { records_checked: checked, problems })
 }
 
 async fn read_head(db: &Db) -> Result<(i64, String), sqlx::Error> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(db.read_pool())
-        .await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.read_pool()).await?;
     Ok((head.try_get("seq")?, head.try_get("hash")?))
 }
 
 /// Records after `after_seq`, oldest first, at most `limit`.
-pub async fn read_page(
-    db: &Db,
-    after_seq: i64,
-    limit: i64,
-) -> Result<Vec<AuditRecord>, sqlx::Error> {
+pub async fn read_page(db: &Db, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>, sqlx::Error> {
     read_range(db, after_seq, i64::MAX, limit).await
 }
 
-async fn read_range(
-    db: &Db,
-    after_seq: i64,
-    up_to_seq: i64,
-    limit: i64,
-) -> Result<Vec<AuditRecord>, sqlx::Error> {
+async fn read_range(db: &Db, after_seq: i64, up_to_seq: i64, limit: i64) -> Result<Vec<AuditRecord>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT seq, at_ms, actor, action, target, request_id, outcome, details, prev_hash, hash
          FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",

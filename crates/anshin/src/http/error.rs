@@ -33,40 +33,18 @@ pub struct ErrorEnvelope {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        kind: &'static str,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
-        ApiError {
-            status,
-            kind,
-            code,
-            message: message.into(),
-            param: None,
-            retry_after_secs: None,
-        }
+    pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, kind, code, message: message.into(), param: None, retry_after_secs: None }
     }
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            code,
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message)
     }
     pub fn param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
         self
     }
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "resource_missing",
-            "No such resource.",
-        )
+        Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "resource_missing", "No such resource.")
     }
     pub fn overloaded() -> Self {
         let mut e = Self::new(
@@ -110,12 +88,9 @@ impl ApiError {
                 "Send the request body as application/json.",
             ),
             StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => Self::overloaded(),
-            s if s.is_client_error() => Self::new(
-                s,
-                "invalid_request_error",
-                "bad_request",
-                "The request could not be understood.",
-            ),
+            s if s.is_client_error() => {
+                Self::new(s, "invalid_request_error", "bad_request", "The request could not be understood.")
+            }
             _ => Self::internal(),
         }
     }
@@ -136,9 +111,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -147,9 +120,7 @@ impl IntoResponse for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             JsonRejection::JsonSyntaxError(_) => {
                 ApiError::invalid("body_not_json", "The request body is not valid JSON.")
             }

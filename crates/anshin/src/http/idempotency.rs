@@ -28,13 +28,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         return next.run(req).await;
     };
     let key = match key.to_str() {
-        Ok(k)
-            if !k.is_empty()
-                && k.len() <= MAX_KEY_CHARS
-                && k.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            k.to_owned()
-        }
+        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_CHARS && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_owned(),
         _ => {
             return ApiError::invalid(
                 "idempotency_key_invalid",
@@ -53,31 +47,21 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         let mut h = Sha256::new();
         h.update(parts.method.as_str().as_bytes());
         h.update(b"\n");
-        h.update(
-            parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("")
-                .as_bytes(),
-        );
+        h.update(parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes());
         h.update(b"\n");
         h.update(&bytes);
         hex::encode(h.finalize())
     };
     // Until identity exists every caller shares one scope; with sessions the scope becomes the principal.
     let scope_key = format!("anonymous:{key}");
-    let stale_ms =
-        i64::try_from(state.config.request_timeout_secs.saturating_mul(2_000)).unwrap_or(i64::MAX);
+    let stale_ms = i64::try_from(state.config.request_timeout_secs.saturating_mul(2_000)).unwrap_or(i64::MAX);
     let claimed_at_ms = match claim(&state.db, &scope_key, &request_hash, stale_ms).await {
         Ok(Claim::Fresh(claimed_at_ms)) => claimed_at_ms,
         Ok(Claim::Replay(response)) => return response,
         Ok(Claim::Reject(e)) => return e.into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     match store(&state.db, &scope_key, claimed_at_ms, response).await {
         Ok(r) => r,
         Err(e) => ApiError::from(e).into_response(),
@@ -91,12 +75,7 @@ enum Claim {
     Reject(ApiError),
 }
 
-async fn claim(
-    db: &Db,
-    scope_key: &str,
-    request_hash: &str,
-    stale_ms: i64,
-) -> Result<Claim, sqlx::Error> {
+async fn claim(db: &Db, scope_key: &str, request_hash: &str, stale_ms: i64) -> Result<Claim, sqlx::Error> {
     let now = now_ms();
     let inserted = sqlx::query(
         "INSERT INTO http_idempotency (scope_key, request_hash, state, created_at_ms) VALUES ($1, $2, 'in_progress', $3)
@@ -160,19 +139,11 @@ async fn claim(
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, v);
     }
-    response.headers_mut().insert(
-        IDEMPOTENT_REPLAYED.clone(),
-        HeaderValue::from_static("true"),
-    );
+    response.headers_mut().insert(IDEMPOTENT_REPLAYED.clone(), HeaderValue::from_static("true"));
     Ok(Claim::Replay(response))
 }
 
-async fn store(
-    db: &Db,
-    scope_key: &str,
-    claimed_at_ms: i64,
-    response: Response,
-) -> Result<Response, sqlx::Error> {
+async fn store(db: &Db, scope_key: &str, claimed_at_ms: i64, response: Response) -> Result<Response, sqlx::Error> {
     let (parts, body) = response.into_parts();
     let (parts, bytes) = match to_bytes(body, MAX_STORED_BODY_BYTES).await {
         Ok(bytes) => (parts, bytes),
@@ -180,20 +151,10 @@ async fn store(
             // Too large to keep: settle the key with an error, so it is not left in progress.
             tracing::error!("response too large to store for idempotent replay");
             let (parts, body) = ApiError::internal().into_response().into_parts();
-            (
-                parts,
-                to_bytes(body, MAX_STORED_BODY_BYTES)
-                    .await
-                    .unwrap_or_default(),
-            )
+            (parts, to_bytes(body, MAX_STORED_BODY_BYTES).await.unwrap_or_default())
         }
     };
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     // Fenced by the claim: if this request was presumed dead and taken over, the newer owner's
     // response is the one that counts.
     let stored = sqlx::query(

@@ -16,8 +16,8 @@ use super::error::{ApiError, ErrorEnvelope, Json};
 use super::middleware::RequestId;
 use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::service::{
-    Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, Purpose, RecoveryCodes,
-    RegistrationStarted, ResetRequested, SessionCreated, SessionInfo, SteppedUp, TotpEnrolment,
+    Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, Purpose, RecoveryCodes, RegistrationStarted,
+    ResetRequested, SessionCreated, SessionInfo, SteppedUp, TotpEnrolment,
 };
 use crate::identity::{Identity, IdentityError};
 
@@ -28,14 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sessions", post(login))
         .route("/v1/sessions/challenges/{id}/sms", post(send_login_sms))
         .route("/v1/sessions/challenges/{id}", post(complete_login))
-        .route(
-            "/v1/sessions/challenges/{id}/enrolment",
-            post(enrolment_session),
-        )
-        .route(
-            "/v1/sessions/challenges/{id}/passkey",
-            post(passkey_options),
-        )
+        .route("/v1/sessions/challenges/{id}/enrolment", post(enrolment_session))
+        .route("/v1/sessions/challenges/{id}/passkey", post(passkey_options))
         .route("/v1/me/factors/passkeys", post(start_passkey))
         .route("/v1/me/factors/passkeys/{id}", post(finish_passkey))
         .route("/v1/sessions/current", delete(logout))
@@ -43,10 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/factors/totp", delete(remove_totp))
         .route("/v1/me/contacts", post(start_contact_change))
         .route("/v1/me/contacts/confirmation", post(confirm_contact_change))
-        .route(
-            "/v1/ops/users/{id}/sessions/revocation",
-            post(ops_revoke_sessions),
-        )
+        .route("/v1/ops/users/{id}/sessions/revocation", post(ops_revoke_sessions))
         .route("/v1/me", get(me))
         .route("/v1/me/sessions", get(my_sessions))
         .route("/v1/me/sessions/{id}", delete(revoke_session))
@@ -67,14 +58,8 @@ impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         let bad = |code, message: String| ApiError::invalid(code, message);
         match e {
-            IdentityError::Invalid {
-                code,
-                message,
-                param,
-            } => bad(code, message).param(param),
-            IdentityError::Password(p) => {
-                bad(p.code(), format!("Choose another password: {p}.")).param("password")
-            }
+            IdentityError::Invalid { code, message, param } => bad(code, message).param(param),
+            IdentityError::Password(p) => bad(p.code(), format!("Choose another password: {p}.")).param("password"),
             IdentityError::LoginFailed => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "authentication_error",
@@ -93,12 +78,9 @@ impl From<IdentityError> for ApiError {
                 "code_expired",
                 "That code has expired or was used up. Start again to get a new one.",
             ),
-            IdentityError::Unauthenticated => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                "not_signed_in",
-                "Sign in first.",
-            ),
+            IdentityError::Unauthenticated => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", "not_signed_in", "Sign in first.")
+            }
             IdentityError::StepUpRequired => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "authentication_error",
@@ -115,19 +97,13 @@ impl From<IdentityError> for ApiError {
                 e.retry_after_secs = Some(u64::try_from(retry_after_secs).unwrap_or(60));
                 e
             }
-            IdentityError::Conflict(message) => ApiError::new(
-                StatusCode::CONFLICT,
-                "invalid_request_error",
-                "conflict",
-                message,
-            ),
+            IdentityError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_request_error", "conflict", message)
+            }
             IdentityError::Busy => ApiError::overloaded(),
-            IdentityError::Forbidden => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "permission_error",
-                "forbidden",
-                "You may not do this.",
-            ),
+            IdentityError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", "You may not do this.")
+            }
             IdentityError::Internal(m) => {
                 tracing::error!(error = %m, "identity error");
                 ApiError::internal()
@@ -146,11 +122,7 @@ pub struct Caller(pub Client);
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -159,28 +131,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .chars()
             .take(200)
             .collect();
-        let request_id = parts
-            .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
+        let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         let device = parts
             .headers
             .get("x-device-id")
             .and_then(|v| v.to_str().ok())
             .filter(|d| {
-                !d.is_empty()
-                    && d.len() <= 64
-                    && d.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                !d.is_empty() && d.len() <= 64 && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             })
             .map(str::to_owned);
-        Ok(Caller(Client {
-            ip,
-            user_agent,
-            request_id,
-            device,
-        }))
+        Ok(Caller(Client { ip, user_agent, request_id, device }))
     }
 }
 
@@ -189,10 +149,7 @@ pub struct SignedIn(pub Principal);
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let AnySession(who) = AnySession::from_request_parts(parts, state).await?;
         if !who.is_full() {
             return Err(ApiError::new(
@@ -211,10 +168,7 @@ pub struct AnySession(pub Principal);
 
 impl FromRequestParts<AppState> for AnySession {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -255,10 +209,7 @@ pub async fn register(
         legal_name: b.legal_name,
         date_of_birth: b.date_of_birth,
     };
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(identity(&state)?.register(input, &client).await?),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(identity(&state)?.register(input, &client).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -277,9 +228,7 @@ pub async fn verify_registration(
     Caller(client): Caller,
     Json(b): Json<VerifyRegistrationBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let session = identity(&state)?
-        .verify_registration(&b.email, &b.email_code, &b.sms_code, &client)
-        .await?;
+    let session = identity(&state)?.verify_registration(&b.email, &b.email_code, &b.sms_code, &client).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -299,11 +248,7 @@ pub async fn login(
     Caller(client): Caller,
     Json(b): Json<LoginBody>,
 ) -> Result<Json<LoginChallenge>, ApiError> {
-    Ok(Json(
-        identity(&state)?
-            .login(&b.email, &b.password, &client)
-            .await?,
-    ))
+    Ok(Json(identity(&state)?.login(&b.email, &b.password, &client).await?))
 }
 
 /// Send a sign-in code by SMS to the account's verified phone.
@@ -343,20 +288,10 @@ pub async fn complete_login(
     Json(b): Json<CompleteLoginBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let factor = Factor::parse(&b.factor).ok_or_else(|| {
-        ApiError::invalid(
-            "factor_invalid",
-            "factor must be totp, sms, recovery_code or passkey",
-        )
-        .param("factor")
+        ApiError::invalid("factor_invalid", "factor must be totp, sms, recovery_code or passkey").param("factor")
     })?;
     let session = identity(&state)?
-        .complete_login(
-            &id,
-            factor,
-            &proof_of(&b.code, b.passkey.as_ref()),
-            b.device_token.as_deref(),
-            &client,
-        )
+        .complete_login(&id, factor, &proof_of(&b.code, b.passkey.as_ref()), b.device_token.as_deref(), &client)
         .await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
@@ -372,10 +307,7 @@ pub async fn logout(
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "identity", responses((status = 200, body = Profile), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(
-    State(state): State<AppState>,
-    AnySession(who): AnySession,
-) -> Result<Json<Profile>, ApiError> {
+pub async fn me(State(state): State<AppState>, AnySession(who): AnySession) -> Result<Json<Profile>, ApiError> {
     Ok(Json(identity(&state)?.profile(&who).await?))
 }
 
@@ -405,10 +337,7 @@ pub async fn start_totp(
     State(state): State<AppState>,
     AnySession(who): AnySession,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(identity(&state)?.start_totp(&who).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(identity(&state)?.start_totp(&who).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -426,20 +355,12 @@ pub async fn confirm_totp(
     AnySession(who): AnySession,
     Json(b): Json<ConfirmTotpBody>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    Ok(Json(
-        identity(&state)?
-            .confirm_totp(&who, &b.code, &client)
-            .await?,
-    ))
+    Ok(Json(identity(&state)?.confirm_totp(&who, &b.code, &client).await?))
 }
 
 fn parse_factor(s: &str) -> Result<Factor, ApiError> {
     Factor::parse(s).ok_or_else(|| {
-        ApiError::invalid(
-            "factor_invalid",
-            "factor must be totp, sms, recovery_code or passkey",
-        )
-        .param("factor")
+        ApiError::invalid("factor_invalid", "factor must be totp, sms, recovery_code or passkey").param("factor")
     })
 }
 
@@ -459,14 +380,7 @@ pub async fn request_reset(
     Caller(client): Caller,
     Json(b): Json<ResetBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(
-            identity(&state)?
-                .request_password_reset(&b.email, &client)
-                .await?,
-        ),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(identity(&state)?.request_password_reset(&b.email, &client).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -507,9 +421,7 @@ pub async fn complete_reset(
     Json(b): Json<CompleteResetBody>,
 ) -> Result<StatusCode, ApiError> {
     let factor = parse_factor(&b.factor)?;
-    identity(&state)?
-        .complete_password_reset(&b.token, &b.new_password, factor, &b.code, &client)
-        .await?;
+    identity(&state)?.complete_password_reset(&b.token, &b.new_password, factor, &b.code, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -522,11 +434,7 @@ pub async fn start_lock(
     Caller(client): Caller,
     Json(b): Json<LoginBody>,
 ) -> Result<Json<LoginChallenge>, ApiError> {
-    Ok(Json(
-        identity(&state)?
-            .start_challenge(&b.email, &b.password, Purpose::Lock, &client)
-            .await?,
-    ))
+    Ok(Json(identity(&state)?.start_challenge(&b.email, &b.password, Purpose::Lock, &client).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -550,9 +458,7 @@ pub async fn complete_lock(
     Path(id): Path<String>,
     Json(b): Json<FactorBody>,
 ) -> Result<Json<AccountStatus>, ApiError> {
-    identity(&state)?
-        .lock(&id, parse_factor(&b.factor)?, &b.code, &client)
-        .await?;
+    identity(&state)?.lock(&id, parse_factor(&b.factor)?, &b.code, &client).await?;
     Ok(Json(AccountStatus { status: "locked" }))
 }
 
@@ -564,11 +470,7 @@ pub async fn start_unlock(
     Caller(client): Caller,
     Json(b): Json<LoginBody>,
 ) -> Result<Json<LoginChallenge>, ApiError> {
-    Ok(Json(
-        identity(&state)?
-            .start_challenge(&b.email, &b.password, Purpose::Unlock, &client)
-            .await?,
-    ))
+    Ok(Json(identity(&state)?.start_challenge(&b.email, &b.password, Purpose::Unlock, &client).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -588,11 +490,9 @@ pub async fn complete_unlock(
     Json(b): Json<UnlockBody>,
 ) -> Result<Json<AccountStatus>, ApiError> {
     if b.factors.len() != 2 {
-        return Err(ApiError::invalid(
-            "two_factors_required",
-            "give exactly two different second factors",
-        )
-        .param("factors"));
+        return Err(
+            ApiError::invalid("two_factors_required", "give exactly two different second factors").param("factors")
+        );
     }
     let proofs = b
         .factors
@@ -620,11 +520,7 @@ pub async fn start_step_up(
     SignedIn(who): SignedIn,
     Json(b): Json<StepUpBody>,
 ) -> Result<Json<LoginChallenge>, ApiError> {
-    Ok(Json(
-        identity(&state)?
-            .start_step_up(&who, &b.action, &client)
-            .await?,
-    ))
+    Ok(Json(identity(&state)?.start_step_up(&who, &b.action, &client).await?))
 }
 
 /// Give the factor; the session's token is reissued and counts as freshly authenticated.
@@ -637,11 +533,7 @@ pub async fn complete_step_up(
     Path(id): Path<String>,
     Json(b): Json<FactorBody>,
 ) -> Result<Json<SteppedUp>, ApiError> {
-    Ok(Json(
-        identity(&state)?
-            .complete_step_up(&who, &id, parse_factor(&b.factor)?, &b.code, &client)
-            .await?,
-    ))
+    Ok(Json(identity(&state)?.complete_step_up(&who, &id, parse_factor(&b.factor)?, &b.code, &client).await?))
 }
 
 /// Staff and operators without a factor: after the password, a session that can only set up an
@@ -653,17 +545,12 @@ pub async fn enrolment_session(
     Caller(client): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(identity(&state)?.enrolment_session(&id, &client).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(identity(&state)?.enrolment_session(&id, &client).await?)))
 }
 
 /// The factor's proof as one string: the code, or a passkey answer as JSON.
 fn proof_of(code: &str, passkey: Option<&serde_json::Value>) -> String {
-    passkey
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| code.to_owned())
+    passkey.map(|p| p.to_string()).unwrap_or_else(|| code.to_owned())
 }
 
 /// WebAuthn options for answering a sign-in (or lock, unlock, step-up) challenge with a passkey.
@@ -683,10 +570,7 @@ pub async fn start_passkey(
     State(state): State<AppState>,
     AnySession(who): AnySession,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(identity(&state)?.start_passkey_registration(&who).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(identity(&state)?.start_passkey_registration(&who).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -712,9 +596,7 @@ pub async fn finish_passkey(
     Path(id): Path<String>,
     Json(b): Json<PasskeyCredentialBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let credential_id = identity(&state)?
-        .finish_passkey_registration(&who, &id, &b.credential, &client)
-        .await?;
+    let credential_id = identity(&state)?.finish_passkey_registration(&who, &id, &b.credential, &client).await?;
     Ok((StatusCode::CREATED, Json(PasskeyAdded { credential_id })))
 }
 
@@ -734,9 +616,7 @@ pub async fn change_password(
     SignedIn(who): SignedIn,
     Json(b): Json<ChangePasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    identity(&state)?
-        .change_password(&who, &b.current_password, &b.new_password, &client)
-        .await?;
+    identity(&state)?.change_password(&who, &b.current_password, &b.new_password, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -770,9 +650,7 @@ pub async fn start_contact_change(
     SignedIn(who): SignedIn,
     Json(b): Json<ContactChangeBody>,
 ) -> Result<StatusCode, ApiError> {
-    identity(&state)?
-        .start_contact_change(&who, &b.channel, &b.value, &client)
-        .await?;
+    identity(&state)?.start_contact_change(&who, &b.channel, &b.value, &client).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -798,12 +676,8 @@ pub async fn confirm_contact_change(
     SignedIn(who): SignedIn,
     Json(b): Json<ContactConfirmBody>,
 ) -> Result<Json<ContactChanged>, ApiError> {
-    let until = identity(&state)?
-        .confirm_contact_change(&who, &b.channel, &b.code, &client)
-        .await?;
-    Ok(Json(ContactChanged {
-        money_out_blocked_until_ms: until,
-    }))
+    let until = identity(&state)?.confirm_contact_change(&who, &b.channel, &b.code, &client).await?;
+    Ok(Json(ContactChanged { money_out_blocked_until_ms: until }))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

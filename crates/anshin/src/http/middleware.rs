@@ -26,10 +26,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_owned)
         .unwrap_or_else(|| format!("req_{}", random_hex_128()));
@@ -45,11 +42,8 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 /// Count and time each request by route template (never by raw path, which would let a
 /// client grow the metric set without bound).
 pub async fn metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let started = Instant::now();
     let response = next.run(req).await;
@@ -134,25 +128,13 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         header::CONTENT_SECURITY_POLICY,
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        h,
-        HeaderName::from_static("permissions-policy"),
-        "camera=(self), geolocation=(), microphone=()",
-    );
+    set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(h, HeaderName::from_static("permissions-policy"), "camera=(self), geolocation=(), microphone=()");
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     if state.tls {
-        set(
-            h,
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        );
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
     }
     response
 }

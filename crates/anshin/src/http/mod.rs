@@ -8,6 +8,7 @@ pub mod middleware;
 mod openapi;
 mod pages;
 mod routes;
+mod signin_pages;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -77,13 +78,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        db: Db,
-        config: HttpConfig,
-        metrics: Option<PrometheusHandle>,
-        dev_mailbox: bool,
-        tls: bool,
-    ) -> Self {
+    pub fn new(db: Db, config: HttpConfig, metrics: Option<PrometheusHandle>, dev_mailbox: bool, tls: bool) -> Self {
         AppState {
             db,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
@@ -117,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi));
     if state.identity.is_some() {
-        app = app.merge(identity::routes()).merge(pages::routes());
+        app = app.merge(identity::routes()).merge(pages::routes()).merge(signin_pages::routes());
     }
     if state.dev_mailbox {
         app = app
@@ -136,10 +131,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), middleware::time_limit))
         .layer(from_fn_with_state(state.clone(), middleware::admission))
         .layer(from_fn(middleware::error_envelope))
-        .layer(from_fn_with_state(
-            state.clone(),
-            middleware::security_headers,
-        ))
+        .layer(from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(from_fn(middleware::metrics))
         .layer(from_fn(middleware::request_id))
         .with_state(state)
@@ -182,20 +174,14 @@ pub async fn serve(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;
-            let service = hyper::service::service_fn(
-                move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
-                    app.clone().oneshot(req.map(axum::body::Body::new))
-                },
-            );
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
             let mut builder = auto::Builder::new(TokioExecutor::new());
             // A client that opens a connection and sends nothing (or idles between requests) is
             // cut off, so idle sockets cannot hold every connection slot.
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS));
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS));
             builder
                 .http2()
                 .timer(TokioTimer::new())
@@ -204,30 +190,16 @@ pub async fn serve(
                 .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
             let result = match tls {
                 Some(acceptor) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
                         Ok(Ok(tls_stream)) => {
                             watcher
-                                .watch(
-                                    builder
-                                        .serve_connection(TokioIo::new(tls_stream), service)
-                                        .into_owned(),
-                                )
+                                .watch(builder.serve_connection(TokioIo::new(tls_stream), service).into_owned())
                                 .await
                         }
                         _ => return, // failed or slow handshake: nothing to serve
                     }
                 }
-                None => {
-                    watcher
-                        .watch(
-                            builder
-                                .serve_connection(TokioIo::new(stream), service)
-                                .into_owned(),
-                        )
-                        .await
-                }
+                None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await,
             };
             if let Err(e) = result {
                 tracing::debug!(error = %e, %peer, "connection ended with error");
@@ -236,13 +208,7 @@ pub async fn serve(
     }
     drop(listener);
     tracing::info!("shutting down: waiting for open requests");
-    if tokio::time::timeout(
-        Duration::from_secs(config.shutdown_grace_secs),
-        graceful.shutdown(),
-    )
-    .await
-    .is_err()
-    {
+    if tokio::time::timeout(Duration::from_secs(config.shutdown_grace_secs), graceful.shutdown()).await.is_err() {
         tracing::warn!("grace period over; closing remaining connections");
     }
     Ok(())

@@ -78,7 +78,5 @@ use super::{identity, routes};
 struct ApiDoc;
 
 pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".into())
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
 }

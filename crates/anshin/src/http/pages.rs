@@ -18,7 +18,7 @@ use crate::identity::service::{NewRegistration, Principal};
 use crate::identity::{Identity, IdentityError};
 use crate::storage::ids::random_hex_128;
 
-const SESSION_COOKIE: &str = "__Host-anshin_session";
+pub const SESSION_COOKIE: &str = "__Host-anshin_session";
 const CSRF_COOKIE: &str = "__Host-anshin_csrf";
 
 pub fn routes() -> Router<AppState> {
@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet/security/totp/confirm", post(confirm_totp))
 }
 
-fn layout(title: &str, body: Markup) -> Markup {
+pub fn layout(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -62,33 +62,22 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
     // __Host-: Secure, Path=/ and no Domain, so no other host or path can set or read it.
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
-    ))
-    .expect("cookie values are hex")
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"))
+        .expect("cookie values are hex")
 }
 
 /// A page with a form: issue the CSRF token (reusing the cookie's if there is one).
-fn with_csrf(
-    headers: &HeaderMap,
-    status: StatusCode,
-    render: impl FnOnce(&str) -> Markup,
-) -> Response {
-    let token = cookie(headers, CSRF_COOKIE)
-        .filter(|t| t.len() == 32)
-        .unwrap_or_else(random_hex_128);
+pub fn with_csrf(headers: &HeaderMap, status: StatusCode, render: impl FnOnce(&str) -> Markup) -> Response {
+    let token = cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 32).unwrap_or_else(random_hex_128);
     let mut response = (status, Html(render(&token).into_string())).into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, 3600));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, 3600));
     response
 }
 
 fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
-    cookie(headers, CSRF_COOKIE)
-        .is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
+    cookie(headers, CSRF_COOKIE).is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
 }
 
 /// A finished error page, returned early with `?` from page handlers.
@@ -106,10 +95,16 @@ impl From<Response> for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub type PageResult = Result<Response, PageError>;
 
-fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
-    (status, Html(layout(title, html! { p.error role="alert" { (message) } p { a href="/register" { "Start again" } } }).into_string()))
+pub fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
+    (
+        status,
+        Html(
+            layout(title, html! { p.error role="alert" { (message) } p { a href="/register" { "Start again" } } })
+                .into_string(),
+        ),
+    )
         .into_response()
 }
 
@@ -121,22 +116,15 @@ fn csrf_failed() -> Response {
     )
 }
 
-fn identity(state: &AppState) -> Result<&Identity, PageError> {
-    state
-        .identity
-        .as_ref()
-        .ok_or_else(|| problem_page(StatusCode::NOT_FOUND, "Not found", "No such page.").into())
+pub fn identity(state: &AppState) -> Result<&Identity, PageError> {
+    state.identity.as_ref().ok_or_else(|| problem_page(StatusCode::NOT_FOUND, "Not found", "No such page.").into())
 }
 
-fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), PageError> {
-    if csrf_ok(headers, submitted) {
-        Ok(())
-    } else {
-        Err(csrf_failed().into())
-    }
+pub fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), PageError> {
+    if csrf_ok(headers, submitted) { Ok(()) } else { Err(csrf_failed().into()) }
 }
 
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
     let identity = identity(state)?;
     let ended = || {
         PageError::from(problem_page(
@@ -150,7 +138,7 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, P
 }
 
 /// What a person should read for an identity error on a page.
-fn explain(e: &IdentityError) -> String {
+pub fn explain(e: &IdentityError) -> String {
     match e {
         IdentityError::Invalid { message, .. } => format!("Please check the form: {message}."),
         IdentityError::Password(p) => format!("Please choose another password: {p}."),
@@ -161,9 +149,7 @@ fn explain(e: &IdentityError) -> String {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 #[derive(Deserialize, Default)]
@@ -207,9 +193,7 @@ fn register_markup(csrf: &str, form: &RegisterForm, error: Option<&str>) -> Mark
 }
 
 pub async fn register_form(headers: HeaderMap) -> Response {
-    with_csrf(&headers, StatusCode::OK, |csrf| {
-        register_markup(csrf, &RegisterForm::default(), None)
-    })
+    with_csrf(&headers, StatusCode::OK, |csrf| register_markup(csrf, &RegisterForm::default(), None))
 }
 
 pub async fn register(
@@ -234,9 +218,7 @@ pub async fn register(
             } else {
                 StatusCode::BAD_REQUEST
             };
-            return Ok(with_csrf(&headers, status, |csrf| {
-                register_markup(csrf, &form, Some(&explain(&e)))
-            }));
+            return Ok(with_csrf(&headers, status, |csrf| register_markup(csrf, &form, Some(&explain(&e)))));
         }
     };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
@@ -279,40 +261,28 @@ pub async fn verify(
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let identity = identity(&state)?;
-    let session = identity
-        .verify_registration(&form.email, &form.email_code, &form.sms_code, &client)
-        .await
-        .map_err(|e| {
-            PageError::from(problem_page(
-                StatusCode::UNAUTHORIZED,
-                "Those codes did not work",
-                &explain(&e),
-            ))
+    let session =
+        identity.verify_registration(&form.email, &form.email_code, &form.sms_code, &client).await.map_err(|e| {
+            PageError::from(problem_page(StatusCode::UNAUTHORIZED, "Those codes did not work", &explain(&e)))
         })?;
     let mut response = Redirect::to("/wallet/security").into_response();
     let max_age = identity.config().session_absolute_secs;
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, &session.token, max_age),
-    );
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, max_age));
     Ok(response)
 }
 
 pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = signed_in(&state, &headers).await?;
     let profile = identity(&state)?.profile(&who).await.map_err(|_| {
-        PageError::from(problem_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "Please try again.",
-        ))
+        PageError::from(problem_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again."))
     })?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
             "Account security",
             html! {
                 p { "Signed in as " strong #account-email { (profile.email) } "." }
-                h2 { "Second factors" }
+                p { a #sessions-link href="/wallet/sessions" { "Signed-in devices" } " · " a href="/lock" { "Lost your phone? Lock your account" } }
+            h2 { "Second factors" }
                 ul #factors { @for f in &profile.factors { li { (f) } } }
                 @if !profile.factors.contains(&"totp") {
                     p { "Add an authenticator app: it works without signal and cannot be intercepted like an SMS." }
@@ -332,26 +302,15 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-pub async fn start_totp(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
+pub async fn start_totp(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfOnly>) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let who = signed_in(&state, &headers).await?;
-    let e = identity(&state)?.start_totp(&who).await.map_err(|e| {
-        PageError::from(problem_page(
-            StatusCode::FORBIDDEN,
-            "Cannot add an app now",
-            &explain(&e),
-        ))
-    })?;
+    let e = identity(&state)?
+        .start_totp(&who)
+        .await
+        .map_err(|e| PageError::from(problem_page(StatusCode::FORBIDDEN, "Cannot add an app now", &explain(&e))))?;
     let qr = qrcode::QrCode::new(e.otpauth_url.as_bytes())
-        .map(|c| {
-            c.render::<qrcode::render::svg::Color>()
-                .min_dimensions(200, 200)
-                .build()
-        })
+        .map(|c| c.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build())
         .unwrap_or_default();
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
@@ -390,13 +349,7 @@ pub async fn confirm_totp(
     let codes = identity(&state)?
         .confirm_totp(&who, &form.code, &client)
         .await
-        .map_err(|e| {
-            PageError::from(problem_page(
-                StatusCode::UNAUTHORIZED,
-                "That code did not work",
-                &explain(&e),
-            ))
-        })?;
+        .map_err(|e| PageError::from(problem_page(StatusCode::UNAUTHORIZED, "That code did not work", &explain(&e))))?;
     let page = layout(
         "Your authenticator app is set up",
         html! {

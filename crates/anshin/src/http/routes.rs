@@ -36,14 +36,8 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = ErrorEnvelope)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    let unavailable = || {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "api_error",
-            "not_ready",
-            "The database is not reachable.",
-        )
-    };
+    let unavailable =
+        || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "api_error", "not_ready", "The database is not reachable.");
     state.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         unavailable()
@@ -67,11 +61,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Ap
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state
-        .metrics
-        .as_ref()
-        .map(|h| h.render())
-        .unwrap_or_default();
+    let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -90,6 +80,8 @@ pub async fn index(State(state): State<AppState>) -> Html<String> {
                     h1 { "Anshin 安心" }
                     p { "A cashless payment service whose security is built in from the first commit." }
                     ul {
+                        li { a href="/register" { "Create a wallet" } }
+                        li { a href="/login" { "Sign in" } " (wallet, merchant portal, ops console)" }
                         li { a href="/healthz" { "Health" } }
                         li { a href="/openapi.json" { "API description (OpenAPI)" } }
                         @if state.dev_mailbox { li { a href="/dev/mailbox" { "Dev mailbox: messages the service has sent" } } }
@@ -119,20 +111,17 @@ pub async fn mailbox_json(
     Query(q): Query<MailboxQuery>,
 ) -> Result<Json<Vec<MailboxMessage>>, ApiError> {
     let limit = parse_limit(q.limit)?;
-    Ok(Json(
-        notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?,
-    ))
+    Ok(Json(notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?))
 }
 
 fn parse_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(50),
         Some(n) if (1..=notify::MAX_MAILBOX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid(
-            "limit_invalid",
-            format!("limit must be between 1 and {}", notify::MAX_MAILBOX_PAGE),
-        )
-        .param("limit")),
+        Some(_) => {
+            Err(ApiError::invalid("limit_invalid", format!("limit must be between 1 and {}", notify::MAX_MAILBOX_PAGE))
+                .param("limit"))
+        }
     }
 }
 
@@ -192,19 +181,9 @@ pub async fn send_test_message(
 ) -> Result<(StatusCode, Json<Queued>), ApiError> {
     let channel = Channel::parse(&input.channel)
         .filter(|c| *c != Channel::Webhook)
-        .ok_or_else(|| {
-            ApiError::invalid("channel_invalid", "channel must be email, sms or in_app")
-                .param("channel")
-        })?;
-    let message = OutboxMessage {
-        channel,
-        recipient: input.recipient,
-        subject: input.subject,
-        body: input.body,
-    };
-    message
-        .validate()
-        .map_err(|m| ApiError::invalid("message_invalid", m))?;
+        .ok_or_else(|| ApiError::invalid("channel_invalid", "channel must be email, sms or in_app").param("channel"))?;
+    let message = OutboxMessage { channel, recipient: input.recipient, subject: input.subject, body: input.body };
+    message.validate().map_err(|m| ApiError::invalid("message_invalid", m))?;
     let mut tx = state.db.begin_write().await?;
     let ids = notify::enqueue(&state.db, &mut tx, std::slice::from_ref(&message)).await?;
     let id = ids.into_iter().next().ok_or_else(ApiError::internal)?;
@@ -213,13 +192,7 @@ pub async fn send_test_message(
         .details(json!({ "channel": channel.as_str() }));
     audit::append(&state.db, &mut tx, &[event]).await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Queued {
-            id,
-            status: "queued",
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(Queued { id, status: "queued" })))
 }
 
 pub async fn not_found() -> ApiError {

@@ -20,10 +20,7 @@ impl BreachCheck {
             .timeout(std::time::Duration::from_secs(TIMEOUT_SECS))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(BreachCheck {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            http,
-        })
+        Ok(BreachCheck { base_url: base_url.trim_end_matches('/').to_owned(), http })
     }
 
     /// Whether the password appears in the breach corpus. `Err` when the service cannot tell.
@@ -41,12 +38,8 @@ impl BreachCheck {
             .text()
             .await
             .map_err(|e| format!("breach check unreadable: {e}"))?;
-        Ok(body
-            .lines()
-            .filter_map(|l| l.trim().split_once(':'))
-            .any(|(s, count)| {
-                s.eq_ignore_ascii_case(suffix)
-                    && count.trim().parse::<u64>().map(|n| n > 0).unwrap_or(false)
-            }))
+        Ok(body.lines().filter_map(|l| l.trim().split_once(':')).any(|(s, count)| {
+            s.eq_ignore_ascii_case(suffix) && count.trim().parse::<u64>().map(|n| n > 0).unwrap_or(false)
+        }))
     }
 }

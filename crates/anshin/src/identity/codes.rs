@@ -71,9 +71,7 @@ pub fn check(key: &[u8], challenge: &Challenge, guess: &str, now_ms: i64) -> Che
     if well_formed && bool::from(expected.ct_eq(actual.as_bytes())) {
         Check::Accepted
     } else {
-        Check::Wrong {
-            attempts_left: MAX_ATTEMPTS - attempt,
-        }
+        Check::Wrong { attempts_left: MAX_ATTEMPTS - attempt }
     }
 }
 
@@ -111,10 +109,7 @@ mod tests {
         let (c, code) = challenge("chl_1");
         assert_eq!(check(KEY, &c, &code, 1_000), Check::Accepted);
         let wrong = if code == "000000" { "000001" } else { "000000" };
-        assert_eq!(
-            check(KEY, &c, wrong, 1_000),
-            Check::Wrong { attempts_left: 4 }
-        );
+        assert_eq!(check(KEY, &c, wrong, 1_000), Check::Wrong { attempts_left: 4 });
     }
 
     #[test]
@@ -127,33 +122,20 @@ mod tests {
     #[test]
     fn a_code_is_single_use_short_lived_and_bound_to_its_challenge() {
         let (mut c, code) = challenge("chl_1");
-        assert_eq!(
-            check(KEY, &c, &code, 600_000),
-            Check::Dead,
-            "expired at 10 minutes"
-        );
+        assert_eq!(check(KEY, &c, &code, 600_000), Check::Dead, "expired at 10 minutes");
         c.used = true;
         assert_eq!(check(KEY, &c, &code, 1_000), Check::Dead, "used");
         let (other, _) = challenge("chl_2");
-        assert!(matches!(
-            check(KEY, &other, &code, 1_000),
-            Check::Wrong { .. } | Check::Accepted
-        ));
+        assert!(matches!(check(KEY, &other, &code, 1_000), Check::Wrong { .. } | Check::Accepted));
         let other_hash_of_same = code_hash(KEY, "chl_2", &code);
-        assert_ne!(
-            other_hash_of_same, c.code_hash,
-            "the same code hashes differently for another challenge"
-        );
+        assert_ne!(other_hash_of_same, c.code_hash, "the same code hashes differently for another challenge");
     }
 
     #[test]
     fn malformed_guesses_are_wrong() {
         let (c, _) = challenge("chl_1");
         for g in ["", "12345", "1234567", "abcdef", "１２３４５６"] {
-            assert!(
-                matches!(check(KEY, &c, g, 1_000), Check::Wrong { .. }),
-                "{g}"
-            );
+            assert!(matches!(check(KEY, &c, g, 1_000), Check::Wrong { .. }), "{g}");
         }
     }
 }

@@ -39,11 +39,9 @@ impl Keys {
     /// `ANSHIN_SECRET_KEY` if set, else the data directory's key file (created on first start).
     pub fn load(data_dir: &Path) -> anyhow::Result<Keys> {
         if let Ok(hex_key) = std::env::var("ANSHIN_SECRET_KEY") {
-            let bytes =
-                hex::decode(hex_key.trim()).context("ANSHIN_SECRET_KEY must be 64 hex digits")?;
-            let master: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("ANSHIN_SECRET_KEY must be 64 hex digits"))?;
+            let bytes = hex::decode(hex_key.trim()).context("ANSHIN_SECRET_KEY must be 64 hex digits")?;
+            let master: [u8; 32] =
+                bytes.try_into().map_err(|_| anyhow::anyhow!("ANSHIN_SECRET_KEY must be 64 hex digits"))?;
             return Ok(Keys::from_master(&master));
         }
         let path = data_dir.join(KEY_FILE);
@@ -54,13 +52,10 @@ impl Keys {
             crate::http::tls::write_private(&path, hex::encode(master).as_bytes())?;
             tracing::info!(path = %path.display(), "generated a new server secret key");
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let bytes =
-            hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
-        let master: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
+        let master: [u8; 32] =
+            bytes.try_into().map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", path.display()))?;
         Ok(Keys::from_master(&master))
     }
 
@@ -78,41 +73,26 @@ impl Keys {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: context.as_bytes(),
-                },
-            )
+            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: context.as_bytes() })
             .expect("AES-GCM encryption does not fail for short inputs");
         format!("v1:{}{}", hex::encode(nonce), hex::encode(sealed))
     }
 
     pub fn open(&self, sealed: &str, context: &str) -> anyhow::Result<Vec<u8>> {
-        let hex_part = sealed
-            .strip_prefix("v1:")
-            .context("unknown ciphertext version")?;
+        let hex_part = sealed.strip_prefix("v1:").context("unknown ciphertext version")?;
         let bytes = hex::decode(hex_part)?;
         anyhow::ensure!(bytes.len() > 12, "ciphertext too short");
         let (nonce, ct) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().expect("split at 12");
         let cipher = Aes256Gcm::new_from_slice(&self.factor_encryption).expect("32-byte key");
         cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ct,
-                    aad: context.as_bytes(),
-                },
-            )
+            .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: context.as_bytes() })
             .map_err(|_| anyhow::anyhow!("ciphertext does not decrypt (wrong key or context)"))
     }
 }
 
 fn derive(master: &[u8; 32], purpose: &str) -> [u8; 32] {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC accepts any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC accepts any key length");
     mac.update(purpose.as_bytes());
     mac.finalize().into_bytes().into()
 }
@@ -134,10 +114,7 @@ mod tests {
         assert!(!sealed.contains(&hex::encode(b"totp secret")));
         assert_eq!(keys.open(&sealed, "usr_1").unwrap(), b"totp secret");
         assert!(keys.open(&sealed, "usr_2").is_err(), "bound to its user");
-        assert!(
-            Keys::random().open(&sealed, "usr_1").is_err(),
-            "bound to its key"
-        );
+        assert!(Keys::random().open(&sealed, "usr_1").is_err(), "bound to its key");
         assert_eq!(format!("{keys:?}"), "Keys(…)");
     }
 
@@ -148,10 +125,7 @@ mod tests {
         let b = Keys::load(dir.path()).unwrap();
         assert_eq!(a.code_hmac, b.code_hmac);
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

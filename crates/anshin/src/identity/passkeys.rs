@@ -5,9 +5,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
-    Webauthn, WebauthnBuilder,
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
 use super::IdentityError;
@@ -20,10 +19,7 @@ const STATE_TTL_SECS: i64 = 300;
 /// The relying party: the site's public origin. `localhost` may use any port (development).
 pub fn relying_party(public_url: &str) -> Result<Webauthn, String> {
     let origin = Url::parse(public_url).map_err(|e| format!("public URL {public_url:?}: {e}"))?;
-    let host = origin
-        .host_str()
-        .ok_or("the public URL needs a host name")?
-        .to_owned();
+    let host = origin.host_str().ok_or("the public URL needs a host name")?.to_owned();
     WebauthnBuilder::new(&host, &origin)
         .map_err(|e| format!("cannot use {public_url} for passkeys: {e}"))?
         .rp_name("Anshin")
@@ -53,15 +49,12 @@ fn internal(e: impl std::fmt::Display) -> IdentityError {
 }
 
 pub async fn user_passkeys(db: &Db, user_id: &str) -> Result<Vec<Passkey>, IdentityError> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT passkey_json FROM passkeys WHERE user_id = $1 ORDER BY created_at_ms LIMIT 20",
-    )
-    .bind(user_id)
-    .fetch_all(db.read_pool())
-    .await?;
-    rows.iter()
-        .map(|j| serde_json::from_str(j).map_err(internal))
-        .collect()
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT passkey_json FROM passkeys WHERE user_id = $1 ORDER BY created_at_ms LIMIT 20")
+            .bind(user_id)
+            .fetch_all(db.read_pool())
+            .await?;
+    rows.iter().map(|j| serde_json::from_str(j).map_err(internal)).collect()
 }
 
 async fn save_state(
@@ -71,14 +64,16 @@ async fn save_state(
     purpose: &str,
     state: &impl Serialize,
 ) -> Result<(), IdentityError> {
-    sqlx::query("INSERT INTO webauthn_states (id, user_id, purpose, state_json, expires_at_ms) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(user_id)
-        .bind(purpose)
-        .bind(serde_json::to_string(state).map_err(internal)?)
-        .bind(now_ms() + STATE_TTL_SECS * 1000)
-        .execute(db.write_pool())
-        .await?;
+    sqlx::query(
+        "INSERT INTO webauthn_states (id, user_id, purpose, state_json, expires_at_ms) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(purpose)
+    .bind(serde_json::to_string(state).map_err(internal)?)
+    .bind(now_ms() + STATE_TTL_SECS * 1000)
+    .execute(db.write_pool())
+    .await?;
     Ok(())
 }
 
@@ -111,19 +106,12 @@ pub async fn start_registration(
     email: &str,
 ) -> Result<PasskeyOptions, IdentityError> {
     let existing = user_passkeys(db, user_id).await?;
-    let exclude = existing
-        .iter()
-        .map(|p| p.cred_id().clone())
-        .collect::<Vec<_>>();
-    let (ccr, state): (CreationChallengeResponse, PasskeyRegistration) = rp
-        .start_passkey_registration(user_handle(user_id), email, email, Some(exclude))
-        .map_err(internal)?;
+    let exclude = existing.iter().map(|p| p.cred_id().clone()).collect::<Vec<_>>();
+    let (ccr, state): (CreationChallengeResponse, PasskeyRegistration) =
+        rp.start_passkey_registration(user_handle(user_id), email, email, Some(exclude)).map_err(internal)?;
     let challenge_id = new_id("wan");
     save_state(db, &challenge_id, user_id, "register", &state).await?;
-    Ok(PasskeyOptions {
-        challenge_id,
-        options: serde_json::to_value(ccr).map_err(internal)?,
-    })
+    Ok(PasskeyOptions { challenge_id, options: serde_json::to_value(ccr).map_err(internal)? })
 }
 
 /// Verify the authenticator's answer and store the new passkey (inside the caller's transaction
@@ -136,8 +124,8 @@ pub async fn finish_registration(
     credential: &serde_json::Value,
 ) -> Result<String, IdentityError> {
     let state: PasskeyRegistration = take_state(db, challenge_id, user_id, "register").await?;
-    let credential: RegisterPublicKeyCredential = serde_json::from_value(credential.clone())
-        .map_err(|_| IdentityError::CodeRejected { attempts_left: 0 })?;
+    let credential: RegisterPublicKeyCredential =
+        serde_json::from_value(credential.clone()).map_err(|_| IdentityError::CodeRejected { attempts_left: 0 })?;
     let passkey = rp
         .finish_passkey_registration(&credential, &state)
         .map_err(|_| IdentityError::CodeRejected { attempts_left: 0 })?;
@@ -163,16 +151,12 @@ pub async fn start_authentication(
     if passkeys.is_empty() {
         return Err(IdentityError::Conflict("this account has no passkey"));
     }
-    let (rcr, state): (RequestChallengeResponse, PasskeyAuthentication) = rp
-        .start_passkey_authentication(&passkeys)
-        .map_err(internal)?;
+    let (rcr, state): (RequestChallengeResponse, PasskeyAuthentication) =
+        rp.start_passkey_authentication(&passkeys).map_err(internal)?;
     // One WebAuthn state per challenge: asking again replaces nothing, it adds a fresh one.
     let state_id = format!("{challenge_id}:{}", new_id("wan"));
     save_state(db, &state_id, user_id, "authenticate", &state).await?;
-    Ok(PasskeyOptions {
-        challenge_id: state_id,
-        options: serde_json::to_value(rcr).map_err(internal)?,
-    })
+    Ok(PasskeyOptions { challenge_id: state_id, options: serde_json::to_value(rcr).map_err(internal)? })
 }
 
 /// Check a passkey assertion for `challenge_id`. Returns whether it proved the user.
@@ -194,9 +178,7 @@ pub async fn verify(
     if !answer.state_id.starts_with(&format!("{challenge_id}:")) {
         return Ok(false); // an assertion made for another challenge
     }
-    let Ok(state) =
-        take_state::<PasskeyAuthentication>(db, &answer.state_id, user_id, "authenticate").await
-    else {
+    let Ok(state) = take_state::<PasskeyAuthentication>(db, &answer.state_id, user_id, "authenticate").await else {
         return Ok(false);
     };
     let Ok(credential) = serde_json::from_value::<PublicKeyCredential>(answer.credential) else {

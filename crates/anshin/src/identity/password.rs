@@ -70,13 +70,8 @@ impl PasswordContext {
         let email = email.to_lowercase();
         if let Some((local, domain)) = email.split_once('@') {
             self.words.push(local.to_owned());
-            self.words.extend(
-                local
-                    .split(|c: char| !c.is_alphanumeric())
-                    .map(str::to_owned),
-            );
-            self.words
-                .extend(domain.split('.').next().map(str::to_owned));
+            self.words.extend(local.split(|c: char| !c.is_alphanumeric()).map(str::to_owned));
+            self.words.extend(domain.split('.').next().map(str::to_owned));
         }
         self.words.push(email);
         self
@@ -84,8 +79,7 @@ impl PasswordContext {
 
     pub fn name(mut self, name: &str) -> Self {
         let name = name.to_lowercase();
-        self.words
-            .extend(name.split_whitespace().map(str::to_owned));
+        self.words.extend(name.split_whitespace().map(str::to_owned));
         self.words.push(name.split_whitespace().collect());
         self
     }
@@ -143,18 +137,10 @@ pub fn normalize(password: &str) -> String {
 }
 
 /// Check a new password. Any Unicode is allowed, spaces included; no composition rules.
-pub fn check(
-    password: &str,
-    context: &PasswordContext,
-    has_second_factor: bool,
-) -> Result<(), PasswordProblem> {
+pub fn check(password: &str, context: &PasswordContext, has_second_factor: bool) -> Result<(), PasswordProblem> {
     let password = normalize(password);
     let chars = password.chars().count();
-    let min = if has_second_factor {
-        MIN_CHARS_WITH_SECOND_FACTOR
-    } else {
-        MIN_CHARS_ALONE
-    };
+    let min = if has_second_factor { MIN_CHARS_WITH_SECOND_FACTOR } else { MIN_CHARS_ALONE };
     if chars < min {
         return Err(PasswordProblem::TooShort { min });
     }
@@ -183,10 +169,7 @@ pub fn check(
     // dictionary words with a digit bolted on. (Any 8 characters count as 10^8 guesses at most,
     // so a stricter bar would quietly forbid the 8-character minimum NIST allows with MFA.)
     if u8::from(estimate.score()) < 2 {
-        let hint = estimate
-            .feedback()
-            .and_then(|f| f.warning())
-            .map(|w| w.to_string());
+        let hint = estimate.feedback().and_then(|f| f.warning()).map(|w| w.to_string());
         return Err(PasswordProblem::Guessable { hint });
     }
     Ok(())
@@ -201,11 +184,7 @@ pub struct HashParams {
 }
 
 impl HashParams {
-    pub const OWASP_MINIMUM: HashParams = HashParams {
-        memory_kib: 19 * 1024,
-        iterations: 2,
-        parallelism: 1,
-    };
+    pub const OWASP_MINIMUM: HashParams = HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
 
     fn argon2(self) -> Argon2<'static> {
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
@@ -248,17 +227,10 @@ impl PasswordHasher {
             || params.iterations < HashParams::OWASP_MINIMUM.iterations
             || params.parallelism < 1
         {
-            return Err(HashError::Internal(
-                "Argon2id parameters below the OWASP minimum".into(),
-            ));
+            return Err(HashError::Internal("Argon2id parameters below the OWASP minimum".into()));
         }
-        Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| HashError::Internal(e.to_string()))?;
+        Params::new(params.memory_kib, params.iterations, params.parallelism, None)
+            .map_err(|e| HashError::Internal(e.to_string()))?;
         // A real hash of a random password, so that checking an unknown account costs the same
         // as checking a real one (no enumeration by timing).
         let dummy = crate::storage::ids::random_hex_128();
@@ -278,9 +250,7 @@ impl PasswordHasher {
 
     /// One worker per core but one, so hashing never takes the whole machine.
     pub fn default_workers() -> usize {
-        std::thread::available_parallelism()
-            .map(|n| n.get().saturating_sub(1).max(1))
-            .unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get().saturating_sub(1).max(1)).unwrap_or(1)
     }
 
     pub fn params(&self) -> HashParams {
@@ -304,21 +274,14 @@ impl PasswordHasher {
     pub async fn verify(&self, stored: &str, password: &str) -> Result<Verified, HashError> {
         let (current, stored, password) = (self.params, stored.to_owned(), normalize(password));
         self.run(move || {
-            let parsed =
-                PasswordHash::new(&stored).map_err(|e| HashError::Internal(e.to_string()))?;
-            let params =
-                Params::try_from(&parsed).map_err(|e| HashError::Internal(e.to_string()))?;
-            let ok = Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let parsed = PasswordHash::new(&stored).map_err(|e| HashError::Internal(e.to_string()))?;
+            let params = Params::try_from(&parsed).map_err(|e| HashError::Internal(e.to_string()))?;
+            let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
             let weaker = params.m_cost() < current.memory_kib
                 || params.t_cost() < current.iterations
                 || params.p_cost() < current.parallelism
                 || parsed.algorithm.as_str() != "argon2id";
-            Ok(Verified {
-                ok,
-                needs_rehash: ok && weaker,
-            })
+            Ok(Verified { ok, needs_rehash: ok && weaker })
         })
         .await?
     }
@@ -326,16 +289,10 @@ impl PasswordHasher {
     /// Spend the same work as `verify` for an account that does not exist, and fail.
     pub async fn verify_dummy(&self, password: &str) -> Result<Verified, HashError> {
         let dummy = self.dummy_hash.clone();
-        self.verify(&dummy, password).await.map(|_| Verified {
-            ok: false,
-            needs_rehash: false,
-        })
+        self.verify(&dummy, password).await.map(|_| Verified { ok: false, needs_rehash: false })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, HashError> {
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let _leave = LeaveLine(self.waiting.clone());
         if waiting >= self.max_waiting + self.workers.available_permits() {
@@ -343,9 +300,7 @@ impl PasswordHasher {
             return Err(HashError::Busy);
         }
         let _permit = self.workers.acquire().await.map_err(|_| HashError::Busy)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| HashError::Internal(e.to_string()))
+        tokio::task::spawn_blocking(work).await.map_err(|e| HashError::Internal(e.to_string()))
     }
 }
 
@@ -373,21 +328,11 @@ mod tests {
     fn length_rules_follow_nist() {
         let with_mfa = |p: &str| check(p, &PasswordContext::new(), true);
         let alone = |p: &str| check(p, &PasswordContext::new(), false);
-        assert_eq!(
-            with_mfa("Kq7#vR2"),
-            Err(PasswordProblem::TooShort { min: 8 })
-        );
+        assert_eq!(with_mfa("Kq7#vR2"), Err(PasswordProblem::TooShort { min: 8 }));
         assert_eq!(with_mfa("Kq7#vR2m"), Ok(()));
-        assert_eq!(
-            alone("Kq7#vR2mZp!4tL"),
-            Err(PasswordProblem::TooShort { min: 15 }),
-            "14 characters alone"
-        );
+        assert_eq!(alone("Kq7#vR2mZp!4tL"), Err(PasswordProblem::TooShort { min: 15 }), "14 characters alone");
         assert_eq!(alone("Kq7#vR2mZp!4tLx"), Ok(()));
-        assert_eq!(
-            with_mfa(&"x7Q!".repeat(33)),
-            Err(PasswordProblem::TooLong { max: 128 })
-        );
+        assert_eq!(with_mfa(&"x7Q!".repeat(33)), Err(PasswordProblem::TooLong { max: 128 }));
     }
 
     #[test]
@@ -397,22 +342,8 @@ mod tests {
             Ok(()),
             "all lowercase passphrase"
         );
-        assert_eq!(
-            check(
-                "すもももももももものうち庭には二羽",
-                &PasswordContext::new(),
-                false
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            check(
-                "ゆっくり 走る 緑の 電車 です",
-                &PasswordContext::new(),
-                false
-            ),
-            Ok(())
-        );
+        assert_eq!(check("すもももももももものうち庭には二羽", &PasswordContext::new(), false), Ok(()));
+        assert_eq!(check("ゆっくり 走る 緑の 電車 です", &PasswordContext::new(), false), Ok(()));
         // 64 characters with spaces and Unicode are accepted whole, never truncated.
         let long = "Ünïcödé pässwörd with spaces, long enough to be sixty-four chars";
         assert_eq!(long.chars().count(), 64);
@@ -421,29 +352,11 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused() {
-        for p in [
-            "password",
-            "password1",
-            "12345678",
-            "qwertyuiop",
-            "iloveyou",
-            "passw0rd",
-            "sunshine",
-            "baseball1",
-        ] {
+        for p in ["password", "password1", "12345678", "qwertyuiop", "iloveyou", "passw0rd", "sunshine", "baseball1"] {
             let r = check(p, &PasswordContext::new(), true);
-            assert!(
-                matches!(
-                    r,
-                    Err(PasswordProblem::Common | PasswordProblem::Guessable { .. })
-                ),
-                "{p}: {r:?}"
-            );
+            assert!(matches!(r, Err(PasswordProblem::Common | PasswordProblem::Guessable { .. })), "{p}: {r:?}");
         }
-        assert_eq!(
-            check("trustno1", &PasswordContext::new(), true),
-            Err(PasswordProblem::Common)
-        );
+        assert_eq!(check("trustno1", &PasswordContext::new(), true), Err(PasswordProblem::Common));
     }
 
     #[test]
@@ -462,17 +375,12 @@ mod tests {
             assert!(
                 matches!(
                     r,
-                    Err(PasswordProblem::Personal
-                        | PasswordProblem::Common
-                        | PasswordProblem::Guessable { .. })
+                    Err(PasswordProblem::Personal | PasswordProblem::Common | PasswordProblem::Guessable { .. })
                 ),
                 "{p}: {r:?}"
             );
         }
-        assert_eq!(
-            check("yamada-taro", &ctx(), true),
-            Err(PasswordProblem::Personal)
-        );
+        assert_eq!(check("yamada-taro", &ctx(), true), Err(PasswordProblem::Personal));
         assert!(check("90-1234-5678", &ctx(), true).is_err());
     }
 
@@ -494,25 +402,9 @@ mod tests {
     async fn hashes_are_argon2id_at_owasp_parameters_and_verify() {
         let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 8).unwrap();
         let hash = hasher.hash("correct horse battery staple").await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
-        assert!(
-            hasher
-                .verify(&hash, "correct horse battery staple")
-                .await
-                .unwrap()
-                .ok
-        );
-        assert!(
-            !hasher
-                .verify(&hash, "correct horse battery stapl")
-                .await
-                .unwrap()
-                .ok,
-            "no truncation"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(hasher.verify(&hash, "correct horse battery staple").await.unwrap().ok);
+        assert!(!hasher.verify(&hash, "correct horse battery stapl").await.unwrap().ok, "no truncation");
         // NFKC: a full-width password equals its half-width form.
         let fw = hasher.hash("ＡＢＣｄｅｆ１２３４５").await.unwrap();
         assert!(hasher.verify(&fw, "ABCdef12345").await.unwrap().ok);
@@ -521,44 +413,15 @@ mod tests {
 
     #[tokio::test]
     async fn weaker_stored_hashes_ask_for_a_rehash() {
-        let stronger = HashParams {
-            memory_kib: 24 * 1024,
-            ..HashParams::OWASP_MINIMUM
-        };
+        let stronger = HashParams { memory_kib: 24 * 1024, ..HashParams::OWASP_MINIMUM };
         let old = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 8).unwrap();
         let new = PasswordHasher::new(stronger, 1, 8).unwrap();
         let hash = old.hash("correct horse battery staple").await.unwrap();
-        let v = new
-            .verify(&hash, "correct horse battery staple")
-            .await
-            .unwrap();
-        assert_eq!(
-            v,
-            Verified {
-                ok: true,
-                needs_rehash: true
-            }
-        );
+        let v = new.verify(&hash, "correct horse battery staple").await.unwrap();
+        assert_eq!(v, Verified { ok: true, needs_rehash: true });
         let v = new.verify(&hash, "wrong").await.unwrap();
-        assert_eq!(
-            v,
-            Verified {
-                ok: false,
-                needs_rehash: false
-            },
-            "never rehash on a failed check"
-        );
-        assert!(
-            PasswordHasher::new(
-                HashParams {
-                    memory_kib: 4096,
-                    ..HashParams::OWASP_MINIMUM
-                },
-                1,
-                8
-            )
-            .is_err()
-        );
+        assert_eq!(v, Verified { ok: false, needs_rehash: false }, "never rehash on a failed check");
+        assert!(PasswordHasher::new(HashParams { memory_kib: 4096, ..HashParams::OWASP_MINIMUM }, 1, 8).is_err());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -570,20 +433,10 @@ mod tests {
                 tokio::spawn(async move { h.hash("correct horse battery staple").await })
             })
             .collect();
-        let results: Vec<_> = futures::future::join_all(tasks)
-            .await
-            .into_iter()
-            .map(|r| r.unwrap())
-            .collect();
-        let busy = results
-            .iter()
-            .filter(|r| matches!(r, Err(HashError::Busy)))
-            .count();
+        let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+        let busy = results.iter().filter(|r| matches!(r, Err(HashError::Busy))).count();
         let ok = results.iter().filter(|r| r.is_ok()).count();
-        assert!(
-            busy >= 15,
-            "most of the storm is refused at once: {busy} busy, {ok} hashed"
-        );
+        assert!(busy >= 15, "most of the storm is refused at once: {busy} busy, {ok} hashed");
         assert!(ok >= 1);
     }
 }

@@ -84,11 +84,7 @@ impl Default for IdentityConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
     #[error("{message}")]
-    Invalid {
-        code: &'static str,
-        message: String,
-        param: &'static str,
-    },
+    Invalid { code: &'static str, message: String, param: &'static str },
     #[error("{0}")]
     Password(PasswordProblem),
     /// Wrong e-mail or password, unknown account, or an account that may not sign in now: one answer.
@@ -131,11 +127,7 @@ impl From<HashError> for IdentityError {
 }
 
 fn invalid(code: &'static str, param: &'static str) -> impl FnOnce(String) -> IdentityError {
-    move |message| IdentityError::Invalid {
-        code,
-        message,
-        param,
-    }
+    move |message| IdentityError::Invalid { code, message, param }
 }
 
 /// Where a request came from, for throttles, session records and audit.
@@ -329,26 +321,10 @@ pub struct Identity {
 
 impl Identity {
     /// Fails only if `config.public_url` cannot serve as a WebAuthn origin.
-    pub fn new(
-        db: Db,
-        keys: Keys,
-        hasher: PasswordHasher,
-        config: IdentityConfig,
-    ) -> Result<Identity, String> {
+    pub fn new(db: Db, keys: Keys, hasher: PasswordHasher, config: IdentityConfig) -> Result<Identity, String> {
         let rp = Arc::new(super::passkeys::relying_party(&config.public_url)?);
-        let breach = config
-            .breach_check_url
-            .as_deref()
-            .map(super::breach::BreachCheck::new)
-            .transpose()?;
-        Ok(Identity {
-            db,
-            keys,
-            hasher,
-            config: Arc::new(config),
-            rp,
-            breach,
-        })
+        let breach = config.breach_check_url.as_deref().map(super::breach::BreachCheck::new).transpose()?;
+        Ok(Identity { db, keys, hasher, config: Arc::new(config), rp, breach })
     }
 
     pub fn config(&self) -> &IdentityConfig {
@@ -367,8 +343,7 @@ impl Identity {
     ) -> Result<RegistrationStarted, IdentityError> {
         let email = Email::parse(&input.email).map_err(invalid("email_invalid", "email"))?;
         let phone = Phone::parse(&input.phone).map_err(invalid("phone_invalid", "phone"))?;
-        let name = LegalName::parse(&input.legal_name)
-            .map_err(invalid("legal_name_invalid", "legal_name"))?;
+        let name = LegalName::parse(&input.legal_name).map_err(invalid("legal_name_invalid", "legal_name"))?;
         let dob = BirthDate::parse(&input.date_of_birth, today_utc())
             .map_err(invalid("date_of_birth_invalid", "date_of_birth"))?;
         let context = PasswordContext::new()
@@ -378,31 +353,13 @@ impl Identity {
             .birth_date(dob.year, dob.month, dob.day);
         // Every wallet account signs in with a second factor, so NIST's 8-character minimum applies.
         self.check_new_password(&input.password, &context).await?;
-        self.throttle(
-            &format!("signup:ip:{}", client.ip),
-            3600,
-            self.config.signups_per_ip_per_hour,
-        )
-        .await?;
-        self.throttle(
-            &format!("signup:email:{}", email.as_str()),
-            3600,
-            self.config.signups_per_email_per_hour,
-        )
-        .await?;
-        self.throttle(
-            &format!("signup:phone:{}", phone.as_str()),
-            86_400,
-            self.config.signups_per_phone_per_day,
-        )
-        .await?;
-        if let Some(device) = &client.device {
-            self.throttle(
-                &format!("signup:device:{device}"),
-                86_400,
-                self.config.signups_per_device_per_day,
-            )
+        self.throttle(&format!("signup:ip:{}", client.ip), 3600, self.config.signups_per_ip_per_hour).await?;
+        self.throttle(&format!("signup:email:{}", email.as_str()), 3600, self.config.signups_per_email_per_hour)
             .await?;
+        self.throttle(&format!("signup:phone:{}", phone.as_str()), 86_400, self.config.signups_per_phone_per_day)
+            .await?;
+        if let Some(device) = &client.device {
+            self.throttle(&format!("signup:device:{device}"), 86_400, self.config.signups_per_device_per_day).await?;
         }
 
         let password_hash = self.hasher.hash(&input.password).await?;
@@ -436,31 +393,9 @@ impl Identity {
         .execute(&mut *tx)
         .await?;
         // For a decoy the e-mail challenge holds a hash no code can match.
-        let email_hash = if taken.is_some() {
-            random_hex_128()
-        } else {
-            email_code.hash.clone()
-        };
-        insert_challenge(
-            &mut tx,
-            &email_chl,
-            "register_email",
-            &reg_id,
-            "email",
-            &email_hash,
-            now + ttl_ms,
-        )
-        .await?;
-        insert_challenge(
-            &mut tx,
-            &sms_chl,
-            "register_phone",
-            &reg_id,
-            "sms",
-            &sms_code.hash,
-            now + ttl_ms,
-        )
-        .await?;
+        let email_hash = if taken.is_some() { random_hex_128() } else { email_code.hash.clone() };
+        insert_challenge(&mut tx, &email_chl, "register_email", &reg_id, "email", &email_hash, now + ttl_ms).await?;
+        insert_challenge(&mut tx, &sms_chl, "register_phone", &reg_id, "sms", &sms_code.hash, now + ttl_ms).await?;
         let email_message = if taken.is_some() {
             OutboxMessage::email(
                 email.as_str(),
@@ -496,10 +431,7 @@ impl Identity {
             .details(json!({ "ip": client.ip, "email_taken": taken.is_some() }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
-        Ok(RegistrationStarted {
-            status: "verification_sent",
-            expires_in_secs: self.config.registration_ttl_secs,
-        })
+        Ok(RegistrationStarted { status: "verification_sent", expires_in_secs: self.config.registration_ttl_secs })
     }
 
     /// Finish a registration with the two codes; the account is created with both contacts
@@ -525,19 +457,13 @@ impl Identity {
         .ok_or(IdentityError::CodeDead)?;
         let reg_id: String = row.try_get("id")?;
         // Both codes are checked (and both attempts counted) before either result is revealed.
-        let e = self
-            .use_code(&row.try_get::<String, _>("email_challenge_id")?, email_code)
-            .await?;
-        let s = self
-            .use_code(&row.try_get::<String, _>("sms_challenge_id")?, sms_code)
-            .await?;
+        let e = self.use_code(&row.try_get::<String, _>("email_challenge_id")?, email_code).await?;
+        let s = self.use_code(&row.try_get::<String, _>("sms_challenge_id")?, sms_code).await?;
         match (e, s) {
             (CodeOutcome::Accepted, CodeOutcome::Accepted) => {}
             (CodeOutcome::Dead, _) | (_, CodeOutcome::Dead) => return Err(IdentityError::CodeDead),
             (CodeOutcome::Wrong(a), CodeOutcome::Wrong(b)) => {
-                return Err(IdentityError::CodeRejected {
-                    attempts_left: a.min(b),
-                });
+                return Err(IdentityError::CodeRejected { attempts_left: a.min(b) });
             }
             (CodeOutcome::Wrong(a), _) | (_, CodeOutcome::Wrong(a)) => {
                 return Err(IdentityError::CodeRejected { attempts_left: a });
@@ -545,11 +471,13 @@ impl Identity {
         }
         let user_id = new_id("usr");
         let mut tx = self.db.begin_write().await?;
-        let done = sqlx::query("UPDATE registrations SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL AND decoy = 0")
-            .bind(now)
-            .bind(&reg_id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE registrations SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL AND decoy = 0",
+        )
+        .bind(now)
+        .bind(&reg_id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() != 1 {
             return Err(IdentityError::CodeDead);
         }
@@ -570,9 +498,7 @@ impl Identity {
         if inserted.rows_affected() != 1 {
             return Err(IdentityError::CodeDead); // the address got an account meanwhile
         }
-        let session = self
-            .open_session(&mut tx, &user_id, None, client, now, "full")
-            .await?;
+        let session = self.open_session(&mut tx, &user_id, None, client, now, "full").await?;
         let event = AuditEvent::new(&user_id, "identity.user.registered", &user_id)
             .request_id(client.request_id.clone())
             .details(json!({ "ip": client.ip, "registration": reg_id }));
@@ -585,14 +511,8 @@ impl Identity {
 
     /// First step of sign-in. A correct password never yields a session by itself: it opens a
     /// challenge that only a second factor completes.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        client: &Client,
-    ) -> Result<LoginChallenge, IdentityError> {
-        self.start_challenge(email, password, Purpose::Login, client)
-            .await
+    pub async fn login(&self, email: &str, password: &str, client: &Client) -> Result<LoginChallenge, IdentityError> {
+        self.start_challenge(email, password, Purpose::Login, client).await
     }
 
     /// Password, then a challenge for `purpose`. Unknown account, wrong password, a delay after
@@ -606,16 +526,19 @@ impl Identity {
     ) -> Result<LoginChallenge, IdentityError> {
         self.check_sources(client, Some(password)).await?;
         let user = match Email::parse(email) {
-            Ok(email) => sqlx::query("SELECT id, kind, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1")
+            Ok(email) => {
+                sqlx::query(
+                    "SELECT id, kind, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1",
+                )
                 .bind(email.as_str())
                 .fetch_optional(self.db.read_pool())
-                .await?,
+                .await?
+            }
             Err(_) => None,
         };
         let Some(user) = user else {
             self.hasher.verify_dummy(password).await?; // the same work as for a real account
-            self.record_failure(None, client, "unknown_account", Some(password))
-                .await?;
+            self.record_failure(None, client, "unknown_account", Some(password)).await?;
             return Err(IdentityError::LoginFailed);
         };
         let user_id: String = user.try_get("id")?;
@@ -634,8 +557,7 @@ impl Identity {
             None
         };
         if let Some(reason) = reason {
-            self.record_failure(Some(&user_id), client, reason, Some(password))
-                .await?;
+            self.record_failure(Some(&user_id), client, reason, Some(password)).await?;
             return Err(IdentityError::LoginFailed);
         }
         if verified.needs_rehash {
@@ -656,19 +578,14 @@ impl Identity {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let event = AuditEvent::new(
-            &user_id,
-            format!("identity.{}.password_accepted", purpose.as_str()),
-            &user_id,
-        )
-        .request_id(client.request_id.clone())
-        .details(json!({ "ip": client.ip, "challenge": challenge_id }));
+        let event = AuditEvent::new(&user_id, format!("identity.{}.password_accepted", purpose.as_str()), &user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip, "challenge": challenge_id }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         let factors = self.factors_of(&user_id).await?;
         let kind: String = user.try_get("kind")?;
-        let enrolment_required =
-            purpose == Purpose::Login && kind != "wallet" && !factors.contains(&"totp");
+        let enrolment_required = purpose == Purpose::Login && kind != "wallet" && !factors.contains(&"totp");
         Ok(LoginChallenge {
             challenge_id,
             factors,
@@ -701,9 +618,7 @@ impl Identity {
         }
         let mut tx = self.db.begin_write().await?;
         self.complete_challenge(&mut tx, challenge_id).await?;
-        let (session, _) = self
-            .open_session(&mut tx, &user_id, None, client, now, "enrol")
-            .await?;
+        let (session, _) = self.open_session(&mut tx, &user_id, None, client, now, "enrol").await?;
         let event = AuditEvent::new(&user_id, "identity.login.enrolment_session", &user_id)
             .request_id(client.request_id.clone())
             .details(json!({ "ip": client.ip, "session": session.session_id }));
@@ -714,15 +629,7 @@ impl Identity {
 
     /// Create an operator (analyst or admin) from the command line. Returns a generated initial
     /// password, shown once; the operator must enrol an authenticator app at first sign-in.
-    pub async fn create_operator(
-        &self,
-        email: &str,
-        legal_name: &str,
-        role: &str,
-    ) -> Result<String, IdentityError> {
-        let email = Email::parse(email).map_err(invalid("email_invalid", "email"))?;
-        let name =
-            LegalName::parse(legal_name).map_err(invalid("legal_name_invalid", "legal_name"))?;
+    pub async fn create_operator(&self, email: &str, legal_name: &str, role: &str) -> Result<String, IdentityError> {
         if !matches!(role, "analyst" | "admin") {
             return Err(IdentityError::Invalid {
                 code: "role_invalid",
@@ -730,17 +637,61 @@ impl Identity {
                 param: "role",
             });
         }
+        self.create_staff("operator", "", email, legal_name, role).await
+    }
+
+    /// Create a merchant staff member (owner, manager or cashier) of merchant `org_ref`. Like an
+    /// operator, they must set up an authenticator app before anything else.
+    pub async fn create_merchant_staff(
+        &self,
+        org_ref: &str,
+        email: &str,
+        legal_name: &str,
+        role: &str,
+    ) -> Result<String, IdentityError> {
+        if !matches!(role, "owner" | "manager" | "cashier") {
+            return Err(IdentityError::Invalid {
+                code: "role_invalid",
+                message: "role must be owner, manager or cashier".into(),
+                param: "role",
+            });
+        }
+        if org_ref.is_empty()
+            || org_ref.len() > 64
+            || !org_ref.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(IdentityError::Invalid {
+                code: "merchant_invalid",
+                message: "merchant must be 1 to 64 of [A-Za-z0-9_-]".into(),
+                param: "merchant",
+            });
+        }
+        self.create_staff("merchant_staff", org_ref, email, legal_name, role).await
+    }
+
+    async fn create_staff(
+        &self,
+        kind: &str,
+        org_ref: &str,
+        email: &str,
+        legal_name: &str,
+        role: &str,
+    ) -> Result<String, IdentityError> {
+        let email = Email::parse(email).map_err(invalid("email_invalid", "email"))?;
+        let name = LegalName::parse(legal_name).map_err(invalid("legal_name_invalid", "legal_name"))?;
         let password = new_initial_password();
         let hash = self.hasher.hash(&password).await?;
         let user_id = new_id("usr");
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO users (id, kind, role, email, phone, legal_name, date_of_birth, password_hash, status, email_verified_at_ms,
-                phone_verified_at_ms, created_at_ms) VALUES ($1, 'operator', $2, $3, '', $4, '', $5, 'active', $6, 0, $6)
-             ON CONFLICT (email) DO NOTHING",
+            "INSERT INTO users (id, kind, org_ref, role, email, phone, legal_name, date_of_birth, password_hash, status,
+                email_verified_at_ms, phone_verified_at_ms, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, '', $6, '', $7, 'active', $8, 0, $8) ON CONFLICT (email) DO NOTHING",
         )
         .bind(&user_id)
+        .bind(kind)
+        .bind(org_ref)
         .bind(role)
         .bind(email.as_str())
         .bind(name.as_str())
@@ -749,12 +700,10 @@ impl Identity {
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() != 1 {
-            return Err(IdentityError::Conflict(
-                "an account with this e-mail address already exists",
-            ));
+            return Err(IdentityError::Conflict("an account with this e-mail address already exists"));
         }
-        let event = AuditEvent::new("cli", "identity.operator.created", &user_id)
-            .details(json!({ "role": role }));
+        let event = AuditEvent::new("cli", format!("identity.{kind}.created"), &user_id)
+            .details(json!({ "role": role, "org": org_ref }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(password)
@@ -762,11 +711,7 @@ impl Identity {
 
     /// Send a code by SMS to the verified phone, for any challenge. A re-send does not reset the
     /// attempts, which belong to the challenge.
-    pub async fn send_challenge_sms(
-        &self,
-        challenge_id: &str,
-        client: &Client,
-    ) -> Result<(), IdentityError> {
+    pub async fn send_challenge_sms(&self, challenge_id: &str, client: &Client) -> Result<(), IdentityError> {
         let now = now_ms();
         let row = sqlx::query(
             "SELECT c.user_id, c.purpose, u.phone FROM login_challenges c JOIN users u ON u.id = c.user_id
@@ -780,25 +725,12 @@ impl Identity {
         .ok_or(IdentityError::CodeDead)?;
         let user_id: String = row.try_get("user_id")?;
         let purpose: String = row.try_get("purpose")?;
-        self.throttle(
-            &format!("sms:user:{user_id}"),
-            3600,
-            self.config.sms_per_account_per_hour,
-        )
-        .await?;
+        self.throttle(&format!("sms:user:{user_id}"), 3600, self.config.sms_per_account_per_hour).await?;
         let sms_chl = new_id("chl");
         let code = issue_for(&self.keys, &sms_chl);
         let mut tx = self.db.begin_write().await?;
-        insert_challenge(
-            &mut tx,
-            &sms_chl,
-            &purpose,
-            &user_id,
-            "sms",
-            &code.hash,
-            now + codes::MAX_TTL_SECS * 1000,
-        )
-        .await?;
+        insert_challenge(&mut tx, &sms_chl, &purpose, &user_id, "sms", &code.hash, now + codes::MAX_TTL_SECS * 1000)
+            .await?;
         sqlx::query("UPDATE login_challenges SET sms_challenge_id = $1 WHERE id = $2")
             .bind(&sms_chl)
             .bind(challenge_id)
@@ -832,9 +764,7 @@ impl Identity {
         device_token: Option<&str>,
         client: &Client,
     ) -> Result<SessionCreated, IdentityError> {
-        let user_id = self
-            .prove_factor(challenge_id, Purpose::Login, factor, code, client)
-            .await?;
+        let user_id = self.prove_factor(challenge_id, Purpose::Login, factor, code, client).await?;
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         self.complete_challenge(&mut tx, challenge_id).await?;
@@ -842,9 +772,7 @@ impl Identity {
             .bind(&user_id)
             .execute(&mut *tx)
             .await?;
-        let (session, new_device) = self
-            .open_session(&mut tx, &user_id, device_token, client, now, "full")
-            .await?;
+        let (session, new_device) = self.open_session(&mut tx, &user_id, device_token, client, now, "full").await?;
         let mut messages = Vec::new();
         if new_device {
             messages.push(OutboxMessage::email(
@@ -875,15 +803,10 @@ impl Identity {
         code: &str,
         client: &Client,
     ) -> Result<(), IdentityError> {
-        let user_id = self
-            .prove_factor(challenge_id, Purpose::Lock, factor, code, client)
-            .await?;
+        let user_id = self.prove_factor(challenge_id, Purpose::Lock, factor, code, client).await?;
         let mut tx = self.db.begin_write().await?;
         self.complete_challenge(&mut tx, challenge_id).await?;
-        sqlx::query("UPDATE users SET status = 'locked' WHERE id = $1")
-            .bind(&user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE users SET status = 'locked' WHERE id = $1").bind(&user_id).execute(&mut *tx).await?;
         let revoked = revoke_all_sessions(&mut tx, &user_id).await?;
         let (email, phone) = self.contacts_of(&mut tx, &user_id).await?;
         let messages = [
@@ -904,9 +827,7 @@ impl Identity {
         notify::enqueue(&self.db, &mut tx, &messages).await?;
         let event = AuditEvent::new(&user_id, "identity.account.locked", &user_id)
             .request_id(client.request_id.clone())
-            .details(
-                json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }),
-            );
+            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -933,12 +854,8 @@ impl Identity {
                 param: "factors",
             });
         }
-        let user_id = self
-            .prove_factor(challenge_id, Purpose::Unlock, *f1, c1, client)
-            .await?;
-        let second = self
-            .prove_factor(challenge_id, Purpose::Unlock, *f2, c2, client)
-            .await?;
+        let user_id = self.prove_factor(challenge_id, Purpose::Unlock, *f1, c1, client).await?;
+        let second = self.prove_factor(challenge_id, Purpose::Unlock, *f2, c2, client).await?;
         debug_assert_eq!(user_id, second);
         let mut tx = self.db.begin_write().await?;
         self.complete_challenge(&mut tx, challenge_id).await?;
@@ -991,28 +908,14 @@ impl Identity {
                 None => false,
             },
             Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
-            Factor::Passkey => {
-                super::passkeys::verify(&self.db, &self.rp, &user_id, challenge_id, code).await?
-            }
+            Factor::Passkey => super::passkeys::verify(&self.db, &self.rp, &user_id, challenge_id, code).await?,
         };
         if accepted {
             return Ok(user_id);
         }
-        self.record_failure(
-            Some(&user_id),
-            client,
-            &format!("wrong_{}", factor.as_str()),
-            None,
-        )
-        .await?;
+        self.record_failure(Some(&user_id), client, &format!("wrong_{}", factor.as_str()), None).await?;
         let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
-        Err(if left > 0 {
-            IdentityError::CodeRejected {
-                attempts_left: left,
-            }
-        } else {
-            IdentityError::CodeDead
-        })
+        Err(if left > 0 { IdentityError::CodeRejected { attempts_left: left } } else { IdentityError::CodeDead })
     }
 
     async fn complete_challenge(
@@ -1020,11 +923,12 @@ impl Identity {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         challenge_id: &str,
     ) -> Result<(), IdentityError> {
-        let done = sqlx::query("UPDATE login_challenges SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL")
-            .bind(now_ms())
-            .bind(challenge_id)
-            .execute(&mut **tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE login_challenges SET completed_at_ms = $1 WHERE id = $2 AND completed_at_ms IS NULL")
+                .bind(now_ms())
+                .bind(challenge_id)
+                .execute(&mut **tx)
+                .await?;
         if done.rows_affected() != 1 {
             return Err(IdentityError::CodeDead); // completed concurrently
         }
@@ -1036,10 +940,7 @@ impl Identity {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         user_id: &str,
     ) -> Result<String, IdentityError> {
-        Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut **tx)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user_id).fetch_one(&mut **tx).await?)
     }
 
     async fn contacts_of(
@@ -1047,10 +948,7 @@ impl Identity {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         user_id: &str,
     ) -> Result<(String, String), IdentityError> {
-        let r = sqlx::query("SELECT email, phone FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut **tx)
-            .await?;
+        let r = sqlx::query("SELECT email, phone FROM users WHERE id = $1").bind(user_id).fetch_one(&mut **tx).await?;
         Ok((r.try_get("email")?, r.try_get("phone")?))
     }
 
@@ -1078,14 +976,8 @@ impl Identity {
         client: &Client,
     ) -> Result<String, IdentityError> {
         self.require_fresh(who)?;
-        let credential_id = super::passkeys::finish_registration(
-            &self.db,
-            &self.rp,
-            &who.user_id,
-            challenge_id,
-            credential,
-        )
-        .await?;
+        let credential_id =
+            super::passkeys::finish_registration(&self.db, &self.rp, &who.user_id, challenge_id, credential).await?;
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2")
@@ -1109,10 +1001,7 @@ impl Identity {
     }
 
     /// WebAuthn options to answer a sign-in (or lock, unlock) challenge with a passkey.
-    pub async fn passkey_options(
-        &self,
-        challenge_id: &str,
-    ) -> Result<super::passkeys::PasskeyOptions, IdentityError> {
+    pub async fn passkey_options(&self, challenge_id: &str) -> Result<super::passkeys::PasskeyOptions, IdentityError> {
         let user_id: String = sqlx::query_scalar(
             "SELECT user_id FROM login_challenges WHERE id = $1 AND completed_at_ms IS NULL AND expires_at_ms > $2 AND attempts < $3",
         )
@@ -1136,8 +1025,7 @@ impl Identity {
         action: &str,
         client: &Client,
     ) -> Result<LoginChallenge, IdentityError> {
-        if action.is_empty() || action.len() > 100 || !action.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if action.is_empty() || action.len() > 100 || !action.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(IdentityError::Invalid {
                 code: "action_invalid",
                 message: "action must be 1 to 100 visible characters".into(),
@@ -1182,15 +1070,15 @@ impl Identity {
         code: &str,
         client: &Client,
     ) -> Result<SteppedUp, IdentityError> {
-        let bound: Option<String> = sqlx::query_scalar("SELECT action FROM login_challenges WHERE id = $1 AND session_id = $2 AND purpose = 'step_up'")
-            .bind(challenge_id)
-            .bind(&who.session_id)
-            .fetch_optional(self.db.read_pool())
-            .await?;
+        let bound: Option<String> = sqlx::query_scalar(
+            "SELECT action FROM login_challenges WHERE id = $1 AND session_id = $2 AND purpose = 'step_up'",
+        )
+        .bind(challenge_id)
+        .bind(&who.session_id)
+        .fetch_optional(self.db.read_pool())
+        .await?;
         let action = bound.ok_or(IdentityError::CodeDead)?; // another session's challenge is no use here
-        let user_id = self
-            .prove_factor(challenge_id, Purpose::StepUp, factor, code, client)
-            .await?;
+        let user_id = self.prove_factor(challenge_id, Purpose::StepUp, factor, code, client).await?;
         debug_assert_eq!(user_id, who.user_id);
         let now = now_ms();
         let token = format!("{}{}", random_hex_128(), random_hex_128());
@@ -1210,46 +1098,24 @@ impl Identity {
             .details(json!({ "ip": client.ip, "action": action, "factor": factor.as_str() }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
-        Ok(SteppedUp {
-            token,
-            session_id: who.session_id.clone(),
-            action,
-            authenticated_at_ms: now,
-        })
+        Ok(SteppedUp { token, session_id: who.session_id.clone(), action, authenticated_at_ms: now })
     }
 
     // ---- password reset -----------------------------------------------------------------
 
     /// Ask for a reset. The link goes only to the address already verified on the account
     /// (whatever else the request says), and the answer is the same for unknown addresses.
-    pub async fn request_password_reset(
-        &self,
-        email: &str,
-        client: &Client,
-    ) -> Result<ResetRequested, IdentityError> {
-        let answer = ResetRequested {
-            status: "sent_if_the_account_exists",
-        };
-        self.throttle(
-            &format!("reset:ip:{}", client.ip),
-            3600,
-            self.config.resets_per_ip_per_hour,
-        )
-        .await?;
+    pub async fn request_password_reset(&self, email: &str, client: &Client) -> Result<ResetRequested, IdentityError> {
+        let answer = ResetRequested { status: "sent_if_the_account_exists" };
+        self.throttle(&format!("reset:ip:{}", client.ip), 3600, self.config.resets_per_ip_per_hour).await?;
         let Ok(email) = Email::parse(email) else {
             return Ok(answer);
         };
-        self.throttle(
-            &format!("reset:email:{}", email.as_str()),
-            3600,
-            self.config.resets_per_email_per_hour,
-        )
-        .await?;
-        let user =
-            sqlx::query("SELECT id, email FROM users WHERE email = $1 AND status = 'active'")
-                .bind(email.as_str())
-                .fetch_optional(self.db.read_pool())
-                .await?;
+        self.throttle(&format!("reset:email:{}", email.as_str()), 3600, self.config.resets_per_email_per_hour).await?;
+        let user = sqlx::query("SELECT id, email FROM users WHERE email = $1 AND status = 'active'")
+            .bind(email.as_str())
+            .fetch_optional(self.db.read_pool())
+            .await?;
         let Some(user) = user else { return Ok(answer) };
         let user_id: String = user.try_get("id")?;
         let verified_email: String = user.try_get("email")?;
@@ -1298,12 +1164,7 @@ impl Identity {
         .await?
         .ok_or(IdentityError::CodeDead)?;
         let user_id: String = row.try_get("user_id")?;
-        self.throttle(
-            &format!("sms:user:{user_id}"),
-            3600,
-            self.config.sms_per_account_per_hour,
-        )
-        .await?;
+        self.throttle(&format!("sms:user:{user_id}"), 3600, self.config.sms_per_account_per_hour).await?;
         let sms_chl = new_id("chl");
         let code = issue_for(&self.keys, &sms_chl);
         let mut tx = self.db.begin_write().await?;
@@ -1365,11 +1226,10 @@ impl Identity {
         let reset_id: String = counted.try_get("id")?;
         let user_id: String = counted.try_get("user_id")?;
         let attempts: i64 = counted.try_get("attempts")?;
-        let user =
-            sqlx::query("SELECT email, phone, legal_name, date_of_birth FROM users WHERE id = $1")
-                .bind(&user_id)
-                .fetch_one(self.db.read_pool())
-                .await?;
+        let user = sqlx::query("SELECT email, phone, legal_name, date_of_birth FROM users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
         let dob: String = user.try_get("date_of_birth")?;
         let dob = BirthDate::parse(&dob, today_utc()).map_err(IdentityError::Internal)?;
         let context = PasswordContext::new()
@@ -1390,22 +1250,18 @@ impl Identity {
         if !accepted {
             let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
             return Err(if left > 0 {
-                IdentityError::CodeRejected {
-                    attempts_left: left,
-                }
+                IdentityError::CodeRejected { attempts_left: left }
             } else {
                 IdentityError::CodeDead
             });
         }
         let hash = self.hasher.hash(new_password).await?;
         let mut tx = self.db.begin_write().await?;
-        let used = sqlx::query(
-            "UPDATE password_resets SET used_at_ms = $1 WHERE id = $2 AND used_at_ms IS NULL",
-        )
-        .bind(now)
-        .bind(&reset_id)
-        .execute(&mut *tx)
-        .await?;
+        let used = sqlx::query("UPDATE password_resets SET used_at_ms = $1 WHERE id = $2 AND used_at_ms IS NULL")
+            .bind(now)
+            .bind(&reset_id)
+            .execute(&mut *tx)
+            .await?;
         if used.rows_affected() != 1 {
             return Err(IdentityError::CodeDead);
         }
@@ -1415,13 +1271,11 @@ impl Identity {
             .execute(&mut *tx)
             .await?;
         // Other outstanding reset keys die with the old password.
-        sqlx::query(
-            "UPDATE password_resets SET used_at_ms = $1 WHERE user_id = $2 AND used_at_ms IS NULL",
-        )
-        .bind(now)
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE password_resets SET used_at_ms = $1 WHERE user_id = $2 AND used_at_ms IS NULL")
+            .bind(now)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
         let revoked = revoke_all_sessions(&mut tx, &user_id).await?;
         let (email, phone) = self.contacts_of(&mut tx, &user_id).await?;
         let alerts = [
@@ -1435,15 +1289,15 @@ impl Identity {
                 channel: Channel::Sms,
                 recipient: phone,
                 subject: String::new(),
-                body: "Anshin: your password was changed. If this was not you, lock your account now and contact support.".into(),
+                body:
+                    "Anshin: your password was changed. If this was not you, lock your account now and contact support."
+                        .into(),
             },
         ];
         notify::enqueue(&self.db, &mut tx, &alerts).await?;
         let event = AuditEvent::new(&user_id, "identity.password_reset.completed", &user_id)
             .request_id(client.request_id.clone())
-            .details(
-                json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }),
-            );
+            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -1460,24 +1314,19 @@ impl Identity {
         client: &Client,
     ) -> Result<(), IdentityError> {
         self.require_fresh(who)?;
-        let user = sqlx::query("SELECT kind, email, phone, legal_name, date_of_birth, password_hash FROM users WHERE id = $1")
-            .bind(&who.user_id)
-            .fetch_one(self.db.read_pool())
-            .await?;
-        if !self
-            .hasher
-            .verify(&user.try_get::<String, _>("password_hash")?, current)
-            .await?
-            .ok
-        {
+        let user =
+            sqlx::query("SELECT kind, email, phone, legal_name, date_of_birth, password_hash FROM users WHERE id = $1")
+                .bind(&who.user_id)
+                .fetch_one(self.db.read_pool())
+                .await?;
+        if !self.hasher.verify(&user.try_get::<String, _>("password_hash")?, current).await?.ok {
             return Err(IdentityError::LoginFailed);
         }
         let mut context = PasswordContext::new()
             .email(&user.try_get::<String, _>("email")?)
             .name(&user.try_get::<String, _>("legal_name")?)
             .phone(&user.try_get::<String, _>("phone")?);
-        if let Ok(dob) = BirthDate::parse(&user.try_get::<String, _>("date_of_birth")?, today_utc())
-        {
+        if let Ok(dob) = BirthDate::parse(&user.try_get::<String, _>("date_of_birth")?, today_utc()) {
             context = context.birth_date(dob.year, dob.month, dob.day);
         }
         self.check_new_password(new_password, &context).await?;
@@ -1489,7 +1338,13 @@ impl Identity {
             .execute(&mut *tx)
             .await?;
         let revoked = revoke_all_sessions(&mut tx, &who.user_id).await?;
-        self.alert(&mut tx, &who.user_id, "Your Anshin password was changed", "The password of your Anshin account was just changed, and every session was signed out.").await?;
+        self.alert(
+            &mut tx,
+            &who.user_id,
+            "Your Anshin password was changed",
+            "The password of your Anshin account was just changed, and every session was signed out.",
+        )
+        .await?;
         let event = AuditEvent::new(&who.user_id, "identity.password.changed", &who.user_id)
             .request_id(client.request_id.clone())
             .details(json!({ "ip": client.ip, "sessions_revoked": revoked }));
@@ -1504,20 +1359,22 @@ impl Identity {
         self.require_fresh(who)?;
         let factors = self.factors_of(&who.user_id).await?;
         if who.kind != "wallet" && !factors.contains(&"passkey") {
-            return Err(IdentityError::Conflict(
-                "staff and operators must keep a second factor: add a passkey first",
-            ));
+            return Err(IdentityError::Conflict("staff and operators must keep a second factor: add a passkey first"));
         }
         let mut tx = self.db.begin_write().await?;
-        let removed = sqlx::query("DELETE FROM totp_factors WHERE user_id = $1")
-            .bind(&who.user_id)
-            .execute(&mut *tx)
-            .await?;
+        let removed =
+            sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(&who.user_id).execute(&mut *tx).await?;
         if removed.rows_affected() == 0 {
             return Err(IdentityError::Conflict("no authenticator app is set up"));
         }
         let revoked = revoke_all_sessions(&mut tx, &who.user_id).await?;
-        self.alert(&mut tx, &who.user_id, "An authenticator app was removed from your Anshin account", "The authenticator app was removed as a second factor, and every session was signed out.").await?;
+        self.alert(
+            &mut tx,
+            &who.user_id,
+            "An authenticator app was removed from your Anshin account",
+            "The authenticator app was removed as a second factor, and every session was signed out.",
+        )
+        .await?;
         let event = AuditEvent::new(&who.user_id, "identity.factor.removed", &who.user_id)
             .request_id(client.request_id.clone())
             .details(json!({ "factor": "totp", "ip": client.ip, "sessions_revoked": revoked }));
@@ -1538,19 +1395,12 @@ impl Identity {
         self.require_fresh(who)?;
         let (new_value, send_channel) = match channel {
             "email" => (
-                Email::parse(new_value)
-                    .map_err(invalid("email_invalid", "value"))?
-                    .as_str()
-                    .to_owned(),
+                Email::parse(new_value).map_err(invalid("email_invalid", "value"))?.as_str().to_owned(),
                 Channel::Email,
             ),
-            "phone" => (
-                Phone::parse(new_value)
-                    .map_err(invalid("phone_invalid", "value"))?
-                    .as_str()
-                    .to_owned(),
-                Channel::Sms,
-            ),
+            "phone" => {
+                (Phone::parse(new_value).map_err(invalid("phone_invalid", "value"))?.as_str().to_owned(), Channel::Sms)
+            }
             _ => {
                 return Err(IdentityError::Invalid {
                     code: "channel_invalid",
@@ -1559,8 +1409,7 @@ impl Identity {
                 });
             }
         };
-        self.throttle(&format!("contact-change:user:{}", who.user_id), 3600, 5)
-            .await?;
+        self.throttle(&format!("contact-change:user:{}", who.user_id), 3600, 5).await?;
         let now = now_ms();
         let challenge_id = new_id("chl");
         let code = issue_for(&self.keys, &challenge_id);
@@ -1604,13 +1453,9 @@ impl Identity {
             &format!("Someone signed in to your account asked to change its {channel}. Money cannot leave the wallet for 72 hours after such a change."),
         )
         .await?;
-        let event = AuditEvent::new(
-            &who.user_id,
-            "identity.contact_change.requested",
-            &who.user_id,
-        )
-        .request_id(client.request_id.clone())
-        .details(json!({ "channel": channel, "ip": client.ip }));
+        let event = AuditEvent::new(&who.user_id, "identity.contact_change.requested", &who.user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "channel": channel, "ip": client.ip }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -1637,15 +1482,10 @@ impl Identity {
         .fetch_optional(self.db.read_pool())
         .await?
         .ok_or(IdentityError::CodeDead)?;
-        match self
-            .use_code(&row.try_get::<String, _>("challenge_id")?, code)
-            .await?
-        {
+        match self.use_code(&row.try_get::<String, _>("challenge_id")?, code).await? {
             CodeOutcome::Accepted => {}
             CodeOutcome::Wrong(left) => {
-                return Err(IdentityError::CodeRejected {
-                    attempts_left: left,
-                });
+                return Err(IdentityError::CodeRejected { attempts_left: left });
             }
             CodeOutcome::Dead => return Err(IdentityError::CodeDead),
         }
@@ -1656,10 +1496,7 @@ impl Identity {
                 .bind(&who.user_id)
                 .fetch_one(self.db.read_pool())
                 .await?;
-            (
-                r.try_get::<String, _>("email")?,
-                r.try_get::<String, _>("phone")?,
-            )
+            (r.try_get::<String, _>("email")?, r.try_get::<String, _>("phone")?)
         };
         let mut tx = self.db.begin_write().await?;
         let column_sql = match channel {
@@ -1678,15 +1515,11 @@ impl Identity {
             .execute(&mut *tx)
             .await;
         if let Err(e) = updated {
-            return Err(
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_unique_violation())
-                {
-                    IdentityError::Conflict("that address belongs to another account")
-                } else {
-                    e.into()
-                },
-            );
+            return Err(if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+                IdentityError::Conflict("that address belongs to another account")
+            } else {
+                e.into()
+            });
         }
         sqlx::query("UPDATE contact_changes SET completed_at_ms = $1 WHERE id = $2")
             .bind(now)
@@ -1698,27 +1531,12 @@ impl Identity {
              If this was not you: lock your account from the Anshin site now and contact support."
         );
         let old = if channel == "email" {
-            OutboxMessage::email(
-                old_email,
-                "Your Anshin e-mail address was changed",
-                text.clone(),
-            )
+            OutboxMessage::email(old_email, "Your Anshin e-mail address was changed", text.clone())
         } else {
-            OutboxMessage {
-                channel: Channel::Sms,
-                recipient: old_phone,
-                subject: String::new(),
-                body: text.clone(),
-            }
+            OutboxMessage { channel: Channel::Sms, recipient: old_phone, subject: String::new(), body: text.clone() }
         };
         notify::enqueue(&self.db, &mut tx, &[old]).await?;
-        self.alert(
-            &mut tx,
-            &who.user_id,
-            "Your Anshin contact details were changed",
-            &text,
-        )
-        .await?;
+        self.alert(&mut tx, &who.user_id, "Your Anshin contact details were changed", &text).await?;
         let event = AuditEvent::new(&who.user_id, "identity.contact_change.completed", &who.user_id)
             .request_id(client.request_id.clone())
             .details(json!({ "channel": channel, "ip": client.ip, "money_out_blocked_until_ms": blocked_until }));
@@ -1756,9 +1574,8 @@ impl Identity {
         what: &str,
     ) -> Result<(), IdentityError> {
         let email = self.email_of(tx, user_id).await?;
-        let body = format!(
-            "{what}\nIf this was not you: lock your account from the Anshin site now and contact support."
-        );
+        let body =
+            format!("{what}\nIf this was not you: lock your account from the Anshin site now and contact support.");
         notify::enqueue(&self.db, tx, &[OutboxMessage::email(email, subject, body)]).await?;
         Ok(())
     }
@@ -1832,19 +1649,16 @@ impl Identity {
     }
 
     /// End one of the user's own sessions (another device's, or this one).
-    pub async fn revoke(
-        &self,
-        who: &Principal,
-        session_id: &str,
-        client: &Client,
-    ) -> Result<(), IdentityError> {
+    pub async fn revoke(&self, who: &Principal, session_id: &str, client: &Client) -> Result<(), IdentityError> {
         let mut tx = self.db.begin_write().await?;
-        let done = sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 AND user_id = $3 AND revoked_at_ms IS NULL")
-            .bind(now_ms())
-            .bind(session_id)
-            .bind(&who.user_id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 AND user_id = $3 AND revoked_at_ms IS NULL",
+        )
+        .bind(now_ms())
+        .bind(session_id)
+        .bind(&who.user_id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() != 1 {
             return Err(IdentityError::Invalid {
                 code: "session_not_found",
@@ -1883,16 +1697,13 @@ impl Identity {
     /// Begin adding an authenticator app. Needs a factor used in the last few minutes.
     pub async fn start_totp(&self, who: &Principal) -> Result<TotpEnrolment, IdentityError> {
         self.require_fresh(who)?;
-        let active: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM totp_factors WHERE user_id = $1 AND status = 'active'",
-        )
-        .bind(&who.user_id)
-        .fetch_optional(self.db.read_pool())
-        .await?;
+        let active: Option<String> =
+            sqlx::query_scalar("SELECT status FROM totp_factors WHERE user_id = $1 AND status = 'active'")
+                .bind(&who.user_id)
+                .fetch_optional(self.db.read_pool())
+                .await?;
         if active.is_some() {
-            return Err(IdentityError::Conflict(
-                "an authenticator app is already set up; remove it first",
-            ));
+            return Err(IdentityError::Conflict("an authenticator app is already set up; remove it first"));
         }
         let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
             .bind(&who.user_id)
@@ -1911,8 +1722,7 @@ impl Identity {
         .await?;
         Ok(TotpEnrolment {
             secret: totp::secret_base32(&secret),
-            otpauth_url: totp::enrolment_url(&secret, &email)
-                .map_err(|e| IdentityError::Internal(e.to_string()))?,
+            otpauth_url: totp::enrolment_url(&secret, &email).map_err(|e| IdentityError::Internal(e.to_string()))?,
         })
     }
 
@@ -1924,19 +1734,13 @@ impl Identity {
         client: &Client,
     ) -> Result<RecoveryCodes, IdentityError> {
         self.require_fresh(who)?;
-        let sealed: String = sqlx::query_scalar(
-            "SELECT secret_enc FROM totp_factors WHERE user_id = $1 AND status = 'pending'",
-        )
-        .bind(&who.user_id)
-        .fetch_optional(self.db.read_pool())
-        .await?
-        .ok_or(IdentityError::Conflict(
-            "start adding an authenticator app first",
-        ))?;
-        let secret = self
-            .keys
-            .open(&sealed, &who.user_id)
-            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let sealed: String =
+            sqlx::query_scalar("SELECT secret_enc FROM totp_factors WHERE user_id = $1 AND status = 'pending'")
+                .bind(&who.user_id)
+                .fetch_optional(self.db.read_pool())
+                .await?
+                .ok_or(IdentityError::Conflict("start adding an authenticator app first"))?;
+        let secret = self.keys.open(&sealed, &who.user_id).map_err(|e| IdentityError::Internal(e.to_string()))?;
         let now = now_ms();
         let step = totp::verify(&secret, code, u64::try_from(now / 1000).unwrap_or(0), None)
             .map_err(|_| IdentityError::CodeRejected { attempts_left: 1 })?;
@@ -1946,15 +1750,14 @@ impl Identity {
             .fetch_one(self.db.read_pool())
             .await?;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE totp_factors SET status = 'active', last_used_step = $1 WHERE user_id = $2 AND status = 'pending'")
-            .bind(i64::try_from(step).unwrap_or(i64::MAX))
-            .bind(&who.user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-            .bind(&who.user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE totp_factors SET status = 'active', last_used_step = $1 WHERE user_id = $2 AND status = 'pending'",
+        )
+        .bind(i64::try_from(step).unwrap_or(i64::MAX))
+        .bind(&who.user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&who.user_id).execute(&mut *tx).await?;
         // An enrolment-only session has now proved a factor: it becomes a full one.
         sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2")
             .bind(now)
@@ -1978,25 +1781,17 @@ impl Identity {
         notify::enqueue(&self.db, &mut tx, &[alert]).await?;
         let event = AuditEvent::new(&who.user_id, "identity.factor.added", &who.user_id)
             .request_id(client.request_id.clone())
-            .details(
-                json!({ "factor": "totp", "ip": client.ip, "recovery_codes": RECOVERY_CODES }),
-            );
+            .details(json!({ "factor": "totp", "ip": client.ip, "recovery_codes": RECOVERY_CODES }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
-        Ok(RecoveryCodes {
-            recovery_codes: recovery,
-        })
+        Ok(RecoveryCodes { recovery_codes: recovery })
     }
 
     // ---- helpers ------------------------------------------------------------------------
 
     /// The local rules, then (if configured) the breach corpus. An unreachable breach service
     /// does not block the person: the local rules already refuse the common passwords.
-    async fn check_new_password(
-        &self,
-        password: &str,
-        context: &PasswordContext,
-    ) -> Result<(), IdentityError> {
+    async fn check_new_password(&self, password: &str, context: &PasswordContext) -> Result<(), IdentityError> {
         password::check(password, context, true).map_err(IdentityError::Password)?;
         if let Some(breach) = &self.breach {
             match breach.is_breached(password).await {
@@ -2017,9 +1812,7 @@ impl Identity {
 
     async fn throttle(&self, key: &str, window_secs: i64, limit: i64) -> Result<(), IdentityError> {
         if throttle::hit(&self.db, key, window_secs).await? > limit {
-            return Err(IdentityError::Throttled {
-                retry_after_secs: window_secs,
-            });
+            return Err(IdentityError::Throttled { retry_after_secs: window_secs });
         }
         Ok(())
     }
@@ -2039,10 +1832,12 @@ impl Identity {
         }
         let mut tx = self.db.begin_write().await?;
         if let Some(user_id) = user_id {
-            let row = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins, kind")
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let row = sqlx::query(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins, kind",
+            )
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
             let failures: i64 = row.try_get("failed_logins")?;
             let kind: String = row.try_get("kind")?;
             // Staff and operators: locked for 30 minutes after 10 failures (PCI DSS 8.3.4). Wallet
@@ -2060,14 +1855,10 @@ impl Identity {
                     .await?;
             }
         }
-        let event = AuditEvent::new(
-            user_id.unwrap_or("anonymous"),
-            "identity.login.failed",
-            user_id.unwrap_or("-"),
-        )
-        .request_id(client.request_id.clone())
-        .outcome("failure")
-        .details(json!({ "ip": client.ip, "reason": reason }));
+        let event = AuditEvent::new(user_id.unwrap_or("anonymous"), "identity.login.failed", user_id.unwrap_or("-"))
+            .request_id(client.request_id.clone())
+            .outcome("failure")
+            .details(json!({ "ip": client.ip, "reason": reason }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -2078,10 +1869,7 @@ impl Identity {
     /// (one password tried across many accounts is spraying). The password is keyed-hashed, so
     /// the counters never hold anything crackable.
     fn source_keys(&self, client: &Client, password: Option<&str>) -> Vec<(String, i64)> {
-        let mut keys = vec![(
-            format!("login-fail:ip:{}", client.ip),
-            self.config.ip_failures_limit,
-        )];
+        let mut keys = vec![(format!("login-fail:ip:{}", client.ip), self.config.ip_failures_limit)];
         if let Ok(ip) = client.ip.parse::<std::net::IpAddr>() {
             let net = match ip {
                 std::net::IpAddr::V4(v4) => {
@@ -2093,54 +1881,37 @@ impl Identity {
                     format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
                 }
             };
-            keys.push((
-                format!("login-fail:net:{net}"),
-                self.config.network_failures_limit,
-            ));
+            keys.push((format!("login-fail:net:{net}"), self.config.network_failures_limit));
         }
         if let Some(password) = password {
-            let fingerprint = &codes::code_hash(
-                &self.keys.code_hmac,
-                "password-spray",
-                &password::normalize(password),
-            )[..32];
-            keys.push((
-                format!("login-fail:pw:{fingerprint}"),
-                self.config.password_failures_limit,
-            ));
+            let fingerprint =
+                &codes::code_hash(&self.keys.code_hmac, "password-spray", &password::normalize(password))[..32];
+            keys.push((format!("login-fail:pw:{fingerprint}"), self.config.password_failures_limit));
         }
         keys
     }
 
     /// Refuse at once (before any hashing) when a source or a sprayed password is over its limit.
-    async fn check_sources(
-        &self,
-        client: &Client,
-        password: Option<&str>,
-    ) -> Result<(), IdentityError> {
+    async fn check_sources(&self, client: &Client, password: Option<&str>) -> Result<(), IdentityError> {
         for (key, limit) in self.source_keys(client, password) {
             if throttle::peek(&self.db, &key, self.config.ip_window_secs).await? >= limit {
-                return Err(IdentityError::Throttled {
-                    retry_after_secs: self.config.ip_window_secs,
-                });
+                return Err(IdentityError::Throttled { retry_after_secs: self.config.ip_window_secs });
             }
         }
         Ok(())
     }
 
     async fn factors_of(&self, user_id: &str) -> Result<Vec<&'static str>, IdentityError> {
-        let totp: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM totp_factors WHERE user_id = $1 AND status = 'active'",
-        )
-        .bind(user_id)
-        .fetch_optional(self.db.read_pool())
-        .await?;
-        let recovery: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at_ms IS NULL",
-        )
-        .bind(user_id)
-        .fetch_one(self.db.read_pool())
-        .await?;
+        let totp: Option<String> =
+            sqlx::query_scalar("SELECT status FROM totp_factors WHERE user_id = $1 AND status = 'active'")
+                .bind(user_id)
+                .fetch_optional(self.db.read_pool())
+                .await?;
+        let recovery: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at_ms IS NULL")
+                .bind(user_id)
+                .fetch_one(self.db.read_pool())
+                .await?;
         let passkeys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
             .bind(user_id)
             .fetch_one(self.db.read_pool())
@@ -2167,11 +1938,7 @@ impl Identity {
     }
 
     /// Count an attempt on a one-time code challenge, then judge it; a right code is used up.
-    async fn use_code(
-        &self,
-        challenge_id: &str,
-        guess: &str,
-    ) -> Result<CodeOutcome, IdentityError> {
+    async fn use_code(&self, challenge_id: &str, guess: &str) -> Result<CodeOutcome, IdentityError> {
         let now = now_ms();
         let row = sqlx::query(
             "UPDATE otp_challenges SET attempts = attempts + 1
@@ -2197,29 +1964,25 @@ impl Identity {
         };
         match codes::check(&self.keys.code_hmac, &challenge, guess, now) {
             codes::Check::Accepted => {
-                let used = sqlx::query("UPDATE otp_challenges SET used_at_ms = $1 WHERE id = $2 AND used_at_ms IS NULL")
-                    .bind(now)
-                    .bind(challenge_id)
-                    .execute(self.db.write_pool())
-                    .await?;
-                Ok(if used.rows_affected() == 1 {
-                    CodeOutcome::Accepted
-                } else {
-                    CodeOutcome::Dead
-                })
+                let used =
+                    sqlx::query("UPDATE otp_challenges SET used_at_ms = $1 WHERE id = $2 AND used_at_ms IS NULL")
+                        .bind(now)
+                        .bind(challenge_id)
+                        .execute(self.db.write_pool())
+                        .await?;
+                Ok(if used.rows_affected() == 1 { CodeOutcome::Accepted } else { CodeOutcome::Dead })
             }
-            codes::Check::Wrong { attempts_left } => {
-                Ok(CodeOutcome::Wrong(i64::from(attempts_left)))
-            }
+            codes::Check::Wrong { attempts_left } => Ok(CodeOutcome::Wrong(i64::from(attempts_left))),
             codes::Check::Dead => Ok(CodeOutcome::Dead),
         }
     }
 
     async fn use_totp(&self, user_id: &str, code: &str) -> Result<bool, IdentityError> {
-        let row = sqlx::query("SELECT secret_enc, last_used_step FROM totp_factors WHERE user_id = $1 AND status = 'active'")
-            .bind(user_id)
-            .fetch_optional(self.db.read_pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT secret_enc, last_used_step FROM totp_factors WHERE user_id = $1 AND status = 'active'")
+                .bind(user_id)
+                .fetch_optional(self.db.read_pool())
+                .await?;
         let Some(row) = row else { return Ok(false) };
         let secret = self
             .keys
@@ -2227,12 +1990,7 @@ impl Identity {
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
         let last: Option<i64> = row.try_get("last_used_step")?;
         let now_secs = u64::try_from(now_ms() / 1000).unwrap_or(0);
-        let Ok(step) = totp::verify(
-            &secret,
-            code,
-            now_secs,
-            last.and_then(|l| u64::try_from(l).ok()),
-        ) else {
+        let Ok(step) = totp::verify(&secret, code, now_secs, last.and_then(|l| u64::try_from(l).ok())) else {
             return Ok(false);
         };
         let step = i64::try_from(step).unwrap_or(i64::MAX);
@@ -2248,12 +2006,14 @@ impl Identity {
     }
 
     async fn use_recovery_code(&self, user_id: &str, code: &str) -> Result<bool, IdentityError> {
-        let used = sqlx::query("UPDATE recovery_codes SET used_at_ms = $1 WHERE code_hash = $2 AND user_id = $3 AND used_at_ms IS NULL")
-            .bind(now_ms())
-            .bind(token_hash(&normalize_recovery(code)))
-            .bind(user_id)
-            .execute(self.db.write_pool())
-            .await?;
+        let used = sqlx::query(
+            "UPDATE recovery_codes SET used_at_ms = $1 WHERE code_hash = $2 AND user_id = $3 AND used_at_ms IS NULL",
+        )
+        .bind(now_ms())
+        .bind(token_hash(&normalize_recovery(code)))
+        .bind(user_id)
+        .execute(self.db.write_pool())
+        .await?;
         Ok(used.rows_affected() == 1)
     }
 
@@ -2268,21 +2028,19 @@ impl Identity {
         scope: &str,
     ) -> Result<(SessionCreated, bool), IdentityError> {
         // Staff and operators can do more harm with an unattended session: a shorter idle limit.
-        let kind: String = sqlx::query_scalar("SELECT kind FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        let idle_secs = if kind == "wallet" {
-            self.config.session_idle_secs
-        } else {
-            self.config.staff_idle_secs
-        };
+        let kind: String =
+            sqlx::query_scalar("SELECT kind FROM users WHERE id = $1").bind(user_id).fetch_one(&mut **tx).await?;
+        let idle_secs = if kind == "wallet" { self.config.session_idle_secs } else { self.config.staff_idle_secs };
         let known: Option<String> = match device_token {
-            Some(t) => sqlx::query_scalar("SELECT id FROM devices WHERE token_hash = $1 AND user_id = $2 AND revoked_at_ms IS NULL")
+            Some(t) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM devices WHERE token_hash = $1 AND user_id = $2 AND revoked_at_ms IS NULL",
+                )
                 .bind(token_hash(t))
                 .bind(user_id)
                 .fetch_optional(&mut **tx)
-                .await?,
+                .await?
+            }
             None => None,
         };
         let (device_id, device_token, new_device) = match (known, device_token) {
@@ -2295,10 +2053,7 @@ impl Identity {
                 (id, t.to_owned(), false)
             }
             _ => {
-                let (id, token) = (
-                    new_id("dev"),
-                    format!("{}{}", random_hex_128(), random_hex_128()),
-                );
+                let (id, token) = (new_id("dev"), format!("{}{}", random_hex_128(), random_hex_128()));
                 sqlx::query(
                     "INSERT INTO devices (id, user_id, token_hash, name, first_seen_at_ms, last_seen_at_ms) VALUES ($1, $2, $3, $4, $5, $5)",
                 )
@@ -2332,16 +2087,7 @@ impl Identity {
         .bind(scope)
         .execute(&mut **tx)
         .await?;
-        Ok((
-            SessionCreated {
-                session_id,
-                token,
-                device_token,
-                user_id: user_id.to_owned(),
-                expires_at_ms,
-            },
-            new_device,
-        ))
+        Ok((SessionCreated { session_id, token, device_token, user_id: user_id.to_owned(), expires_at_ms }, new_device))
     }
 }
 
@@ -2350,13 +2096,11 @@ async fn revoke_all_sessions(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     user_id: &str,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE sessions SET revoked_at_ms = $1 WHERE user_id = $2 AND revoked_at_ms IS NULL",
-    )
-    .bind(now_ms())
-    .bind(user_id)
-    .execute(&mut **tx)
-    .await?;
+    let done = sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE user_id = $2 AND revoked_at_ms IS NULL")
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -2404,14 +2148,8 @@ fn new_recovery_code() -> String {
     for b in bytes {
         bits = (bits << 8) | u128::from(b);
     }
-    let chars: Vec<char> = (0..16)
-        .map(|i| ALPHABET[((bits >> (75 - 5 * i)) & 31) as usize] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
+    let chars: Vec<char> = (0..16).map(|i| ALPHABET[((bits >> (75 - 5 * i)) & 31) as usize] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
 /// 20 characters from a 32-letter alphabet: 100 bits, shown once to whoever runs the command.
@@ -2419,14 +2157,9 @@ fn new_initial_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789-";
     let mut rng = rand::rng();
-    (0..20)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 fn normalize_recovery(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }

@@ -24,11 +24,10 @@ pub async fn hit(db: &Db, key: &str, window_secs: i64) -> Result<i64, sqlx::Erro
 /// The count in the current window without adding to it.
 pub async fn peek(db: &Db, key: &str, window_secs: i64) -> Result<i64, sqlx::Error> {
     let cutoff = now_ms() - window_secs * 1000;
-    let count: Option<i64> =
-        sqlx::query_scalar("SELECT count FROM throttles WHERE key = $1 AND window_start_ms > $2")
-            .bind(key)
-            .bind(cutoff)
-            .fetch_optional(db.read_pool())
-            .await?;
+    let count: Option<i64> = sqlx::query_scalar("SELECT count FROM throttles WHERE key = $1 AND window_start_ms > $2")
+        .bind(key)
+        .bind(cutoff)
+        .fetch_optional(db.read_pool())
+        .await?;
     Ok(count.unwrap_or(0))
 }

@@ -42,9 +42,7 @@ fn totp(secret: &[u8], account: &str) -> Result<Totp, TotpError> {
 
 /// The `otpauth://totp/…` URL to show as a QR code (and as text) when enrolling.
 pub fn enrolment_url(secret: &[u8], account: &str) -> Result<String, TotpError> {
-    totp(secret, account)?
-        .to_url()
-        .map_err(|e| TotpError::Secret(e.to_string()))
+    totp(secret, account)?.to_url().map_err(|e| TotpError::Secret(e.to_string()))
 }
 
 pub fn secret_base32(secret: &[u8]) -> String {
@@ -53,12 +51,7 @@ pub fn secret_base32(secret: &[u8]) -> String {
 
 /// Check `code` at `now_secs`. Returns the time step it matched, to be stored as the new
 /// `last_used_step`; a step at or before `last_used_step` is refused, so every code works once.
-pub fn verify(
-    secret: &[u8],
-    code: &str,
-    now_secs: u64,
-    last_used_step: Option<u64>,
-) -> Result<u64, TotpError> {
+pub fn verify(secret: &[u8], code: &str, now_secs: u64, last_used_step: Option<u64>) -> Result<u64, TotpError> {
     let totp = totp(secret, "")?;
     let step = totp.check(code.trim(), now_secs).ok_or(TotpError::Wrong)?;
     if last_used_step.is_some_and(|last| step <= last) {
@@ -70,8 +63,7 @@ pub fn verify(
 /// The code at `now_secs` for a base32 secret as shown at enrolment: a software authenticator,
 /// for tests and tools.
 pub fn code_from_base32(secret_b32: &str, now_secs: u64) -> Result<String, TotpError> {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32)
-        .map_err(|e| TotpError::Secret(e.to_string()))?;
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).map_err(|e| TotpError::Secret(e.to_string()))?;
     code_at(secret.as_ref(), now_secs)
 }
 
@@ -108,10 +100,7 @@ mod tests {
         let code = code_at(RFC_SECRET, now).unwrap();
         assert!(verify(RFC_SECRET, &code, now + STEP_SECS, None).is_ok());
         assert!(verify(RFC_SECRET, &code, now - STEP_SECS, None).is_ok());
-        assert_eq!(
-            verify(RFC_SECRET, &code, now + 3 * STEP_SECS, None),
-            Err(TotpError::Wrong)
-        );
+        assert_eq!(verify(RFC_SECRET, &code, now + 3 * STEP_SECS, None), Err(TotpError::Wrong));
     }
 
     #[test]
@@ -119,20 +108,11 @@ mod tests {
         let now = 1_700_000_000;
         let code = code_at(RFC_SECRET, now).unwrap();
         let step = verify(RFC_SECRET, &code, now, None).unwrap();
-        assert_eq!(
-            verify(RFC_SECRET, &code, now, Some(step)),
-            Err(TotpError::Replayed)
-        );
-        assert_eq!(
-            verify(RFC_SECRET, &code, now + 10, Some(step)),
-            Err(TotpError::Replayed)
-        );
+        assert_eq!(verify(RFC_SECRET, &code, now, Some(step)), Err(TotpError::Replayed));
+        assert_eq!(verify(RFC_SECRET, &code, now + 10, Some(step)), Err(TotpError::Replayed));
         // An older code (one step back) is refused too once a newer one was used.
         let older = code_at(RFC_SECRET, now - STEP_SECS).unwrap();
-        assert_eq!(
-            verify(RFC_SECRET, &older, now, Some(step)),
-            Err(TotpError::Replayed)
-        );
+        assert_eq!(verify(RFC_SECRET, &older, now, Some(step)), Err(TotpError::Replayed));
         let next = code_at(RFC_SECRET, now + STEP_SECS).unwrap();
         assert!(verify(RFC_SECRET, &next, now + STEP_SECS, Some(step)).is_ok());
     }
@@ -140,10 +120,7 @@ mod tests {
     #[test]
     fn enrolment_url_names_issuer_and_account() {
         let url = enrolment_url(&new_secret(), "taro@example.jp").unwrap();
-        assert!(
-            url.starts_with("otpauth://totp/Anshin:taro%40example.jp?"),
-            "{url}"
-        );
+        assert!(url.starts_with("otpauth://totp/Anshin:taro%40example.jp?"), "{url}");
         assert!(url.contains("issuer=Anshin"));
         assert!(url.contains("secret="));
     }
@@ -154,30 +131,17 @@ mod tests {
     fn codes_from_pyotp_are_accepted() {
         let secret = new_secret();
         let b32 = secret_base32(&secret);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         let script = format!("import pyotp; print(pyotp.TOTP('{b32}').at({now}))");
-        let out = std::process::Command::new("python3")
-            .args(["-c", &script])
-            .output();
+        let out = std::process::Command::new("python3").args(["-c", &script]).output();
         let Some(out) = out.ok().filter(|o| o.status.success()) else {
             // CI sets ANSHIN_REQUIRE_PYOTP so this check can never vanish silently there.
-            assert!(
-                std::env::var_os("ANSHIN_REQUIRE_PYOTP").is_none(),
-                "pyotp is required here: pip install pyotp"
-            );
-            eprintln!(
-                "SKIPPING pyotp test: python3 with pyotp is not installed (pip install pyotp)"
-            );
+            assert!(std::env::var_os("ANSHIN_REQUIRE_PYOTP").is_none(), "pyotp is required here: pip install pyotp");
+            eprintln!("SKIPPING pyotp test: python3 with pyotp is not installed (pip install pyotp)");
             return;
         };
         let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
         assert_eq!(code.len(), 6, "{code}");
-        assert!(
-            verify(&secret, &code, now, None).is_ok(),
-            "pyotp's code {code} was refused"
-        );
+        assert!(verify(&secret, &code, now, None).is_ok(), "pyotp's code {code} was refused");
     }
 }

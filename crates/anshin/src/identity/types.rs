@@ -17,11 +17,7 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
             });
-        if ok {
-            Ok(Email(s))
-        } else {
-            Err("enter a valid e-mail address".into())
-        }
+        if ok { Ok(Email(s)) } else { Err("enter a valid e-mail address".into()) }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -35,27 +31,16 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(s: &str) -> Result<Phone, String> {
-        let compact: String = s
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-            .collect();
+        let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
         let e164 = if let Some(rest) = compact.strip_prefix('+') {
             format!("+{rest}")
-        } else if let Some(rest) = compact
-            .strip_prefix('0')
-            .filter(|r| r.len() == 9 || r.len() == 10)
-        {
+        } else if let Some(rest) = compact.strip_prefix('0').filter(|r| r.len() == 9 || r.len() == 10) {
             format!("+81{rest}")
         } else {
-            return Err(
-                "enter a mobile number with its country code, like +81 90 1234 5678".into(),
-            );
+            return Err("enter a mobile number with its country code, like +81 90 1234 5678".into());
         };
         let digits = &e164[1..];
-        if (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0')
-        {
+        if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') {
             Ok(Phone(e164))
         } else {
             Err("enter a mobile number with its country code, like +81 90 1234 5678".into())
@@ -75,9 +60,7 @@ impl LegalName {
         let s = s.trim();
         let n = s.chars().count();
         if (1..=100).contains(&n) && !s.chars().any(char::is_control) {
-            Ok(LegalName(
-                s.split_whitespace().collect::<Vec<_>>().join(" "),
-            ))
+            Ok(LegalName(s.split_whitespace().collect::<Vec<_>>().join(" ")))
         } else {
             Err("enter your legal name (1 to 100 characters)".into())
         }
@@ -107,11 +90,8 @@ impl BirthDate {
         if y.len() != 4 || m.len() != 2 || d.len() != 2 {
             return Err(err());
         }
-        let (year, month, day): (u16, u8, u8) = (
-            y.parse().map_err(|_| err())?,
-            m.parse().map_err(|_| err())?,
-            d.parse().map_err(|_| err())?,
-        );
+        let (year, month, day): (u16, u8, u8) =
+            (y.parse().map_err(|_| err())?, m.parse().map_err(|_| err())?, d.parse().map_err(|_| err())?);
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
         let days_in_month = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -155,10 +135,7 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            Email::parse(" Taro@Example.JP ").unwrap().as_str(),
-            "taro@example.jp"
-        );
+        assert_eq!(Email::parse(" Taro@Example.JP ").unwrap().as_str(), "taro@example.jp");
         for bad in [
             "",
             "taro",
@@ -175,14 +152,8 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(
-            Phone::parse("+81 90-1234-5678").unwrap().as_str(),
-            "+819012345678"
-        );
-        assert_eq!(
-            Phone::parse("090-1234-5678").unwrap().as_str(),
-            "+819012345678"
-        );
+        assert_eq!(Phone::parse("+81 90-1234-5678").unwrap().as_str(), "+819012345678");
+        assert_eq!(Phone::parse("090-1234-5678").unwrap().as_str(), "+819012345678");
         for bad in ["", "12345", "+0123456789", "+81abc", "+1234567890123456"] {
             assert!(Phone::parse(bad).is_err(), "{bad:?}");
         }
@@ -191,20 +162,9 @@ mod tests {
     #[test]
     fn birth_dates_are_real_and_never_defaulted() {
         let today = (2026, 11, 21);
-        assert_eq!(
-            BirthDate::parse("1990-04-15", today).unwrap().to_iso(),
-            "1990-04-15"
-        );
+        assert_eq!(BirthDate::parse("1990-04-15", today).unwrap().to_iso(), "1990-04-15");
         assert!(BirthDate::parse("2000-02-29", today).is_ok());
-        for bad in [
-            "",
-            "1990-4-15",
-            "1990-02-30",
-            "1900-02-29",
-            "2027-01-01",
-            "1890-01-01",
-            "15/04/1990",
-        ] {
+        for bad in ["", "1990-4-15", "1990-02-30", "1900-02-29", "2027-01-01", "1890-01-01", "15/04/1990"] {
             assert!(BirthDate::parse(bad, today).is_err(), "{bad:?}");
         }
         let (y, m, d) = today_utc();

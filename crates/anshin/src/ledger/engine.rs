@@ -141,21 +141,14 @@ pub fn request_hash(command: &Command) -> String {
 }
 
 /// Apply `work` in order. Returns one result per item and the effects to persist.
-pub fn apply(
-    snapshot: &mut Snapshot,
-    work: &[Work],
-    now_ms: i64,
-) -> (Vec<Result<Receipt, LedgerError>>, Effects) {
+pub fn apply(snapshot: &mut Snapshot, work: &[Work], now_ms: i64) -> (Vec<Result<Receipt, LedgerError>>, Effects) {
     let mut fx = Effects::default();
     let mut results = Vec::with_capacity(work.len());
     for item in work {
         let result = match item {
             Work::Request(req) => apply_request(snapshot, req, now_ms, &mut fx),
             Work::Expire { hold_id } => {
-                expire(snapshot, hold_id, now_ms, &mut fx).map(|outcome| Receipt {
-                    outcome,
-                    replayed: false,
-                })
+                expire(snapshot, hold_id, now_ms, &mut fx).map(|outcome| Receipt { outcome, replayed: false })
             }
         };
         results.push(result);
@@ -167,12 +160,7 @@ pub fn apply(
     (results, fx)
 }
 
-fn apply_request(
-    snap: &mut Snapshot,
-    req: &Request,
-    now_ms: i64,
-    fx: &mut Effects,
-) -> Result<Receipt, LedgerError> {
+fn apply_request(snap: &mut Snapshot, req: &Request, now_ms: i64, fx: &mut Effects) -> Result<Receipt, LedgerError> {
     let key = req.command.key();
     validate_key(key)?;
     let hash = request_hash(&req.command);
@@ -180,99 +168,38 @@ fn apply_request(
         if existing.request_hash != hash {
             return Err(LedgerError::IdempotencyConflict(key.to_owned()));
         }
-        return Ok(Receipt {
-            outcome: existing.outcome.clone(),
-            replayed: true,
-        });
+        return Ok(Receipt { outcome: existing.outcome.clone(), replayed: true });
     }
     let (outcome, event) = match &req.command {
-        Command::Post {
-            key,
-            kind,
-            description,
-            postings,
-        } => {
+        Command::Post { key, kind, description, postings } => {
             validate_kind(kind)?;
             validate_description(description)?;
-            let entry_id = post(
-                snap,
-                fx,
-                postings,
-                NewEntryMeta {
-                    key,
-                    kind,
-                    description,
-                    reverses: None,
-                    hold: None,
-                },
-            )?;
+            let entry_id =
+                post(snap, fx, postings, NewEntryMeta { key, kind, description, reverses: None, hold: None })?;
             let event = json!({ "key": key, "kind": kind, "postings": postings_json(postings) });
-            (
-                Outcome::Entry {
-                    entry_id: entry_id.clone(),
-                },
-                ("ledger.entry.posted", entry_id, event),
-            )
+            (Outcome::Entry { entry_id: entry_id.clone() }, ("ledger.entry.posted", entry_id, event))
         }
-        Command::Hold {
-            key,
-            debit_account_id,
-            credit_account_id,
-            currency,
-            amount_minor,
-            ttl_secs,
-        } => {
-            let hold_id = hold(
-                snap,
-                fx,
-                key,
-                debit_account_id,
-                credit_account_id,
-                currency,
-                *amount_minor,
-                *ttl_secs,
-                now_ms,
-            )?;
+        Command::Hold { key, debit_account_id, credit_account_id, currency, amount_minor, ttl_secs } => {
+            let hold_id =
+                hold(snap, fx, key, debit_account_id, credit_account_id, currency, *amount_minor, *ttl_secs, now_ms)?;
             let event = json!({ "key": key, "debit": debit_account_id, "credit": credit_account_id,
                                 "currency": currency, "amount_minor": amount_minor, "ttl_secs": ttl_secs });
-            (
-                Outcome::Hold {
-                    hold_id: hold_id.clone(),
-                },
-                ("ledger.hold.created", hold_id, event),
-            )
+            (Outcome::Hold { hold_id: hold_id.clone() }, ("ledger.hold.created", hold_id, event))
         }
-        Command::Capture {
-            key,
-            hold_id,
-            amount_minor,
-        } => {
+        Command::Capture { key, hold_id, amount_minor } => {
             let entry_id = capture(snap, fx, key, hold_id, *amount_minor, now_ms)?;
             let event = json!({ "key": key, "hold_id": hold_id, "amount_minor": amount_minor, "entry_id": entry_id });
-            (
-                Outcome::Entry { entry_id },
-                ("ledger.hold.captured", hold_id.clone(), event),
-            )
+            (Outcome::Entry { entry_id }, ("ledger.hold.captured", hold_id.clone(), event))
         }
         Command::Void { key, hold_id } => {
             release(snap, fx, hold_id, HoldStatus::Voided, now_ms)?;
             let event = json!({ "key": key, "hold_id": hold_id });
-            (
-                Outcome::Voided {
-                    hold_id: hold_id.clone(),
-                },
-                ("ledger.hold.voided", hold_id.clone(), event),
-            )
+            (Outcome::Voided { hold_id: hold_id.clone() }, ("ledger.hold.voided", hold_id.clone(), event))
         }
         Command::Reverse { key, entry_id } => {
             let reversal_id = reverse(snap, fx, key, entry_id)?;
             let event = json!({ "key": key, "reverses": entry_id });
-            (
-                Outcome::Entry {
-                    entry_id: reversal_id.clone(),
-                },
-                ("ledger.entry.reversed", reversal_id, event),
-            )
+            (Outcome::Entry { entry_id: reversal_id.clone() }, ("ledger.entry.reversed", reversal_id, event))
         }
     };
     let (action, target, details) = event;
@@ -282,25 +209,13 @@ fn apply_request(
             .details(details),
     );
     fx.outbox.extend(req.notify.iter().cloned());
-    snap.idempotency.insert(
-        key.to_owned(),
-        IdempotencyRecord {
-            request_hash: hash.clone(),
-            outcome: outcome.clone(),
-        },
-    );
+    snap.idempotency.insert(key.to_owned(), IdempotencyRecord { request_hash: hash.clone(), outcome: outcome.clone() });
     fx.idempotency.push((key.to_owned(), hash, outcome.clone()));
-    Ok(Receipt {
-        outcome,
-        replayed: false,
-    })
+    Ok(Receipt { outcome, replayed: false })
 }
 
 fn postings_json(postings: &[Posting]) -> serde_json::Value {
-    postings
-        .iter()
-        .map(|p| json!([p.account_id, p.currency, p.amount_minor]))
-        .collect()
+    postings.iter().map(|p| json!([p.account_id, p.currency, p.amount_minor])).collect()
 }
 
 struct NewEntryMeta<'a> {
@@ -332,10 +247,8 @@ fn post(
                 "posting amounts must be non-zero and at most {MAX_AMOUNT_MINOR} in magnitude"
             )));
         }
-        let account = snap
-            .accounts
-            .get(&p.account_id)
-            .ok_or_else(|| LedgerError::AccountNotFound(p.account_id.clone()))?;
+        let account =
+            snap.accounts.get(&p.account_id).ok_or_else(|| LedgerError::AccountNotFound(p.account_id.clone()))?;
         if account.currency != p.currency {
             return Err(LedgerError::CurrencyMismatch {
                 account_id: p.account_id.clone(),
@@ -356,10 +269,7 @@ fn post(
             .balance_minor
             .checked_add(*delta)
             .ok_or_else(|| LedgerError::InvalidCommand("balance would overflow".into()))?;
-        if *delta < 0
-            && account.flags.no_negative()
-            && new_balance - account.pending_debit_minor < 0
-        {
+        if *delta < 0 && account.flags.no_negative() && new_balance - account.pending_debit_minor < 0 {
             return Err(LedgerError::InsufficientFunds((*account_id).to_owned()));
         }
     }
@@ -387,11 +297,7 @@ fn post(
     });
     snap.entries.insert(
         entry_id.clone(),
-        EntryState {
-            postings: postings.to_vec(),
-            is_reversal: meta.reverses.is_some(),
-            reversed: false,
-        },
+        EntryState { postings: postings.to_vec(), is_reversal: meta.reverses.is_some(), reversed: false },
     );
     Ok(entry_id)
 }
@@ -409,25 +315,16 @@ fn hold(
     now_ms: i64,
 ) -> Result<String, LedgerError> {
     if amount_minor <= 0 || amount_minor > MAX_AMOUNT_MINOR {
-        return Err(LedgerError::InvalidCommand(format!(
-            "hold amount must be between 1 and {MAX_AMOUNT_MINOR}"
-        )));
+        return Err(LedgerError::InvalidCommand(format!("hold amount must be between 1 and {MAX_AMOUNT_MINOR}")));
     }
     if !(1..=MAX_HOLD_TTL_SECS).contains(&ttl_secs) {
-        return Err(LedgerError::InvalidCommand(format!(
-            "ttl_secs must be between 1 and {MAX_HOLD_TTL_SECS}"
-        )));
+        return Err(LedgerError::InvalidCommand(format!("ttl_secs must be between 1 and {MAX_HOLD_TTL_SECS}")));
     }
     if debit_id == credit_id {
-        return Err(LedgerError::InvalidCommand(
-            "a hold needs two different accounts".into(),
-        ));
+        return Err(LedgerError::InvalidCommand("a hold needs two different accounts".into()));
     }
     for id in [debit_id, credit_id] {
-        let account = snap
-            .accounts
-            .get(id)
-            .ok_or_else(|| LedgerError::AccountNotFound(id.to_owned()))?;
+        let account = snap.accounts.get(id).ok_or_else(|| LedgerError::AccountNotFound(id.to_owned()))?;
         if &account.currency != currency {
             return Err(LedgerError::CurrencyMismatch {
                 account_id: id.to_owned(),
@@ -440,27 +337,14 @@ fn hold(
     if debit.flags.no_negative() && debit.available_minor() - amount_minor < 0 {
         return Err(LedgerError::InsufficientFunds(debit_id.to_owned()));
     }
-    let overflow =
-        || LedgerError::InvalidCommand("reservations on this account would overflow".into());
-    let new_pending_debit = debit
-        .pending_debit_minor
-        .checked_add(amount_minor)
-        .ok_or_else(overflow)?;
-    let new_pending_credit = snap.accounts[credit_id]
-        .pending_credit_minor
-        .checked_add(amount_minor)
-        .ok_or_else(overflow)?;
+    let overflow = || LedgerError::InvalidCommand("reservations on this account would overflow".into());
+    let new_pending_debit = debit.pending_debit_minor.checked_add(amount_minor).ok_or_else(overflow)?;
+    let new_pending_credit =
+        snap.accounts[credit_id].pending_credit_minor.checked_add(amount_minor).ok_or_else(overflow)?;
     let hold_id = new_id("hold");
-    snap.accounts
-        .get_mut(debit_id)
-        .expect("checked")
-        .pending_debit_minor = new_pending_debit;
-    snap.accounts
-        .get_mut(credit_id)
-        .expect("checked")
-        .pending_credit_minor = new_pending_credit;
-    fx.changed_account_ids
-        .extend([debit_id.to_owned(), credit_id.to_owned()]);
+    snap.accounts.get_mut(debit_id).expect("checked").pending_debit_minor = new_pending_debit;
+    snap.accounts.get_mut(credit_id).expect("checked").pending_credit_minor = new_pending_credit;
+    fx.changed_account_ids.extend([debit_id.to_owned(), credit_id.to_owned()]);
     snap.holds.insert(
         hold_id.clone(),
         HoldState {
@@ -483,15 +367,9 @@ fn hold(
 }
 
 fn pending_hold<'a>(snap: &'a Snapshot, hold_id: &str) -> Result<&'a HoldState, LedgerError> {
-    let hold = snap
-        .holds
-        .get(hold_id)
-        .ok_or_else(|| LedgerError::HoldNotFound(hold_id.to_owned()))?;
+    let hold = snap.holds.get(hold_id).ok_or_else(|| LedgerError::HoldNotFound(hold_id.to_owned()))?;
     if hold.status != HoldStatus::Pending {
-        return Err(LedgerError::HoldNotPending {
-            hold_id: hold_id.to_owned(),
-            status: hold.status.as_str().into(),
-        });
+        return Err(LedgerError::HoldNotPending { hold_id: hold_id.to_owned(), status: hold.status.as_str().into() });
     }
     Ok(hold)
 }
@@ -509,15 +387,10 @@ fn capture(
         return Err(LedgerError::HoldExpired(hold_id.to_owned()));
     }
     if amount_minor <= 0 {
-        return Err(LedgerError::InvalidCommand(
-            "capture amount must be positive".into(),
-        ));
+        return Err(LedgerError::InvalidCommand("capture amount must be positive".into()));
     }
     if amount_minor > hold.amount_minor {
-        return Err(LedgerError::CaptureExceedsHold {
-            requested_minor: amount_minor,
-            held_minor: hold.amount_minor,
-        });
+        return Err(LedgerError::CaptureExceedsHold { requested_minor: amount_minor, held_minor: hold.amount_minor });
     }
     let postings = vec![
         Posting {
@@ -525,25 +398,12 @@ fn capture(
             currency: hold.currency.clone(),
             amount_minor: -amount_minor,
         },
-        Posting {
-            account_id: hold.credit_account_id.clone(),
-            currency: hold.currency.clone(),
-            amount_minor,
-        },
+        Posting { account_id: hold.credit_account_id.clone(), currency: hold.currency.clone(), amount_minor },
     ];
     // Release the reservation first: the capture spends the reserved funds, not fresh ones.
-    let saved = (
-        snap.accounts[&hold.debit_account_id].clone(),
-        snap.accounts[&hold.credit_account_id].clone(),
-    );
+    let saved = (snap.accounts[&hold.debit_account_id].clone(), snap.accounts[&hold.credit_account_id].clone());
     release_amounts(snap, hold_id);
-    let meta = NewEntryMeta {
-        key,
-        kind: "capture",
-        description: "",
-        reverses: None,
-        hold: Some(hold_id),
-    };
+    let meta = NewEntryMeta { key, kind: "capture", description: "", reverses: None, hold: Some(hold_id) };
     match post(snap, fx, &postings, meta) {
         Ok(entry_id) => {
             let hold = snap.holds.get_mut(hold_id).expect("checked");
@@ -566,29 +426,13 @@ fn capture(
 
 fn release_amounts(snap: &mut Snapshot, hold_id: &str) {
     let hold = &snap.holds[hold_id];
-    let (debit, credit, amount) = (
-        hold.debit_account_id.clone(),
-        hold.credit_account_id.clone(),
-        hold.amount_minor,
-    );
-    let d = snap
-        .accounts
-        .get_mut(&debit)
-        .expect("hold accounts are loaded with the hold");
+    let (debit, credit, amount) = (hold.debit_account_id.clone(), hold.credit_account_id.clone(), hold.amount_minor);
+    let d = snap.accounts.get_mut(&debit).expect("hold accounts are loaded with the hold");
     d.pending_debit_minor -= amount;
-    assert!(
-        d.pending_debit_minor >= 0,
-        "pending debit went negative on {debit}"
-    );
-    let c = snap
-        .accounts
-        .get_mut(&credit)
-        .expect("hold accounts are loaded with the hold");
+    assert!(d.pending_debit_minor >= 0, "pending debit went negative on {debit}");
+    let c = snap.accounts.get_mut(&credit).expect("hold accounts are loaded with the hold");
     c.pending_credit_minor -= amount;
-    assert!(
-        c.pending_credit_minor >= 0,
-        "pending credit went negative on {credit}"
-    );
+    assert!(c.pending_credit_minor >= 0, "pending credit went negative on {credit}");
 }
 
 fn release(
@@ -599,10 +443,7 @@ fn release(
     now_ms: i64,
 ) -> Result<(), LedgerError> {
     let hold = pending_hold(snap, hold_id)?;
-    fx.changed_account_ids.extend([
-        hold.debit_account_id.clone(),
-        hold.credit_account_id.clone(),
-    ]);
+    fx.changed_account_ids.extend([hold.debit_account_id.clone(), hold.credit_account_id.clone()]);
     release_amounts(snap, hold_id);
     let hold = snap.holds.get_mut(hold_id).expect("checked");
     hold.status = status;
@@ -611,36 +452,18 @@ fn release(
     Ok(())
 }
 
-fn expire(
-    snap: &mut Snapshot,
-    hold_id: &str,
-    now_ms: i64,
-    fx: &mut Effects,
-) -> Result<Outcome, LedgerError> {
+fn expire(snap: &mut Snapshot, hold_id: &str, now_ms: i64, fx: &mut Effects) -> Result<Outcome, LedgerError> {
     let hold = pending_hold(snap, hold_id)?;
     if hold.expires_at_ms > now_ms {
-        return Err(LedgerError::InvalidCommand(format!(
-            "hold {hold_id} has not expired"
-        )));
+        return Err(LedgerError::InvalidCommand(format!("hold {hold_id} has not expired")));
     }
     release(snap, fx, hold_id, HoldStatus::Expired, now_ms)?;
-    fx.audit
-        .push(AuditEvent::new("system", "ledger.hold.expired", hold_id));
-    Ok(Outcome::Voided {
-        hold_id: hold_id.to_owned(),
-    })
+    fx.audit.push(AuditEvent::new("system", "ledger.hold.expired", hold_id));
+    Ok(Outcome::Voided { hold_id: hold_id.to_owned() })
 }
 
-fn reverse(
-    snap: &mut Snapshot,
-    fx: &mut Effects,
-    key: &str,
-    entry_id: &str,
-) -> Result<String, LedgerError> {
-    let entry = snap
-        .entries
-        .get(entry_id)
-        .ok_or_else(|| LedgerError::EntryNotFound(entry_id.to_owned()))?;
+fn reverse(snap: &mut Snapshot, fx: &mut Effects, key: &str, entry_id: &str) -> Result<String, LedgerError> {
+    let entry = snap.entries.get(entry_id).ok_or_else(|| LedgerError::EntryNotFound(entry_id.to_owned()))?;
     if entry.is_reversal {
         return Err(LedgerError::CannotReverseReversal(entry_id.to_owned()));
     }
@@ -656,13 +479,7 @@ fn reverse(
             amount_minor: -p.amount_minor,
         })
         .collect();
-    let meta = NewEntryMeta {
-        key,
-        kind: "reversal",
-        description: "",
-        reverses: Some(entry_id),
-        hold: None,
-    };
+    let meta = NewEntryMeta { key, kind: "reversal", description: "", reverses: Some(entry_id), hold: None };
     let reversal_id = post(snap, fx, &negated, meta)?;
     snap.entries.get_mut(entry_id).expect("checked").reversed = true;
     Ok(reversal_id)
@@ -680,22 +497,12 @@ fn validate_key(key: &str) -> Result<(), LedgerError> {
 fn validate_kind(kind: &str) -> Result<(), LedgerError> {
     let ok = !kind.is_empty()
         && kind.len() <= 64
-        && kind
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
-    if ok {
-        Ok(())
-    } else {
-        Err(LedgerError::InvalidCommand(
-            "entry kind must be 1 to 64 of [a-z0-9_.]".into(),
-        ))
-    }
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    if ok { Ok(()) } else { Err(LedgerError::InvalidCommand("entry kind must be 1 to 64 of [a-z0-9_.]".into())) }
 }
 
 fn validate_description(description: &str) -> Result<(), LedgerError> {
-    if description.chars().count() > MAX_DESCRIPTION_CHARS
-        || description.chars().any(char::is_control)
-    {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS || description.chars().any(char::is_control) {
         return Err(LedgerError::InvalidCommand(format!(
             "description must be at most {MAX_DESCRIPTION_CHARS} characters, without control characters"
         )));
@@ -707,15 +514,11 @@ fn validate_description(description: &str) -> Result<(), LedgerError> {
 const MAX_ID_CHARS: usize = 64;
 
 fn validate_id(what: &str, id: &str) -> Result<(), LedgerError> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_ID_CHARS
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok = !id.is_empty() && id.len() <= MAX_ID_CHARS && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if ok {
         Ok(())
     } else {
-        Err(LedgerError::InvalidCommand(format!(
-            "{what} must be 1 to {MAX_ID_CHARS} of [A-Za-z0-9_]"
-        )))
+        Err(LedgerError::InvalidCommand(format!("{what} must be 1 to {MAX_ID_CHARS} of [A-Za-z0-9_]")))
     }
 }
 
@@ -724,12 +527,7 @@ fn validate_id(what: &str, id: &str) -> Result<(), LedgerError> {
 pub fn check_shape(command: &Command) -> Result<(), LedgerError> {
     validate_key(command.key())?;
     match command {
-        Command::Post {
-            kind,
-            description,
-            postings,
-            ..
-        } => {
+        Command::Post { kind, description, postings, .. } => {
             validate_kind(kind)?;
             validate_description(description)?;
             if postings.len() > MAX_POSTINGS_PER_ENTRY {
@@ -737,21 +535,13 @@ pub fn check_shape(command: &Command) -> Result<(), LedgerError> {
                     "an entry needs between 2 and {MAX_POSTINGS_PER_ENTRY} postings"
                 )));
             }
-            postings
-                .iter()
-                .try_for_each(|p| validate_id("account id", &p.account_id))
+            postings.iter().try_for_each(|p| validate_id("account id", &p.account_id))
         }
-        Command::Hold {
-            debit_account_id,
-            credit_account_id,
-            ..
-        } => {
+        Command::Hold { debit_account_id, credit_account_id, .. } => {
             validate_id("account id", debit_account_id)?;
             validate_id("account id", credit_account_id)
         }
-        Command::Capture { hold_id, .. } | Command::Void { hold_id, .. } => {
-            validate_id("hold id", hold_id)
-        }
+        Command::Capture { hold_id, .. } | Command::Void { hold_id, .. } => validate_id("hold id", hold_id),
         Command::Reverse { entry_id, .. } => validate_id("entry id", entry_id),
     }
 }
@@ -773,16 +563,12 @@ pub fn reads_of(work: &[Work]) -> Reads {
             Work::Request(req) => {
                 r.keys.push(req.command.key().to_owned());
                 match &req.command {
-                    Command::Post { postings, .. } => r
-                        .account_ids
-                        .extend(postings.iter().map(|p| p.account_id.clone())),
-                    Command::Hold {
-                        debit_account_id,
-                        credit_account_id,
-                        ..
-                    } => r
-                        .account_ids
-                        .extend([debit_account_id.clone(), credit_account_id.clone()]),
+                    Command::Post { postings, .. } => {
+                        r.account_ids.extend(postings.iter().map(|p| p.account_id.clone()))
+                    }
+                    Command::Hold { debit_account_id, credit_account_id, .. } => {
+                        r.account_ids.extend([debit_account_id.clone(), credit_account_id.clone()])
+                    }
                     Command::Capture { hold_id, .. } | Command::Void { hold_id, .. } => {
                         r.hold_ids.push(hold_id.clone())
                     }
@@ -791,12 +577,7 @@ pub fn reads_of(work: &[Work]) -> Reads {
             }
         }
     }
-    for v in [
-        &mut r.keys,
-        &mut r.hold_ids,
-        &mut r.entry_ids,
-        &mut r.account_ids,
-    ] {
+    for v in [&mut r.keys, &mut r.hold_ids, &mut r.entry_ids, &mut r.account_ids] {
         v.sort();
         v.dedup();
     }

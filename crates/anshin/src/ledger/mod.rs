@@ -79,10 +79,7 @@ impl Ledger {
             message.validate().map_err(LedgerError::InvalidCommand)?;
         }
         let (tx, rx) = oneshot::channel();
-        let job = Job {
-            work: Work::Request(request),
-            reply: Some(tx),
-        };
+        let job = Job { work: Work::Request(request), reply: Some(tx) };
         match tokio::time::timeout(SUBMIT_TIMEOUT, self.queue.send(job)).await {
             Err(_) => return Err(LedgerError::Overloaded),
             Ok(Err(_)) => return Err(LedgerError::ShuttingDown),
@@ -111,16 +108,8 @@ impl Ledger {
 
     /// The platform's own account of `kind` in `currency` (fee income, clearing, loss reserve…),
     /// created on first use with a stable id so every process finds the same one.
-    pub async fn system_account(
-        &self,
-        kind: AccountKind,
-        currency: &Currency,
-    ) -> Result<String, LedgerError> {
-        let id = format!(
-            "sys_{}_{}",
-            kind.as_str(),
-            currency.as_str().to_ascii_lowercase()
-        );
+    pub async fn system_account(&self, kind: AccountKind, currency: &Currency) -> Result<String, LedgerError> {
+        let id = format!("sys_{}_{}", kind.as_str(), currency.as_str().to_ascii_lowercase());
         sqlx::query(
             "INSERT INTO ledger_accounts (id, kind, currency, flags, owner_ref, created_at_ms)
              VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (id) DO NOTHING",
@@ -194,11 +183,7 @@ impl Ledger {
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let more = lines.len() as i64 > limit;
         lines.truncate(limit as usize);
-        let next_before = if more {
-            lines.last().map(|l| l.posting_id)
-        } else {
-            None
-        };
+        let next_before = if more { lines.last().map(|l| l.posting_id) } else { None };
         Ok(StatementPage { lines, next_before })
     }
 
@@ -264,10 +249,7 @@ async fn process(db: &Db, jobs: Vec<Job>) {
     metrics::counter!("anshin_ledger_commands_total", "result" => "rejected").increment(rejected);
 }
 
-async fn run_batch_with_retry(
-    db: &Db,
-    work: &[Work],
-) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
+async fn run_batch_with_retry(db: &Db, work: &[Work]) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -285,17 +267,12 @@ async fn run_batch_with_retry(
 /// Errors that will fail again however often they are retried: bad data (SQLSTATE class 22) and
 /// constraint violations (class 23) on PostgreSQL.
 fn is_permanent(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
 }
 
 /// One transaction: lock the audit head (which orders ledger writers across processes), load
 /// what the batch reads, apply it in memory, write the effects, audit and outbox rows, commit.
-async fn run_batch(
-    db: &Db,
-    work: &[Work],
-) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
+async fn run_batch(db: &Db, work: &[Work]) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     audit::lock_head(db, &mut tx).await?;

@@ -99,9 +99,9 @@ impl AccountKind {
     /// Accounts holding money the platform owes someone may never be overdrawn.
     pub fn default_flags(self) -> AccountFlags {
         match self {
-            AccountKind::UserWallet
-            | AccountKind::MerchantReceivable
-            | AccountKind::LossReserve => AccountFlags::NO_NEGATIVE,
+            AccountKind::UserWallet | AccountKind::MerchantReceivable | AccountKind::LossReserve => {
+                AccountFlags::NO_NEGATIVE
+            }
             _ => AccountFlags::NONE,
         }
     }
@@ -145,12 +145,7 @@ pub struct Posting {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
     /// A journal entry of two or more postings.
-    Post {
-        key: String,
-        kind: String,
-        description: String,
-        postings: Vec<Posting>,
-    },
+    Post { key: String, kind: String, description: String, postings: Vec<Posting> },
     /// Reserve `amount_minor` from `debit_account_id` towards `credit_account_id` (two-phase, pending).
     Hold {
         key: String,
@@ -161,11 +156,7 @@ pub enum Command {
         ttl_secs: i64,
     },
     /// Post up to the held amount; the rest is released.
-    Capture {
-        key: String,
-        hold_id: String,
-        amount_minor: i64,
-    },
+    Capture { key: String, hold_id: String, amount_minor: i64 },
     /// Release a hold without moving money.
     Void { key: String, hold_id: String },
     /// A new entry with every posting of `entry_id` negated; entries are never changed or deleted.
@@ -197,16 +188,8 @@ impl Command {
             kind: kind.into(),
             description: String::new(),
             postings: vec![
-                Posting {
-                    account_id: from.into(),
-                    currency: currency.clone(),
-                    amount_minor: -amount_minor,
-                },
-                Posting {
-                    account_id: to.into(),
-                    currency: currency.clone(),
-                    amount_minor,
-                },
+                Posting { account_id: from.into(), currency: currency.clone(), amount_minor: -amount_minor },
+                Posting { account_id: to.into(), currency: currency.clone(), amount_minor },
             ],
         }
     }
@@ -229,14 +212,7 @@ pub struct Request {
 
 impl From<Command> for Request {
     fn from(command: Command) -> Self {
-        Request {
-            command,
-            origin: Origin {
-                actor: "system".into(),
-                request_id: String::new(),
-            },
-            notify: Vec::new(),
-        }
+        Request { command, origin: Origin { actor: "system".into(), request_id: String::new() }, notify: Vec::new() }
     }
 }
 
@@ -280,11 +256,7 @@ pub enum LedgerError {
     #[error("account {0} does not exist")]
     AccountNotFound(String),
     #[error("account {account_id} holds {account_currency}, not {posting_currency}")]
-    CurrencyMismatch {
-        account_id: String,
-        account_currency: String,
-        posting_currency: String,
-    },
+    CurrencyMismatch { account_id: String, account_currency: String, posting_currency: String },
     #[error("postings do not sum to zero in {0}")]
     Unbalanced(String),
     #[error("insufficient funds in account {0}")]
@@ -296,10 +268,7 @@ pub enum LedgerError {
     #[error("hold {0} has expired")]
     HoldExpired(String),
     #[error("capture of {requested_minor} exceeds the held {held_minor}")]
-    CaptureExceedsHold {
-        requested_minor: i64,
-        held_minor: i64,
-    },
+    CaptureExceedsHold { requested_minor: i64, held_minor: i64 },
     #[error("entry {0} does not exist")]
     EntryNotFound(String),
     #[error("entry {0} has already been reversed")]

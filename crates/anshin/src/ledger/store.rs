@@ -61,10 +61,7 @@ pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx:
                 resolved_at_ms: row.try_get("resolved_at_ms")?,
                 capture_entry_id: row.try_get("capture_entry_id")?,
             };
-            account_ids.extend([
-                hold.debit_account_id.clone(),
-                hold.credit_account_id.clone(),
-            ]);
+            account_ids.extend([hold.debit_account_id.clone(), hold.credit_account_id.clone()]);
             snap.holds.insert(hold.id.clone(), hold);
         }
     }
@@ -84,11 +81,7 @@ pub async fn load(db: &Db, tx: &mut Tx, reads: &Reads) -> Result<Snapshot, sqlx:
             let reversals: i64 = row.try_get("reversals")?;
             snap.entries.insert(
                 row.try_get("id")?,
-                EntryState {
-                    postings: Vec::new(),
-                    is_reversal: reverses.is_some(),
-                    reversed: reversals > 0,
-                },
+                EntryState { postings: Vec::new(), is_reversal: reverses.is_some(), reversed: reversals > 0 },
             );
         }
         let sql = format!(
@@ -156,13 +149,7 @@ fn bind_all<'q>(
 
 /// Persist `fx`: appended entries, postings, holds and idempotency records, then the new
 /// state of every changed account and hold (from `snap`).
-pub async fn write(
-    db: &Db,
-    tx: &mut Tx,
-    snap: &Snapshot,
-    fx: &Effects,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn write(db: &Db, tx: &mut Tx, snap: &Snapshot, fx: &Effects, now_ms: i64) -> Result<(), sqlx::Error> {
     insert_entries(db.backend(), tx, &fx.entries, now_ms).await?;
     insert_postings(db.backend(), tx, &fx.postings, now_ms).await?;
     insert_holds(db.backend(), tx, snap, &fx.new_hold_ids).await?;
@@ -172,12 +159,7 @@ pub async fn write(
     Ok(())
 }
 
-async fn insert_entries(
-    backend: Backend,
-    tx: &mut Tx,
-    entries: &[NewEntry],
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
+async fn insert_entries(backend: Backend, tx: &mut Tx, entries: &[NewEntry], now_ms: i64) -> Result<(), sqlx::Error> {
     const WIDTH: usize = 7;
     for chunk in entries.chunks(rows_per_chunk(WIDTH)) {
         let sql = format!(
@@ -227,12 +209,7 @@ async fn insert_postings(
     Ok(())
 }
 
-async fn insert_holds(
-    backend: Backend,
-    tx: &mut Tx,
-    snap: &Snapshot,
-    ids: &[String],
-) -> Result<(), sqlx::Error> {
+async fn insert_holds(backend: Backend, tx: &mut Tx, snap: &Snapshot, ids: &[String]) -> Result<(), sqlx::Error> {
     const WIDTH: usize = 12;
     let holds: Vec<&HoldState> = ids.iter().map(|id| &snap.holds[id]).collect();
     for chunk in holds.chunks(rows_per_chunk(WIDTH)) {
@@ -299,12 +276,7 @@ async fn insert_idempotency(
         let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for (key, hash, outcome) in chunk {
             let (kind, id) = outcome.kind_and_id();
-            q = q
-                .bind(key)
-                .bind(hash)
-                .bind(kind)
-                .bind(id.to_owned())
-                .bind(now_ms);
+            q = q.bind(key).bind(hash).bind(kind).bind(id.to_owned()).bind(now_ms);
         }
         q.persistent(false).execute(&mut **tx).await?;
     }
@@ -313,12 +285,7 @@ async fn insert_idempotency(
 
 /// One UPDATE for all changed accounts (`UPDATE … FROM (VALUES …)`, which both engines support
 /// and both run as a lookup by primary key per value row).
-async fn update_accounts(
-    backend: Backend,
-    tx: &mut Tx,
-    snap: &Snapshot,
-    ids: &[String],
-) -> Result<(), sqlx::Error> {
+async fn update_accounts(backend: Backend, tx: &mut Tx, snap: &Snapshot, ids: &[String]) -> Result<(), sqlx::Error> {
     const WIDTH: usize = 4;
     for chunk in ids.chunks(rows_per_chunk(WIDTH)) {
         let mut values = String::new();
@@ -342,28 +309,16 @@ async fn update_accounts(
         let mut q = sqlx::query(AssertSqlSafe(bulk_sql(backend, sql)));
         for id in chunk {
             let a = &snap.accounts[id];
-            q = q
-                .bind(&a.id)
-                .bind(a.balance_minor)
-                .bind(a.pending_debit_minor)
-                .bind(a.pending_credit_minor);
+            q = q.bind(&a.id).bind(a.balance_minor).bind(a.pending_debit_minor).bind(a.pending_credit_minor);
         }
         let done = q.persistent(false).execute(&mut **tx).await?;
-        assert_eq!(
-            done.rows_affected(),
-            chunk.len() as u64,
-            "every changed account must be updated"
-        );
+        assert_eq!(done.rows_affected(), chunk.len() as u64, "every changed account must be updated");
     }
     Ok(())
 }
 
 /// Ids of pending holds whose time is up, for the expiry sweep.
-pub async fn expired_hold_ids(
-    db: &Db,
-    now_ms: i64,
-    limit: i64,
-) -> Result<Vec<String>, sqlx::Error> {
+pub async fn expired_hold_ids(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM ledger_holds WHERE status = 'pending' AND expires_at_ms <= $1 ORDER BY expires_at_ms LIMIT $2",
     )

@@ -136,8 +136,7 @@ const CHECKS: &[Check] = &[
 
 pub async fn verify(db: &Db) -> Result<LedgerReport, sqlx::Error> {
     let pool = db.read_pool();
-    let count =
-        |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
+    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
     let mut report = LedgerReport {
         accounts: count("SELECT COUNT(*) FROM ledger_accounts").await?,
         entries: count("SELECT COUNT(*) FROM ledger_entries").await?,
@@ -145,10 +144,7 @@ pub async fn verify(db: &Db) -> Result<LedgerReport, sqlx::Error> {
         problems: Vec::new(),
     };
     for check in CHECKS {
-        let rows = sqlx::query(check.sql)
-            .bind(MAX_PER_CHECK)
-            .fetch_all(pool)
-            .await?;
+        let rows = sqlx::query(check.sql).bind(MAX_PER_CHECK).fetch_all(pool).await?;
         for row in &rows {
             report.problems.push((check.describe)(row)?);
         }

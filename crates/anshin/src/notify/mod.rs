@@ -34,14 +34,7 @@ impl Channel {
         }
     }
     pub fn parse(s: &str) -> Option<Channel> {
-        [
-            Channel::Email,
-            Channel::Sms,
-            Channel::Webhook,
-            Channel::InApp,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        [Channel::Email, Channel::Sms, Channel::Webhook, Channel::InApp].into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -59,11 +52,7 @@ pub struct OutboxMessage {
 }
 
 impl OutboxMessage {
-    pub fn email(
-        recipient: impl Into<String>,
-        subject: impl Into<String>,
-        body: impl Into<String>,
-    ) -> Self {
+    pub fn email(recipient: impl Into<String>, subject: impl Into<String>, body: impl Into<String>) -> Self {
         OutboxMessage {
             channel: Channel::Email,
             recipient: recipient.into(),
@@ -73,15 +62,10 @@ impl OutboxMessage {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if self.recipient.trim().is_empty() || self.recipient.chars().count() > MAX_RECIPIENT_CHARS
-        {
-            return Err(format!(
-                "recipient must be 1 to {MAX_RECIPIENT_CHARS} characters"
-            ));
+        if self.recipient.trim().is_empty() || self.recipient.chars().count() > MAX_RECIPIENT_CHARS {
+            return Err(format!("recipient must be 1 to {MAX_RECIPIENT_CHARS} characters"));
         }
-        if self.recipient.chars().any(char::is_control)
-            || self.subject.chars().any(char::is_control)
-        {
+        if self.recipient.chars().any(char::is_control) || self.subject.chars().any(char::is_control) {
             return Err("recipient and subject may not contain control characters".into());
         }
         // PostgreSQL cannot store NUL in text, and no message needs one.
@@ -89,9 +73,7 @@ impl OutboxMessage {
             return Err("body may not contain NUL characters".into());
         }
         if self.subject.chars().count() > MAX_SUBJECT_CHARS {
-            return Err(format!(
-                "subject must be at most {MAX_SUBJECT_CHARS} characters"
-            ));
+            return Err(format!("subject must be at most {MAX_SUBJECT_CHARS} characters"));
         }
         if self.body.chars().count() > MAX_BODY_CHARS {
             return Err(format!("body must be at most {MAX_BODY_CHARS} characters"));
@@ -148,11 +130,7 @@ pub struct MailboxMessage {
 pub const MAX_MAILBOX_PAGE: i64 = 200;
 
 /// Newest dev-mailbox messages, optionally only those to `recipient`.
-pub async fn mailbox(
-    db: &Db,
-    recipient: Option<&str>,
-    limit: i64,
-) -> Result<Vec<MailboxMessage>, sqlx::Error> {
+pub async fn mailbox(db: &Db, recipient: Option<&str>, limit: i64) -> Result<Vec<MailboxMessage>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, outbox_id, channel, recipient, subject, body, delivered_at_ms FROM dev_mailbox
          WHERE ($1 = '' OR recipient = $1) ORDER BY id DESC LIMIT $2",

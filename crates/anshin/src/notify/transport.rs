@@ -23,20 +23,13 @@ pub struct SmtpConfig {
 #[derive(Clone)]
 pub enum Transport {
     DevMailbox(Db),
-    Smtp {
-        mailer: Box<AsyncSmtpTransport<Tokio1Executor>>,
-        from: Mailbox,
-    },
+    Smtp { mailer: Box<AsyncSmtpTransport<Tokio1Executor>>, from: Mailbox },
 }
 
 impl Transport {
     pub fn smtp(config: &SmtpConfig) -> anyhow::Result<Transport> {
         let loopback = is_loopback_host(&config.host);
-        let tls = if loopback {
-            Tls::None
-        } else {
-            Tls::Required(TlsParameters::new(config.host.clone())?)
-        };
+        let tls = if loopback { Tls::None } else { Tls::Required(TlsParameters::new(config.host.clone())?) };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
             .port(config.port)
             .tls(tls)
@@ -45,10 +38,7 @@ impl Transport {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
         let from: Mailbox = config.from.parse()?;
-        Ok(Transport::Smtp {
-            mailer: Box::new(builder.build()),
-            from,
-        })
+        Ok(Transport::Smtp { mailer: Box::new(builder.build()), from })
     }
 
     pub fn name(&self) -> &'static str {
@@ -63,10 +53,7 @@ impl Transport {
     pub async fn deliver(&self, outbox_id: &str, m: &OutboxMessage) -> Result<String, String> {
         match (self, m.channel) {
             (Transport::Smtp { mailer, from, .. }, Channel::Email) => {
-                let to: Mailbox = m
-                    .recipient
-                    .parse()
-                    .map_err(|e| format!("bad recipient address: {e}"))?;
+                let to: Mailbox = m.recipient.parse().map_err(|e| format!("bad recipient address: {e}"))?;
                 let email = Message::builder()
                     .from(from.clone())
                     .to(to)
@@ -80,10 +67,7 @@ impl Transport {
             }
             (Transport::Smtp { .. }, channel) => {
                 // Not silently dropped: it fails, is retried, and ends as `dead` for an operator to see.
-                Err(format!(
-                    "no gateway is configured for {} messages",
-                    channel.as_str()
-                ))
+                Err(format!("no gateway is configured for {} messages", channel.as_str()))
             }
             (Transport::DevMailbox(db), _) => {
                 // ON CONFLICT: a redelivery after a crash must not show the message twice.

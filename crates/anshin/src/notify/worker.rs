@@ -59,11 +59,7 @@ struct Claimed {
 
 impl OutboxWorker {
     pub fn new(db: Db, transport: Transport, config: WorkerConfig) -> Self {
-        OutboxWorker {
-            db,
-            transport,
-            config,
-        }
+        OutboxWorker { db, transport, config }
     }
 
     /// Run until `shutdown` turns true; finishes the round in progress first.
@@ -98,7 +94,8 @@ impl OutboxWorker {
             .for_each_concurrent(self.config.concurrency, |c| async move {
                 // A delivery may not outlive half its lease, or another worker could take the
                 // message over while this one is still sending it.
-                let limit = Duration::from_millis(u64::try_from(self.config.lease_secs * 500).unwrap_or(1_000).max(1_000));
+                let limit =
+                    Duration::from_millis(u64::try_from(self.config.lease_secs * 500).unwrap_or(1_000).max(1_000));
                 let result = match tokio::time::timeout(limit, self.transport.deliver(&c.id, &c.message)).await {
                     Ok(r) => r,
                     Err(_) => Err(format!("delivery took longer than {} ms", limit.as_millis())),
@@ -165,7 +162,8 @@ impl OutboxWorker {
                 .bind(&c.id)
                 .execute(&mut *tx)
                 .await?;
-                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.message.channel.as_str()).increment(1);
+                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.message.channel.as_str())
+                    .increment(1);
                 ("delivered", detail.as_str())
             }
             Err(error) => {
@@ -183,31 +181,30 @@ impl OutboxWorker {
                 .bind(c.lease_until_ms)
                 .execute(&mut *tx)
                 .await?;
-                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.message.channel.as_str()).increment(1);
+                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.message.channel.as_str())
+                    .increment(1);
                 tracing::warn!(outbox_id = %c.id, attempt = c.attempts, dead, error = %error, "delivery failed");
                 (if dead { "dead" } else { "retry" }, error.as_str())
             }
         };
-        sqlx::query("INSERT INTO outbox_attempts (outbox_id, attempt, at_ms, outcome, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&c.id)
-            .bind(c.attempts)
-            .bind(now)
-            .bind(outcome)
-            .bind(detail)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO outbox_attempts (outbox_id, attempt, at_ms, outcome, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&c.id)
+        .bind(c.attempts)
+        .bind(now)
+        .bind(outcome)
+        .bind(detail)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 
     /// Exponential backoff with ±20 % jitter, so retries from many messages do not arrive together.
     fn backoff_ms(&self, attempts: i64) -> i64 {
         let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-        let base = self
-            .config
-            .backoff_base_ms
-            .max(0)
-            .saturating_mul(1i64 << exp)
-            .min(self.config.backoff_max_ms.max(0));
+        let base =
+            self.config.backoff_base_ms.max(0).saturating_mul(1i64 << exp).min(self.config.backoff_max_ms.max(0));
         let jitter = rand::rng().random_range(-(base / 5)..=(base / 5));
         (base + jitter).max(0)
     }

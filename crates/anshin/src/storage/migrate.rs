@@ -33,17 +33,11 @@ const PG_MIGRATION_LOCK: i64 = 0x616e_7368_696e;
 pub async fn migrate(db: &Db) -> Result<(), StorageError> {
     let mut conn = db.write_pool().acquire().await?;
     if db.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(PG_MIGRATION_LOCK)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
     let result = run_pending(db.backend(), &mut conn).await;
     if db.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(PG_MIGRATION_LOCK)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
     result
 }
@@ -53,38 +47,28 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
     )
     .await?;
-    let current: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let current: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
     let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
     if current > known {
-        return Err(StorageError::SchemaTooNew {
-            found: current,
-            known,
-        });
+        return Err(StorageError::SchemaTooNew { found: current, known });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         let sql = match backend {
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,
         };
-        let wrap = |source| StorageError::Migration {
-            version: m.version,
-            source,
-        };
+        let wrap = |source| StorageError::Migration { version: m.version, source };
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         tx.execute(sqlx::raw_sql(sql)).await.map_err(wrap)?;
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
-        )
-        .bind(m.version)
-        .bind(m.name)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(wrap)?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(wrap)?;
         tx.commit().await.map_err(wrap)?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
     }

@@ -56,28 +56,18 @@ impl Db {
         let url_redacted = redact_url(url);
         match backend {
             Backend::Sqlite => {
-                let path = url
-                    .trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:");
+                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
                 if let Some(parent) = Path::new(path).parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| StorageError::Sqlx(sqlx::Error::Io(e)))?;
+                    std::fs::create_dir_all(parent).map_err(|e| StorageError::Sqlx(sqlx::Error::Io(e)))?;
                 }
                 let conn_url = format!("sqlite://{path}?mode=rwc");
                 let options = AnyConnectOptions::from_str(&conn_url)?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
-                let read = sqlite_pool(SQLITE_READ_CONNECTIONS)
-                    .connect_with(options)
-                    .await?;
-                Ok(Db {
-                    backend,
-                    read,
-                    write,
-                    url_redacted,
-                })
+                let read = sqlite_pool(SQLITE_READ_CONNECTIONS).connect_with(options).await?;
+                Ok(Db { backend, read, write, url_redacted })
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?;
@@ -86,12 +76,7 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Ok(Db {
-                    backend,
-                    read: pool.clone(),
-                    write: pool,
-                    url_redacted,
-                })
+                Ok(Db { backend, read: pool.clone(), write: pool, url_redacted })
             }
         }
     }
@@ -145,21 +130,18 @@ impl Db {
 }
 
 fn sqlite_pool(max: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                // WAL lets readers run beside the writer; synchronous=FULL makes every commit
-                // durable (money must survive a power cut); foreign keys are off by default in SQLite;
-                // another process (an `anshin admin` command) may hold the write lock briefly.
-                conn.execute(sqlx::raw_sql(
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-                ))
-                .await?;
-                Ok(())
-            })
+    AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(30)).after_connect(|conn, _meta| {
+        Box::pin(async move {
+            // WAL lets readers run beside the writer; synchronous=FULL makes every commit
+            // durable (money must survive a power cut); foreign keys are off by default in SQLite;
+            // another process (an `anshin admin` command) may hold the write lock briefly.
+            conn.execute(sqlx::raw_sql(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+            ))
+            .await?;
+            Ok(())
         })
+    })
 }
 
 pub fn backend_of(url: &str) -> Result<Backend, StorageError> {
@@ -205,9 +187,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// Current time in UTC milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -256,10 +236,7 @@ pub fn bulk_sql(backend: Backend, sql: String) -> String {
                 n = n * 10 + u64::from(d);
                 chars.next();
             }
-            assert_eq!(
-                n, expected,
-                "bulk_sql needs placeholders in order, each once"
-            );
+            assert_eq!(n, expected, "bulk_sql needs placeholders in order, each once");
             expected += 1;
             out.push('?');
         } else {
@@ -283,29 +260,17 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
-        assert_eq!(
-            redact_url("postgres://u:p@ss@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(
-            redact_url("postgres://h/db?user=u&password=secret"),
-            "postgres://h/db?user=u&password=***"
-        );
+        assert_eq!(redact_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://h/db?user=u&password=secret"), "postgres://h/db?user=u&password=***");
     }
 
     #[test]
     fn bulk_sql_is_positional_on_sqlite_only() {
         let sql = format!("INSERT INTO t VALUES {}", row_placeholders(2, 2));
-        assert_eq!(
-            bulk_sql(Backend::Sqlite, sql.clone()),
-            "INSERT INTO t VALUES (?, ?), (?, ?)"
-        );
+        assert_eq!(bulk_sql(Backend::Sqlite, sql.clone()), "INSERT INTO t VALUES (?, ?), (?, ?)");
         assert_eq!(bulk_sql(Backend::Postgres, sql.clone()), sql);
     }
 

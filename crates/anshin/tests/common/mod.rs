@@ -7,8 +7,7 @@ use anshin::storage::ids::random_hex_128;
 
 /// The PostgreSQL server tests create their databases on. `.ci/run` makes sure it is up.
 pub fn pg_admin_url() -> String {
-    std::env::var("ANSHIN_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("ANSHIN_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// PostgreSQL tests run unless explicitly switched off (for a laptop without PostgreSQL);
@@ -33,12 +32,7 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("anshin.db").display());
         let db = Db::open(&url).await.expect("open sqlite");
-        TestDb {
-            db,
-            url,
-            _dir: Some(dir),
-            pg_name: None,
-        }
+        TestDb { db, url, _dir: Some(dir), pg_name: None }
     }
 
     pub async fn postgres() -> TestDb {
@@ -54,12 +48,7 @@ impl TestDb {
         admin.close().await;
         let url = anshin::bench::replace_database(&admin_url, &name);
         let db = Db::open(&url).await.expect("open postgres");
-        TestDb {
-            db,
-            url,
-            _dir: None,
-            pg_name: Some(name),
-        }
+        TestDb { db, url, _dir: None, pg_name: Some(name) }
     }
 
     pub async fn new(backend: &str) -> TestDb {
@@ -79,17 +68,12 @@ impl Drop for TestDb {
         // test's runtime may already be shutting down.
         let admin_url = pg_admin_url();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 if let Ok(admin) = Db::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(admin.write_pool())
-                    .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(admin.write_pool())
+                        .await;
                     admin.close().await;
                 }
             });
@@ -139,10 +123,7 @@ impl Server {
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(anshin_bin());
-        cmd.arg("serve")
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+        cmd.arg("serve").args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -150,18 +131,13 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("Anshin is listening on ") {
                     let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
                 }
             }
         });
-        let url = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("anshin serve printed no URL");
+        let url = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("anshin serve printed no URL");
         Server { child, url }
     }
 
@@ -174,9 +150,7 @@ impl Server {
     /// SIGTERM and wait; returns the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status();
+        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
         self.child.wait().expect("wait")
     }
 }
@@ -196,10 +170,7 @@ where
 {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !check().await {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

@@ -21,9 +21,7 @@ impl SmtpSink {
     }
 
     pub async fn start_on(port: u16) -> SmtpSink {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind smtp");
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind smtp");
         let sink = SmtpSink {
             port: listener.local_addr().unwrap().port(),
             messages: Arc::default(),
@@ -51,11 +49,7 @@ impl SmtpSink {
         let mut lines = BufReader::new(read).lines();
         write.write_all(b"220 sink.test ESMTP\r\n").await?;
         while let Some(line) = lines.next_line().await? {
-            let verb = line
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_uppercase();
+            let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
             let reply: &[u8] = match verb.as_str() {
                 "EHLO" | "HELO" => b"250 sink.test\r\n",
                 "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",

@@ -1,0 +1,383 @@
+//! Sign-in pages shared by the web wallet, the merchant portal and the ops console, plus the
+//! pages each lands on: sessions, the lost-phone lock, the ops console and the portal.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::identity::Caller;
+use super::pages::{
+    PageError, PageResult, SESSION_COOKIE, check_csrf, explain, identity, layout, problem_page, set_cookie, signed_in,
+    with_csrf,
+};
+use crate::identity::IdentityError;
+use crate::identity::service::{Factor, LoginChallenge, Principal, Purpose};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/login/sms", post(login_sms))
+        .route("/login/verify", post(login_verify))
+        .route("/logout", post(logout))
+        .route("/wallet/sessions", get(sessions).post(revoke_session))
+        .route("/lock", get(lock_form).post(lock_start))
+        .route("/lock/verify", post(lock_verify))
+        .route("/ops", get(ops_console))
+        .route("/ops/revoke-sessions", post(ops_revoke))
+        .route("/merchant", get(merchant_portal))
+}
+
+fn login_markup(csrf: &str, action: &str, title: &str, intro: &str, error: Option<&str>) -> Markup {
+    layout(
+        title,
+        html! {
+            @if let Some(e) = error { p.error role="alert" { (e) } }
+            p { (intro) }
+            form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="email" { "E-mail address" }
+                input #email name="email" type="email" autocomplete="username" required;
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required;
+                button #sign-in type="submit" { "Continue" }
+            }
+            p { a href="/register" { "Create a wallet" } " · " a href="/lock" { "Lost your phone? Lock your account" } }
+        },
+    )
+}
+
+pub async fn login_form(headers: HeaderMap) -> Response {
+    with_csrf(&headers, StatusCode::OK, |csrf| {
+        login_markup(csrf, "/login", "Sign in", "Wallet users, merchant staff and operators all sign in here.", None)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The factor step, for sign-in and for the lost-phone lock alike.
+fn factor_markup(csrf: &str, action: &str, challenge: &LoginChallenge, note: Option<&str>) -> Markup {
+    layout(
+        "Confirm it is you",
+        html! {
+            @if let Some(n) = note { p role="status" { (n) } }
+            p { "Enter a code from your authenticator app, from an SMS, or one of your recovery codes." }
+            form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                label for="factor" { "Second factor" }
+                select #factor name="factor" {
+                    @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } }
+                }
+                label for="code" { "Code" }
+                input #code name="code" autocomplete="one-time-code" required;
+                button #confirm type="submit" { "Confirm" }
+            }
+            @if challenge.factors.contains(&"sms") {
+                form method="post" action="/login/sms" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                    input type="hidden" name="next" value=(action);
+                    button #send-sms type="submit" { "Send me a code by SMS" }
+                }
+            }
+        },
+    )
+}
+
+fn landing(who_kind: &str) -> &'static str {
+    match who_kind {
+        "operator" => "/ops",
+        "merchant_staff" => "/merchant",
+        _ => "/wallet/security",
+    }
+}
+
+fn with_session(location: &str, token: &str, max_age_secs: i64) -> Response {
+    let mut response = Redirect::to(location).into_response();
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, token, max_age_secs));
+    response
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let identity = identity(&state)?;
+    let challenge = match identity.login(&form.email, &form.password, &client).await {
+        Ok(c) => c,
+        Err(e) => {
+            let status = if matches!(e, IdentityError::Throttled { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            return Ok(with_csrf(&headers, status, |csrf| {
+                login_markup(csrf, "/login", "Sign in", "Try again.", Some(&explain(&e)))
+            }));
+        }
+    };
+    if challenge.enrolment_required {
+        // Staff and operators without a factor: straight to setting one up, and nothing else.
+        let session = identity.enrolment_session(&challenge.challenge_id, &client).await.map_err(|e| page_error(&e))?;
+        return Ok(with_session("/wallet/security", &session.token, identity.config().session_absolute_secs));
+    }
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/login/verify", &challenge, None)))
+}
+
+fn page_error(e: &IdentityError) -> PageError {
+    problem_page(StatusCode::UNAUTHORIZED, "That did not work", &explain(e)).into()
+}
+
+#[derive(Deserialize)]
+pub struct ChallengeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    challenge_id: String,
+    #[serde(default)]
+    factor: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ChallengeForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let identity = identity(&state)?;
+    identity.send_challenge_sms(&form.challenge_id, &client).await.map_err(|e| page_error(&e))?;
+    let action = if form.next == "/lock/verify" { "/lock/verify" } else { "/login/verify" };
+    let challenge = LoginChallenge {
+        challenge_id: form.challenge_id,
+        factors: vec!["sms"],
+        expires_in_secs: 0,
+        enrolment_required: false,
+    };
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        factor_markup(csrf, action, &challenge, Some("We sent a code to your phone."))
+    }))
+}
+
+pub async fn login_verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ChallengeForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let identity = identity(&state)?;
+    let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
+    let session = identity
+        .complete_login(&form.challenge_id, factor, &form.code, None, &client)
+        .await
+        .map_err(|e| page_error(&e))?;
+    let who = identity.authenticate(&session.token).await.map_err(|e| page_error(&e))?;
+    Ok(with_session(landing(&who.kind), &session.token, identity.config().session_absolute_secs))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    session_id: String,
+    #[serde(default)]
+    user_id: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    if let Ok(who) = signed_in(&state, &headers).await {
+        let _ = identity(&state)?.logout(&who, &client).await;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+    Ok(response)
+}
+
+async fn full_session(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
+    let who = signed_in(state, headers).await?;
+    if !who.is_full() {
+        return Err(problem_page(
+            StatusCode::FORBIDDEN,
+            "Set up a second factor first",
+            "Add an authenticator app on the account security page.",
+        )
+        .into());
+    }
+    Ok(who)
+}
+
+pub async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let who = full_session(&state, &headers).await?;
+    let list = identity(&state)?.sessions(&who).await.map_err(|e| page_error(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Signed-in devices",
+            html! {
+                p { "These are the sessions open on your account. End any you do not recognise, then change your password." }
+                ul #sessions {
+                    @for s in &list {
+                        li {
+                            (s.user_agent) " from " (s.ip)
+                            @if s.current { " (this device)" } @else {
+                                form method="post" action="/wallet/sessions" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="session_id" value=(s.session_id);
+                                    button type="submit" { "Sign this session out" }
+                                }
+                            }
+                        }
+                    }
+                }
+                form method="post" action="/logout" { input type="hidden" name="csrf" value=(csrf); button #sign-out type="submit" { "Sign out" } }
+            },
+        )
+    }))
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full_session(&state, &headers).await?;
+    identity(&state)?.revoke(&who, &form.session_id, &client).await.map_err(|e| page_error(&e))?;
+    Ok(Redirect::to("/wallet/sessions").into_response())
+}
+
+pub async fn lock_form(headers: HeaderMap) -> Response {
+    with_csrf(&headers, StatusCode::OK, |csrf| {
+        login_markup(
+            csrf,
+            "/lock",
+            "Lock your account",
+            "Lost your phone? Lock your account from here: every session ends and no one can sign in or pay until it is unlocked.",
+            None,
+        )
+    })
+}
+
+pub async fn lock_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let challenge = match identity(&state)?.start_challenge(&form.email, &form.password, Purpose::Lock, &client).await {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(with_csrf(&headers, StatusCode::UNAUTHORIZED, |csrf| {
+                login_markup(csrf, "/lock", "Lock your account", "Try again.", Some(&explain(&e)))
+            }));
+        }
+    };
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/lock/verify", &challenge, None)))
+}
+
+pub async fn lock_verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ChallengeForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
+    identity(&state)?.lock(&form.challenge_id, factor, &form.code, &client).await.map_err(|e| page_error(&e))?;
+    Ok((StatusCode::OK, Html(layout("Your account is locked", html! {
+        p #locked role="status" { "Your account is locked. Every session was signed out; no one can sign in or pay." }
+        p { "To unlock it you need your password and two of your second factors, or our support team." }
+    }).into_string())).into_response())
+}
+
+pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let who = full_session(&state, &headers).await?;
+    if who.kind != "operator" {
+        return Err(
+            problem_page(StatusCode::FORBIDDEN, "Operators only", "This console is for Anshin operators.").into()
+        );
+    }
+    let audit =
+        crate::audit::verify(&state.db).await.map_err(|_| page_error(&IdentityError::Internal("audit".into())))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Ops console",
+            html! {
+                p { "Signed in as an operator (" strong #role { (who.role) } ")." }
+                h2 { "Audit chain" }
+                p #audit-status { @if audit.ok() { "Intact: " (audit.records_checked) " records verified." } @else { "BROKEN: " (audit.problems.len()) " problems. Run anshin admin verify-audit." } }
+                h2 { "Suspected takeover" }
+                form method="post" action="/ops/revoke-sessions" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="user_id" { "User id (usr_…)" }
+                    input #user_id name="user_id" required;
+                    button #revoke-all type="submit" { "End every session of this user" }
+                }
+            },
+        )
+    }))
+}
+
+pub async fn ops_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full_session(&state, &headers).await?;
+    let n = identity(&state)?.revoke_all_for(&who, &form.user_id, &client).await.map_err(|e| page_error(&e))?;
+    Ok((
+        StatusCode::OK,
+        Html(
+            layout(
+                "Sessions ended",
+                html! { p role="status" { (n) " sessions ended." } p { a href="/ops" { "Back" } } },
+            )
+            .into_string(),
+        ),
+    )
+        .into_response())
+}
+
+pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let who = full_session(&state, &headers).await?;
+    if who.kind != "merchant_staff" {
+        return Err(
+            problem_page(StatusCode::FORBIDDEN, "Merchant staff only", "This portal is for merchant staff.").into()
+        );
+    }
+    Ok((StatusCode::OK, Html(layout("Merchant portal", html! {
+        p { "Signed in as " strong { (who.role) } "." }
+        p { a href="/wallet/security" { "Account security" } " · " a href="/wallet/sessions" { "Signed-in devices" } }
+    }).into_string())).into_response())
+}
