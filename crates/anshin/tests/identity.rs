@@ -809,3 +809,59 @@ async fn sign_ups_are_limited_per_device() {
     }
     assert_eq!(statuses, [202, 202, 202, 202, 202, 429, 429]);
 }
+
+on_both!(a_lock_kills_a_sign_in_in_progress_and_only_the_newest_challenge_counts, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let (email, phone) = ("ichi@example.jp", "+819076543210");
+    a.registered(email, phone).await;
+    // A thief with the password starts a sign-in.
+    let (_, thief) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
+    let thief_id = thief["challenge_id"].as_str().unwrap().to_owned();
+    // A newer challenge makes the older one useless.
+    let (_, newer) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
+    let newer_id = newer["challenge_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        a.post(&format!("/v1/sessions/challenges/{thief_id}/sms"), json!({}), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The owner locks the account; the sign-in in progress dies with it.
+    let (_, lock) = a.post("/v1/account/lock", json!({ "email": email, "password": PASSWORD }), None).await;
+    let lock_id = lock["challenge_id"].as_str().unwrap();
+    a.post(&format!("/v1/sessions/challenges/{lock_id}/sms"), json!({}), None).await;
+    let code = a.code_for(phone).await;
+    assert_eq!(
+        a.post(&format!("/v1/account/lock/{lock_id}"), json!({ "factor": "sms", "code": code }), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.post(&format!("/v1/sessions/challenges/{newer_id}/sms"), json!({}), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) =
+        a.post(&format!("/v1/sessions/challenges/{newer_id}"), json!({ "factor": "sms", "code": code }), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no session for a locked account");
+});
+
+#[tokio::test]
+async fn failures_during_a_delay_do_not_extend_it() {
+    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+    a.registered("niro@example.jp", "+819011119999").await;
+    for _ in 0..5 {
+        a.post("/v1/sessions", json!({ "email": "niro@example.jp", "password": "bad guess number one" }), None).await;
+    }
+    let read = || async {
+        let r = sqlx::query("SELECT failed_logins, login_blocked_until_ms FROM users WHERE email = 'niro@example.jp'")
+            .fetch_one(a.t.db.read_pool())
+            .await
+            .unwrap();
+        use sqlx::Row;
+        (r.try_get::<i64, _>("failed_logins").unwrap(), r.try_get::<i64, _>("login_blocked_until_ms").unwrap())
+    };
+    let (failures, blocked) = read().await;
+    assert_eq!(failures, 5);
+    assert!(blocked > anshin::storage::now_ms(), "a delay after five failures");
+    for _ in 0..3 {
+        a.post("/v1/sessions", json!({ "email": "niro@example.jp", "password": "bad guess number two" }), None).await;
+    }
+    assert_eq!(read().await, (failures, blocked), "guesses during the delay neither count nor extend it");
+}

@@ -19,6 +19,9 @@ use crate::identity::{Identity, IdentityError};
 use crate::storage::ids::random_hex_128;
 
 pub const SESSION_COOKIE: &str = "__Host-anshin_session";
+/// Identifies this browser as a known device of the account at the next sign-in.
+pub const DEVICE_COOKIE: &str = "__Host-anshin_device";
+pub const DEVICE_COOKIE_MAX_AGE_SECS: i64 = 400 * 86_400;
 const CSRF_COOKIE: &str = "__Host-anshin_csrf";
 
 pub fn routes() -> Router<AppState> {
@@ -51,7 +54,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
     }
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -268,6 +271,9 @@ pub async fn verify(
     let mut response = Redirect::to("/wallet/security").into_response();
     let max_age = identity.config().session_absolute_secs;
     response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, max_age));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(DEVICE_COOKIE, &session.device_token, DEVICE_COOKIE_MAX_AGE_SECS));
     Ok(response)
 }
 

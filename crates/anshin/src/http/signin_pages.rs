@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::identity::Caller;
 use super::pages::{
-    PageError, PageResult, SESSION_COOKIE, check_csrf, explain, identity, layout, problem_page, set_cookie, signed_in,
-    with_csrf,
+    DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, explain,
+    identity, layout, problem_page, set_cookie, signed_in, with_csrf,
 };
 use crate::identity::IdentityError;
 use crate::identity::service::{Factor, LoginChallenge, Principal, Purpose};
@@ -188,12 +188,18 @@ pub async fn login_verify(
     check_csrf(&headers, &form.csrf)?;
     let identity = identity(&state)?;
     let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
+    // The device cookie lets the next sign-in from this browser be recognised (no new-device alert).
+    let device = cookie(&headers, DEVICE_COOKIE);
     let session = identity
-        .complete_login(&form.challenge_id, factor, &form.code, None, &client)
+        .complete_login(&form.challenge_id, factor, &form.code, device.as_deref(), &client)
         .await
         .map_err(|e| page_error(&e))?;
     let who = identity.authenticate(&session.token).await.map_err(|e| page_error(&e))?;
-    Ok(with_session(landing(&who.kind), &session.token, identity.config().session_absolute_secs))
+    let mut response = with_session(landing(&who.kind), &session.token, identity.config().session_absolute_secs);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(DEVICE_COOKIE, &session.device_token, DEVICE_COOKIE_MAX_AGE_SECS));
+    Ok(response)
 }
 
 #[derive(Deserialize)]

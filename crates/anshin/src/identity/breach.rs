@@ -34,10 +34,10 @@ impl BreachCheck {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| format!("breach check unavailable: {e}"))?
+            .map_err(|e| format!("breach check unavailable: {}", e.without_url()))?
             .text()
             .await
-            .map_err(|e| format!("breach check unreadable: {e}"))?;
+            .map_err(|e| format!("breach check unreadable: {}", e.without_url()))?;
         Ok(body.lines().filter_map(|l| l.trim().split_once(':')).any(|(s, count)| {
             s.eq_ignore_ascii_case(suffix) && count.trim().parse::<u64>().map(|n| n > 0).unwrap_or(false)
         }))

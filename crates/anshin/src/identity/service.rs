@@ -76,7 +76,7 @@ impl Default for IdentityConfig {
             contact_change_cooling_off_secs: 72 * 3600,
             breach_check_url: None,
             resets_per_ip_per_hour: 20,
-            resets_per_email_per_hour: 3,
+            resets_per_email_per_hour: 10,
         }
     }
 }
@@ -307,6 +307,9 @@ impl Purpose {
 }
 
 const RECOVERY_CODES: usize = 10;
+/// NIST SP 800-63B: at most 100 consecutive failed attempts; after that only a password reset
+/// (through the verified e-mail and a second factor) lets the account sign in again.
+const MAX_CONSECUTIVE_FAILURES: i64 = 100;
 
 #[derive(Clone)]
 pub struct Identity {
@@ -528,7 +531,7 @@ impl Identity {
         let user = match Email::parse(email) {
             Ok(email) => {
                 sqlx::query(
-                    "SELECT id, kind, password_hash, status, login_blocked_until_ms FROM users WHERE email = $1",
+                    "SELECT id, kind, password_hash, status, login_blocked_until_ms, failed_logins FROM users WHERE email = $1",
                 )
                 .bind(email.as_str())
                 .fetch_optional(self.db.read_pool())
@@ -547,10 +550,13 @@ impl Identity {
         let blocked_until: i64 = user.try_get("login_blocked_until_ms")?;
         let status: String = user.try_get("status")?;
         let now = now_ms();
+        let failures: i64 = user.try_get("failed_logins")?;
         let reason = if !verified.ok {
             Some("wrong_password")
         } else if blocked_until > now {
             Some("delayed")
+        } else if failures >= MAX_CONSECUTIVE_FAILURES {
+            Some("too_many_failures_reset_required")
         } else if status != purpose.required_status() {
             Some("wrong_status")
         } else {
@@ -570,6 +576,7 @@ impl Identity {
         }
         let challenge_id = new_id("lgn");
         let mut tx = self.db.begin_write().await?;
+        close_open_challenges(&mut tx, &user_id).await?;
         sqlx::query("INSERT INTO login_challenges (id, purpose, user_id, expires_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(&challenge_id)
             .bind(purpose.as_str())
@@ -585,7 +592,7 @@ impl Identity {
         tx.commit().await?;
         let factors = self.factors_of(&user_id).await?;
         let kind: String = user.try_get("kind")?;
-        let enrolment_required = purpose == Purpose::Login && kind != "wallet" && !factors.contains(&"totp");
+        let enrolment_required = purpose == Purpose::Login && kind != "wallet" && !has_strong_factor(&factors);
         Ok(LoginChallenge {
             challenge_id,
             factors,
@@ -613,7 +620,7 @@ impl Identity {
         .ok_or(IdentityError::CodeDead)?;
         let user_id: String = row.try_get("user_id")?;
         let kind: String = row.try_get("kind")?;
-        if kind == "wallet" || self.factors_of(&user_id).await?.contains(&"totp") {
+        if kind == "wallet" || has_strong_factor(&self.factors_of(&user_id).await?) {
             return Err(IdentityError::CodeDead); // wallet users and enrolled staff use a factor
         }
         let mut tx = self.db.begin_write().await?;
@@ -808,6 +815,7 @@ impl Identity {
         self.complete_challenge(&mut tx, challenge_id).await?;
         sqlx::query("UPDATE users SET status = 'locked' WHERE id = $1").bind(&user_id).execute(&mut *tx).await?;
         let revoked = revoke_all_sessions(&mut tx, &user_id).await?;
+        close_open_challenges(&mut tx, &user_id).await?;
         let (email, phone) = self.contacts_of(&mut tx, &user_id).await?;
         let messages = [
             OutboxMessage::email(
@@ -901,6 +909,17 @@ impl Identity {
         .ok_or(IdentityError::CodeDead)?;
         let user_id: String = counted.try_get("user_id")?;
         let attempts: i64 = counted.try_get("attempts")?;
+        // The account's delay and state, and the source's limits, bind factor guesses as they
+        // bind password guesses: many open challenges must not multiply the attempts.
+        self.check_sources(client, None).await?;
+        let account = sqlx::query("SELECT status, login_blocked_until_ms FROM users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_one(self.db.read_pool())
+            .await?;
+        let blocked_until: i64 = account.try_get("login_blocked_until_ms")?;
+        if blocked_until > now_ms() || account.try_get::<String, _>("status")? != purpose.required_status() {
+            return Err(IdentityError::CodeDead);
+        }
         let accepted = match factor {
             Factor::Totp => self.use_totp(&user_id, code).await?,
             Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
@@ -980,7 +999,7 @@ impl Identity {
             super::passkeys::finish_registration(&self.db, &self.rp, &who.user_id, challenge_id, credential).await?;
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2")
+        sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2 AND scope = 'enrol'")
             .bind(now)
             .bind(&who.session_id)
             .execute(&mut *tx)
@@ -1035,6 +1054,7 @@ impl Identity {
         let challenge_id = new_id("lgn");
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
+        close_open_challenges(&mut tx, &who.user_id).await?;
         sqlx::query(
             "INSERT INTO login_challenges (id, purpose, session_id, action, user_id, expires_at_ms, created_at_ms)
              VALUES ($1, 'step_up', $2, $3, $4, $5, $6)",
@@ -1116,7 +1136,14 @@ impl Identity {
             .bind(email.as_str())
             .fetch_optional(self.db.read_pool())
             .await?;
-        let Some(user) = user else { return Ok(answer) };
+        let Some(user) = user else {
+            // The same durable write as for a real account, so timing does not tell them apart.
+            let event = AuditEvent::new("anonymous", "identity.password_reset.unknown_address", "-")
+                .request_id(client.request_id.clone())
+                .details(json!({ "ip": client.ip }));
+            audit::record(&self.db, event).await?;
+            return Ok(answer);
+        };
         let user_id: String = user.try_get("id")?;
         let verified_email: String = user.try_get("email")?;
         let token = format!("{}{}", random_hex_128(), random_hex_128());
@@ -1230,13 +1257,14 @@ impl Identity {
             .bind(&user_id)
             .fetch_one(self.db.read_pool())
             .await?;
-        let dob: String = user.try_get("date_of_birth")?;
-        let dob = BirthDate::parse(&dob, today_utc()).map_err(IdentityError::Internal)?;
-        let context = PasswordContext::new()
+        let mut context = PasswordContext::new()
             .email(&user.try_get::<String, _>("email")?)
             .name(&user.try_get::<String, _>("legal_name")?)
-            .phone(&user.try_get::<String, _>("phone")?)
-            .birth_date(dob.year, dob.month, dob.day);
+            .phone(&user.try_get::<String, _>("phone")?);
+        // Staff and operators have no birth date of record.
+        if let Ok(dob) = BirthDate::parse(&user.try_get::<String, _>("date_of_birth")?, today_utc()) {
+            context = context.birth_date(dob.year, dob.month, dob.day);
+        }
         self.check_new_password(new_password, &context).await?;
         let accepted = match factor {
             Factor::Totp => self.use_totp(&user_id, code).await?,
@@ -1277,6 +1305,7 @@ impl Identity {
             .execute(&mut *tx)
             .await?;
         let revoked = revoke_all_sessions(&mut tx, &user_id).await?;
+        close_open_challenges(&mut tx, &user_id).await?;
         let (email, phone) = self.contacts_of(&mut tx, &user_id).await?;
         let alerts = [
             OutboxMessage::email(
@@ -1338,6 +1367,7 @@ impl Identity {
             .execute(&mut *tx)
             .await?;
         let revoked = revoke_all_sessions(&mut tx, &who.user_id).await?;
+        close_open_challenges(&mut tx, &who.user_id).await?;
         self.alert(
             &mut tx,
             &who.user_id,
@@ -1368,6 +1398,7 @@ impl Identity {
             return Err(IdentityError::Conflict("no authenticator app is set up"));
         }
         let revoked = revoke_all_sessions(&mut tx, &who.user_id).await?;
+        close_open_challenges(&mut tx, &who.user_id).await?;
         self.alert(
             &mut tx,
             &who.user_id,
@@ -1587,7 +1618,8 @@ impl Identity {
         let now = now_ms();
         let row = sqlx::query(
             "SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.idle_timeout_ms, s.authenticated_at_ms, s.scope, u.kind, u.role
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.revoked_at_ms IS NULL",
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.revoked_at_ms IS NULL AND u.status = 'active'",
         )
         .bind(token_hash(token))
         .fetch_optional(self.db.read_pool())
@@ -1759,7 +1791,7 @@ impl Identity {
         .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&who.user_id).execute(&mut *tx).await?;
         // An enrolment-only session has now proved a factor: it becomes a full one.
-        sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2")
+        sqlx::query("UPDATE sessions SET scope = 'full', authenticated_at_ms = $1 WHERE id = $2 AND scope = 'enrol'")
             .bind(now)
             .bind(&who.session_id)
             .execute(&mut *tx)
@@ -1832,27 +1864,33 @@ impl Identity {
         }
         let mut tx = self.db.begin_write().await?;
         if let Some(user_id) = user_id {
+            // Failures during an active delay neither count nor extend it: otherwise one guess an
+            // hour would keep the owner out for ever.
             let row = sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins, kind",
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 AND login_blocked_until_ms <= $2
+                 RETURNING failed_logins, kind",
             )
             .bind(user_id)
-            .fetch_one(&mut *tx)
+            .bind(now_ms())
+            .fetch_optional(&mut *tx)
             .await?;
-            let failures: i64 = row.try_get("failed_logins")?;
-            let kind: String = row.try_get("kind")?;
-            // Staff and operators: locked for 30 minutes after 10 failures (PCI DSS 8.3.4). Wallet
-            // users: growing delays after 5, never a lockout that anyone could inflict on a victim.
-            let delay_ms = if kind != "wallet" {
-                (failures >= 10).then_some(30 * 60_000)
-            } else {
-                (failures >= 5).then(|| (30_000i64 << (failures - 5).min(7)).min(3_600_000))
-            };
-            if let Some(delay_ms) = delay_ms {
-                sqlx::query("UPDATE users SET login_blocked_until_ms = $1 WHERE id = $2")
-                    .bind(now_ms() + delay_ms)
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
+            if let Some(row) = row {
+                let failures: i64 = row.try_get("failed_logins")?;
+                let kind: String = row.try_get("kind")?;
+                // Staff and operators: locked for 30 minutes after 10 failures (PCI DSS 8.3.4). Wallet
+                // users: growing delays after 5, never a lockout that anyone could inflict on a victim.
+                let delay_ms = if kind != "wallet" {
+                    (failures >= 10).then_some(30 * 60_000)
+                } else {
+                    (failures >= 5).then(|| (30_000i64 << (failures - 5).min(7)).min(3_600_000))
+                };
+                if let Some(delay_ms) = delay_ms {
+                    sqlx::query("UPDATE users SET login_blocked_until_ms = $1 WHERE id = $2")
+                        .bind(now_ms() + delay_ms)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
         }
         let event = AuditEvent::new(user_id.unwrap_or("anonymous"), "identity.login.failed", user_id.unwrap_or("-"))
@@ -2089,6 +2127,25 @@ impl Identity {
         .await?;
         Ok((SessionCreated { session_id, token, device_token, user_id: user_id.to_owned(), expires_at_ms }, new_device))
     }
+}
+
+/// Close every unfinished challenge of a user: only the newest may be answered, and a lock or a
+/// password change kills any sign-in in progress.
+async fn close_open_challenges(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_challenges SET completed_at_ms = $1 WHERE user_id = $2 AND completed_at_ms IS NULL")
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// An authenticator app or a passkey: what staff and operators must have.
+fn has_strong_factor(factors: &[&str]) -> bool {
+    factors.contains(&"totp") || factors.contains(&"passkey")
 }
 
 /// End every session of a user (lock, password change). Returns how many ended.
