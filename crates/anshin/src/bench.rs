@@ -268,7 +268,7 @@ async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow
     let input = bench_registration("prober", 99_999_999);
     let (email, phone) = (input.email.clone(), input.phone.clone());
     identity.register(input, &Default::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    OutboxWorker::new(db.clone(), Transport::DevMailbox(db.clone()), Default::default()).run_once().await?;
+    OutboxWorker::new(db.clone(), Transport::dev_mailbox(db.clone()), Default::default()).run_once().await?;
     let code_for = |to: String| async move {
         let body = crate::notify::mailbox(db, Some(&to), 1).await?.pop().map(|m| m.body).unwrap_or_default();
         let code = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap_or("").to_owned();

@@ -74,6 +74,14 @@ pub struct ServeArgs {
     /// k-anonymity breached-password range API (e.g. https://api.pwnedpasswords.com); off by default.
     #[arg(long, env = "ANSHIN_BREACH_CHECK_URL")]
     pub breach_check_url: Option<String>,
+    /// HTTP SMS gateway (Twilio-style Messages API) base URL; without it SMS goes to the dev mailbox.
+    #[arg(long, env = "ANSHIN_SMS_URL")]
+    pub sms_url: Option<String>,
+    #[arg(long, env = "ANSHIN_SMS_ACCOUNT")]
+    pub sms_account: Option<String>,
+    /// Sender number or name.
+    #[arg(long, env = "ANSHIN_SMS_FROM")]
+    pub sms_from: Option<String>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -98,6 +106,9 @@ struct FileConfig {
     outbox_backoff_base_ms: Option<i64>,
     public_url: Option<String>,
     breach_check_url: Option<String>,
+    sms_url: Option<String>,
+    sms_account: Option<String>,
+    sms_from: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -142,6 +153,7 @@ pub struct Settings {
     pub outbox: WorkerConfig,
     pub public_url: String,
     pub breach_check_url: Option<String>,
+    pub sms: Option<crate::notify::SmsConfig>,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -202,6 +214,17 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         db: db_settings,
         public_url,
         breach_check_url: serve.breach_check_url.clone().or(file.breach_check_url),
+        sms: match serve.sms_url.clone().or(file.sms_url) {
+            None => None,
+            Some(base_url) => Some(crate::notify::SmsConfig {
+                base_url,
+                account: serve.sms_account.clone().or(file.sms_account).unwrap_or_default(),
+                // The token is a secret: environment only, never a flag or the file.
+                token: std::env::var("ANSHIN_SMS_TOKEN").unwrap_or_default(),
+                from: serve.sms_from.clone().or(file.sms_from).unwrap_or_else(|| "Anshin".into()),
+                timeout_secs: 10,
+            }),
+        },
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),

@@ -29,12 +29,14 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         .with_context(|| format!("cannot open database {}", crate::storage::redact_url(&settings.db.database_url)))?;
     let loopback = http::is_loopback(&settings.listen);
     let acceptor = tls_acceptor(&settings, loopback)?;
-    let transport = match &settings.smtp {
+    let mut transport = match &settings.smtp {
         Some(smtp) => Transport::smtp(smtp)?,
-        None => Transport::DevMailbox(db.clone()),
+        None => Transport::dev_mailbox(db.clone()),
     };
-    // The dev mailbox shows everyone's messages: only ever on a loopback-only server.
-    let dev_mailbox = matches!(transport, Transport::DevMailbox(_)) && loopback;
+    if let Some(sms) = &settings.sms {
+        transport = transport.with_sms(sms.clone())?;
+    }
+    let dev_mailbox = transport.is_dev_mailbox() && loopback;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()));

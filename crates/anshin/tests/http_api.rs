@@ -297,7 +297,7 @@ async fn openapi_metrics_and_mailbox_page_work() {
     assert_eq!(c.post(format!("{}/v1/dev/messages", l.url)).json(&body).send().await.unwrap().status(), 201);
     let worker = anshin::notify::OutboxWorker::new(
         l.state.db.clone(),
-        anshin::notify::Transport::DevMailbox(l.state.db.clone()),
+        anshin::notify::Transport::dev_mailbox(l.state.db.clone()),
         Default::default(),
     );
     worker.run_once().await.unwrap();

@@ -58,7 +58,8 @@ impl App {
 
     /// Deliver the outbox and return the newest code sent to `recipient`.
     async fn code_for(&self, recipient: &str) -> String {
-        let worker = OutboxWorker::new(self.t.db.clone(), Transport::DevMailbox(self.t.db.clone()), Default::default());
+        let worker =
+            OutboxWorker::new(self.t.db.clone(), Transport::dev_mailbox(self.t.db.clone()), Default::default());
         worker.run_once().await.unwrap();
         let messages = notify::mailbox(&self.t.db, Some(recipient), 1).await.unwrap();
         let body = &messages.first().unwrap_or_else(|| panic!("no message to {recipient}")).body;
@@ -66,7 +67,8 @@ impl App {
     }
 
     async fn messages_to(&self, recipient: &str) -> Vec<notify::MailboxMessage> {
-        let worker = OutboxWorker::new(self.t.db.clone(), Transport::DevMailbox(self.t.db.clone()), Default::default());
+        let worker =
+            OutboxWorker::new(self.t.db.clone(), Transport::dev_mailbox(self.t.db.clone()), Default::default());
         worker.run_once().await.unwrap();
         notify::mailbox(&self.t.db, Some(recipient), 50).await.unwrap()
     }
@@ -434,7 +436,7 @@ on_both!(a_reset_cannot_be_sent_to_a_contact_not_verified_on_the_account, |t: Te
     }
     let (status, _) = a.post("/v1/password-resets", json!({ "email": "victim@example.jp" }), None).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let worker = OutboxWorker::new(a.t.db.clone(), Transport::DevMailbox(a.t.db.clone()), Default::default());
+    let worker = OutboxWorker::new(a.t.db.clone(), Transport::dev_mailbox(a.t.db.clone()), Default::default());
     worker.run_once().await.unwrap();
     let all = notify::mailbox(&a.t.db, None, 200).await.unwrap();
     let resets: Vec<_> = all.iter().filter(|m| m.subject.contains("Reset your")).collect();
@@ -748,6 +750,26 @@ async fn only_operators_can_revoke_another_users_sessions() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["sessions_revoked"], 1);
     assert_eq!(a.get("/v1/me", &victim).await.0, StatusCode::UNAUTHORIZED);
+    // Unlocking after review needs an admin, and a locked account.
+    let (status, _) = a.post(&format!("/v1/ops/users/{user_id}/unlock"), json!({}), Some(&other)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "analysts cannot unlock");
+    sqlx::query("UPDATE users SET role = 'admin' WHERE email = 'other@example.jp'")
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    let (status, _) = a.post(&format!("/v1/ops/users/{user_id}/unlock"), json!({}), Some(&other)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not locked");
+    sqlx::query("UPDATE users SET status = 'locked' WHERE id = $1")
+        .bind(&user_id)
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    let (status, body) = a.post(&format!("/v1/ops/users/{user_id}/unlock"), json!({}), Some(&other)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        a.post("/v1/sessions", json!({ "email": "victim2@example.jp", "password": PASSWORD }), None).await.0,
+        StatusCode::OK
+    );
 }
 
 /// The optional breached-password check, against a local stand-in speaking the k-anonymity range

@@ -18,7 +18,7 @@ fn fast() -> WorkerConfig {
 }
 
 on_both!(a_message_is_sent_only_if_its_transaction_commits, |t: TestDb| async move {
-    let worker = OutboxWorker::new(t.db.clone(), Transport::DevMailbox(t.db.clone()), fast());
+    let worker = OutboxWorker::new(t.db.clone(), Transport::dev_mailbox(t.db.clone()), fast());
     let mut tx = t.db.begin_write().await.unwrap();
     notify::enqueue(&t.db, &mut tx, &[OutboxMessage::email("ghost@example.com", "never", "rolled back")])
         .await
@@ -78,7 +78,7 @@ on_both!(a_claim_abandoned_by_a_crashed_worker_is_taken_over_after_its_lease, |t
         .execute(t.db.write_pool())
         .await
         .unwrap();
-    let worker = OutboxWorker::new(t.db.clone(), Transport::DevMailbox(t.db.clone()), fast());
+    let worker = OutboxWorker::new(t.db.clone(), Transport::dev_mailbox(t.db.clone()), fast());
     assert_eq!(worker.run_once().await.unwrap(), 0, "the lease still holds");
     tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
     assert_eq!(worker.run_once().await.unwrap(), 1);
@@ -184,4 +184,83 @@ async fn channels_without_a_gateway_fail_loudly() {
     assert_eq!(s.status, "pending");
     assert!(s.last_error.unwrap().contains("no gateway"), "");
     assert!(notify::mailbox(&t.db, None, 10).await.unwrap().is_empty());
+}
+
+/// SMS through an HTTP gateway speaking the Twilio-style Messages API (a local stand-in here):
+/// form fields, basic authentication, and a failing gateway retried rather than lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_goes_through_the_http_gateway() {
+    use std::sync::{Arc, Mutex};
+    let received = Arc::new(Mutex::new(Vec::<(String, std::collections::HashMap<String, String>)>::new()));
+    let fail_next = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let stand_in = {
+        let (received, fail_next) = (received.clone(), fail_next.clone());
+        axum::Router::new().route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap,
+                      axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>| {
+                    let (received, fail_next) = (received.clone(), fail_next.clone());
+                    async move {
+                        if fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                            return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy".to_owned());
+                        }
+                        let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                        received.lock().unwrap().push((auth, form));
+                        (axum::http::StatusCode::CREATED, r#"{"sid":"SM123","status":"queued"}"#.to_owned())
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, stand_in).await });
+
+    let t = TestDb::sqlite().await;
+    let sms = anshin::notify::SmsConfig {
+        base_url,
+        account: "AC1".into(),
+        token: "tok-secret".into(),
+        from: "+815012345678".into(),
+        timeout_secs: 5,
+    };
+    let transport = Transport::dev_mailbox(t.db.clone()).with_sms(sms).unwrap();
+    let worker = OutboxWorker::new(t.db.clone(), transport, WorkerConfig { backoff_base_ms: 1, ..fast() });
+    let message = OutboxMessage {
+        channel: notify::Channel::Sms,
+        recipient: "+819012345678".into(),
+        subject: String::new(),
+        body: "code 123456".into(),
+    };
+    let id = enqueue(&t, &message).await;
+    enqueue(&t, &OutboxMessage::email("user@example.com", "Hi", "mail")).await;
+    worker.run_once().await.unwrap();
+    assert_eq!(
+        notify::status(&t.db, &id).await.unwrap().unwrap().status,
+        "pending",
+        "a 503 from the gateway is retried"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    worker.run_once().await.unwrap();
+    assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "delivered");
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (auth, form) = &got[0];
+    assert!(auth.starts_with("Basic "), "{auth}");
+    assert_eq!(form["To"], "+819012345678");
+    assert_eq!(form["From"], "+815012345678");
+    assert_eq!(form["Body"], "code 123456");
+    // E-mail still lands in the dev mailbox; the SMS does not.
+    let mailbox = notify::mailbox(&t.db, None, 10).await.unwrap();
+    assert_eq!(mailbox.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>(), ["email"]);
+    // Plain HTTP to a gateway beyond loopback is refused.
+    let remote = anshin::notify::SmsConfig {
+        base_url: "http://sms.example.com".into(),
+        account: "a".into(),
+        token: "t".into(),
+        from: "x".into(),
+        timeout_secs: 5,
+    };
+    assert!(Transport::dev_mailbox(t.db.clone()).with_sms(remote).is_err());
 }

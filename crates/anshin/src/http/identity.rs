@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/contacts", post(start_contact_change))
         .route("/v1/me/contacts/confirmation", post(confirm_contact_change))
         .route("/v1/ops/users/{id}/sessions/revocation", post(ops_revoke_sessions))
+        .route("/v1/ops/users/{id}/unlock", post(ops_unlock))
         .route("/v1/me", get(me))
         .route("/v1/me/sessions", get(my_sessions))
         .route("/v1/me/sessions/{id}", delete(revoke_session))
@@ -700,4 +701,17 @@ pub async fn ops_revoke_sessions(
 ) -> Result<Json<Revoked>, ApiError> {
     let sessions_revoked = identity(&state)?.revoke_all_for(&who, &id, &client).await?;
     Ok(Json(Revoked { sessions_revoked }))
+}
+
+/// Operators (admin): unlock an account after checking the owner's identity outside the system.
+#[utoipa::path(post, path = "/v1/ops/users/{id}/unlock", tag = "operations",
+    responses((status = 200, body = AccountStatus), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn ops_unlock(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<AccountStatus>, ApiError> {
+    identity(&state)?.unlock_by_operator(&who, &id, &client).await?;
+    Ok(Json(AccountStatus { status: "active" }))
 }

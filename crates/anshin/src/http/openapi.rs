@@ -44,7 +44,8 @@ use super::{identity, routes};
         identity::remove_totp,
         identity::start_contact_change,
         identity::confirm_contact_change,
-        identity::ops_revoke_sessions
+        identity::ops_revoke_sessions,
+        identity::ops_unlock
     ),
     components(schemas(
         ErrorEnvelope,

@@ -1596,6 +1596,43 @@ impl Identity {
         Ok(revoked)
     }
 
+    /// An operator (admin) unlocks an account after reviewing the owner's identity outside the
+    /// system (the owner's "operator review" path when two factors are not at hand).
+    pub async fn unlock_by_operator(
+        &self,
+        operator: &Principal,
+        user_id: &str,
+        client: &Client,
+    ) -> Result<(), IdentityError> {
+        if operator.kind != "operator" || operator.role != "admin" || !operator.is_full() {
+            return Err(IdentityError::Forbidden);
+        }
+        self.require_fresh(operator)?;
+        let mut tx = self.db.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET status = 'active', failed_logins = 0, login_blocked_until_ms = 0 WHERE id = $1 AND status = 'locked'",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(IdentityError::Conflict("that account is not locked"));
+        }
+        self.alert(
+            &mut tx,
+            user_id,
+            "Your Anshin account was unlocked by our support team",
+            "Our support team unlocked your account after checking your identity.",
+        )
+        .await?;
+        let event = AuditEvent::new(&operator.user_id, "ops.user.unlocked", user_id)
+            .request_id(client.request_id.clone())
+            .details(json!({ "ip": client.ip }));
+        audit::append(&self.db, &mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A security alert to the account's e-mail address, saying what to do if it was not them.
     async fn alert(
         &self,

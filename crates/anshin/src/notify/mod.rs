@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::storage::{Db, bulk_sql, ids::new_id, now_ms, row_placeholders, rows_per_chunk};
 
-pub use transport::{SmtpConfig, Transport};
+pub use transport::{SmsConfig, SmtpConfig, Transport};
 pub use worker::{OutboxWorker, WorkerConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
