@@ -71,7 +71,18 @@ impl Browser {
         let request = self.http.request(method.clone(), url);
         let request = if method == reqwest::Method::GET { request } else { request.json(&body) };
         let resp: Value = request.send().await.unwrap().json().await.unwrap();
-        assert!(resp["value"].get("error").is_none(), "WebDriver {path}: {resp}");
+        if resp["value"].get("error").is_some() {
+            let src = self
+                .http
+                .get(format!("{}/session/{}/source", self.base, self.session))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap_or_default();
+            panic!("WebDriver {path}: {resp}\npage: {}", src.chars().take(3000).collect::<String>());
+        }
         resp["value"].clone()
     }
 
@@ -129,6 +140,18 @@ impl Browser {
             .as_str()
             .unwrap_or("")
             .to_owned()
+    }
+
+    /// Wait until the page (after a form post) shows `needle` in `css`.
+    async fn wait_for_text(&self, css: &str, needle: &str) {
+        for _ in 0..50 {
+            if self.source().await.contains(needle) {
+                let _ = self.text(css).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{needle:?} never appeared in {css}");
     }
 
     async fn source(&self) -> String {
@@ -260,7 +283,38 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.click("#confirm").await;
     assert_eq!(browser.text("#account-email").await, email, "signed in again");
     browser.screenshot("signed-in-again").await;
+
+    // Forgot the password: reset through the pages with the e-mailed key and an SMS code.
+    browser.goto(&format!("{}/login", server.url)).await;
+    browser.click("#forgot").await;
+    browser.wait_for_text("h1", "Reset your password").await;
+    browser.fill("#email", email).await;
+    browser.click("#request-reset").await;
+    let key = newest_mail_line(&server.url, email, |l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit())).await;
+    browser.fill("#sms_token", &key).await;
+    browser.click("#send-reset-sms").await;
+    browser.wait_for_text("p[role=status]", "We sent a code").await;
+    browser.fill("#code", &newest_code(&server.url, phone).await).await;
+    browser.fill("#new_password", "amber tide compass 64").await;
+    browser.click("#reset").await;
+    assert!(browser.text("#reset-done").await.contains("password was changed"));
     browser.quit().await;
+}
+
+async fn newest_mail_line(server: &str, recipient: &str, wanted: impl Fn(&str) -> bool) -> String {
+    for _ in 0..100 {
+        let list: Value = reqwest::get(format!("{server}/v1/dev/mailbox?recipient={recipient}&limit=1"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(line) = list[0]["body"].as_str().and_then(|b| b.lines().map(str::trim).find(|l| wanted(l))) {
+            return line.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no matching mail reached {recipient}");
 }
 
 /// The first operator: created from the command line, signs in through the pages, must set up an

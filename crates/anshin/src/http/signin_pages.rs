@@ -30,6 +30,11 @@ pub fn routes() -> Router<AppState> {
         .route("/ops", get(ops_console))
         .route("/ops/revoke-sessions", post(ops_revoke))
         .route("/merchant", get(merchant_portal))
+        .route("/reset", get(reset_form).post(reset_request))
+        .route("/reset/sms", post(reset_sms))
+        .route("/reset/complete", post(reset_complete))
+        .route("/unlock", get(unlock_form).post(unlock_start))
+        .route("/unlock/verify", post(unlock_verify))
 }
 
 fn login_markup(csrf: &str, action: &str, title: &str, intro: &str, error: Option<&str>) -> Markup {
@@ -46,7 +51,8 @@ fn login_markup(csrf: &str, action: &str, title: &str, intro: &str, error: Optio
                 input #password name="password" type="password" autocomplete="current-password" required;
                 button #sign-in type="submit" { "Continue" }
             }
-            p { a href="/register" { "Create a wallet" } " · " a href="/lock" { "Lost your phone? Lock your account" } }
+            p { a href="/register" { "Create a wallet" } " · " a #forgot href="/reset" { "Forgot your password?" } " · "
+                a href="/lock" { "Lost your phone? Lock your account" } " · " a href="/unlock" { "Unlock your account" } }
         },
     )
 }
@@ -167,6 +173,18 @@ pub async fn login_sms(
     check_csrf(&headers, &form.csrf)?;
     let identity = identity(&state)?;
     identity.send_challenge_sms(&form.challenge_id, &client).await.map_err(|e| page_error(&e))?;
+    if form.next == "/unlock" {
+        // Back to the two-factor form; the server checks whichever factors are given.
+        let challenge = LoginChallenge {
+            challenge_id: form.challenge_id,
+            factors: vec!["sms", "totp", "recovery_code"],
+            expires_in_secs: 0,
+            enrolment_required: false,
+        };
+        return Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+            unlock_markup(csrf, &challenge, Some("We sent a code to your phone."))
+        }));
+    }
     let action = if form.next == "/lock/verify" { "/lock/verify" } else { "/login/verify" };
     let challenge = LoginChallenge {
         challenge_id: form.challenge_id,
@@ -386,4 +404,223 @@ pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) 
         p { "Signed in as " strong { (who.role) } "." }
         p { a href="/wallet/security" { "Account security" } " · " a href="/wallet/sessions" { "Signed-in devices" } }
     }).into_string())).into_response())
+}
+
+pub async fn reset_form(headers: HeaderMap) -> Response {
+    with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Reset your password",
+            html! {
+                p { "We send a reset key to the e-mail address already confirmed on your account, never to another one. You will also need your phone, authenticator app or a recovery code." }
+                form method="post" action="/reset" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="email" { "E-mail address of your account" }
+                    input #email name="email" type="email" autocomplete="username" required;
+                    button #request-reset type="submit" { "Send the reset key" }
+                }
+            },
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    factor: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn reset_complete_markup(csrf: &str, token: &str, note: Option<&str>) -> Markup {
+    layout(
+        "Choose a new password",
+        html! {
+            @if let Some(n) = note { p role="status" { (n) } }
+            form method="post" action="/reset/complete" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="token" { "Reset key from the e-mail" }
+                input #token name="token" required value=(token);
+                label for="factor" { "Second factor" }
+                select #factor name="factor" { option value="sms" { "SMS code" } option value="totp" { "Authenticator app" } option value="recovery_code" { "Recovery code" } }
+                label for="code" { "Code" }
+                input #code name="code" autocomplete="one-time-code" required;
+                label for="new_password" { "New password" }
+                input #new_password name="new_password" type="password" autocomplete="new-password" required;
+                button #reset type="submit" { "Set the new password" }
+            }
+            form method="post" action="/reset/sms" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="sms_token" { "Need an SMS code? Paste the key and ask for one:" }
+                input #sms_token name="token" value=(token);
+                button #send-reset-sms type="submit" { "Send me a code by SMS" }
+            }
+        },
+    )
+}
+
+pub async fn reset_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ResetForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    identity(&state)?.request_password_reset(&form.email, &client).await.map_err(|e| page_error(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        reset_complete_markup(
+            csrf,
+            "",
+            Some("If that address has an account, we sent it a reset key. It is valid for 30 minutes."),
+        )
+    }))
+}
+
+pub async fn reset_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ResetForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    identity(&state)?.send_reset_sms(&form.token, &client).await.map_err(|e| page_error(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        reset_complete_markup(csrf, &form.token, Some("We sent a code to your phone."))
+    }))
+}
+
+pub async fn reset_complete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ResetForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
+    identity(&state)?
+        .complete_password_reset(&form.token, &form.new_password, factor, &form.code, &client)
+        .await
+        .map_err(|e| page_error(&e))?;
+    Ok((
+        StatusCode::OK,
+        Html(
+            layout(
+                "Your password was changed",
+                html! {
+                    p #reset-done role="status" { "Your password was changed and every session was signed out." }
+                    p { a href="/login" { "Sign in" } " (you will still need your second factor)." }
+                },
+            )
+            .into_string(),
+        ),
+    )
+        .into_response())
+}
+
+pub async fn unlock_form(headers: HeaderMap) -> Response {
+    with_csrf(&headers, StatusCode::OK, |csrf| {
+        login_markup(
+            csrf,
+            "/unlock",
+            "Unlock your account",
+            "To unlock, give your password and then two different second factors (or contact support).",
+            None,
+        )
+    })
+}
+
+pub async fn unlock_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let challenge = match identity(&state)?.start_challenge(&form.email, &form.password, Purpose::Unlock, &client).await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(with_csrf(&headers, StatusCode::UNAUTHORIZED, |csrf| {
+                login_markup(csrf, "/unlock", "Unlock your account", "Try again.", Some(&explain(&e)))
+            }));
+        }
+    };
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| unlock_markup(csrf, &challenge, None)))
+}
+
+fn unlock_markup(csrf: &str, challenge: &LoginChallenge, note: Option<&str>) -> Markup {
+    layout(
+        "Two second factors",
+        html! {
+            @if let Some(n) = note { p role="status" { (n) } }
+            p { "Give two different second factors." }
+            form method="post" action="/unlock/verify" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                @for i in ["1", "2"] {
+                    label for={"factor" (i)} { "Factor " (i) }
+                    select id={"factor" (i)} name={"factor" (i)} { @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } } }
+                    label for={"code" (i)} { "Code " (i) }
+                    input id={"code" (i)} name={"code" (i)} autocomplete="one-time-code" required;
+                }
+                button #unlock type="submit" { "Unlock" }
+            }
+            @if challenge.factors.contains(&"sms") {
+                form method="post" action="/login/sms" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                    input type="hidden" name="next" value="/unlock";
+                    button type="submit" { "Send me a code by SMS" }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    challenge_id: String,
+    #[serde(default)]
+    factor1: String,
+    #[serde(default)]
+    code1: String,
+    #[serde(default)]
+    factor2: String,
+    #[serde(default)]
+    code2: String,
+}
+
+pub async fn unlock_verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<UnlockForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let parse = |f: &str| Factor::parse(f).ok_or_else(|| page_error(&IdentityError::CodeDead));
+    let proofs = [(parse(&form.factor1)?, form.code1.clone()), (parse(&form.factor2)?, form.code2.clone())];
+    identity(&state)?.unlock(&form.challenge_id, &proofs, &client).await.map_err(|e| page_error(&e))?;
+    Ok((
+        StatusCode::OK,
+        Html(
+            layout(
+                "Your account is unlocked",
+                html! {
+                    p #unlocked role="status" { "Your account is unlocked." } p { a href="/login" { "Sign in" } }
+                },
+            )
+            .into_string(),
+        ),
+    )
+        .into_response())
 }
