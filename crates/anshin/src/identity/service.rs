@@ -429,11 +429,15 @@ impl Identity {
             ),
         };
         notify::enqueue(&self.db, &mut tx, &[email_message, sms_message]).await?;
-        let event = AuditEvent::new("anonymous", "identity.registration.started", &reg_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "email_taken": taken.is_some() }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            "anonymous",
+            "identity.registration.started",
+            &reg_id,
+            client,
+            json!({ "ip": client.ip, "email_taken": taken.is_some() }),
+        )
+        .await?;
         Ok(RegistrationStarted { status: "verification_sent", expires_in_secs: self.config.registration_ttl_secs })
     }
 
@@ -502,11 +506,15 @@ impl Identity {
             return Err(IdentityError::CodeDead); // the address got an account meanwhile
         }
         let session = self.open_session(&mut tx, &user_id, None, client, now, "full").await?;
-        let event = AuditEvent::new(&user_id, "identity.user.registered", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "registration": reg_id }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.user.registered",
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "registration": reg_id }),
+        )
+        .await?;
         Ok(session.0)
     }
 
@@ -585,11 +593,15 @@ impl Identity {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let event = AuditEvent::new(&user_id, format!("identity.{}.password_accepted", purpose.as_str()), &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "challenge": challenge_id }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            format!("identity.{}.password_accepted", purpose.as_str()),
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "challenge": challenge_id }),
+        )
+        .await?;
         let factors = self.factors_of(&user_id).await?;
         let kind: String = user.try_get("kind")?;
         let enrolment_required = purpose == Purpose::Login && kind != "wallet" && !has_strong_factor(&factors);
@@ -626,11 +638,15 @@ impl Identity {
         let mut tx = self.db.begin_write().await?;
         self.complete_challenge(&mut tx, challenge_id).await?;
         let (session, _) = self.open_session(&mut tx, &user_id, None, client, now, "enrol").await?;
-        let event = AuditEvent::new(&user_id, "identity.login.enrolment_session", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "session": session.session_id }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.login.enrolment_session",
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "session": session.session_id }),
+        )
+        .await?;
         Ok(session)
     }
 
@@ -754,11 +770,15 @@ impl Identity {
             ),
         };
         notify::enqueue(&self.db, &mut tx, &[sms]).await?;
-        let event = AuditEvent::new(&user_id, "identity.challenge.sms_sent", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "challenge": challenge_id, "purpose": purpose }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.challenge.sms_sent",
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "challenge": challenge_id, "purpose": purpose }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -793,11 +813,7 @@ impl Identity {
             ));
         }
         notify::enqueue(&self.db, &mut tx, &messages).await?;
-        let event = AuditEvent::new(&user_id, "identity.login.succeeded", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "new_device": new_device, "session": session.session_id }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(tx, &user_id, "identity.login.succeeded", &user_id, client, json!({ "ip": client.ip, "factor": factor.as_str(), "new_device": new_device, "session": session.session_id })).await?;
         Ok(session)
     }
 
@@ -833,11 +849,15 @@ impl Identity {
             },
         ];
         notify::enqueue(&self.db, &mut tx, &messages).await?;
-        let event = AuditEvent::new(&user_id, "identity.account.locked", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.account.locked",
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -878,11 +898,15 @@ impl Identity {
              If you did not unlock it, lock it again now and contact support.",
         );
         notify::enqueue(&self.db, &mut tx, &[alert]).await?;
-        let event = AuditEvent::new(&user_id, "identity.account.unlocked", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "factors": [f1.as_str(), f2.as_str()] }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.account.unlocked",
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "factors": [f1.as_str(), f2.as_str()] }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -920,15 +944,8 @@ impl Identity {
         if blocked_until > now_ms() || account.try_get::<String, _>("status")? != purpose.required_status() {
             return Err(IdentityError::CodeDead);
         }
-        let accepted = match factor {
-            Factor::Totp => self.use_totp(&user_id, code).await?,
-            Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
-                Some(chl) => matches!(self.use_code(&chl, code).await?, CodeOutcome::Accepted),
-                None => false,
-            },
-            Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
-            Factor::Passkey => super::passkeys::verify(&self.db, &self.rp, &user_id, challenge_id, code).await?,
-        };
+        let sms_challenge: Option<String> = counted.try_get("sms_challenge_id")?;
+        let accepted = self.check_factor(&user_id, factor, code, sms_challenge.as_deref(), Some(challenge_id)).await?;
         if accepted {
             return Ok(user_id);
         }
@@ -1011,11 +1028,15 @@ impl Identity {
              If this was not you: lock your account from the Anshin site now, then contact support.",
         );
         notify::enqueue(&self.db, &mut tx, &[alert]).await?;
-        let event = AuditEvent::new(&who.user_id, "identity.factor.added", &who.user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "factor": "passkey", "ip": client.ip }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.factor.added",
+            &who.user_id,
+            client,
+            json!({ "factor": "passkey", "ip": client.ip }),
+        )
+        .await?;
         Ok(credential_id)
     }
 
@@ -1067,11 +1088,15 @@ impl Identity {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new(&who.user_id, "identity.step_up.requested", &who.session_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "action": action, "challenge": challenge_id }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.step_up.requested",
+            &who.session_id,
+            client,
+            json!({ "ip": client.ip, "action": action, "challenge": challenge_id }),
+        )
+        .await?;
         Ok(LoginChallenge {
             challenge_id,
             factors: self.factors_of(&who.user_id).await?,
@@ -1113,11 +1138,15 @@ impl Identity {
         if done.rows_affected() != 1 {
             return Err(IdentityError::Unauthenticated);
         }
-        let event = AuditEvent::new(&who.user_id, "identity.step_up.completed", &who.session_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "action": action, "factor": factor.as_str() }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.step_up.completed",
+            &who.session_id,
+            client,
+            json!({ "ip": client.ip, "action": action, "factor": factor.as_str() }),
+        )
+        .await?;
         Ok(SteppedUp { token, session_id: who.session_id.clone(), action, authenticated_at_ms: now })
     }
 
@@ -1169,11 +1198,15 @@ impl Identity {
             ),
         );
         notify::enqueue(&self.db, &mut tx, &[mail]).await?;
-        let event = AuditEvent::new(&user_id, "identity.password_reset.requested", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.password_reset.requested",
+            &user_id,
+            client,
+            json!({ "ip": client.ip }),
+        )
+        .await?;
         Ok(answer)
     }
 
@@ -1220,11 +1253,15 @@ impl Identity {
             ),
         };
         notify::enqueue(&self.db, &mut tx, &[sms]).await?;
-        let event = AuditEvent::new(&user_id, "identity.password_reset.sms_sent", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.password_reset.sms_sent",
+            &user_id,
+            client,
+            json!({ "ip": client.ip }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1266,15 +1303,9 @@ impl Identity {
             context = context.birth_date(dob.year, dob.month, dob.day);
         }
         self.check_new_password(new_password, &context).await?;
-        let accepted = match factor {
-            Factor::Totp => self.use_totp(&user_id, code).await?,
-            Factor::Sms => match counted.try_get::<Option<String>, _>("sms_challenge_id")? {
-                Some(chl) => matches!(self.use_code(&chl, code).await?, CodeOutcome::Accepted),
-                None => false,
-            },
-            Factor::RecoveryCode => self.use_recovery_code(&user_id, code).await?,
-            Factor::Passkey => false, // a reset's factors: SMS, app or recovery code
-        };
+        let sms_challenge: Option<String> = counted.try_get("sms_challenge_id")?;
+        // A reset's factors: SMS, app or recovery code (no passkey challenge is bound to a reset).
+        let accepted = self.check_factor(&user_id, factor, code, sms_challenge.as_deref(), None).await?;
         if !accepted {
             let left = i64::from(codes::MAX_ATTEMPTS) - attempts;
             return Err(if left > 0 {
@@ -1324,11 +1355,15 @@ impl Identity {
             },
         ];
         notify::enqueue(&self.db, &mut tx, &alerts).await?;
-        let event = AuditEvent::new(&user_id, "identity.password_reset.completed", &user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &user_id,
+            "identity.password_reset.completed",
+            &user_id,
+            client,
+            json!({ "ip": client.ip, "factor": factor.as_str(), "sessions_revoked": revoked }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1375,11 +1410,15 @@ impl Identity {
             "The password of your Anshin account was just changed, and every session was signed out.",
         )
         .await?;
-        let event = AuditEvent::new(&who.user_id, "identity.password.changed", &who.user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "sessions_revoked": revoked }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.password.changed",
+            &who.user_id,
+            client,
+            json!({ "ip": client.ip, "sessions_revoked": revoked }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1406,11 +1445,15 @@ impl Identity {
             "The authenticator app was removed as a second factor, and every session was signed out.",
         )
         .await?;
-        let event = AuditEvent::new(&who.user_id, "identity.factor.removed", &who.user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "factor": "totp", "ip": client.ip, "sessions_revoked": revoked }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.factor.removed",
+            &who.user_id,
+            client,
+            json!({ "factor": "totp", "ip": client.ip, "sessions_revoked": revoked }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1484,11 +1527,15 @@ impl Identity {
             &format!("Someone signed in to your account asked to change its {channel}. Money cannot leave the wallet for 72 hours after such a change."),
         )
         .await?;
-        let event = AuditEvent::new(&who.user_id, "identity.contact_change.requested", &who.user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "channel": channel, "ip": client.ip }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.contact_change.requested",
+            &who.user_id,
+            client,
+            json!({ "channel": channel, "ip": client.ip }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1568,11 +1615,15 @@ impl Identity {
         };
         notify::enqueue(&self.db, &mut tx, &[old]).await?;
         self.alert(&mut tx, &who.user_id, "Your Anshin contact details were changed", &text).await?;
-        let event = AuditEvent::new(&who.user_id, "identity.contact_change.completed", &who.user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "channel": channel, "ip": client.ip, "money_out_blocked_until_ms": blocked_until }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.contact_change.completed",
+            &who.user_id,
+            client,
+            json!({ "channel": channel, "ip": client.ip, "money_out_blocked_until_ms": blocked_until }),
+        )
+        .await?;
         Ok(blocked_until)
     }
 
@@ -1588,11 +1639,15 @@ impl Identity {
         }
         let mut tx = self.db.begin_write().await?;
         let revoked = revoke_all_sessions(&mut tx, user_id).await?;
-        let event = AuditEvent::new(&operator.user_id, "ops.user.sessions_revoked", user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "sessions_revoked": revoked, "operator_role": operator.role }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &operator.user_id,
+            "ops.user.sessions_revoked",
+            user_id,
+            client,
+            json!({ "ip": client.ip, "sessions_revoked": revoked, "operator_role": operator.role }),
+        )
+        .await?;
         Ok(revoked)
     }
 
@@ -1625,9 +1680,43 @@ impl Identity {
             "Our support team unlocked your account after checking your identity.",
         )
         .await?;
-        let event = AuditEvent::new(&operator.user_id, "ops.user.unlocked", user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip }));
+        self.commit_with_audit(tx, &operator.user_id, "ops.user.unlocked", user_id, client, json!({ "ip": client.ip }))
+            .await?;
+        Ok(())
+    }
+
+    /// Check one factor's proof; each kind uses itself up (SMS code, TOTP step, recovery code,
+    /// passkey assertion) so it cannot be replayed. `passkey_challenge` binds a passkey assertion.
+    async fn check_factor(
+        &self,
+        user_id: &str,
+        factor: Factor,
+        code: &str,
+        sms_challenge: Option<&str>,
+        passkey_challenge: Option<&str>,
+    ) -> Result<bool, IdentityError> {
+        Ok(match (factor, sms_challenge, passkey_challenge) {
+            (Factor::Totp, ..) => self.use_totp(user_id, code).await?,
+            (Factor::Sms, Some(chl), _) => matches!(self.use_code(chl, code).await?, CodeOutcome::Accepted),
+            (Factor::RecoveryCode, ..) => self.use_recovery_code(user_id, code).await?,
+            (Factor::Passkey, _, Some(challenge_id)) => {
+                super::passkeys::verify(&self.db, &self.rp, user_id, challenge_id, code).await?
+            }
+            (Factor::Sms, None, _) | (Factor::Passkey, _, None) => false,
+        })
+    }
+
+    /// Write the audit record of an identity event and commit the transaction it belongs to.
+    async fn commit_with_audit(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        target: impl Into<String>,
+        client: &Client,
+        details: serde_json::Value,
+    ) -> Result<(), IdentityError> {
+        let event = AuditEvent::new(actor, action, target).request_id(client.request_id.clone()).details(details);
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -1735,11 +1824,15 @@ impl Identity {
                 param: "session_id",
             });
         }
-        let event = AuditEvent::new(&who.user_id, "identity.session.revoked", session_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "ip": client.ip, "by_session": who.session_id }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.session.revoked",
+            session_id,
+            client,
+            json!({ "ip": client.ip, "by_session": who.session_id }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -1848,11 +1941,15 @@ impl Identity {
              If this was not you: lock your account from the Anshin site now, then contact support.",
         );
         notify::enqueue(&self.db, &mut tx, &[alert]).await?;
-        let event = AuditEvent::new(&who.user_id, "identity.factor.added", &who.user_id)
-            .request_id(client.request_id.clone())
-            .details(json!({ "factor": "totp", "ip": client.ip, "recovery_codes": RECOVERY_CODES }));
-        audit::append(&self.db, &mut tx, &[event]).await?;
-        tx.commit().await?;
+        self.commit_with_audit(
+            tx,
+            &who.user_id,
+            "identity.factor.added",
+            &who.user_id,
+            client,
+            json!({ "factor": "totp", "ip": client.ip, "recovery_codes": RECOVERY_CODES }),
+        )
+        .await?;
         Ok(RecoveryCodes { recovery_codes: recovery })
     }
 
