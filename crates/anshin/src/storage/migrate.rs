@@ -8,24 +8,23 @@ use super::{Backend, Db, StorageError, now_ms};
 struct Migration {
     version: i64,
     name: &'static str,
-    sqlite: &'static str,
-    postgres: &'static str,
+    /// Written for PostgreSQL; `for_backend` adapts the one difference SQLite needs.
+    sql: &'static str,
 }
 
+/// One SQL file per version serves both engines: the schema uses only what both support, and
+/// the single difference (auto-increment keys) is rewritten for SQLite.
 const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sqlite: include_str!("../../../../migrations/sqlite/0001_foundation.sql"),
-        postgres: include_str!("../../../../migrations/postgres/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "identity",
-        sqlite: include_str!("../../../../migrations/sqlite/0002_identity.sql"),
-        postgres: include_str!("../../../../migrations/postgres/0002_identity.sql"),
-    },
+    Migration { version: 1, name: "foundation", sql: include_str!("../../../../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
 ];
+
+fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
+    match backend {
+        Backend::Postgres => sql.into(),
+        Backend::Sqlite => sql.replace("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT").into(),
+    }
+}
 
 /// Arbitrary constant: the PostgreSQL advisory lock that lets one process migrate at a time.
 const PG_MIGRATION_LOCK: i64 = 0x616e_7368_696e;
@@ -55,13 +54,10 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
         return Err(StorageError::SchemaTooNew { found: current, known });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let sql = match backend {
-            Backend::Sqlite => m.sqlite,
-            Backend::Postgres => m.postgres,
-        };
+        let sql = for_backend(m.sql, backend);
         let wrap = |source| StorageError::Migration { version: m.version, source };
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        tx.execute(sqlx::raw_sql(sql)).await.map_err(wrap)?;
+        tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.into_owned()))).await.map_err(wrap)?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)
