@@ -16,7 +16,7 @@ use super::pages::{
     identity, layout, problem_page, set_cookie, signed_in, with_csrf,
 };
 use crate::identity::IdentityError;
-use crate::identity::service::{Factor, LoginChallenge, Principal, Purpose};
+use crate::identity::service::{Client, Factor, LoginChallenge, Principal, Purpose};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -123,27 +123,43 @@ pub async fn login(
     Caller(client): Caller,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    check_csrf(&headers, &form.csrf)?;
-    let identity = identity(&state)?;
-    let challenge = match identity.login(&form.email, &form.password, &client).await {
+    let challenge = match password_step(&state, &headers, &client, &form, Purpose::Login, "/login", "Sign in").await? {
         Ok(c) => c,
-        Err(e) => {
-            let status = if matches!(e, IdentityError::Throttled { .. }) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
-            return Ok(with_csrf(&headers, status, |csrf| {
-                login_markup(csrf, "/login", "Sign in", "Try again.", Some(&explain(&e)))
-            }));
-        }
+        Err(page) => return Ok(page),
     };
+    let identity = identity(&state)?;
     if challenge.enrolment_required {
         // Staff and operators without a factor: straight to setting one up, and nothing else.
         let session = identity.enrolment_session(&challenge.challenge_id, &client).await.map_err(|e| page_error(&e))?;
         return Ok(with_session("/wallet/security", &session.token, identity.config().session_absolute_secs));
     }
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/login/verify", &challenge, None)))
+}
+
+/// The password step of sign-in, lock or unlock: the challenge, or the form again with the reason.
+async fn password_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    form: &PasswordForm,
+    purpose: Purpose,
+    action: &str,
+    title: &str,
+) -> Result<Result<LoginChallenge, Response>, PageError> {
+    check_csrf(headers, &form.csrf)?;
+    match identity(state)?.start_challenge(&form.email, &form.password, purpose, client).await {
+        Ok(challenge) => Ok(Ok(challenge)),
+        Err(e) => {
+            let status = if matches!(e, IdentityError::Throttled { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            Ok(Err(with_csrf(headers, status, |csrf| {
+                login_markup(csrf, action, title, "Try again.", Some(&explain(&e)))
+            })))
+        }
+    }
 }
 
 fn page_error(e: &IdentityError) -> PageError {
@@ -316,15 +332,11 @@ pub async fn lock_start(
     Caller(client): Caller,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    check_csrf(&headers, &form.csrf)?;
-    let challenge = match identity(&state)?.start_challenge(&form.email, &form.password, Purpose::Lock, &client).await {
-        Ok(c) => c,
-        Err(e) => {
-            return Ok(with_csrf(&headers, StatusCode::UNAUTHORIZED, |csrf| {
-                login_markup(csrf, "/lock", "Lock your account", "Try again.", Some(&explain(&e)))
-            }));
-        }
-    };
+    let challenge =
+        match password_step(&state, &headers, &client, &form, Purpose::Lock, "/lock", "Lock your account").await? {
+            Ok(c) => c,
+            Err(page) => return Ok(page),
+        };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/lock/verify", &challenge, None)))
 }
 
@@ -542,16 +554,12 @@ pub async fn unlock_start(
     Caller(client): Caller,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    check_csrf(&headers, &form.csrf)?;
-    let challenge = match identity(&state)?.start_challenge(&form.email, &form.password, Purpose::Unlock, &client).await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            return Ok(with_csrf(&headers, StatusCode::UNAUTHORIZED, |csrf| {
-                login_markup(csrf, "/unlock", "Unlock your account", "Try again.", Some(&explain(&e)))
-            }));
-        }
-    };
+    let challenge =
+        match password_step(&state, &headers, &client, &form, Purpose::Unlock, "/unlock", "Unlock your account").await?
+        {
+            Ok(c) => c,
+            Err(page) => return Ok(page),
+        };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| unlock_markup(csrf, &challenge, None)))
 }
 
