@@ -284,6 +284,30 @@ async fn register_and_enrol_through_the_real_pages() {
     assert_eq!(browser.text("#account-email").await, email, "signed in again");
     browser.screenshot("signed-in-again").await;
 
+    // A fresh factor (a recovery code), then a new e-mail address confirmed with a code sent to it.
+    browser.click("#step-up-link").await;
+    browser.click("#factor option[value=recovery_code]").await;
+    let recovery = codes.lines().map(str::trim).find(|l| !l.is_empty()).unwrap().to_owned();
+    browser.fill("#code", &recovery).await;
+    browser.click("#confirm-step-up").await;
+    browser.wait_for_text("h1", "Account security").await;
+    let new_email = "browser.new@example.jp";
+    browser.fill("#value", new_email).await;
+    browser.click("#change-contact").await;
+    browser.fill("#code", &newest_code(&server.url, new_email).await).await;
+    browser.click("#confirm-contact").await;
+    assert!(browser.text("#done").await.contains("72 hours"));
+    let email = new_email;
+    browser.goto(&format!("{}/wallet/security", server.url)).await;
+
+    // Change the password on the security page: every session ends.
+    browser.fill("#current_password", "quiet river lantern 58").await;
+    browser.fill("#new_password", "harbor kite meadow 31").await;
+    browser.click("#change-password").await;
+    assert!(browser.text("#done").await.contains("password was changed"));
+    browser.goto(&format!("{}/wallet/security", server.url)).await;
+    assert!(browser.source().await.contains("Please sign in"), "signed out everywhere");
+
     // Forgot the password: reset through the pages with the e-mailed key and an SMS code.
     browser.goto(&format!("{}/login", server.url)).await;
     browser.click("#forgot").await;

@@ -31,6 +31,12 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet/security", get(security))
         .route("/wallet/security/totp", post(start_totp))
         .route("/wallet/security/totp/confirm", post(confirm_totp))
+        .route("/wallet/security/totp/remove", post(remove_totp))
+        .route("/wallet/security/password", post(change_password))
+        .route("/wallet/security/contact", post(start_contact_change))
+        .route("/wallet/security/contact/confirm", post(confirm_contact_change))
+        .route("/wallet/step-up", get(step_up_form).post(step_up_start))
+        .route("/wallet/step-up/verify", post(step_up_verify))
 }
 
 pub fn layout(title: &str, body: Markup) -> Markup {
@@ -296,6 +302,34 @@ pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Page
                         input type="hidden" name="csrf" value=(csrf);
                         button #add-totp type="submit" { "Add an authenticator app" }
                     }
+                } @else if who.is_full() {
+                    form method="post" action="/wallet/security/totp/remove" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button #remove-totp type="submit" { "Remove the authenticator app (signs out everywhere)" }
+                    }
+                }
+                @if who.is_full() {
+                    p { "Changing your password, e-mail, phone or factors needs a second factor used in the last few minutes. "
+                        a #step-up-link href="/wallet/step-up" { "Confirm it is you now" } }
+                    h2 { "Password" }
+                    form method="post" action="/wallet/security/password" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="current_password" { "Current password" }
+                        input #current_password name="current_password" type="password" autocomplete="current-password" required;
+                        label for="new_password" { "New password" }
+                        input #new_password name="new_password" type="password" autocomplete="new-password" required;
+                        button #change-password type="submit" { "Change password (signs out everywhere)" }
+                    }
+                    h2 { "E-mail and phone" }
+                    p { "After a change, money cannot leave your wallet for 72 hours, and the old contact is told." }
+                    form method="post" action="/wallet/security/contact" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="channel" { "Which" }
+                        select #channel name="channel" { option value="email" { "E-mail address" } option value="phone" { "Mobile number" } }
+                        label for="value" { "New value" }
+                        input #value name="value" required;
+                        button #change-contact type="submit" { "Send a code to the new contact" }
+                    }
                 }
             },
         )
@@ -365,4 +399,218 @@ pub async fn confirm_totp(
         },
     );
     Ok((StatusCode::OK, Html(page.into_string())).into_response())
+}
+
+/// A finished page saying what happened, with a link on.
+fn done_page(title: &str, message: &str, link: (&str, &str)) -> Response {
+    let page = layout(title, html! { p #done role="status" { (message) } p { a href=(link.0) { (link.1) } } });
+    (StatusCode::OK, Html(page.into_string())).into_response()
+}
+
+/// Signed out everywhere: the session cookie goes too.
+fn signed_out_page(title: &str, message: &str) -> Response {
+    let mut response = done_page(title, message, ("/login", "Sign in again"));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+    response
+}
+
+async fn full(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
+    let who = signed_in(state, headers).await?;
+    if !who.is_full() {
+        return Err(problem_page(
+            StatusCode::FORBIDDEN,
+            "Set up a second factor first",
+            "Add an authenticator app first.",
+        )
+        .into());
+    }
+    Ok(who)
+}
+
+fn refused(e: &IdentityError) -> PageError {
+    let status =
+        if matches!(e, IdentityError::StepUpRequired) { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
+    let mut message = explain(e);
+    if matches!(e, IdentityError::StepUpRequired) {
+        message.push_str(" Use \"Confirm it is you now\" on the account security page first.");
+    }
+    problem_page(status, "That was not changed", &message).into()
+}
+
+pub async fn remove_totp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    identity(&state)?.remove_totp(&who, &client).await.map_err(|e| refused(&e))?;
+    Ok(signed_out_page("Authenticator app removed", "The app was removed and every session was signed out."))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<PasswordChangeForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    identity(&state)?
+        .change_password(&who, &form.current_password, &form.new_password, &client)
+        .await
+        .map_err(|e| refused(&e))?;
+    Ok(signed_out_page("Password changed", "Your password was changed and every session was signed out."))
+}
+
+#[derive(Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn start_contact_change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ContactForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    identity(&state)?.start_contact_change(&who, &form.channel, &form.value, &client).await.map_err(|e| refused(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Confirm the new contact",
+            html! {
+                p { "We sent a code to " strong { (form.value) } ". Your current contact was told about the change." }
+                form method="post" action="/wallet/security/contact/confirm" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="channel" value=(form.channel);
+                    label for="code" { "Code" }
+                    input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                    button #confirm-contact type="submit" { "Confirm" }
+                }
+            },
+        )
+    }))
+}
+
+pub async fn confirm_contact_change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<ContactForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    identity(&state)?
+        .confirm_contact_change(&who, &form.channel, &form.code, &client)
+        .await
+        .map_err(|e| refused(&e))?;
+    Ok(done_page(
+        "Contact changed",
+        "Your contact was changed. For 72 hours money cannot leave your wallet; both contacts were told.",
+        ("/wallet/security", "Back to account security"),
+    ))
+}
+
+pub async fn step_up_form(State(state): State<AppState>, headers: HeaderMap, Caller(client): Caller) -> PageResult {
+    let who = full(&state, &headers).await?;
+    let challenge = identity(&state)?.start_step_up(&who, "account_change", &client).await.map_err(|e| refused(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        step_up_markup(csrf, &challenge.challenge_id, &challenge.factors, None)
+    }))
+}
+
+fn step_up_markup(csrf: &str, challenge_id: &str, factors: &[&str], note: Option<&str>) -> Markup {
+    layout(
+        "Confirm it is you",
+        html! {
+            @if let Some(n) = note { p role="status" { (n) } }
+            form method="post" action="/wallet/step-up/verify" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="challenge_id" value=(challenge_id);
+                label for="factor" { "Second factor" }
+                select #factor name="factor" { @for f in factors { @if *f != "passkey" { option value=(f) { (f) } } } }
+                label for="code" { "Code" }
+                input #code name="code" autocomplete="one-time-code" required;
+                button #confirm-step-up type="submit" { "Confirm" }
+            }
+            @if factors.contains(&"sms") {
+                form method="post" action="/wallet/step-up" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge_id);
+                    button #step-up-sms type="submit" { "Send me a code by SMS" }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct StepUpForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    challenge_id: String,
+    #[serde(default)]
+    factor: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// POST to the step-up page: send the SMS code for the challenge.
+pub async fn step_up_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<StepUpForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    full(&state, &headers).await?;
+    identity(&state)?.send_challenge_sms(&form.challenge_id, &client).await.map_err(|e| refused(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        step_up_markup(csrf, &form.challenge_id, &["sms"], Some("We sent a code to your phone."))
+    }))
+}
+
+pub async fn step_up_verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<StepUpForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    let identity = identity(&state)?;
+    let factor =
+        crate::identity::service::Factor::parse(&form.factor).ok_or_else(|| refused(&IdentityError::CodeDead))?;
+    let stepped = identity
+        .complete_step_up(&who, &form.challenge_id, factor, &form.code, &client)
+        .await
+        .map_err(|e| refused(&e))?;
+    // The token is reissued at step-up: the cookie follows.
+    let mut response = Redirect::to("/wallet/security").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &stepped.token, identity.config().session_absolute_secs),
+    );
+    Ok(response)
 }
