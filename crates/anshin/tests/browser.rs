@@ -382,3 +382,59 @@ async fn the_first_operator_enrols_and_reaches_the_ops_console() {
     browser.screenshot("ops-console").await;
     browser.quit().await;
 }
+
+/// Passkeys through the pages, with Chromium's virtual authenticator standing in for the phone's
+/// or computer's built-in one: add a passkey, sign out, sign in with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkeys_through_the_pages_with_a_virtual_authenticator() {
+    let Some(browser) = Browser::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &["--data-dir", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--outbox-poll-ms", "50"],
+        &[],
+    );
+    // WebAuthn binds passkeys to a domain name: use localhost, as the server's public URL does.
+    let site = server.url.replace("127.0.0.1", "localhost");
+    let (email, phone) = ("passkey@example.jp", "+819012345671");
+    browser.goto(&format!("{site}/register")).await;
+    browser.fill("#email", email).await;
+    browser.fill("#phone", phone).await;
+    browser.fill("#legal_name", "Suzuki Ichiro").await;
+    let dob = browser.find("#date_of_birth").await;
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": "arguments[0].value = '1985-03-03';", "args": [{ ELEMENT: dob }] }),
+        )
+        .await;
+    browser.fill("#password", "silver lantern orchard 12").await;
+    browser.click("#register").await;
+    browser.fill("#email_code", &newest_code(&server.url, email).await).await;
+    browser.fill("#sms_code", &newest_code(&server.url, phone).await).await;
+    browser.click("#verify").await;
+    assert_eq!(browser.text("#account-email").await, email);
+
+    let authenticator = json!({ "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                                "hasUserVerification": true, "isUserVerified": true });
+    browser.cmd(reqwest::Method::POST, "/webauthn/authenticator", authenticator).await;
+    browser.click("#add-passkey").await;
+    for _ in 0..50 {
+        if browser.text("#factors").await.contains("passkey") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let factors = browser.text("#factors").await;
+    assert!(factors.contains("passkey"), "{factors} / {}", browser.text("#passkey-status").await);
+
+    browser.click("#sessions-link").await;
+    browser.click("#sign-out").await;
+    browser.fill("#email", email).await;
+    browser.fill("#password", "silver lantern orchard 12").await;
+    browser.click("#sign-in").await;
+    browser.click("#use-passkey").await;
+    assert_eq!(browser.text("#account-email").await, email, "signed in with the passkey");
+    browser.screenshot("passkey-signed-in").await;
+    browser.quit().await;
+}

@@ -7,6 +7,7 @@ mod identity;
 pub mod middleware;
 mod openapi;
 mod pages;
+mod passkey_pages;
 mod routes;
 mod signin_pages;
 pub mod tls;
@@ -112,7 +113,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi));
     if state.identity.is_some() {
-        app = app.merge(identity::routes()).merge(pages::routes()).merge(signin_pages::routes());
+        app = app
+            .merge(identity::routes())
+            .merge(pages::routes())
+            .merge(signin_pages::routes())
+            .merge(passkey_pages::routes());
     }
     if state.dev_mailbox {
         app = app

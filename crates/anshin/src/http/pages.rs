@@ -85,7 +85,7 @@ pub fn with_csrf(headers: &HeaderMap, status: StatusCode, render: impl FnOnce(&s
     response
 }
 
-fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+pub fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, CSRF_COOKIE).is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
 }
 
@@ -308,6 +308,10 @@ pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Page
                         button #remove-totp type="submit" { "Remove the authenticator app (signs out everywhere)" }
                     }
                 }
+                p { "A passkey (your phone's or computer's lock) is the strongest second factor: it cannot be phished." }
+                button #add-passkey type="button" data-passkey="add" data-csrf=(csrf) { "Add a passkey" }
+                p #passkey-status role="status" {}
+                script src="/static/passkeys.js" defer {}
                 @if who.is_full() {
                     p { "Changing your password, e-mail, phone or factors needs a second factor used in the last few minutes. "
                         a #step-up-link href="/wallet/step-up" { "Confirm it is you now" } }

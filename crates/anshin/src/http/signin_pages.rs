@@ -91,6 +91,17 @@ fn factor_markup(csrf: &str, action: &str, challenge: &LoginChallenge, note: Opt
                 input #code name="code" autocomplete="one-time-code" required;
                 button #confirm type="submit" { "Confirm" }
             }
+            @if challenge.factors.contains(&"passkey") {
+                form #passkey-form method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                    input type="hidden" name="factor" value="passkey";
+                    input type="hidden" name="code" value="";
+                    button #use-passkey type="button" data-passkey="use" { "Use a passkey" }
+                }
+                p #passkey-status role="status" {}
+                script src="/static/passkeys.js" defer {}
+            }
             @if challenge.factors.contains(&"sms") {
                 form method="post" action="/login/sms" {
                     input type="hidden" name="csrf" value=(csrf);
