@@ -129,17 +129,31 @@ impl Browser {
     }
 
     async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{el}/click"), json!({})).await;
+        for _ in 0..50 {
+            let el = self.find(css).await;
+            let url = format!("{}/session/{}/element/{el}/click", self.base, self.session);
+            let resp: Value = self.http.post(url).json(&json!({})).send().await.unwrap().json().await.unwrap();
+            if resp["value"].get("error").is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await; // stale after a reload: look again
+        }
+        panic!("{css} could not be clicked");
     }
 
+    /// The element's text. A page that reloads under us (after a script's action) makes the
+    /// element stale: look it up again.
     async fn text(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{el}/text"), Value::Null)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        for _ in 0..50 {
+            let el = self.find(css).await;
+            let url = format!("{}/session/{}/element/{el}/text", self.base, self.session);
+            let resp: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
+            if resp["value"].get("error").is_none() {
+                return resp["value"].as_str().unwrap_or("").to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the text of {css} could not be read");
     }
 
     /// Wait until the page (after a form post) shows `needle` in `css`.
