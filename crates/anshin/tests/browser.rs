@@ -213,6 +213,12 @@ mod base64_like {
 }
 
 async fn newest_code(server: &str, recipient: &str) -> String {
+    code_since(server, recipient, 0).await
+}
+
+/// The code in the newest message to `recipient` with a mailbox id above `since_id`: waits for a
+/// message the last action caused, not an older one still at the top.
+async fn code_since(server: &str, recipient: &str, since_id: i64) -> String {
     for _ in 0..100 {
         let list: Value =
             reqwest::get(format!("{server}/v1/dev/mailbox?recipient={}&limit=1", recipient.replace('+', "%2B")))
@@ -221,15 +227,21 @@ async fn newest_code(server: &str, recipient: &str) -> String {
                 .json()
                 .await
                 .unwrap();
-        if let Some(body) = list[0]["body"].as_str() {
-            let digits: Vec<&str> = body.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 6).collect();
-            if let Some(code) = digits.first() {
-                return (*code).to_owned();
+        if let (Some(id), Some(body)) = (list[0]["id"].as_i64(), list[0]["body"].as_str()) {
+            let code = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6);
+            if let (true, Some(code)) = (id > since_id, code) {
+                return code.to_owned();
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no code reached {recipient}");
+    panic!("no new code reached {recipient}");
+}
+
+/// The newest mailbox id, to wait for messages after it.
+async fn last_mail_id(server: &str) -> i64 {
+    let list: Value = reqwest::get(format!("{server}/v1/dev/mailbox?limit=1")).await.unwrap().json().await.unwrap();
+    list[0]["id"].as_i64().unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,9 +342,10 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.click("#request-reset").await;
     let key = newest_mail_line(&server.url, email, |l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit())).await;
     browser.fill("#sms_token", &key).await;
+    let before = last_mail_id(&server.url).await;
     browser.click("#send-reset-sms").await;
     browser.wait_for_text("p[role=status]", "We sent a code").await;
-    browser.fill("#code", &newest_code(&server.url, phone).await).await;
+    browser.fill("#code", &code_since(&server.url, phone, before).await).await;
     browser.fill("#new_password", "amber tide compass 64").await;
     browser.click("#reset").await;
     assert!(browser.text("#reset-done").await.contains("password was changed"));
