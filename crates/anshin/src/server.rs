@@ -16,7 +16,8 @@ use crate::ledger::Ledger;
 use crate::notify::{OutboxWorker, Transport};
 use crate::storage::Db;
 
-/// How often expired HTTP idempotency keys are purged; keys themselves live at least 24 h.
+/// How often expired HTTP idempotency keys and stale sign-in state are purged; keys themselves
+/// live at least 24 h.
 const IDEMPOTENCY_PURGE_INTERVAL_SECS: u64 = 3_600;
 const IDEMPOTENCY_RETENTION_SECS: i64 = 48 * 3_600;
 /// Password checks waiting for a hashing worker before new ones are refused with 503.
@@ -137,6 +138,9 @@ async fn purge_idempotency_keys(db: Db, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 if let Err(e) = http::idempotency::purge_expired(&db, IDEMPOTENCY_RETENTION_SECS).await {
                     tracing::warn!(error = %e, "purging idempotency keys failed");
+                }
+                if let Err(e) = crate::identity::purge_stale_state(&db).await {
+                    tracing::warn!(error = %e, "purging stale sign-in state failed");
                 }
             }
             _ = stop.changed() => return,

@@ -887,3 +887,35 @@ async fn failures_during_a_delay_do_not_extend_it() {
     }
     assert_eq!(read().await, (failures, blocked), "guesses during the delay neither count nor extend it");
 }
+
+on_both!(stale_sign_in_state_is_purged_and_live_state_kept, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    a.registered("purge@example.jp", "+819012300000").await;
+    let (_, live) = a.post("/v1/sessions", json!({ "email": "purge@example.jp", "password": PASSWORD }), None).await;
+    let day_ago = anshin::storage::now_ms() - 2 * 86_400_000;
+    // Age everything but the live challenge.
+    for sql in [
+        "UPDATE otp_challenges SET expires_at_ms = $1",
+        "UPDATE registrations SET expires_at_ms = $1",
+        "UPDATE throttles SET window_start_ms = $1",
+    ] {
+        sqlx::query(sql).bind(day_ago).execute(a.t.db.write_pool()).await.unwrap();
+    }
+    let removed = anshin::identity::purge_stale_state(&a.t.db).await.unwrap();
+    assert!(removed >= 3, "{removed}");
+    let db = a.t.db.clone();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.read_pool()).await.unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM otp_challenges").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM registrations").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM throttles").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM users").await, 1, "accounts are never purged");
+    let id = live["challenge_id"].as_str().unwrap();
+    assert_eq!(
+        a.post(&format!("/v1/sessions/challenges/{id}/sms"), json!({}), None).await.0,
+        StatusCode::ACCEPTED,
+        "live state stays"
+    );
+});
