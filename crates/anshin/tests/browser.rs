@@ -315,7 +315,7 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.click("#factor option[value=recovery_code]").await;
     let recovery = codes.lines().map(str::trim).find(|l| !l.is_empty()).unwrap().to_owned();
     browser.fill("#code", &recovery).await;
-    browser.click("#confirm-step-up").await;
+    browser.click("#confirm").await;
     browser.wait_for_text("h1", "Account security").await;
     let new_email = "browser.new@example.jp";
     browser.fill("#value", new_email).await;
@@ -348,7 +348,7 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.fill("#code", &code_since(&server.url, phone, before).await).await;
     browser.fill("#new_password", "amber tide compass 64").await;
     browser.click("#reset").await;
-    assert!(browser.text("#reset-done").await.contains("password was changed"));
+    assert!(browser.text("#done").await.contains("password was changed"));
     browser.quit().await;
 }
 

@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::identity::Caller;
-use crate::identity::service::{NewRegistration, Principal};
+use crate::identity::service::{LoginChallenge, NewRegistration, Principal};
 use crate::identity::{Identity, IdentityError};
 use crate::storage::ids::random_hex_128;
 
@@ -405,8 +405,56 @@ pub async fn confirm_totp(
     Ok((StatusCode::OK, Html(page.into_string())).into_response())
 }
 
+/// The factor step, for sign-in, the lost-phone lock and step-up alike. `sms_action` is where
+/// the "send me a code" button posts; `next` tells it which step to come back to.
+pub fn factor_markup(
+    csrf: &str,
+    action: &str,
+    sms_action: &str,
+    challenge: &LoginChallenge,
+    note: Option<&str>,
+) -> Markup {
+    layout(
+        "Confirm it is you",
+        html! {
+            @if let Some(n) = note { p role="status" { (n) } }
+            p { "Enter a code from your authenticator app, from an SMS, or one of your recovery codes." }
+            form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                label for="factor" { "Second factor" }
+                select #factor name="factor" {
+                    @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } }
+                }
+                label for="code" { "Code" }
+                input #code name="code" autocomplete="one-time-code" required;
+                button #confirm type="submit" { "Confirm" }
+            }
+            @if challenge.factors.contains(&"passkey") {
+                form #passkey-form method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                    input type="hidden" name="factor" value="passkey";
+                    input type="hidden" name="code" value="";
+                    button #use-passkey type="button" data-passkey="use" { "Use a passkey" }
+                }
+                p #passkey-status role="status" {}
+                script src="/static/passkeys.js" defer {}
+            }
+            @if challenge.factors.contains(&"sms") {
+                form method="post" action=(sms_action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                    input type="hidden" name="next" value=(action);
+                    button #send-sms type="submit" { "Send me a code by SMS" }
+                }
+            }
+        },
+    )
+}
+
 /// A finished page saying what happened, with a link on.
-fn done_page(title: &str, message: &str, link: (&str, &str)) -> Response {
+pub fn done_page(title: &str, message: &str, link: (&str, &str)) -> Response {
     let page = layout(title, html! { p #done role="status" { (message) } p { a href=(link.0) { (link.1) } } });
     (StatusCode::OK, Html(page.into_string())).into_response()
 }
@@ -418,13 +466,13 @@ fn signed_out_page(title: &str, message: &str) -> Response {
     response
 }
 
-async fn full(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
+pub async fn full(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
     let who = signed_in(state, headers).await?;
     if !who.is_full() {
         return Err(problem_page(
             StatusCode::FORBIDDEN,
             "Set up a second factor first",
-            "Add an authenticator app first.",
+            "Add an authenticator app on the account security page.",
         )
         .into());
     }
@@ -539,33 +587,8 @@ pub async fn step_up_form(State(state): State<AppState>, headers: HeaderMap, Cal
     let who = full(&state, &headers).await?;
     let challenge = identity(&state)?.start_step_up(&who, "account_change", &client).await.map_err(|e| refused(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        step_up_markup(csrf, &challenge.challenge_id, &challenge.factors, None)
+        factor_markup(csrf, "/wallet/step-up/verify", "/wallet/step-up", &challenge, None)
     }))
-}
-
-fn step_up_markup(csrf: &str, challenge_id: &str, factors: &[&str], note: Option<&str>) -> Markup {
-    layout(
-        "Confirm it is you",
-        html! {
-            @if let Some(n) = note { p role="status" { (n) } }
-            form method="post" action="/wallet/step-up/verify" {
-                input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="challenge_id" value=(challenge_id);
-                label for="factor" { "Second factor" }
-                select #factor name="factor" { @for f in factors { @if *f != "passkey" { option value=(f) { (f) } } } }
-                label for="code" { "Code" }
-                input #code name="code" autocomplete="one-time-code" required;
-                button #confirm-step-up type="submit" { "Confirm" }
-            }
-            @if factors.contains(&"sms") {
-                form method="post" action="/wallet/step-up" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="challenge_id" value=(challenge_id);
-                    button #step-up-sms type="submit" { "Send me a code by SMS" }
-                }
-            }
-        },
-    )
 }
 
 #[derive(Deserialize)]
@@ -590,8 +613,20 @@ pub async fn step_up_start(
     check_csrf(&headers, &form.csrf)?;
     full(&state, &headers).await?;
     identity(&state)?.send_challenge_sms(&form.challenge_id, &client).await.map_err(|e| refused(&e))?;
+    let challenge = LoginChallenge {
+        challenge_id: form.challenge_id,
+        factors: vec!["sms"],
+        expires_in_secs: 0,
+        enrolment_required: false,
+    };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        step_up_markup(csrf, &form.challenge_id, &["sms"], Some("We sent a code to your phone."))
+        factor_markup(
+            csrf,
+            "/wallet/step-up/verify",
+            "/wallet/step-up",
+            &challenge,
+            Some("We sent a code to your phone."),
+        )
     }))
 }
 

@@ -12,11 +12,11 @@ use serde::Deserialize;
 use super::AppState;
 use super::identity::Caller;
 use super::pages::{
-    DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, explain,
-    identity, layout, problem_page, set_cookie, signed_in, with_csrf,
+    DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, done_page,
+    explain, factor_markup, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
 };
 use crate::identity::IdentityError;
-use crate::identity::service::{Client, Factor, LoginChallenge, Principal, Purpose};
+use crate::identity::service::{Client, Factor, LoginChallenge, Purpose};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -73,47 +73,6 @@ pub struct PasswordForm {
     password: String,
 }
 
-/// The factor step, for sign-in and for the lost-phone lock alike.
-fn factor_markup(csrf: &str, action: &str, challenge: &LoginChallenge, note: Option<&str>) -> Markup {
-    layout(
-        "Confirm it is you",
-        html! {
-            @if let Some(n) = note { p role="status" { (n) } }
-            p { "Enter a code from your authenticator app, from an SMS, or one of your recovery codes." }
-            form method="post" action=(action) {
-                input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="challenge_id" value=(challenge.challenge_id);
-                label for="factor" { "Second factor" }
-                select #factor name="factor" {
-                    @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } }
-                }
-                label for="code" { "Code" }
-                input #code name="code" autocomplete="one-time-code" required;
-                button #confirm type="submit" { "Confirm" }
-            }
-            @if challenge.factors.contains(&"passkey") {
-                form #passkey-form method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
-                    input type="hidden" name="factor" value="passkey";
-                    input type="hidden" name="code" value="";
-                    button #use-passkey type="button" data-passkey="use" { "Use a passkey" }
-                }
-                p #passkey-status role="status" {}
-                script src="/static/passkeys.js" defer {}
-            }
-            @if challenge.factors.contains(&"sms") {
-                form method="post" action="/login/sms" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
-                    input type="hidden" name="next" value=(action);
-                    button #send-sms type="submit" { "Send me a code by SMS" }
-                }
-            }
-        },
-    )
-}
-
 fn landing(who_kind: &str) -> &'static str {
     match who_kind {
         "operator" => "/ops",
@@ -144,7 +103,7 @@ pub async fn login(
         let session = identity.enrolment_session(&challenge.challenge_id, &client).await.map_err(|e| page_error(&e))?;
         return Ok(with_session("/wallet/security", &session.token, identity.config().session_absolute_secs));
     }
-    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/login/verify", &challenge, None)))
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/login/verify", "/login/sms", &challenge, None)))
 }
 
 /// The password step of sign-in, lock or unlock: the challenge, or the form again with the reason.
@@ -220,7 +179,7 @@ pub async fn login_sms(
         enrolment_required: false,
     };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        factor_markup(csrf, action, &challenge, Some("We sent a code to your phone."))
+        factor_markup(csrf, action, "/login/sms", &challenge, Some("We sent a code to your phone."))
     }))
 }
 
@@ -272,21 +231,8 @@ pub async fn logout(
     Ok(response)
 }
 
-async fn full_session(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
-    let who = signed_in(state, headers).await?;
-    if !who.is_full() {
-        return Err(problem_page(
-            StatusCode::FORBIDDEN,
-            "Set up a second factor first",
-            "Add an authenticator app on the account security page.",
-        )
-        .into());
-    }
-    Ok(who)
-}
-
 pub async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let who = full_session(&state, &headers).await?;
+    let who = full(&state, &headers).await?;
     let list = identity(&state)?.sessions(&who).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
@@ -320,7 +266,7 @@ pub async fn revoke_session(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
-    let who = full_session(&state, &headers).await?;
+    let who = full(&state, &headers).await?;
     identity(&state)?.revoke(&who, &form.session_id, &client).await.map_err(|e| page_error(&e))?;
     Ok(Redirect::to("/wallet/sessions").into_response())
 }
@@ -348,7 +294,7 @@ pub async fn lock_start(
             Ok(c) => c,
             Err(page) => return Ok(page),
         };
-    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/lock/verify", &challenge, None)))
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, "/lock/verify", "/login/sms", &challenge, None)))
 }
 
 pub async fn lock_verify(
@@ -360,14 +306,15 @@ pub async fn lock_verify(
     check_csrf(&headers, &form.csrf)?;
     let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
     identity(&state)?.lock(&form.challenge_id, factor, &form.code, &client).await.map_err(|e| page_error(&e))?;
-    Ok((StatusCode::OK, Html(layout("Your account is locked", html! {
-        p #locked role="status" { "Your account is locked. Every session was signed out; no one can sign in or pay." }
-        p { "To unlock it you need your password and two of your second factors, or our support team." }
-    }).into_string())).into_response())
+    Ok(done_page(
+        "Your account is locked",
+        "Your account is locked. Every session was signed out; no one can sign in or pay. To unlock it you need your password and two of your second factors, or our support team.",
+        ("/unlock", "Unlock your account"),
+    ))
 }
 
 pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let who = full_session(&state, &headers).await?;
+    let who = full(&state, &headers).await?;
     if who.kind != "operator" {
         return Err(
             problem_page(StatusCode::FORBIDDEN, "Operators only", "This console is for Anshin operators.").into()
@@ -401,23 +348,13 @@ pub async fn ops_revoke(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
-    let who = full_session(&state, &headers).await?;
+    let who = full(&state, &headers).await?;
     let n = identity(&state)?.revoke_all_for(&who, &form.user_id, &client).await.map_err(|e| page_error(&e))?;
-    Ok((
-        StatusCode::OK,
-        Html(
-            layout(
-                "Sessions ended",
-                html! { p role="status" { (n) " sessions ended." } p { a href="/ops" { "Back" } } },
-            )
-            .into_string(),
-        ),
-    )
-        .into_response())
+    Ok(done_page("Sessions ended", &format!("{n} sessions ended."), ("/ops", "Back")))
 }
 
 pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let who = full_session(&state, &headers).await?;
+    let who = full(&state, &headers).await?;
     if who.kind != "merchant_staff" {
         return Err(
             problem_page(StatusCode::FORBIDDEN, "Merchant staff only", "This portal is for merchant staff.").into()
@@ -531,20 +468,11 @@ pub async fn reset_complete(
         .complete_password_reset(&form.token, &form.new_password, factor, &form.code, &client)
         .await
         .map_err(|e| page_error(&e))?;
-    Ok((
-        StatusCode::OK,
-        Html(
-            layout(
-                "Your password was changed",
-                html! {
-                    p #reset-done role="status" { "Your password was changed and every session was signed out." }
-                    p { a href="/login" { "Sign in" } " (you will still need your second factor)." }
-                },
-            )
-            .into_string(),
-        ),
-    )
-        .into_response())
+    Ok(done_page(
+        "Your password was changed",
+        "Your password was changed and every session was signed out. You will still need your second factor to sign in.",
+        ("/login", "Sign in"),
+    ))
 }
 
 pub async fn unlock_form(headers: HeaderMap) -> Response {
@@ -629,17 +557,5 @@ pub async fn unlock_verify(
     let parse = |f: &str| Factor::parse(f).ok_or_else(|| page_error(&IdentityError::CodeDead));
     let proofs = [(parse(&form.factor1)?, form.code1.clone()), (parse(&form.factor2)?, form.code2.clone())];
     identity(&state)?.unlock(&form.challenge_id, &proofs, &client).await.map_err(|e| page_error(&e))?;
-    Ok((
-        StatusCode::OK,
-        Html(
-            layout(
-                "Your account is unlocked",
-                html! {
-                    p #unlocked role="status" { "Your account is unlocked." } p { a href="/login" { "Sign in" } }
-                },
-            )
-            .into_string(),
-        ),
-    )
-        .into_response())
+    Ok(done_page("Your account is unlocked", "Your account is unlocked.", ("/login", "Sign in")))
 }
