@@ -919,3 +919,57 @@ on_both!(stale_sign_in_state_is_purged_and_live_state_kept, |t: TestDb| async mo
         "live state stays"
     );
 });
+
+/// The pages' cookies and CSRF protection: `__Host-`, HttpOnly, Secure, SameSite=Strict; a form
+/// or script request without the matching token changes nothing.
+#[tokio::test]
+async fn page_cookies_are_strict_and_forms_need_the_csrf_token() {
+    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = client.get(format!("{}/register", a.url)).send().await.unwrap();
+    let set_cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["__Host-anshin_csrf=", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(set_cookie.contains(attribute), "{attribute} missing from {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain="), "__Host- cookies carry no Domain");
+    let token = set_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    let fields = [
+        ("email", "csrf@example.jp"),
+        ("phone", "+819055550000"),
+        ("password", PASSWORD),
+        ("legal_name", "Csrf Test"),
+        ("date_of_birth", "1990-01-01"),
+    ];
+    // A cross-site form post carries no cookie (SameSite) or a wrong token: refused, nothing sent.
+    let forged: Vec<(&str, &str)> =
+        fields.iter().copied().chain([("csrf", "0123456789abcdef0123456789abcdef")]).collect();
+    for cookie in [None, Some(format!("__Host-anshin_csrf={token}"))] {
+        let mut r = client.post(format!("{}/register", a.url)).form(&forged);
+        if let Some(c) = &cookie {
+            r = r.header("cookie", c);
+        }
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::FORBIDDEN, "cookie {cookie:?}");
+    }
+    let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(a.t.db.read_pool()).await.unwrap();
+    assert_eq!(outbox, 0, "a refused form sends nothing");
+    // With the matching token the same form goes through.
+    let genuine: Vec<(&str, &str)> = fields.iter().copied().chain([("csrf", token.as_str())]).collect();
+    let ok = client
+        .post(format!("{}/register", a.url))
+        .header("cookie", format!("__Host-anshin_csrf={token}"))
+        .form(&genuine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    // The passkey script's endpoints check the token in X-CSRF-Token the same way.
+    let resp = client
+        .post(format!("{}/login/passkey/options", a.url))
+        .header("cookie", format!("__Host-anshin_csrf={token}"))
+        .header("x-csrf-token", "ffffffffffffffffffffffffffffffff")
+        .json(&json!({ "challenge_id": "lgn_x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
