@@ -748,28 +748,19 @@ impl Identity {
         .ok_or(IdentityError::CodeDead)?;
         let user_id: String = row.try_get("user_id")?;
         let purpose: String = row.try_get("purpose")?;
-        self.throttle(&format!("sms:user:{user_id}"), 3600, self.config.sms_per_account_per_hour).await?;
-        let sms_chl = new_id("chl");
-        let code = issue_for(&self.keys, &sms_chl);
-        let mut tx = self.db.begin_write().await?;
-        insert_challenge(&mut tx, &sms_chl, &purpose, &user_id, "sms", &code.hash, now + codes::MAX_TTL_SECS * 1000)
+        // The message doubles as a breach alarm: only someone with the password can trigger it.
+        let (mut tx, sms_chl) = self
+            .queue_sms_code(&user_id, &purpose, &row.try_get::<String, _>("phone")?, |code| {
+                format!(
+                    "Anshin code: {code}. If you did not just ask for it, someone knows your password: change it now."
+                )
+            })
             .await?;
         sqlx::query("UPDATE login_challenges SET sms_challenge_id = $1 WHERE id = $2")
             .bind(&sms_chl)
             .bind(challenge_id)
             .execute(&mut *tx)
             .await?;
-        // The message doubles as a breach alarm: only someone with the password can trigger it.
-        let sms = OutboxMessage {
-            channel: Channel::Sms,
-            recipient: row.try_get("phone")?,
-            subject: String::new(),
-            body: format!(
-                "Anshin code: {}. If you did not just ask for it, someone knows your password: change it now.",
-                code.plain
-            ),
-        };
-        notify::enqueue(&self.db, &mut tx, &[sms]).await?;
         self.commit_with_audit(
             tx,
             &user_id,
@@ -1224,35 +1215,16 @@ impl Identity {
         .await?
         .ok_or(IdentityError::CodeDead)?;
         let user_id: String = row.try_get("user_id")?;
-        self.throttle(&format!("sms:user:{user_id}"), 3600, self.config.sms_per_account_per_hour).await?;
-        let sms_chl = new_id("chl");
-        let code = issue_for(&self.keys, &sms_chl);
-        let mut tx = self.db.begin_write().await?;
-        insert_challenge(
-            &mut tx,
-            &sms_chl,
-            "password_reset",
-            &user_id,
-            "sms",
-            &code.hash,
-            now + codes::MAX_TTL_SECS * 1000,
-        )
-        .await?;
+        let (mut tx, sms_chl) = self
+            .queue_sms_code(&user_id, "password_reset", &row.try_get::<String, _>("phone")?, |code| {
+                format!("Anshin password reset code: {code}. If you did not ask to reset your password, do not share it; contact support.")
+            })
+            .await?;
         sqlx::query("UPDATE password_resets SET sms_challenge_id = $1 WHERE id = $2")
             .bind(&sms_chl)
             .bind(row.try_get::<String, _>("id")?)
             .execute(&mut *tx)
             .await?;
-        let sms = OutboxMessage {
-            channel: Channel::Sms,
-            recipient: row.try_get("phone")?,
-            subject: String::new(),
-            body: format!(
-                "Anshin password reset code: {}. If you did not ask to reset your password, do not share it; contact support.",
-                code.plain
-            ),
-        };
-        notify::enqueue(&self.db, &mut tx, &[sms]).await?;
         self.commit_with_audit(
             tx,
             &user_id,
@@ -1704,6 +1676,32 @@ impl Identity {
             }
             (Factor::Sms, None, _) | (Factor::Passkey, _, None) => false,
         })
+    }
+
+    /// Within the account's SMS limit, issue a code bound to a new challenge and queue it to
+    /// `phone`. Returns the open transaction, for the caller to link the challenge and commit
+    /// with its audit record, and the challenge id.
+    async fn queue_sms_code(
+        &self,
+        user_id: &str,
+        purpose: &str,
+        phone: &str,
+        text: impl FnOnce(&str) -> String,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, String), IdentityError> {
+        self.throttle(&format!("sms:user:{user_id}"), 3600, self.config.sms_per_account_per_hour).await?;
+        let challenge_id = new_id("chl");
+        let code = issue_for(&self.keys, &challenge_id);
+        let mut tx = self.db.begin_write().await?;
+        let expires_at_ms = now_ms() + codes::MAX_TTL_SECS * 1000;
+        insert_challenge(&mut tx, &challenge_id, purpose, user_id, "sms", &code.hash, expires_at_ms).await?;
+        let sms = OutboxMessage {
+            channel: Channel::Sms,
+            recipient: phone.to_owned(),
+            subject: String::new(),
+            body: text(&code.plain),
+        };
+        notify::enqueue(&self.db, &mut tx, &[sms]).await?;
+        Ok((tx, challenge_id))
     }
 
     /// Write the audit record of an identity event and commit the transaction it belongs to.
