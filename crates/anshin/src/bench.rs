@@ -295,8 +295,7 @@ fn bench_identity(db: &Db, hasher: crate::identity::password::PasswordHasher) ->
         password_failures_limit: i64::MAX / 2,
         ..IdentityConfig::default()
     };
-    Identity::new(db.clone(), crate::identity::keys::Keys::random(), hasher, config)
-        .expect("the default public URL is valid")
+    Identity::new(db.clone(), crate::keys::Keys::random(), hasher, config).expect("the default public URL is valid")
 }
 
 fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegistration {

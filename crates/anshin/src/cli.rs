@@ -202,8 +202,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn cli_identity(args: &DbArgs) -> anyhow::Result<crate::identity::Identity> {
     use crate::identity::password::{HashParams, PasswordHasher};
     let settings = args.resolve()?;
-    let db = Db::open(&settings.database_url).await?;
-    let keys = crate::identity::keys::Keys::load(&settings.data_dir)?;
+    let keys = crate::keys::Keys::load(&settings.data_dir)?;
+    let db = Db::open(&settings.database_url).await?.with_keys(keys.clone());
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::identity::Identity::new(db, keys, hasher, Default::default()).map_err(|e| anyhow::anyhow!(e))
 }
@@ -216,7 +216,8 @@ fn print_initial_password(who: &str, password: &str) {
 
 async fn open(args: &DbArgs) -> anyhow::Result<Db> {
     let settings = args.resolve()?;
-    Ok(Db::open(&settings.database_url).await?)
+    let keys = crate::keys::Keys::load(&settings.data_dir)?;
+    Ok(Db::open(&settings.database_url).await?.with_keys(keys))
 }
 
 /// Run `count` futures made by `make`, at most `concurrency` at a time, collecting results in order.

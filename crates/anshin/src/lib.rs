@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod identity;
+pub mod keys;
 pub mod ledger;
 pub mod notify;
 pub mod server;

@@ -25,9 +25,11 @@ const PASSWORD_HASH_QUEUE: usize = 64;
 
 pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
     let metrics = crate::telemetry::metrics_handle();
+    let keys = crate::keys::Keys::load(&settings.db.data_dir)?;
     let db = Db::open(&settings.db.database_url)
         .await
-        .with_context(|| format!("cannot open database {}", crate::storage::redact_url(&settings.db.database_url)))?;
+        .with_context(|| format!("cannot open database {}", crate::storage::redact_url(&settings.db.database_url)))?
+        .with_keys(keys.clone());
     let loopback = http::is_loopback(&settings.listen);
     let acceptor = tls_acceptor(&settings, loopback)?;
     let mut transport = match &settings.smtp {
@@ -42,7 +44,6 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()));
     let (ledger, ledger_task) = Ledger::start(db.clone());
-    let keys = crate::identity::keys::Keys::load(&settings.db.data_dir)?;
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), PASSWORD_HASH_QUEUE)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let identity_config = IdentityConfig {

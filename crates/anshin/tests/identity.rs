@@ -7,9 +7,9 @@ mod common;
 use std::net::IpAddr;
 
 use anshin::http::{self, AppState, HttpConfig};
-use anshin::identity::keys::Keys;
 use anshin::identity::password::{HashParams, PasswordHasher};
 use anshin::identity::{Identity, IdentityConfig};
+use anshin::keys::Keys;
 use anshin::notify::{self, OutboxWorker, Transport};
 use common::TestDb;
 use reqwest::StatusCode;

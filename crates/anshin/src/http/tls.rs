@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_rustls::TlsAcceptor;
 
+use crate::storage::files::write_private;
+
 pub fn acceptor(cert_path: &Path, key_path: &Path) -> anyhow::Result<TlsAcceptor> {
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
         std::fs::File::open(cert_path).with_context(|| format!("cannot open certificate {}", cert_path.display()))?,
@@ -40,23 +42,4 @@ pub fn self_signed(dir: &Path, hosts: Vec<String>) -> anyhow::Result<(std::path:
     std::fs::write(&cert_path, certified.cert.pem())?;
     write_private(&key_path, certified.signing_key.serialize_pem().as_bytes())?;
     Ok((cert_path, key_path))
-}
-
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    // The mode above applies only when the file is created; make sure of it either way.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(bytes)
 }

@@ -4,7 +4,6 @@
 
 pub mod breach;
 pub mod codes;
-pub mod keys;
 pub mod passkeys;
 pub mod password;
 pub mod service;

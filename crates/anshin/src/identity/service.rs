@@ -9,12 +9,12 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::codes;
-use super::keys::{Keys, token_hash};
 use super::password::{self, HashError, PasswordContext, PasswordHasher, PasswordProblem};
 use super::throttle;
 use super::totp;
 use super::types::{BirthDate, Email, LegalName, Phone, today_utc};
 use crate::audit::{self, AuditEvent};
+use crate::keys::{Keys, token_hash};
 use crate::notify::{self, Channel, OutboxMessage};
 use crate::storage::ids::{new_id, random_hex_128};
 use crate::storage::{Db, now_ms};

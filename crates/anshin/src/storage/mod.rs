@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub mod files;
 pub mod ids;
 mod migrate;
 
@@ -43,6 +44,9 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     url_redacted: String,
+    /// The server's keys, for the few columns stored sealed (outbox and dev-mailbox bodies):
+    /// whoever holds the database handle can write such a row, so the handle carries the key.
+    keys: Option<std::sync::Arc<crate::keys::Keys>>,
 }
 
 const PG_MAX_CONNECTIONS: u32 = 16;
@@ -67,7 +71,7 @@ impl Db {
                 let options = AnyConnectOptions::from_str(&conn_url)?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 let read = sqlite_pool(SQLITE_READ_CONNECTIONS).connect_with(options).await?;
-                Ok(Db { backend, read, write, url_redacted })
+                Ok(Db { backend, read, write, url_redacted, keys: None })
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?;
@@ -76,7 +80,7 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Ok(Db { backend, read: pool.clone(), write: pool, url_redacted })
+                Ok(Db { backend, read: pool.clone(), write: pool, url_redacted, keys: None })
             }
         }
     }
@@ -86,6 +90,17 @@ impl Db {
         let db = Db::connect(url).await?;
         migrate(&db).await?;
         Ok(db)
+    }
+
+    /// Attach the server's keys (see `keys`).
+    pub fn with_keys(mut self, keys: crate::keys::Keys) -> Db {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
+    }
+
+    /// The server's keys; `None` only for tools that never touch sealed columns.
+    pub fn keys(&self) -> Option<&crate::keys::Keys> {
+        self.keys.as_deref()
     }
 
     pub fn backend(&self) -> Backend {

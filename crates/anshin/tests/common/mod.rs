@@ -31,7 +31,7 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("anshin.db").display());
-        let db = Db::open(&url).await.expect("open sqlite");
+        let db = Db::open(&url).await.expect("open sqlite").with_keys(anshin::keys::Keys::random());
         TestDb { db, url, _dir: Some(dir), pg_name: None }
     }
 
@@ -47,7 +47,7 @@ impl TestDb {
             .expect("create test database");
         admin.close().await;
         let url = anshin::bench::replace_database(&admin_url, &name);
-        let db = Db::open(&url).await.expect("open postgres");
+        let db = Db::open(&url).await.expect("open postgres").with_keys(anshin::keys::Keys::random());
         TestDb { db, url, _dir: None, pg_name: Some(name) }
     }
 

@@ -49,7 +49,7 @@ impl Keys {
             std::fs::create_dir_all(data_dir)?;
             let mut master = [0u8; 32];
             rand::rng().fill_bytes(&mut master);
-            crate::http::tls::write_private(&path, hex::encode(master).as_bytes())?;
+            crate::storage::files::write_private(&path, hex::encode(master).as_bytes())?;
             tracing::info!(path = %path.display(), "generated a new server secret key");
         }
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
