@@ -133,7 +133,9 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("auth.db").display())).await?;
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("auth.db").display()))
+        .await?
+        .with_keys(crate::keys::Keys::random());
     let identity = bench_identity(&db, full.clone());
     let run_id = random_hex_128()[..8].to_owned();
     let signup_identity = identity.clone();
@@ -171,11 +173,15 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
     let login_identity = identity.clone();
     let logins = run_clients(cores * 2, duration, move |client, n| {
         let identity = login_identity.clone();
-        let who =
-            crate::identity::service::Client { ip: format!("10.{}.{}.1", client % 250, n % 250), ..Default::default() };
+        let who = crate::identity::Client { ip: format!("10.{}.{}.1", client % 250, n % 250), ..Default::default() };
         async move {
             identity
-                .login(&format!("bench{}@example.jp", (client * 7919 + n) % USERS), "lantern harbour velvet 42", &who)
+                .login(
+                    &format!("bench{}@example.jp", (client * 7919 + n) % USERS),
+                    "lantern harbour velvet 42",
+                    None,
+                    &who,
+                )
                 .await
                 .map(|_| ())
                 .map_err(|e| anyhow::anyhow!("{e}"))
@@ -198,7 +204,9 @@ async fn storm(duration: Duration) -> anyhow::Result<()> {
     use crate::http::{self, AppState, HttpConfig};
     use crate::identity::password::{HashParams, PasswordHasher};
     let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("storm.db").display())).await?;
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("storm.db").display()))
+        .await?
+        .with_keys(crate::keys::Keys::random());
     // The server's own pool: all cores but one hash; the rest of the machine serves everyone else.
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), 64)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -267,7 +275,7 @@ async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow
     use crate::notify::{OutboxWorker, Transport};
     let input = bench_registration("prober", 99_999_999);
     let (email, phone) = (input.email.clone(), input.phone.clone());
-    identity.register(input, &Default::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = identity.register(input, &Default::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     OutboxWorker::new(db.clone(), Transport::dev_mailbox(db.clone()), Default::default()).run_once().await?;
     let code_for = |to: String| async move {
         let body = crate::notify::mailbox(db, Some(&to), 1).await?.pop().map(|m| m.body).unwrap_or_default();
@@ -275,31 +283,29 @@ async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow
         anyhow::Ok(code)
     };
     let (email_code, sms_code) = (code_for(email.clone()).await?, code_for(phone).await?);
-    let session = identity
-        .verify_registration(&email, &email_code, &sms_code, &Default::default())
+    let registered = identity
+        .verify_registration(&started.registration_id, &email_code, &sms_code, &Default::default())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(session.token)
+    Ok(registered.session.token)
 }
 
 fn bench_identity(db: &Db, hasher: crate::identity::password::PasswordHasher) -> crate::identity::Identity {
     use crate::identity::{Identity, IdentityConfig};
     // Throttles off: the bench measures capacity, not the limits (which tests cover).
     let config = IdentityConfig {
-        signups_per_ip_per_hour: i64::MAX / 2,
         signups_per_email_per_hour: i64::MAX / 2,
         signups_per_phone_per_day: i64::MAX / 2,
         signups_per_device_per_day: i64::MAX / 2,
-        ip_failures_limit: i64::MAX / 2,
-        network_failures_limit: i64::MAX / 2,
-        password_failures_limit: i64::MAX / 2,
+        password_failures_per_source: i64::MAX / 2,
         ..IdentityConfig::default()
     };
-    Identity::new(db.clone(), crate::keys::Keys::random(), hasher, config).expect("the default public URL is valid")
+    let keys = db.keys().cloned().unwrap_or_else(crate::keys::Keys::random);
+    Identity::new(db.clone(), keys, hasher, config).expect("the default public URL is valid")
 }
 
-fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegistration {
-    crate::identity::service::NewRegistration {
+fn bench_registration(tag: &str, n: usize) -> crate::identity::NewRegistration {
+    crate::identity::NewRegistration {
         email: format!("bench-{tag}@example.jp"),
         phone: format!("+8170{:08}", n % 100_000_000),
         password: "quiet river lantern 58".into(),

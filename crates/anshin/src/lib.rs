@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod faults;
 pub mod http;
 pub mod identity;
 pub mod keys;

@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
 use sqlx::{Any, Row, Transaction};
 
+mod checks;
+
+pub use checks::{AuditCheck, check_and_record, last_check, read_recent};
+
 use crate::storage::{Db, bulk_sql, now_ms, row_placeholders, rows_per_chunk};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -51,7 +55,7 @@ impl AuditEvent {
 }
 
 /// A stored record, as read back for verification or display.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at_ms: i64,
@@ -292,20 +296,20 @@ async fn read_range(db: &Db, after_seq: i64, up_to_seq: i64, limit: i64) -> Resu
     .fetch_all(db.read_pool())
     .await?;
 
-    rows.iter()
-        .map(|row| {
-            Ok(AuditRecord {
-                seq: row.try_get("seq")?,
-                at_ms: row.try_get("at_ms")?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                request_id: row.try_get("request_id")?,
-                outcome: row.try_get("outcome")?,
-                details: row.try_get("details")?,
-                prev_hash: row.try_get("prev_hash")?,
-                hash: row.try_get("hash")?,
-            })
-        })
-        .collect()
+    rows.iter().map(record_row).collect()
+}
+
+fn record_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        request_id: row.try_get("request_id")?,
+        outcome: row.try_get("outcome")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
 }

@@ -1,6 +1,7 @@
 //! The HTTP foundation: router, middleware stack and the server loop (plain on loopback, TLS
 //! with rustls otherwise), with graceful shutdown.
 
+pub mod client;
 pub mod error;
 pub mod idempotency;
 mod identity;
@@ -41,6 +42,9 @@ pub struct HttpConfig {
     /// Open connections at once; further connections are closed immediately.
     pub max_connections: usize,
     pub shutdown_grace_secs: u64,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client; none by default,
+    /// so the TCP peer is the client unless the operator says otherwise.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpConfig {
@@ -51,6 +55,7 @@ impl Default for HttpConfig {
             max_body_bytes: 64 * 1024,
             max_connections: 10_000,
             shutdown_grace_secs: 20,
+            trusted_proxies: Vec::new(),
         }
     }
 }

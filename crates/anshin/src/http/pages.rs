@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::identity::Caller;
-use crate::identity::service::{LoginChallenge, NewRegistration, Principal};
+use crate::identity::{Factor, LoginChallenge, NewRegistration, Principal, StepUpAction};
 use crate::identity::{Identity, IdentityError};
 use crate::storage::ids::random_hex_128;
 
@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet/security/contact", post(start_contact_change))
         .route("/wallet/security/contact/confirm", post(confirm_contact_change))
         .route("/wallet/step-up", get(step_up_form).post(step_up_start))
+        .route("/wallet/step-up/sms", post(step_up_sms))
         .route("/wallet/step-up/verify", post(step_up_verify))
 }
 
@@ -238,7 +239,7 @@ pub async fn register(
                     (started.expires_in_secs / 60) " minutes." }
                 form method="post" action="/register/verify" {
                     input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="email" value=(form.email);
+                    input type="hidden" name="registration_id" value=(started.registration_id);
                     label for="email_code" { "Code from the e-mail" }
                     input #email_code name="email_code" inputmode="numeric" autocomplete="one-time-code" required;
                     label for="sms_code" { "Code from the SMS" }
@@ -255,7 +256,7 @@ pub struct VerifyForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
-    email: String,
+    registration_id: String,
     #[serde(default)]
     email_code: String,
     #[serde(default)]
@@ -270,12 +271,27 @@ pub async fn verify(
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let identity = identity(&state)?;
-    let session =
-        identity.verify_registration(&form.email, &form.email_code, &form.sms_code, &client).await.map_err(|e| {
-            PageError::from(problem_page(StatusCode::UNAUTHORIZED, "Those codes did not work", &explain(&e)))
-        })?;
-    let mut response = Redirect::to("/wallet/security").into_response();
+    let registered =
+        identity.verify_registration(&form.registration_id, &form.email_code, &form.sms_code, &client).await.map_err(
+            |e| PageError::from(problem_page(StatusCode::UNAUTHORIZED, "Those codes did not work", &explain(&e))),
+        )?;
+    // The recovery codes are shown once, now: with the password, one of them locks the account
+    // when the phone is lost.
+    let page = layout(
+        "Your wallet is ready",
+        html! {
+            p role="status" { "Both your e-mail address and your phone are confirmed." }
+            h2 { "Keep these recovery codes" }
+            p { "Write them down or print them, and keep them away from your phone. If your phone is lost or stolen, "
+                "your password and one of these codes lock your account from any device. Each code works once. "
+                "We will not show them again." }
+            ol #recovery-codes .codes { @for c in &registered.recovery_codes { li { (c) } } }
+            p { a #continue href="/wallet/security" { "I have kept them: continue" } }
+        },
+    );
+    let mut response = (StatusCode::OK, Html(page.into_string())).into_response();
     let max_age = identity.config().session_absolute_secs;
+    let session = &registered.session;
     response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, max_age));
     response
         .headers_mut()
@@ -303,6 +319,7 @@ pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Page
                         button #add-totp type="submit" { "Add an authenticator app" }
                     }
                 } @else if who.is_full() {
+                    p { a #step-up-remove_factor href="/wallet/step-up?action=remove_factor" { "Confirm it is you to remove a factor" } }
                     form method="post" action="/wallet/security/totp/remove" {
                         input type="hidden" name="csrf" value=(csrf);
                         button #remove-totp type="submit" { "Remove the authenticator app (signs out everywhere)" }
@@ -313,9 +330,11 @@ pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Page
                 p #passkey-status role="status" {}
                 script src="/static/passkeys.js" defer {}
                 @if who.is_full() {
-                    p { "Changing your password, e-mail, phone or factors needs a second factor used in the last few minutes. "
-                        a #step-up-link href="/wallet/step-up" { "Confirm it is you now" } }
+                    p { "Changing your password, e-mail, phone or factors needs a second factor given for that change, "
+                        "a few minutes before. Adding a factor more than a few minutes after signing in needs one too: "
+                        a #step-up-add_factor href="/wallet/step-up?action=add_factor" { "confirm it is you to add a factor" } "." }
                     h2 { "Password" }
+                    p { a #step-up-change_password href="/wallet/step-up?action=change_password" { "Confirm it is you to change your password" } }
                     form method="post" action="/wallet/security/password" {
                         input type="hidden" name="csrf" value=(csrf);
                         label for="current_password" { "Current password" }
@@ -326,6 +345,7 @@ pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Page
                     }
                     h2 { "E-mail and phone" }
                     p { "After a change, money cannot leave your wallet for 72 hours, and the old contact is told." }
+                    p { a #step-up-change_contact href="/wallet/step-up?action=change_contact" { "Confirm it is you to change your e-mail or phone" } }
                     form method="post" action="/wallet/security/contact" {
                         input type="hidden" name="csrf" value=(csrf);
                         label for="channel" { "Which" }
@@ -418,7 +438,7 @@ pub fn factor_markup(
         "Confirm it is you",
         html! {
             @if let Some(n) = note { p role="status" { (n) } }
-            p { "Enter a code from your authenticator app, from an SMS, or one of your recovery codes." }
+            p { "Enter a code from your authenticator app or an SMS, or one of your recovery codes." }
             form method="post" action=(action) {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="challenge_id" value=(challenge.challenge_id);
@@ -428,6 +448,11 @@ pub fn factor_markup(
                 }
                 label for="code" { "Code" }
                 input #code name="code" autocomplete="one-time-code" required;
+                @if challenge.email_proof_required {
+                    p { "Many failed sign-ins came from your network, so we also need the code we send to your e-mail address." }
+                    label for="email_code" { "Code from the e-mail" }
+                    input #email_code name="email_code" inputmode="numeric" autocomplete="one-time-code" required;
+                }
                 button #confirm type="submit" { "Confirm" }
             }
             @if challenge.factors.contains(&"passkey") {
@@ -446,7 +471,17 @@ pub fn factor_markup(
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="challenge_id" value=(challenge.challenge_id);
                     input type="hidden" name="next" value=(action);
+                    input type="hidden" name="channel" value="sms";
                     button #send-sms type="submit" { "Send me a code by SMS" }
+                }
+            }
+            @if challenge.factors.contains(&"email") || challenge.email_proof_required {
+                form method="post" action=(sms_action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="challenge_id" value=(challenge.challenge_id);
+                    input type="hidden" name="next" value=(action);
+                    input type="hidden" name="channel" value="email";
+                    button #send-email type="submit" { "Send me a code by e-mail" }
                 }
             }
         },
@@ -484,7 +519,7 @@ fn refused(e: &IdentityError) -> PageError {
         if matches!(e, IdentityError::StepUpRequired) { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
     let mut message = explain(e);
     if matches!(e, IdentityError::StepUpRequired) {
-        message.push_str(" Use \"Confirm it is you now\" on the account security page first.");
+        message.push_str(" Use the \"Confirm it is you\" link next to it on the account security page first.");
     }
     problem_page(status, "That was not changed", &message).into()
 }
@@ -583,11 +618,51 @@ pub async fn confirm_contact_change(
     ))
 }
 
-pub async fn step_up_form(State(state): State<AppState>, headers: HeaderMap, Caller(client): Caller) -> PageResult {
-    let who = full(&state, &headers).await?;
-    let challenge = identity(&state)?.start_step_up(&who, "account_change", &client).await.map_err(|e| refused(&e))?;
+#[derive(Deserialize)]
+pub struct StepUpQuery {
+    #[serde(default)]
+    action: String,
+}
+
+fn step_up_action(s: &str) -> Result<StepUpAction, PageError> {
+    StepUpAction::parse(s).ok_or_else(|| {
+        problem_page(StatusCode::BAD_REQUEST, "Nothing to confirm", "That is not an action that needs confirming.")
+            .into()
+    })
+}
+
+/// What a step-up is for, said to a person.
+fn action_words(action: StepUpAction) -> &'static str {
+    match action {
+        StepUpAction::ChangePassword => "change your password",
+        StepUpAction::ChangeContact => "change your e-mail address or phone",
+        StepUpAction::AddFactor => "add a second factor",
+        StepUpAction::RemoveFactor => "remove a second factor",
+        StepUpAction::RevokeDevice => "remove a device",
+        StepUpAction::UnlockUser => "unlock a user's account",
+    }
+}
+
+/// The step-up page only explains and offers a button: a `GET` never creates a challenge.
+pub async fn step_up_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<StepUpQuery>,
+) -> PageResult {
+    full(&state, &headers).await?;
+    let action = step_up_action(&q.action)?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        factor_markup(csrf, "/wallet/step-up/verify", "/wallet/step-up", &challenge, None)
+        layout(
+            "Confirm it is you",
+            html! {
+                p { "To " (action_words(action)) ", confirm it is you with a second factor. The confirmation is good for this one change, for a few minutes." }
+                form method="post" action="/wallet/step-up" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value=(action.as_str());
+                    button #start-step-up type="submit" { "Continue" }
+                }
+            },
+        )
     }))
 }
 
@@ -596,6 +671,8 @@ pub struct StepUpForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
+    action: String,
+    #[serde(default)]
     challenge_id: String,
     #[serde(default)]
     factor: String,
@@ -603,7 +680,7 @@ pub struct StepUpForm {
     code: String,
 }
 
-/// POST to the step-up page: send the SMS code for the challenge.
+/// Start the step-up for one action and show the factor form.
 pub async fn step_up_start(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -611,19 +688,34 @@ pub async fn step_up_start(
     Form(form): Form<StepUpForm>,
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    let action = step_up_action(&form.action)?;
+    let challenge = identity(&state)?.start_step_up(&who, action, &client).await.map_err(|e| refused(&e))?;
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
+        factor_markup(csrf, "/wallet/step-up/verify", "/wallet/step-up/sms", &challenge, None)
+    }))
+}
+
+/// Send the step-up's SMS code, then the same factor form again.
+pub async fn step_up_sms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<StepUpForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
     full(&state, &headers).await?;
-    identity(&state)?.send_challenge_sms(&form.challenge_id, &client).await.map_err(|e| refused(&e))?;
-    let challenge = LoginChallenge {
-        challenge_id: form.challenge_id,
-        factors: vec!["sms"],
-        expires_in_secs: 0,
-        enrolment_required: false,
-    };
+    let identity = identity(&state)?;
+    identity
+        .send_challenge_code(&form.challenge_id, crate::notify::Channel::Sms, &client)
+        .await
+        .map_err(|e| refused(&e))?;
+    let challenge = identity.challenge_info(&form.challenge_id).await.map_err(|e| refused(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         factor_markup(
             csrf,
             "/wallet/step-up/verify",
-            "/wallet/step-up",
+            "/wallet/step-up/sms",
             &challenge,
             Some("We sent a code to your phone."),
         )
@@ -639,14 +731,13 @@ pub async fn step_up_verify(
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
     let identity = identity(&state)?;
-    let factor =
-        crate::identity::service::Factor::parse(&form.factor).ok_or_else(|| refused(&IdentityError::CodeDead))?;
+    let factor = Factor::parse(&form.factor).ok_or_else(|| refused(&IdentityError::CodeDead))?;
     let stepped = identity
         .complete_step_up(&who, &form.challenge_id, factor, &form.code, &client)
         .await
         .map_err(|e| refused(&e))?;
     // The token is reissued at step-up: the cookie follows.
-    let mut response = Redirect::to("/wallet/security").into_response();
+    let mut response = Redirect::to(&format!("/wallet/security?confirmed={}", stepped.action.as_str())).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(SESSION_COOKIE, &stepped.token, identity.config().session_absolute_secs),

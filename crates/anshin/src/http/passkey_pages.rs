@@ -13,8 +13,8 @@ use super::error::{ApiError, Json};
 use super::identity::Caller;
 use super::pages::{SESSION_COOKIE, cookie, csrf_ok};
 use crate::identity::IdentityError;
+use crate::identity::Principal;
 use crate::identity::passkeys::PasskeyOptions;
-use crate::identity::service::Principal;
 
 const SCRIPT: &str = include_str!("../../static/passkeys.js");
 

@@ -16,7 +16,8 @@ use super::pages::{
     explain, factor_markup, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
 };
 use crate::identity::IdentityError;
-use crate::identity::service::{Client, Factor, LoginChallenge, Purpose};
+use crate::identity::{AccountKind, Client, Factor, LoginChallenge, Purpose};
+use crate::notify::Channel;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,12 +30,14 @@ pub fn routes() -> Router<AppState> {
         .route("/lock/verify", post(lock_verify))
         .route("/ops", get(ops_console))
         .route("/ops/revoke-sessions", post(ops_revoke))
+        .route("/ops/audit/verify", post(ops_verify_audit))
         .route("/merchant", get(merchant_portal))
         .route("/reset", get(reset_form).post(reset_request))
         .route("/reset/sms", post(reset_sms))
         .route("/reset/complete", post(reset_complete))
         .route("/unlock", get(unlock_form).post(unlock_start))
         .route("/unlock/verify", post(unlock_verify))
+        .route("/unlock/cancel", get(cancel_unlock_form).post(cancel_unlock))
 }
 
 fn login_markup(csrf: &str, action: &str, title: &str, intro: &str, error: Option<&str>) -> Markup {
@@ -73,11 +76,11 @@ pub struct PasswordForm {
     password: String,
 }
 
-fn landing(who_kind: &str) -> &'static str {
-    match who_kind {
-        "operator" => "/ops",
-        "merchant_staff" => "/merchant",
-        _ => "/wallet/security",
+fn landing(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Operator => "/ops",
+        AccountKind::MerchantStaff => "/merchant",
+        AccountKind::Wallet => "/wallet/security",
     }
 }
 
@@ -117,7 +120,10 @@ async fn password_step(
     title: &str,
 ) -> Result<Result<LoginChallenge, Response>, PageError> {
     check_csrf(headers, &form.csrf)?;
-    match identity(state)?.start_challenge(&form.email, &form.password, purpose, client).await {
+    // A browser that has completed a second factor before is a known device: failures made
+    // elsewhere do not slow it, and it is not asked for extra proof.
+    let device = cookie(headers, DEVICE_COOKIE);
+    match identity(state)?.start_challenge(&form.email, &form.password, purpose, device.as_deref(), client).await {
         Ok(challenge) => Ok(Ok(challenge)),
         Err(e) => {
             let status = if matches!(e, IdentityError::Throttled { .. }) {
@@ -147,9 +153,15 @@ pub struct ChallengeForm {
     #[serde(default)]
     code: String,
     #[serde(default)]
+    email_code: String,
+    #[serde(default)]
     next: String,
+    #[serde(default)]
+    channel: String,
 }
 
+/// Send a code (SMS, or e-mail for a lock or extra proof) for a challenge, then show its factor
+/// step again, with the factors the service says the challenge accepts.
 pub async fn login_sms(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -158,29 +170,19 @@ pub async fn login_sms(
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let identity = identity(&state)?;
-    identity.send_challenge_sms(&form.challenge_id, &client).await.map_err(|e| page_error(&e))?;
+    let channel = if form.channel == "email" { Channel::Email } else { Channel::Sms };
+    identity.send_challenge_code(&form.challenge_id, channel, &client).await.map_err(|e| page_error(&e))?;
+    let challenge = identity.challenge_info(&form.challenge_id).await.map_err(|e| page_error(&e))?;
+    let note = if channel == Channel::Email {
+        "We sent a code to your e-mail address."
+    } else {
+        "We sent a code to your phone."
+    };
     if form.next == "/unlock" {
-        // Back to the two-factor form; the server checks whichever factors are given.
-        let challenge = LoginChallenge {
-            challenge_id: form.challenge_id,
-            factors: vec!["sms", "totp", "recovery_code"],
-            expires_in_secs: 0,
-            enrolment_required: false,
-        };
-        return Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-            unlock_markup(csrf, &challenge, Some("We sent a code to your phone."))
-        }));
+        return Ok(with_csrf(&headers, StatusCode::OK, |csrf| unlock_markup(csrf, &challenge, Some(note))));
     }
     let action = if form.next == "/lock/verify" { "/lock/verify" } else { "/login/verify" };
-    let challenge = LoginChallenge {
-        challenge_id: form.challenge_id,
-        factors: vec!["sms"],
-        expires_in_secs: 0,
-        enrolment_required: false,
-    };
-    Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        factor_markup(csrf, action, "/login/sms", &challenge, Some("We sent a code to your phone."))
-    }))
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, action, "/login/sms", &challenge, Some(note))))
 }
 
 pub async fn login_verify(
@@ -195,11 +197,18 @@ pub async fn login_verify(
     // The device cookie lets the next sign-in from this browser be recognised (no new-device alert).
     let device = cookie(&headers, DEVICE_COOKIE);
     let session = identity
-        .complete_login(&form.challenge_id, factor, &form.code, device.as_deref(), &client)
+        .complete_login(
+            &form.challenge_id,
+            factor,
+            &form.code,
+            Some(&form.email_code).filter(|c| !c.is_empty()).map(String::as_str),
+            device.as_deref(),
+            &client,
+        )
         .await
         .map_err(|e| page_error(&e))?;
     let who = identity.authenticate(&session.token).await.map_err(|e| page_error(&e))?;
-    let mut response = with_session(landing(&who.kind), &session.token, identity.config().session_absolute_secs);
+    let mut response = with_session(landing(who.kind), &session.token, identity.config().session_absolute_secs);
     response
         .headers_mut()
         .append(header::SET_COOKIE, set_cookie(DEVICE_COOKIE, &session.device_token, DEVICE_COOKIE_MAX_AGE_SECS));
@@ -315,20 +324,31 @@ pub async fn lock_verify(
 
 pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = full(&state, &headers).await?;
-    if who.kind != "operator" {
+    if who.kind != AccountKind::Operator {
         return Err(
             problem_page(StatusCode::FORBIDDEN, "Operators only", "This console is for Anshin operators.").into()
         );
     }
-    let audit =
-        crate::audit::verify(&state.db).await.map_err(|_| page_error(&IdentityError::Internal("audit".into())))?;
+    // The last stored verification, never a walk of the whole chain per page view.
+    let client = Client::default();
+    let audit = identity(&state)?.last_audit_check(&who, &client).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
             "Ops console",
             html! {
                 p { "Signed in as an operator (" strong #role { (who.role) } ")." }
                 h2 { "Audit chain" }
-                p #audit-status { @if audit.ok() { "Intact: " (audit.records_checked) " records verified." } @else { "BROKEN: " (audit.problems.len()) " problems. Run anshin admin verify-audit." } }
+                p #audit-status {
+                    @match &audit {
+                        None => { "Not verified yet." }
+                        Some(a) if a.ok => { "Intact: " (a.records_checked) " records verified at " (a.at_ms) " (UTC ms)." }
+                        Some(a) => { "BROKEN: " (a.problems.len()) " problems found at " (a.at_ms) ". Run anshin admin verify-audit." }
+                    }
+                }
+                form method="post" action="/ops/audit/verify" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button #verify-audit type="submit" { "Verify the whole chain now" }
+                }
                 h2 { "Suspected takeover" }
                 form method="post" action="/ops/revoke-sessions" {
                     input type="hidden" name="csrf" value=(csrf);
@@ -339,6 +359,23 @@ pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> P
             },
         )
     }))
+}
+
+pub async fn ops_verify_audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    let who = full(&state, &headers).await?;
+    let check = identity(&state)?.verify_audit_now(&who, &client).await.map_err(|e| page_error(&e))?;
+    let message = if check.ok {
+        format!("The chain is intact: {} records verified.", check.records_checked)
+    } else {
+        format!("The chain is BROKEN: {}", check.problems.join("; "))
+    };
+    Ok(done_page("Audit chain verified", &message, ("/ops", "Back")))
 }
 
 pub async fn ops_revoke(
@@ -355,7 +392,7 @@ pub async fn ops_revoke(
 
 pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = full(&state, &headers).await?;
-    if who.kind != "merchant_staff" {
+    if who.kind != AccountKind::MerchantStaff {
         return Err(
             problem_page(StatusCode::FORBIDDEN, "Merchant staff only", "This portal is for merchant staff.").into()
         );
@@ -556,6 +593,54 @@ pub async fn unlock_verify(
     check_csrf(&headers, &form.csrf)?;
     let parse = |f: &str| Factor::parse(f).ok_or_else(|| page_error(&IdentityError::CodeDead));
     let proofs = [(parse(&form.factor1)?, form.code1.clone()), (parse(&form.factor2)?, form.code2.clone())];
-    identity(&state)?.unlock(&form.challenge_id, &proofs, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page("Your account is unlocked", "Your account is unlocked.", ("/login", "Sign in")))
+    let pending = identity(&state)?.unlock(&form.challenge_id, &proofs, &client).await.map_err(|e| page_error(&e))?;
+    let hours = (pending.unlock_at_ms - crate::storage::now_ms()).div_euclid(3_600_000).max(0);
+    Ok(done_page(
+        "Your account will be unlocked",
+        &format!(
+            "Your account stays locked for about {hours} more hours, then unlocks. We told you on every contact; \
+             if it was not you, cancel with the key in that message, or lock the account again."
+        ),
+        ("/unlock/cancel", "Cancel an unlock"),
+    ))
+}
+
+pub async fn cancel_unlock_form(headers: HeaderMap) -> Response {
+    with_csrf(&headers, StatusCode::OK, |csrf| {
+        layout(
+            "Cancel an unlock",
+            html! {
+                p { "Someone asked to unlock your account and it was not you? Paste the cancel key from the message we sent you." }
+                form method="post" action="/unlock/cancel" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="key" { "Cancel key" }
+                    input #key name="key" required autocomplete="off";
+                    button #cancel-unlock type="submit" { "Cancel the unlock" }
+                }
+            },
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CancelUnlockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    key: String,
+}
+
+pub async fn cancel_unlock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<CancelUnlockForm>,
+) -> PageResult {
+    check_csrf(&headers, &form.csrf)?;
+    identity(&state)?.cancel_unlock(&form.key, &client).await.map_err(|e| page_error(&e))?;
+    Ok(done_page(
+        "Unlock cancelled",
+        "If that key belonged to a pending unlock, it is cancelled and the account stays locked. We told the owner.",
+        ("/login", "Back"),
+    ))
 }

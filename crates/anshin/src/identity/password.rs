@@ -257,9 +257,61 @@ impl PasswordHasher {
         self.params
     }
 
+    /// Take a place in the hashing line now, or fail with `Busy` at once: a request that will
+    /// need a hash reserves it before anything else is charged (throttles, database work), so a
+    /// request shed for lack of capacity costs the caller nothing.
+    pub fn reserve(&self) -> Result<HashSlot, HashError> {
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let leave = LeaveLine(self.waiting.clone());
+        if waiting >= self.max_waiting + self.workers.available_permits() {
+            metrics::counter!("anshin_password_hash_shed_total").increment(1);
+            return Err(HashError::Busy);
+        }
+        Ok(HashSlot { hasher: self.clone(), _leave: leave })
+    }
+
     /// Hash a (normalized) password into a PHC string.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let (params, password) = (self.params, normalize(password));
+        self.reserve()?.hash(password).await
+    }
+
+    /// Check a password against a stored PHC string (constant-time comparison inside argon2).
+    pub async fn verify(&self, stored: &str, password: &str) -> Result<Verified, HashError> {
+        self.reserve()?.verify(stored, password).await
+    }
+
+    /// Spend the same work as `verify` for an account that does not exist, and fail.
+    pub async fn verify_dummy(&self, password: &str) -> Result<Verified, HashError> {
+        self.reserve()?.verify_dummy(password).await
+    }
+}
+
+/// A reserved place in the hashing line. Every CPU-heavy step (the strength estimate, Argon2id)
+/// runs on a blocking thread under one of the pool's worker permits, never on the async runtime.
+pub struct HashSlot {
+    hasher: PasswordHasher,
+    _leave: LeaveLine,
+}
+
+impl HashSlot {
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+        let _permit = self.hasher.workers.acquire().await.map_err(|_| HashError::Busy)?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| HashError::Internal(e.to_string()))
+    }
+
+    /// The local rules for a new password (`check`), off the async runtime.
+    pub async fn check(
+        &self,
+        password: &str,
+        context: &PasswordContext,
+        has_second_factor: bool,
+    ) -> Result<Result<(), PasswordProblem>, HashError> {
+        let (password, context) = (password.to_owned(), context.clone());
+        self.run(move || check(&password, &context, has_second_factor)).await
+    }
+
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
+        let (params, password) = (self.hasher.params, normalize(password));
         self.run(move || {
             params
                 .argon2()
@@ -270,9 +322,8 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Check a password against a stored PHC string (constant-time comparison inside argon2).
     pub async fn verify(&self, stored: &str, password: &str) -> Result<Verified, HashError> {
-        let (current, stored, password) = (self.params, stored.to_owned(), normalize(password));
+        let (current, stored, password) = (self.hasher.params, stored.to_owned(), normalize(password));
         self.run(move || {
             let parsed = PasswordHash::new(&stored).map_err(|e| HashError::Internal(e.to_string()))?;
             let params = Params::try_from(&parsed).map_err(|e| HashError::Internal(e.to_string()))?;
@@ -286,21 +337,9 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Spend the same work as `verify` for an account that does not exist, and fail.
     pub async fn verify_dummy(&self, password: &str) -> Result<Verified, HashError> {
-        let dummy = self.dummy_hash.clone();
+        let dummy = self.hasher.dummy_hash.clone();
         self.verify(&dummy, password).await.map(|_| Verified { ok: false, needs_rehash: false })
-    }
-
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
-        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _leave = LeaveLine(self.waiting.clone());
-        if waiting >= self.max_waiting + self.workers.available_permits() {
-            metrics::counter!("anshin_password_hash_shed_total").increment(1);
-            return Err(HashError::Busy);
-        }
-        let _permit = self.workers.acquire().await.map_err(|_| HashError::Busy)?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| HashError::Internal(e.to_string()))
     }
 }
 

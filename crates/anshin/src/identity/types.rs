@@ -115,8 +115,12 @@ impl BirthDate {
 
 /// Today's UTC date from the clock, for date-of-birth checks.
 pub fn today_utc() -> (u16, u8, u8) {
-    let days = crate::storage::now_ms().div_euclid(86_400_000);
-    // Civil-from-days (Howard Hinnant's algorithm).
+    let (y, m, d) = civil_from_days(crate::storage::now_ms().div_euclid(86_400_000));
+    (y as u16, m as u8, d as u8)
+}
+
+/// The calendar date of a day number since 1970-01-01 (Howard Hinnant's civil-from-days).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -125,8 +129,7 @@ pub fn today_utc() -> (u16, u8, u8) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y as u16, m as u8, d as u8)
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

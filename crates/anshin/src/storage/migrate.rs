@@ -17,6 +17,11 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../../../../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
+    Migration {
+        version: 3,
+        name: "identity_hardening",
+        sql: include_str!("../../../../migrations/0003_identity_hardening.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

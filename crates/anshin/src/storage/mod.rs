@@ -200,6 +200,26 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// Errors that mean the database cannot be reached or written right now (an outage, a full
+/// disk), as opposed to a bug: callers answer 503 with Retry-After instead of 500.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // PostgreSQL: connection (08), resources such as disk full (53), shutdown (57P0x),
+            // and a database dropped or re-created under the server (3D000, 42P01). SQLite: FULL (13),
+            // IOERR (10), CANTOPEN (14) and their extended codes.
+            c.starts_with("08")
+                || c.starts_with("53")
+                || c.starts_with("57P0")
+                || c == "3D000"
+                || c == "42P01"
+                || matches!(c.parse::<i64>().map(|n| n & 0xff), Ok(10 | 13 | 14))
+        }),
+        _ => false,
+    }
+}
+
 /// Current time in UTC milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

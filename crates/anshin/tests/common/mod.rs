@@ -110,6 +110,7 @@ pub fn anshin_bin() -> &'static str {
     env!("CARGO_BIN_EXE_anshin")
 }
 
+pub mod identity_app;
 pub mod smtp;
 
 /// A running `anshin serve` child process, killed on drop.
