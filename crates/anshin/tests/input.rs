@@ -8,6 +8,7 @@ use anshin::http::{self, AppState, HttpConfig};
 use anshin::identity::password::{HashParams, PasswordHasher};
 use anshin::identity::{Identity, IdentityConfig};
 use anshin::keys::Keys;
+use anshin::notify::{self, OutboxWorker, Transport};
 use common::TestDb;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -72,6 +73,17 @@ impl App {
         let resp = r.send().await.unwrap();
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Deliver the outbox and return the newest code sent to `recipient`.
+    async fn code_for(&self, recipient: &str) -> String {
+        let worker =
+            OutboxWorker::new(self.t.db.clone(), Transport::dev_mailbox(self.t.db.clone()), Default::default());
+        worker.run_once().await.unwrap();
+        let messages = notify::mailbox(&self.t.db, Some(recipient), 1).await.unwrap();
+        let body = &messages.first().unwrap_or_else(|| panic!("no message to {recipient}")).body;
+        let digits: Vec<&str> = body.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 6).collect();
+        digits.first().unwrap_or_else(|| panic!("no code in {body:?}")).to_string()
     }
 
     /// A fresh CSRF token and the cookie that carries it.
@@ -165,4 +177,53 @@ on_both!(a_page_form_with_a_nul_field_is_a_400_page, |t: TestDb| async move {
         assert!(resp.text().await.unwrap().contains("NUL"), "{page}");
     }
     assert_eq!(a.rows().await, before, "nothing was stored");
+});
+
+on_both!(an_idn_address_is_stored_in_ascii_and_invisible_characters_are_refused, |t: TestDb| async move {
+    let a = app(t).await;
+    let before = a.rows().await;
+    for (field, value, code) in [
+        ("email", "taro@exa\u{200b}mple.jp", "email_invalid"),
+        ("email", "\u{feff}taro@example.jp", "email_invalid"),
+        ("email", "taro@exa\u{ad}mple.jp", "email_invalid"),
+        ("email", "<taro>@example.jp", "email_invalid"),
+        ("legal_name", "Yamada\u{200d}Taro", "legal_name_invalid"),
+        ("legal_name", "\u{202e}oraT adamaY", "legal_name_invalid"),
+        ("legal_name", "\u{3164}", "legal_name_invalid"),
+    ] {
+        let mut body = registration("hanako@example.jp", "Yamada Hanako");
+        body[field] = json!(value);
+        let (status, answer) = a.send("POST", "/v1/registrations", Some(&body.to_string())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field} {value:?}: {answer}");
+        assert_eq!(answer["error"]["code"], code, "{field} {value:?}: {answer}");
+    }
+    assert_eq!(a.rows().await, before, "nothing was stored");
+
+    // Typed in Unicode, stored and written to in ASCII; either spelling signs in.
+    let body = registration("Taro@例え.JP", "山田　太郎");
+    let (status, answer) = a.send("POST", "/v1/registrations", Some(&body.to_string())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let stored = "taro@xn--r8jz45g.jp";
+    let email_code = a.code_for(stored).await;
+    let sms_code = a.code_for("+819012345678").await;
+    let verify = json!({ "email": "taro@例え.jp", "email_code": email_code, "sms_code": sms_code });
+    let (status, session) = a.send("POST", "/v1/registrations/verification", Some(&verify.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let me = a
+        .client
+        .get(format!("{}/v1/me", a.url))
+        .bearer_auth(session["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], stored);
+    assert_eq!(me["legal_name"], "山田 太郎", "the full-width space is one plain space");
+    for spelling in ["taro@例え.jp", stored] {
+        let sign_in = json!({ "email": spelling, "password": PASSWORD });
+        let (status, answer) = a.send("POST", "/v1/sessions", Some(&sign_in.to_string())).await;
+        assert_eq!(status, StatusCode::OK, "{spelling}: {answer}");
+    }
 });
