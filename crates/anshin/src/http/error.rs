@@ -1,10 +1,13 @@
 //! The one error type of the HTTP layer and its JSON envelope:
 //! `{"error": {"type", "code", "message", "param"?}}`, never a stack trace.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -145,10 +148,73 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// JSON body extractor whose rejections use the envelope.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// JSON body extractor whose rejections use the envelope. A NUL character (`\u0000`) in any
+/// string or object key is refused: PostgreSQL cannot store it in text (SQLite can), so it is
+/// refused here for both engines rather than failing at the database with a 500.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (req, bytes) = buffered(req, state).await.map_err(|r| ApiError::for_status(r.status()))?;
+        let result = axum::Json::<T>::from_request(req, state).await;
+        // Checked whenever the body is JSON at all, so a NUL key that also breaks the type is
+        // still reported as the NUL it is.
+        let well_formed = matches!(&result, Ok(_) | Err(JsonRejection::JsonDataError(_)));
+        if well_formed && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| json_has_nul(&v)) {
+            return Err(nul_refused("a JSON string or key (\\u0000)"));
+        }
+        Ok(Json(result?.0))
+    }
+}
+
+fn json_has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(json_has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// The refusal of a NUL character wherever it arrives (path, query, JSON body).
+pub fn nul_refused(place: &str) -> ApiError {
+    ApiError::invalid("nul_byte", format!("The request contains a NUL character in {place}, which is not allowed."))
+}
+
+/// Read the whole body (within the body limit) and hand back a request that carries it again,
+/// so it can be checked as well as given to axum's own extractor.
+async fn buffered<S: Send + Sync>(req: Request, state: &S) -> Result<(Request, Bytes), BytesRejection> {
+    let (parts, body) = req.into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state).await?;
+    Ok((Request::from_parts(parts, Body::from(bytes.clone())), bytes))
+}
+
+/// Form extractor for the pages: axum's `Form`, except that a NUL character in any field name or
+/// value is refused with a 400 page (the other rejections are axum's, as before).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let (req, bytes) = buffered(req, state).await.map_err(IntoResponse::into_response)?;
+        let axum::Form(value) = axum::Form::<T>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        // A GET form comes from the query string, which the NUL middleware has already checked.
+        if form_urlencoded::parse(&bytes).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(super::pages::problem_page(
+                StatusCode::BAD_REQUEST,
+                "Please check the form",
+                "The form contains a character that cannot be used (NUL). Remove it and send the form again.",
+            ));
+        }
+        Ok(Form(value))
+    }
+}
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, nul_refused};
 use crate::storage::ids::random_hex_128;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -85,6 +85,18 @@ pub async fn time_limit(State(state): State<AppState>, req: Request, next: Next)
             ApiError::overloaded().into_response()
         }
     }
+}
+
+/// A NUL character in the path or query (`%00`; a raw NUL cannot get past the HTTP parser) is
+/// refused for every route, known or not, before anything parses it: PostgreSQL cannot store NUL
+/// in text (SQLite can), so without this the same request was a 400 on one engine and a 500 on
+/// the other.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let has_nul = |s: &str| s.contains("%00") || s.contains('\0');
+    if has_nul(req.uri().path()) || req.uri().query().is_some_and(has_nul) {
+        return nul_refused("the path or query string (%00)").into_response();
+    }
+    next.run(req).await
 }
 
 /// Any 4xx/5xx that is not already JSON or a page of ours (axum's own 404/405/413, a panic)

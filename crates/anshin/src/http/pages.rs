@@ -3,16 +3,17 @@
 //! bound to a `__Host-` cookie) and the session lives in a `__Host-`, HttpOnly, Secure,
 //! SameSite=Strict cookie.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use super::error::Form;
 use super::identity::Caller;
 use crate::identity::{Factor, LoginChallenge, NewRegistration, Principal, StepUpAction};
 use crate::identity::{Identity, IdentityError};

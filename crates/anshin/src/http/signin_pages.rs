@@ -1,15 +1,16 @@
 //! Sign-in pages shared by the web wallet, the merchant portal and the ops console, plus the
 //! pages each lands on: sessions, the lost-phone lock, the ops console and the portal.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
+use super::error::Form;
 use super::identity::Caller;
 use super::pages::{
     DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, done_page,
