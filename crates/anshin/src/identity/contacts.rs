@@ -104,6 +104,7 @@ impl Identity {
             return Err(IdentityError::CodeDead); // voided by a lock meanwhile
         }
         spend_all(&mut tx, &[spend], now).await?;
+        crate::faults::hit("contact_change.before_commit");
         let email_channel = channel == "email";
         if let Err(e) =
             users::set_contact(&mut tx, &who.user_id, email_channel, &change.new_value, now, blocked_until).await

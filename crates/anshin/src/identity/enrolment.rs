@@ -124,6 +124,7 @@ impl Identity {
             return Err(IdentityError::CodeDead);
         }
         factors::insert_passkey(&mut tx, &credential_id, &who.user_id, &json, now).await?;
+        crate::faults::hit("passkey.before_commit");
         sessions::promote_enrolment(&mut tx, &who.session_id, now).await?;
         let user = users::lock(&self.db, &mut tx, &who.user_id).await?;
         self.mail_owner(&mut tx, &user, Notice::FactorAdded { factor: "passkey" }).await?;

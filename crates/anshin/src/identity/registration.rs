@@ -201,7 +201,6 @@ impl Identity {
             return Err(IdentityError::CodeDead); // a decoy, or completed concurrently
         }
         spend_all(&mut tx, spends, now).await?;
-        crate::faults::hit("registration.before_user");
         let new = NewWallet {
             id: &user_id,
             email: &reg.email,

@@ -77,6 +77,7 @@ impl Identity {
             return Err(IdentityError::CodeDead);
         }
         spend_all(&mut tx, &spends, now).await?;
+        crate::faults::hit("step_up.before_commit");
         let grant_id = new_id("grt");
         grants::insert(
             &mut tx,

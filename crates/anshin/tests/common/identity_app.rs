@@ -86,16 +86,22 @@ impl App {
         while worker.run_once().await.unwrap() > 0 {}
     }
 
-    /// Deliver the outbox and return the newest code sent to `recipient`.
+    /// Deliver the outbox and return the code in the newest message to `recipient` that has one.
     pub async fn code_for(&self, recipient: &str) -> String {
         let messages = self.messages_to(recipient).await;
-        let body = &messages.first().unwrap_or_else(|| panic!("no message to {recipient}")).body;
-        six_digits(body).unwrap_or_else(|| panic!("no code in {body:?}"))
+        messages
+            .iter()
+            .find_map(|m| six_digits(&m.body))
+            .unwrap_or_else(|| panic!("no code in any message to {recipient}: {messages:?}"))
     }
 
+    /// Messages delivered to `recipient`, newest first (by when they were queued: the worker
+    /// delivers a batch concurrently, so delivery order is not queue order).
     pub async fn messages_to(&self, recipient: &str) -> Vec<notify::MailboxMessage> {
         self.deliver().await;
-        notify::mailbox(&self.t.db, Some(recipient), 200).await.unwrap()
+        let mut messages = notify::mailbox(&self.t.db, Some(recipient), 200).await.unwrap();
+        messages.sort_by(|a, b| b.outbox_id.cmp(&a.outbox_id));
+        messages
     }
 
     /// Register and verify both contacts.
