@@ -19,6 +19,15 @@ use crate::notify::Channel;
 use crate::storage::ids::{new_id, random_hex_128};
 use crate::storage::now_ms;
 
+/// A registration's input once parsed, checked and hashed.
+struct Verified {
+    email: Email,
+    phone: Phone,
+    name: LegalName,
+    date_of_birth: String,
+    password_hash: String,
+}
+
 impl Identity {
     /// Start a registration: both contacts get a code.
     pub async fn register(
@@ -45,7 +54,13 @@ impl Identity {
         self.charge_sign_up(&email, &phone, client).await?;
         let password_hash = slot.hash(&input.password).await?;
         drop(slot);
-        let taken = users::email_taken(&self.db, email.as_str()).await?;
+        let verified = Verified { email, phone, name, date_of_birth: dob.to_iso(), password_hash };
+        self.open_registration(verified, client).await
+    }
+
+    /// The registration row, its two code challenges and both messages, in one transaction.
+    async fn open_registration(&self, v: Verified, client: &Client) -> Result<RegistrationStarted, IdentityError> {
+        let taken = users::email_taken(&self.db, v.email.as_str()).await?;
         let address_busy = self.signup_address_busy(client).await?;
         let (reg_id, email_chl, sms_chl) = (new_id("reg"), new_id("chl"), new_id("chl"));
         let now = now_ms();
@@ -53,52 +68,31 @@ impl Identity {
         let mut tx = self.db.begin_write().await?;
         let new = contacts::NewRegistration {
             id: &reg_id,
-            email: email.as_str(),
-            phone: phone.as_str(),
-            legal_name: name.as_str(),
-            date_of_birth: &dob.to_iso(),
-            password_hash: &password_hash,
+            email: v.email.as_str(),
+            phone: v.phone.as_str(),
+            legal_name: v.name.as_str(),
+            date_of_birth: &v.date_of_birth,
+            password_hash: &v.password_hash,
             email_challenge_id: &email_chl,
             sms_challenge_id: &sms_chl,
             decoy: taken,
             expires_at_ms,
         };
         contacts::insert_registration(&mut tx, &new, now).await?;
-        let (email_code, sms_code) =
-            (codes::issue(&self.keys.code_hmac, &email_chl), codes::issue(&self.keys.code_hmac, &sms_chl));
+        let key = &self.keys.code_hmac;
+        let (email_code, sms_code) = (codes::issue(key, &email_chl), codes::issue(key, &sms_chl));
         // For a decoy the e-mail challenge holds a hash no code can match.
         let email_hash = if taken { random_hex_128() } else { email_code.hash };
-        challenges::insert_code(
-            &mut tx,
-            &email_chl,
-            "register_email",
-            &reg_id,
-            "email",
-            &email_hash,
-            expires_at_ms,
-            now,
-        )
-        .await?;
-        challenges::insert_code(
-            &mut tx,
-            &sms_chl,
-            "register_phone",
-            &reg_id,
-            "sms",
-            &sms_code.hash,
-            expires_at_ms,
-            now,
-        )
-        .await?;
+        challenges::insert_code(&mut tx, &email_chl, "register_email", &reg_id, "email", &email_hash, expires_at_ms, now)
+            .await?;
+        challenges::insert_code(&mut tx, &sms_chl, "register_phone", &reg_id, "sms", &sms_code.hash, expires_at_ms, now)
+            .await?;
         let minutes = self.config.registration_ttl_secs / 60;
-        let email_notice = if taken {
-            Notice::RegistrationTaken
-        } else {
-            Notice::RegistrationCode { code: email_code.plain, minutes }
-        };
+        let email_notice =
+            if taken { Notice::RegistrationTaken } else { Notice::RegistrationCode { code: email_code.plain, minutes } };
         let messages = [
-            email_notice.to(Channel::Email, email.as_str(), &client.locale),
-            Notice::RegistrationSms { code: sms_code.plain }.to(Channel::Sms, phone.as_str(), &client.locale),
+            email_notice.to(Channel::Email, v.email.as_str(), &client.locale),
+            Notice::RegistrationSms { code: sms_code.plain }.to(Channel::Sms, v.phone.as_str(), &client.locale),
         ];
         self.send(&mut tx, &messages).await?;
         let details = json!({ "ip": client.ip, "email_taken": taken, "address_busy": address_busy });

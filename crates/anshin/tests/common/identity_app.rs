@@ -43,14 +43,25 @@ pub async fn app_with(t: TestDb, config: IdentityConfig, http_config: HttpConfig
     App { url, t, identity }
 }
 
-/// A client whose requests come from `ip` (any 127.x.y.z address works on Linux loopback).
+/// A client whose requests come from `ip` (any 127.x.y.z address works on Linux loopback). Test
+/// clients ask for English, so messages can be matched by their English subjects.
 pub fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<IpAddr>().unwrap()).build().unwrap()
+    english().local_address(ip.parse::<IpAddr>().unwrap()).build().unwrap()
+}
+
+fn english() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ACCEPT_LANGUAGE, reqwest::header::HeaderValue::from_static("en"));
+    reqwest::Client::builder().default_headers(headers)
+}
+
+pub fn client() -> reqwest::Client {
+    english().build().unwrap()
 }
 
 impl App {
     pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
-        self.post_with(&reqwest::Client::new(), path, body, token).await
+        self.post_with(&client(), path, body, token).await
     }
 
     pub async fn post_with(
@@ -70,13 +81,13 @@ impl App {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let resp = reqwest::Client::new().get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
+        let resp = client().get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> StatusCode {
-        reqwest::Client::new().delete(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap().status()
+        client().delete(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap().status()
     }
 
     /// Deliver the outbox into the dev mailbox.
