@@ -1,6 +1,7 @@
 //! Server secrets. One master key (32 random bytes) from `ANSHIN_SECRET_KEY` (hex) or, by
-//! default, `secret.key` in the data directory (created once, owner-only). Every process that
-//! shares a database must share it. Purpose keys are derived from it, so one purpose's key
+//! default, `secret.key` in the data directory (created once, owner-only; processes starting
+//! together on an empty directory all end up with the same one). Every process that shares a
+//! database must share it. Purpose keys are derived from it, so one purpose's key
 //! never doubles as another's.
 
 use std::path::Path;
@@ -49,8 +50,13 @@ impl Keys {
             std::fs::create_dir_all(data_dir)?;
             let mut master = [0u8; 32];
             rand::rng().fill_bytes(&mut master);
-            crate::storage::files::write_private(&path, hex::encode(master).as_bytes())?;
-            tracing::info!(path = %path.display(), "generated a new server secret key");
+            // Another process starting at the same moment may publish its key first; then that
+            // one is the key, and this one is dropped unused.
+            if crate::storage::files::publish_once(&path, hex::encode(master).as_bytes())
+                .with_context(|| format!("cannot create {}", path.display()))?
+            {
+                tracing::info!(path = %path.display(), "generated a new server secret key");
+            }
         }
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let bytes = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
@@ -127,5 +133,32 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn loaders_racing_on_an_empty_directory_all_get_the_same_key() {
+        const LOADERS: usize = 12;
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = std::sync::Arc::new(std::sync::Barrier::new(LOADERS));
+            let loaders: Vec<_> = (0..LOADERS)
+                .map(|_| {
+                    let (path, start) = (dir.path().join("data"), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Keys::load(&path).map(|k| k.code_hmac).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            let keys: Vec<_> = loaders.into_iter().map(|l| l.join().unwrap()).collect();
+            let first = keys[0].clone().unwrap_or_else(|e| panic!("a loader failed: {e}"));
+            for k in &keys {
+                assert_eq!(k.as_ref().map_err(String::as_str), Ok(&first), "every loader must read the one key");
+            }
+            let on_disk = hex::decode(std::fs::read_to_string(dir.path().join("data").join(KEY_FILE)).unwrap()).unwrap();
+            let on_disk: [u8; 32] = on_disk.try_into().unwrap();
+            assert_eq!(Keys::from_master(&on_disk).code_hmac, first);
+            assert_eq!(std::fs::read_dir(dir.path().join("data")).unwrap().count(), 1, "no temporary file is left");
+        }
     }
 }

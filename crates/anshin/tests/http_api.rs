@@ -78,7 +78,7 @@ async fn tls_with_a_self_signed_certificate_serves_https_with_hsts() {
     let data_dir = dir.path().to_str().unwrap();
     let server = Server::start(&["--data-dir", data_dir, "--listen", "127.0.0.1:0", "--tls-self-signed"], &[]);
     assert!(server.url.starts_with("https://"), "{}", server.url);
-    let pem = std::fs::read(dir.path().join("dev-cert.pem")).unwrap();
+    let pem = std::fs::read(dir.path().join("dev-tls").join("cert.pem")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
         roots.add(cert.unwrap()).unwrap();
