@@ -133,7 +133,9 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("auth.db").display())).await?;
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("auth.db").display()))
+        .await?
+        .with_keys(crate::keys::Keys::random());
     let identity = bench_identity(&db, full.clone());
     let run_id = random_hex_128()[..8].to_owned();
     let signup_identity = identity.clone();
@@ -198,7 +200,9 @@ async fn storm(duration: Duration) -> anyhow::Result<()> {
     use crate::http::{self, AppState, HttpConfig};
     use crate::identity::password::{HashParams, PasswordHasher};
     let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("storm.db").display())).await?;
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("storm.db").display()))
+        .await?
+        .with_keys(crate::keys::Keys::random());
     // The server's own pool: all cores but one hash; the rest of the machine serves everyone else.
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), 64)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -295,7 +299,8 @@ fn bench_identity(db: &Db, hasher: crate::identity::password::PasswordHasher) ->
         password_failures_limit: i64::MAX / 2,
         ..IdentityConfig::default()
     };
-    Identity::new(db.clone(), crate::keys::Keys::random(), hasher, config).expect("the default public URL is valid")
+    let keys = db.keys().cloned().unwrap_or_else(crate::keys::Keys::random);
+    Identity::new(db.clone(), keys, hasher, config).expect("the default public URL is valid")
 }
 
 fn bench_registration(tag: &str, n: usize) -> crate::identity::service::NewRegistration {

@@ -19,6 +19,8 @@ pub struct Keys {
     pub code_hmac: [u8; 32],
     /// Encrypts TOTP secrets at rest.
     factor_encryption: [u8; 32],
+    /// Encrypts outbox and dev-mailbox message bodies (they carry codes and reset keys).
+    message_encryption: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -34,6 +36,7 @@ impl Keys {
         Keys {
             code_hmac: derive(master, "anshin/v1/code-hmac"),
             factor_encryption: derive(master, "anshin/v1/factor-encryption"),
+            message_encryption: derive(master, "anshin/v1/message-encryption"),
         }
     }
 
@@ -75,26 +78,43 @@ impl Keys {
     /// AES-256-GCM with a random nonce; `context` (e.g. the user id) is bound as associated data,
     /// so a ciphertext copied to another user's row does not decrypt.
     pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
-        let cipher = Aes256Gcm::new_from_slice(&self.factor_encryption).expect("32-byte key");
-        let mut nonce = [0u8; 12];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: context.as_bytes() })
-            .expect("AES-GCM encryption does not fail for short inputs");
-        format!("v1:{}{}", hex::encode(nonce), hex::encode(sealed))
+        seal_with(&self.factor_encryption, plaintext, context)
     }
 
     pub fn open(&self, sealed: &str, context: &str) -> anyhow::Result<Vec<u8>> {
-        let hex_part = sealed.strip_prefix("v1:").context("unknown ciphertext version")?;
-        let bytes = hex::decode(hex_part)?;
-        anyhow::ensure!(bytes.len() > 12, "ciphertext too short");
-        let (nonce, ct) = bytes.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().expect("split at 12");
-        let cipher = Aes256Gcm::new_from_slice(&self.factor_encryption).expect("32-byte key");
-        cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: context.as_bytes() })
-            .map_err(|_| anyhow::anyhow!("ciphertext does not decrypt (wrong key or context)"))
+        open_with(&self.factor_encryption, sealed, context)
     }
+
+    /// Seal a message body under its own purpose key, bound to the message id.
+    pub fn seal_message(&self, body: &str, message_id: &str) -> String {
+        seal_with(&self.message_encryption, body.as_bytes(), message_id)
+    }
+
+    pub fn open_message(&self, sealed: &str, message_id: &str) -> anyhow::Result<String> {
+        Ok(String::from_utf8(open_with(&self.message_encryption, sealed, message_id)?)?)
+    }
+}
+
+fn seal_with(key: &[u8; 32], plaintext: &[u8], context: &str) -> String {
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    let mut nonce = [0u8; 12];
+    rand::rng().fill_bytes(&mut nonce);
+    let sealed = cipher
+        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+        .expect("AES-GCM encryption does not fail for short inputs");
+    format!("v1:{}{}", hex::encode(nonce), hex::encode(sealed))
+}
+
+fn open_with(key: &[u8; 32], sealed: &str, context: &str) -> anyhow::Result<Vec<u8>> {
+    let hex_part = sealed.strip_prefix("v1:").context("unknown ciphertext version")?;
+    let bytes = hex::decode(hex_part)?;
+    anyhow::ensure!(bytes.len() > 12, "ciphertext too short");
+    let (nonce, ct) = bytes.split_at(12);
+    let nonce: [u8; 12] = nonce.try_into().expect("split at 12");
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    cipher
+        .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: context.as_bytes() })
+        .map_err(|_| anyhow::anyhow!("ciphertext does not decrypt (wrong key or context)"))
 }
 
 fn derive(master: &[u8; 32], purpose: &str) -> [u8; 32] {
@@ -122,6 +142,10 @@ mod tests {
         assert!(keys.open(&sealed, "usr_2").is_err(), "bound to its user");
         assert!(Keys::random().open(&sealed, "usr_1").is_err(), "bound to its key");
         assert_eq!(format!("{keys:?}"), "Keys(…)");
+        let message = keys.seal_message("your code is 123456", "msg_1");
+        assert_eq!(keys.open_message(&message, "msg_1").unwrap(), "your code is 123456");
+        assert!(keys.open_message(&message, "msg_2").is_err(), "bound to its message");
+        assert!(keys.open(&message, "msg_1").is_err(), "one purpose's key does not open another's");
     }
 
     #[test]

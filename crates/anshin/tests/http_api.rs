@@ -332,8 +332,9 @@ async fn two_servers_on_one_postgres_share_idempotency() {
     let t = TestDb::postgres().await;
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap();
-    let a = Server::start(&["--database-url", &t.url, "--data-dir", data_dir, "--listen", "127.0.0.1:0"], &[]);
-    let b = Server::start(&["--database-url", &t.url, "--data-dir", data_dir, "--listen", "127.0.0.1:0"], &[]);
+    let key = [("ANSHIN_SECRET_KEY", t.secret_key.as_str())];
+    let a = Server::start(&["--database-url", &t.url, "--data-dir", data_dir, "--listen", "127.0.0.1:0"], &key);
+    let b = Server::start(&["--database-url", &t.url, "--data-dir", data_dir, "--listen", "127.0.0.1:0"], &key);
     let ready: Value = client().get(format!("{}/readyz", a.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["database"], "postgres");
     let body = json!({ "channel": "email", "recipient": "a@example.com", "subject": "Hi", "body": "hello" });
@@ -382,6 +383,7 @@ async fn secrets_never_reach_the_logs() {
             "mailer",
         ])
         .env("ANSHIN_SMTP_PASSWORD", "hunter2-smtp-secret")
+        .env("ANSHIN_SECRET_KEY", &t.secret_key)
         .env("RUST_LOG", "debug")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
