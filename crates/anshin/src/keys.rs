@@ -21,6 +21,8 @@ pub struct Keys {
     factor_encryption: [u8; 32],
     /// Encrypts outbox and dev-mailbox message bodies (they carry codes and reset keys).
     message_encryption: [u8; 32],
+    /// Keys the HTTP idempotency scopes and digests, so the table names no caller or key in the clear.
+    idempotency_hmac: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -37,6 +39,7 @@ impl Keys {
             code_hmac: derive(master, "anshin/v1/code-hmac"),
             factor_encryption: derive(master, "anshin/v1/factor-encryption"),
             message_encryption: derive(master, "anshin/v1/message-encryption"),
+            idempotency_hmac: derive(master, "anshin/v1/idempotency-hmac"),
         }
     }
 
@@ -92,6 +95,17 @@ impl Keys {
 
     pub fn open_message(&self, sealed: &str, message_id: &str) -> anyhow::Result<String> {
         Ok(String::from_utf8(open_with(&self.message_encryption, sealed, message_id)?)?)
+    }
+
+    /// HMAC-SHA-256 (hex) over `parts`, each length-prefixed so that no two different lists of
+    /// parts give the same input.
+    pub fn idempotency_digest(&self, parts: &[&[u8]]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.idempotency_hmac).expect("any key length");
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        hex::encode(mac.finalize().into_bytes())
     }
 }
 

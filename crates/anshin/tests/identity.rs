@@ -9,7 +9,6 @@ use std::net::IpAddr;
 use anshin::http::{self, AppState, HttpConfig};
 use anshin::identity::password::{HashParams, PasswordHasher};
 use anshin::identity::{Identity, IdentityConfig};
-use anshin::keys::Keys;
 use anshin::notify::{self, OutboxWorker, Transport};
 use common::TestDb;
 use reqwest::StatusCode;
@@ -24,7 +23,9 @@ struct App {
 
 async fn app(t: TestDb, config: IdentityConfig) -> App {
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
-    let identity = Identity::new(t.db.clone(), Keys::random(), hasher, config).unwrap();
+    // The database's keys: codes are keyed and message bodies sealed with the same master key.
+    let keys = t.db.keys().expect("test databases carry keys").clone();
+    let identity = Identity::new(t.db.clone(), keys, hasher, config).unwrap();
     let state = AppState::new(t.db.clone(), HttpConfig::default(), None, true, false).with_identity(identity);
     let router = http::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::{ApiError, ErrorEnvelope, Json};
+use super::idempotency::SecretJson;
 use super::middleware::RequestId;
 use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::service::{
@@ -234,7 +235,7 @@ pub async fn verify_registration(
     Json(b): Json<VerifyRegistrationBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = identity(&state)?.verify_registration(&b.email, &b.email_code, &b.sms_code, &client).await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    Ok((StatusCode::CREATED, SecretJson(session)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -298,7 +299,7 @@ pub async fn complete_login(
     let session = identity(&state)?
         .complete_login(&id, factor, &proof_of(&b.code, b.passkey.as_ref()), b.device_token.as_deref(), &client)
         .await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    Ok((StatusCode::CREATED, SecretJson(session)))
 }
 
 #[utoipa::path(delete, path = "/v1/sessions/current", tag = "identity", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
@@ -342,7 +343,7 @@ pub async fn start_totp(
     State(state): State<AppState>,
     AnySession(who): AnySession,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(identity(&state)?.start_totp(&who).await?)))
+    Ok((StatusCode::CREATED, SecretJson(identity(&state)?.start_totp(&who).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -359,8 +360,8 @@ pub async fn confirm_totp(
     Caller(client): Caller,
     AnySession(who): AnySession,
     Json(b): Json<ConfirmTotpBody>,
-) -> Result<Json<RecoveryCodes>, ApiError> {
-    Ok(Json(identity(&state)?.confirm_totp(&who, &b.code, &client).await?))
+) -> Result<SecretJson<RecoveryCodes>, ApiError> {
+    Ok(SecretJson(identity(&state)?.confirm_totp(&who, &b.code, &client).await?))
 }
 
 fn parse_factor(s: &str) -> Result<Factor, ApiError> {
@@ -537,8 +538,8 @@ pub async fn complete_step_up(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
     Json(b): Json<FactorBody>,
-) -> Result<Json<SteppedUp>, ApiError> {
-    Ok(Json(identity(&state)?.complete_step_up(&who, &id, parse_factor(&b.factor)?, &b.code, &client).await?))
+) -> Result<SecretJson<SteppedUp>, ApiError> {
+    Ok(SecretJson(identity(&state)?.complete_step_up(&who, &id, parse_factor(&b.factor)?, &b.code, &client).await?))
 }
 
 /// Staff and operators without a factor: after the password, a session that can only set up an
@@ -550,7 +551,7 @@ pub async fn enrolment_session(
     Caller(client): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(identity(&state)?.enrolment_session(&id, &client).await?)))
+    Ok((StatusCode::CREATED, SecretJson(identity(&state)?.enrolment_session(&id, &client).await?)))
 }
 
 /// The factor's proof as one string: the code, or a passkey answer as JSON.
