@@ -120,8 +120,10 @@ macro_rules! on_both {
     };
 }
 
-pub fn anshin_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_anshin")
+/// The `anshin` binary under test. `ANSHIN_TEST_BIN` overrides it: sessions that share one
+/// target directory overwrite each other's `target/debug/anshin`, so a run may point at a copy.
+pub fn anshin_bin() -> String {
+    std::env::var("ANSHIN_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_anshin").to_owned())
 }
 
 pub mod smtp;
