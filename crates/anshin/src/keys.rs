@@ -193,7 +193,8 @@ mod tests {
             for k in &keys {
                 assert_eq!(k.as_ref().map_err(String::as_str), Ok(&first), "every loader must read the one key");
             }
-            let on_disk = hex::decode(std::fs::read_to_string(dir.path().join("data").join(KEY_FILE)).unwrap()).unwrap();
+            let on_disk =
+                hex::decode(std::fs::read_to_string(dir.path().join("data").join(KEY_FILE)).unwrap()).unwrap();
             let on_disk: [u8; 32] = on_disk.try_into().unwrap();
             assert_eq!(Keys::from_master(&on_disk).code_hmac, first);
             assert_eq!(std::fs::read_dir(dir.path().join("data")).unwrap().count(), 1, "no temporary file is left");

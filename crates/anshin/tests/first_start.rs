@@ -57,7 +57,8 @@ fn start_two(data_dir: &str) -> (Server, Server) {
         let (data_dir, start) = (data_dir.to_owned(), start.clone());
         std::thread::spawn(move || {
             start.wait();
-            let args = ["--data-dir", &data_dir, "--listen", "127.0.0.1:0", "--tls-self-signed", "--outbox-poll-ms", "50"];
+            let args =
+                ["--data-dir", &data_dir, "--listen", "127.0.0.1:0", "--tls-self-signed", "--outbox-poll-ms", "50"];
             Server::start(&args, &[])
         })
     };

@@ -108,7 +108,11 @@ on_both!(a_message_body_is_sealed_in_the_database_and_redacted_once_delivered, |
     assert!(s.last_error.unwrap().contains("does not open"));
     assert!(notify::mailbox(&t.db, None, 10).await.unwrap().is_empty());
 
-    sqlx::query("UPDATE outbox SET next_attempt_at_ms = 0 WHERE id = $1").bind(&id).execute(t.db.write_pool()).await.unwrap();
+    sqlx::query("UPDATE outbox SET next_attempt_at_ms = 0 WHERE id = $1")
+        .bind(&id)
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
     OutboxWorker::new(t.db.clone(), Transport::dev_mailbox(t.db.clone()), fast()).run_once().await.unwrap();
     assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "delivered");
     assert_eq!(raw_body(&t, "outbox", "id", &id).await, notify::REDACTED_BODY, "redacted once delivered");
@@ -144,16 +148,16 @@ on_both!(old_delivered_and_dead_messages_are_purged_and_the_chain_keeps_a_record
 
     let report = notify::purge_expired(&t.db, &notify::RetentionConfig::default()).await.unwrap();
     assert_eq!((report.delivered, report.dead, report.attempts, report.mailbox), (1, 1, 1, 1), "{report:?}");
-    let mut left: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM outbox").fetch_all(t.db.read_pool()).await.unwrap();
+    let mut left: Vec<String> = sqlx::query_scalar("SELECT id FROM outbox").fetch_all(t.db.read_pool()).await.unwrap();
     left.sort();
     let mut expected = vec![new_delivered.clone(), new_dead, waiting];
     expected.sort();
     assert_eq!(left, expected, "only rows past their retention go; a waiting message never does");
     let attempts: Vec<String> =
         sqlx::query_scalar("SELECT outbox_id FROM outbox_attempts").fetch_all(t.db.read_pool()).await.unwrap();
-    assert_eq!(attempts, [new_delivered.clone()]);
-    let copies: Vec<String> = notify::mailbox(&t.db, None, 10).await.unwrap().into_iter().map(|m| m.outbox_id).collect();
+    assert_eq!(attempts, std::slice::from_ref(&new_delivered));
+    let copies: Vec<String> =
+        notify::mailbox(&t.db, None, 10).await.unwrap().into_iter().map(|m| m.outbox_id).collect();
     assert_eq!(copies, [new_delivered]);
 
     let records = anshin::audit::read_page(&t.db, 0, 1_000).await.unwrap();

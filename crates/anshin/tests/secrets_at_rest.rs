@@ -46,7 +46,8 @@ async fn app(t: TestDb) -> App {
 impl App {
     /// POST with the given `Idempotency-Key`.
     async fn post_keyed(&self, path: &str, body: &Value, token: Option<&str>, key: &str) -> Answer {
-        let mut r = reqwest::Client::new().post(format!("{}{path}", self.url)).json(body).header("idempotency-key", key);
+        let mut r =
+            reqwest::Client::new().post(format!("{}{path}", self.url)).json(body).header("idempotency-key", key);
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -159,10 +160,8 @@ on_both!(an_idempotency_key_never_replays_a_secret_nor_to_another_caller, |t: Te
     assert!(!ended.replayed);
 
     // The table names no key and holds neither token nor TOTP secret.
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT scope_key, body FROM http_idempotency")
-        .fetch_all(a.t.db.read_pool())
-        .await
-        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT scope_key, body FROM http_idempotency").fetch_all(a.t.db.read_pool()).await.unwrap();
     for (scope, body) in &rows {
         for leak in ["same-key", "step-1", "verify-1", &token_a, &token_b, str_of(&totp_a.body, "secret")] {
             assert!(!scope.contains(leak) && !body.contains(leak), "{leak} stored in the clear: {scope} {body}");
@@ -320,7 +319,8 @@ on_both!(after_a_full_identity_run_no_table_holds_a_secret_in_the_clear, |t: Tes
             }
         }
     }
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM http_idempotency").fetch_one(a.t.db.read_pool()).await.unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM http_idempotency").fetch_one(a.t.db.read_pool()).await.unwrap();
     assert!(rows >= 10, "every POST sent a key: {rows} stored");
     assert!(scanned > 100, "only {scanned} values scanned");
 });

@@ -174,8 +174,7 @@ impl OutboxWorker {
                 .bind(REDACTED_BODY)
                 .execute(&mut *tx)
                 .await?;
-                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.channel.as_str())
-                    .increment(1);
+                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.channel.as_str()).increment(1);
                 ("delivered", detail.as_str())
             }
             Err(error) => {
@@ -193,8 +192,7 @@ impl OutboxWorker {
                 .bind(c.lease_until_ms)
                 .execute(&mut *tx)
                 .await?;
-                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.channel.as_str())
-                    .increment(1);
+                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.channel.as_str()).increment(1);
                 tracing::warn!(outbox_id = %c.id, attempt = c.attempts, dead, error = %error, "delivery failed");
                 (if dead { "dead" } else { "retry" }, error.as_str())
             }

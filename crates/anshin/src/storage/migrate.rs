@@ -61,8 +61,7 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
             Backend::Postgres => "BEGIN",
         };
         let mut tx = sqlx::Connection::begin_with(&mut *conn, begin).await?;
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
         if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
             return Err(StorageError::SchemaTooNew { found, known });
         }

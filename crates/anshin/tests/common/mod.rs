@@ -66,10 +66,8 @@ impl TestDb {
 
 /// Random keys for one test database, and their master key in hex.
 fn test_keys() -> (anshin::keys::Keys, String) {
-    let master: [u8; 32] = hex::decode(format!("{}{}", random_hex_128(), random_hex_128()))
-        .expect("hex")
-        .try_into()
-        .expect("32 bytes");
+    let master: [u8; 32] =
+        hex::decode(format!("{}{}", random_hex_128(), random_hex_128())).expect("hex").try_into().expect("32 bytes");
     (anshin::keys::Keys::from_master(&master), hex::encode(master))
 }
 
