@@ -38,16 +38,9 @@ pub struct PurgeReport {
     pub more: bool,
 }
 
-struct Span {
-    count: u64,
-    first_ms: Option<i64>,
-    last_ms: Option<i64>,
-}
-
-impl Span {
-    fn of(times: impl Iterator<Item = i64> + Clone) -> Span {
-        Span { count: times.clone().count() as u64, first_ms: times.clone().min(), last_ms: times.max() }
-    }
+/// The earliest and latest of `times_ms`, for the audit record's time range.
+fn span(times_ms: &[i64]) -> (Option<i64>, Option<i64>) {
+    (times_ms.iter().min().copied(), times_ms.iter().max().copied())
 }
 
 /// One purge run, in one transaction with its audit record.
@@ -102,16 +95,17 @@ pub async fn purge_expired(db: &Db, config: &RetentionConfig) -> Result<PurgeRep
         tx.rollback().await?;
         return Ok(report);
     }
-    let (messages, copies) = (Span::of(created.iter().copied()), Span::of(mailbox.iter().copied()));
+    let (queued_from_ms, queued_until_ms) = span(&created);
+    let (copies_from_ms, copies_until_ms) = span(&mailbox);
     let event = AuditEvent::new("system", "notify.retention.purged", "outbox").details(json!({
         "delivered_removed": report.delivered,
         "dead_removed": report.dead,
         "attempts_removed": report.attempts,
-        "messages_queued_from_ms": messages.first_ms,
-        "messages_queued_until_ms": messages.last_ms,
-        "mailbox_removed": copies.count,
-        "mailbox_delivered_from_ms": copies.first_ms,
-        "mailbox_delivered_until_ms": copies.last_ms,
+        "messages_queued_from_ms": queued_from_ms,
+        "messages_queued_until_ms": queued_until_ms,
+        "mailbox_removed": report.mailbox,
+        "mailbox_delivered_from_ms": copies_from_ms,
+        "mailbox_delivered_until_ms": copies_until_ms,
         "delivered_before_ms": delivered_before_ms,
         "dead_before_ms": dead_before_ms,
     }));
