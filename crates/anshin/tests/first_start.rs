@@ -10,20 +10,6 @@ use common::Server;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A TLS client that trusts only `cert_pem`.
-fn client_trusting(cert_pem: &[u8]) -> tokio_rustls::TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut &cert_pem[..]) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
 /// One HTTP/1.1 request over TLS; returns the status, the JSON body and the certificate served.
 async fn https(
     tls: &tokio_rustls::TlsConnector,
@@ -91,7 +77,7 @@ async fn two_servers_starting_together_on_an_empty_directory_share_one_key_and_o
         let data_dir = dir.path().join("data");
         let (a, b) = start_two(data_dir.to_str().unwrap());
         let cert = std::fs::read(data_dir.join("dev-tls").join("cert.pem")).unwrap();
-        let tls = client_trusting(&cert);
+        let tls = common::tls_client_trusting(&cert);
         let der = rustls_pemfile::certs(&mut &cert[..]).next().unwrap().unwrap().to_vec();
         let (_, _, served_a) = https(&tls, &a.url, "GET", "/healthz", None).await;
         let (_, _, served_b) = https(&tls, &b.url, "GET", "/healthz", None).await;

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use anshin::http::{self, AppState, HttpConfig};
 use common::{Server, TestDb};
 use proptest::prelude::*;
@@ -79,16 +77,7 @@ async fn tls_with_a_self_signed_certificate_serves_https_with_hsts() {
     let server = Server::start(&["--data-dir", data_dir, "--listen", "127.0.0.1:0", "--tls-self-signed"], &[]);
     assert!(server.url.starts_with("https://"), "{}", server.url);
     let pem = std::fs::read(dir.path().join("dev-tls").join("cert.pem")).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = common::tls_client_trusting(&pem);
     let addr = server.url.trim_start_matches("https://").to_owned();
     let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
