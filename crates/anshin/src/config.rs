@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::http::HttpConfig;
-use crate::notify::{SmtpConfig, WorkerConfig};
+use crate::notify::{RetentionConfig, SmtpConfig, WorkerConfig};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "anshin-data";
@@ -68,6 +68,12 @@ pub struct ServeArgs {
     pub outbox_poll_ms: Option<u64>,
     #[arg(long, env = "ANSHIN_OUTBOX_BACKOFF_BASE_MS")]
     pub outbox_backoff_base_ms: Option<i64>,
+    /// Days delivered messages, their attempts and dev-mailbox copies are kept (default 30).
+    #[arg(long, env = "ANSHIN_OUTBOX_RETENTION_DAYS")]
+    pub outbox_retention_days: Option<i64>,
+    /// Days dead (undeliverable) messages are kept after they were queued (default 90).
+    #[arg(long, env = "ANSHIN_OUTBOX_DEAD_RETENTION_DAYS")]
+    pub outbox_dead_retention_days: Option<i64>,
     /// The site's public origin (passkeys are bound to it). Default: http(s)://localhost:<port>.
     #[arg(long, env = "ANSHIN_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -104,6 +110,8 @@ struct FileConfig {
     outbox_lease_secs: Option<i64>,
     outbox_poll_ms: Option<u64>,
     outbox_backoff_base_ms: Option<i64>,
+    outbox_retention_days: Option<i64>,
+    outbox_dead_retention_days: Option<i64>,
     public_url: Option<String>,
     breach_check_url: Option<String>,
     sms_url: Option<String>,
@@ -151,6 +159,7 @@ pub struct Settings {
     pub smtp: Option<SmtpConfig>,
     pub http: HttpConfig,
     pub outbox: WorkerConfig,
+    pub outbox_retention: RetentionConfig,
     pub public_url: String,
     pub breach_check_url: Option<String>,
     pub sms: Option<crate::notify::SmsConfig>,
@@ -204,6 +213,21 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             .max(1),
         ..worker_defaults
     };
+    let retention_defaults = RetentionConfig::default();
+    let outbox_retention = RetentionConfig {
+        delivered_days: serve
+            .outbox_retention_days
+            .or(file.outbox_retention_days)
+            .unwrap_or(retention_defaults.delivered_days),
+        dead_days: serve
+            .outbox_dead_retention_days
+            .or(file.outbox_dead_retention_days)
+            .unwrap_or(retention_defaults.dead_days),
+    };
+    anyhow::ensure!(
+        outbox_retention.delivered_days >= 1 && outbox_retention.dead_days >= 1,
+        "--outbox-retention-days and --outbox-dead-retention-days must be at least 1"
+    );
     let tls_on = tls.is_some() || serve.tls_self_signed || file.tls_self_signed.unwrap_or(false);
     let public_url = serve
         .public_url
@@ -231,6 +255,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         smtp,
         http,
         outbox,
+        outbox_retention,
     })
 }
 
@@ -253,6 +278,12 @@ mod tests {
         let defaults = resolve(&DbArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
         assert!(defaults.smtp.is_none(), "no SMTP by default: the dev mailbox");
+        assert_eq!(defaults.outbox_retention, RetentionConfig { delivered_days: 30, dead_days: 90 });
+        std::fs::write(&file, "outbox_retention_days = 7\noutbox_dead_retention_days = 60\n").unwrap();
+        let retention = resolve(&db, &ServeArgs::default()).unwrap().outbox_retention;
+        assert_eq!(retention, RetentionConfig { delivered_days: 7, dead_days: 60 });
+        let zero = ServeArgs { outbox_retention_days: Some(0), ..ServeArgs::default() };
+        assert!(resolve(&db, &zero).is_err(), "a retention under a day is refused");
     }
 
     #[test]

@@ -13,11 +13,11 @@ use crate::http::{self, AppState};
 use crate::identity::password::{HashParams, PasswordHasher};
 use crate::identity::{Identity, IdentityConfig};
 use crate::ledger::Ledger;
-use crate::notify::{OutboxWorker, Transport};
+use crate::notify::{OutboxWorker, RetentionConfig, Transport};
 use crate::storage::Db;
 
-/// How often expired HTTP idempotency keys and stale sign-in state are purged; keys themselves
-/// live at least 24 h.
+/// How often expired HTTP idempotency keys, stale sign-in state and old outbox messages are
+/// purged; idempotency keys themselves live at least 24 h.
 const IDEMPOTENCY_PURGE_INTERVAL_SECS: u64 = 3_600;
 const IDEMPOTENCY_RETENTION_SECS: i64 = 48 * 3_600;
 /// Password checks waiting for a hashing worker before new ones are refused with 503.
@@ -52,7 +52,7 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         ..IdentityConfig::default()
     };
     let identity = Identity::new(db.clone(), keys, hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
-    let purge = tokio::spawn(purge_idempotency_keys(db.clone(), stop_rx));
+    let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -132,7 +132,7 @@ fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool
     tracing::info!(%local, tls, data_dir = %settings.db.data_dir.display(), "listening");
 }
 
-async fn purge_idempotency_keys(db: Db, mut stop: watch::Receiver<bool>) {
+async fn purge_expired(db: Db, retention: RetentionConfig, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(IDEMPOTENCY_PURGE_INTERVAL_SECS));
     loop {
         tokio::select! {
@@ -142,6 +142,17 @@ async fn purge_idempotency_keys(db: Db, mut stop: watch::Receiver<bool>) {
                 }
                 if let Err(e) = crate::identity::purge_stale_state(&db).await {
                     tracing::warn!(error = %e, "purging stale sign-in state failed");
+                }
+                // Each run is bounded; run again while rows are still due.
+                loop {
+                    match crate::notify::purge_expired(&db, &retention).await {
+                        Ok(report) if report.more && !*stop.borrow() => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "purging old outbox messages failed");
+                            break;
+                        }
+                    }
                 }
             }
             _ = stop.changed() => return,

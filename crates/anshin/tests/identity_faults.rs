@@ -98,7 +98,10 @@ impl Crashy {
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.db.as_ref().unwrap().read_pool()).await.unwrap()
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(self.db.as_ref().unwrap().read_pool())
+            .await
+            .unwrap()
     }
 }
 
@@ -110,7 +113,8 @@ async fn register(c: &mut Crashy) -> String {
     c.start("registration.before_commit").await;
     let started = c.ok("/v1/registrations", registration(EMAIL, PHONE), None).await;
     let (email_code, sms_code) = (c.code_for(EMAIL, 0).await, c.code_for(PHONE, 0).await);
-    let verify = json!({ "registration_id": started["registration_id"], "email_code": email_code, "sms_code": sms_code });
+    let verify =
+        json!({ "registration_id": started["registration_id"], "email_code": email_code, "sms_code": sms_code });
     c.crashes("/v1/registrations/verification", verify.clone(), None).await;
     assert_eq!(c.count("SELECT COUNT(*) FROM users").await, 0, "no account");
     assert_eq!(c.count("SELECT COUNT(*) FROM otp_challenges WHERE used_at_ms IS NOT NULL").await, 0, "no code spent");
@@ -159,7 +163,10 @@ async fn reset(c: &mut Crashy, email: &str) {
     let body = json!({ "token": key, "new_password": "after the crash 2026 ok", "factor": "sms", "code": code });
     c.crashes("/v1/password-resets/confirmation", body.clone(), None).await;
     c.start("").await;
-    assert_eq!(c.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await.unwrap().0, StatusCode::OK);
+    assert_eq!(
+        c.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await.unwrap().0,
+        StatusCode::OK
+    );
     let (status, answer) = c.post("/v1/password-resets/confirmation", body, None).await.unwrap();
     assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
     let new_login = json!({ "email": email, "password": "after the crash 2026 ok" });

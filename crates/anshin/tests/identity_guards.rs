@@ -57,16 +57,19 @@ on_both!(concurrent_guesses_get_no_more_tries_than_sequential_ones, |t: TestDb| 
 on_both!(concurrent_sign_in_starts_leave_one_open_challenge, |t: TestDb| async move {
     let a = app(t, IdentityConfig::default()).await;
     a.register("race@example.jp", "+819055550003").await;
-    let starts = (0..16).map(|_| a.post("/v1/sessions", json!({ "email": "race@example.jp", "password": PASSWORD }), None));
+    let starts =
+        (0..16).map(|_| a.post("/v1/sessions", json!({ "email": "race@example.jp", "password": PASSWORD }), None));
     let results = futures::future::join_all(starts).await;
     assert!(results.iter().all(|(s, _)| *s == StatusCode::OK), "{results:?}");
-    let open = a.count("SELECT COUNT(*) FROM login_challenges WHERE purpose = 'login' AND completed_at_ms IS NULL").await;
+    let open =
+        a.count("SELECT COUNT(*) FROM login_challenges WHERE purpose = 'login' AND completed_at_ms IS NULL").await;
     assert_eq!(open, 1);
 });
 
 /// Sign in, giving the e-mail code too when the challenge asks for more proof.
 async fn sign_in(a: &App, client: &reqwest::Client, email: &str, phone: &str) -> StatusCode {
-    let (status, challenge) = a.post_with(client, "/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
+    let (status, challenge) =
+        a.post_with(client, "/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
     if status != StatusCode::OK {
         return status;
     }
@@ -117,7 +120,11 @@ on_both!(a_crowd_behind_one_address_signs_up_and_in_while_its_sprayer_is_cut_off
     };
     let (spray, crowd) = tokio::join!(sprayer, crowd);
     assert_eq!(crowd.len(), 300);
-    assert!(crowd.iter().all(|s| *s == StatusCode::CREATED), "every member of the crowd signed in: {:?}", tally(&crowd.iter().map(|s| s.as_u16()).collect::<Vec<_>>()));
+    assert!(
+        crowd.iter().all(|s| *s == StatusCode::CREATED),
+        "every member of the crowd signed in: {:?}",
+        tally(&crowd.iter().map(|s| s.as_u16()).collect::<Vec<_>>())
+    );
     assert_eq!(&spray[..10], &[401; 10]);
     assert!(spray[10..].iter().all(|s| *s == 429), "the sprayer is cut off: {spray:?}");
     assert_eq!(a.count("SELECT COUNT(*) FROM users").await, 300);
@@ -139,9 +146,18 @@ on_both!(failures_from_elsewhere_slow_the_source_not_the_owner, |t: TestDb| asyn
     // The owner's known device (its device token) signs in with password and SMS, at once.
     let home = client_from("127.66.0.1");
     let (status, challenge) = a
-        .post_with(&home, "/v1/sessions", json!({ "email": email, "password": PASSWORD, "device_token": owner.device_token }), None)
+        .post_with(
+            &home,
+            "/v1/sessions",
+            json!({ "email": email, "password": PASSWORD, "device_token": owner.device_token }),
+            None,
+        )
         .await;
-    assert_eq!(status, StatusCode::OK, "a known device is not slowed by the attacker behind the same address: {challenge}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a known device is not slowed by the attacker behind the same address: {challenge}"
+    );
     let id = challenge["challenge_id"].as_str().unwrap();
     a.post_with(&home, &format!("/v1/sessions/challenges/{id}/sms"), json!({}), None).await;
     let body = json!({ "factor": "sms", "code": a.code_for(phone).await, "device_token": owner.device_token });
@@ -166,10 +182,14 @@ on_both!(an_owner_hears_when_their_password_is_known_at_most_once_a_day, |t: Tes
     let owner = a.register(email, phone).await;
     let alerts = |to: &'static str| {
         let a = &a;
-        async move { a.messages_to(to).await.into_iter().filter(|m| m.subject.contains("knows your Anshin password")).count() }
+        async move {
+            a.messages_to(to).await.into_iter().filter(|m| m.subject.contains("knows your Anshin password")).count()
+        }
     };
     // A known device that abandons its factor step: nothing.
-    let (_, challenge) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD, "device_token": owner.device_token }), None).await;
+    let (_, challenge) = a
+        .post("/v1/sessions", json!({ "email": email, "password": PASSWORD, "device_token": owner.device_token }), None)
+        .await;
     assert_eq!(challenge["email_proof_required"], false);
     // A new device fails its factor five times: told at once.
     let (_, challenge) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
@@ -185,7 +205,10 @@ on_both!(an_owner_hears_when_their_password_is_known_at_most_once_a_day, |t: Tes
     a.identity.sweep().await.unwrap();
     assert_eq!(alerts(email).await, 1, "at most once a day");
     // A day later, an abandoned challenge is reported by the sweep.
-    sqlx::query("UPDATE users SET password_alert_at_ms = password_alert_at_ms - 86400001").execute(a.t.db.write_pool()).await.unwrap();
+    sqlx::query("UPDATE users SET password_alert_at_ms = password_alert_at_ms - 86400001")
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
     a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     a.identity.sweep().await.unwrap();
@@ -201,7 +224,8 @@ on_both!(sign_ups_shed_for_capacity_do_not_use_up_the_quota, |t: TestDb| async m
     let tight = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 0).unwrap();
     let keys = a.t.db.keys().cloned().unwrap();
     let identity = Identity::new(a.t.db.clone(), keys, tight, IdentityConfig::default()).unwrap();
-    let client = anshin::identity::Client { ip: "192.0.2.10".into(), device: Some("install-18".into()), ..Default::default() };
+    let client =
+        anshin::identity::Client { ip: "192.0.2.10".into(), device: Some("install-18".into()), ..Default::default() };
     let attempt = |i: usize| {
         let (identity, client) = (identity.clone(), client.clone());
         async move {

@@ -85,6 +85,97 @@ on_both!(a_claim_abandoned_by_a_crashed_worker_is_taken_over_after_its_lease, |t
     assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "delivered");
 });
 
+async fn raw_body(t: &TestDb, table: &str, id_column: &str, id: &str) -> String {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT body FROM {table} WHERE {id_column} = $1")))
+        .bind(id)
+        .fetch_one(t.db.read_pool())
+        .await
+        .unwrap()
+}
+
+on_both!(a_message_body_is_sealed_in_the_database_and_redacted_once_delivered, |t: TestDb| async move {
+    let secret = "reset key 5be1c0ffee5ca1ab1e";
+    let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Reset", format!("Your {secret}."))).await;
+    let queued = raw_body(&t, "outbox", "id", &id).await;
+    assert!(!queued.contains("5be1c0ffee"), "the queued body is readable: {queued}");
+    assert!(queued.starts_with("v1:"), "{queued}");
+
+    // A server with another key cannot open it: the attempt fails loudly, nothing is sent.
+    let other = t.db.clone().with_keys(anshin::keys::Keys::random());
+    OutboxWorker::new(other.clone(), Transport::dev_mailbox(other), fast()).run_once().await.unwrap();
+    let s = notify::status(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!(s.status, "pending");
+    assert!(s.last_error.unwrap().contains("does not open"));
+    assert!(notify::mailbox(&t.db, None, 10).await.unwrap().is_empty());
+
+    sqlx::query("UPDATE outbox SET next_attempt_at_ms = 0 WHERE id = $1")
+        .bind(&id)
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+    OutboxWorker::new(t.db.clone(), Transport::dev_mailbox(t.db.clone()), fast()).run_once().await.unwrap();
+    assert_eq!(notify::status(&t.db, &id).await.unwrap().unwrap().status, "delivered");
+    assert_eq!(raw_body(&t, "outbox", "id", &id).await, notify::REDACTED_BODY, "redacted once delivered");
+    let copy = raw_body(&t, "dev_mailbox", "outbox_id", &id).await;
+    assert!(!copy.contains("5be1c0ffee"), "the dev mailbox copy is readable: {copy}");
+    let shown = notify::mailbox(&t.db, None, 10).await.unwrap();
+    assert_eq!(shown[0].body, format!("Your {secret}."), "the dev mailbox still shows it");
+});
+
+on_both!(old_delivered_and_dead_messages_are_purged_and_the_chain_keeps_a_record, |t: TestDb| async move {
+    const DAY_MS: i64 = 24 * 3_600 * 1_000;
+    let now = anshin::storage::now_ms();
+    let worker = OutboxWorker::new(t.db.clone(), Transport::dev_mailbox(t.db.clone()), fast());
+    let old_delivered = enqueue(&t, &OutboxMessage::email("a@example.com", "old", "delivered 31 days ago")).await;
+    let new_delivered = enqueue(&t, &OutboxMessage::email("b@example.com", "new", "delivered 29 days ago")).await;
+    assert_eq!(worker.run_once().await.unwrap(), 2);
+    let old_dead = enqueue(&t, &OutboxMessage::email("c@example.com", "old", "dead, queued 91 days ago")).await;
+    let new_dead = enqueue(&t, &OutboxMessage::email("d@example.com", "new", "dead, queued 89 days ago")).await;
+    let waiting = enqueue(&t, &OutboxMessage::email("e@example.com", "waiting", "queued 200 days ago")).await;
+    let set = |sql: &'static str, ms: i64, id: &str| {
+        let id = id.to_owned();
+        let db = t.db.clone();
+        async move { sqlx::query(sql).bind(ms).bind(id).execute(db.write_pool()).await.unwrap() }
+    };
+    set("UPDATE outbox SET delivered_at_ms = $1 WHERE id = $2", now - 31 * DAY_MS, &old_delivered).await;
+    set("UPDATE dev_mailbox SET delivered_at_ms = $1 WHERE outbox_id = $2", now - 31 * DAY_MS, &old_delivered).await;
+    set("UPDATE outbox SET delivered_at_ms = $1 WHERE id = $2", now - 29 * DAY_MS, &new_delivered).await;
+    set("UPDATE dev_mailbox SET delivered_at_ms = $1 WHERE outbox_id = $2", now - 29 * DAY_MS, &new_delivered).await;
+    set("UPDATE outbox SET status = 'dead', created_at_ms = $1 WHERE id = $2", now - 91 * DAY_MS, &old_dead).await;
+    set("UPDATE outbox SET status = 'dead', created_at_ms = $1 WHERE id = $2", now - 89 * DAY_MS, &new_dead).await;
+    set("UPDATE outbox SET created_at_ms = $1 WHERE id = $2", now - 200 * DAY_MS, &waiting).await;
+    let records_before = anshin::audit::read_page(&t.db, 0, 1_000).await.unwrap().len();
+
+    let report = notify::purge_expired(&t.db, &notify::RetentionConfig::default()).await.unwrap();
+    assert_eq!((report.delivered, report.dead, report.attempts, report.mailbox), (1, 1, 1, 1), "{report:?}");
+    let mut left: Vec<String> = sqlx::query_scalar("SELECT id FROM outbox").fetch_all(t.db.read_pool()).await.unwrap();
+    left.sort();
+    let mut expected = vec![new_delivered.clone(), new_dead, waiting];
+    expected.sort();
+    assert_eq!(left, expected, "only rows past their retention go; a waiting message never does");
+    let attempts: Vec<String> =
+        sqlx::query_scalar("SELECT outbox_id FROM outbox_attempts").fetch_all(t.db.read_pool()).await.unwrap();
+    assert_eq!(attempts, std::slice::from_ref(&new_delivered));
+    let copies: Vec<String> =
+        notify::mailbox(&t.db, None, 10).await.unwrap().into_iter().map(|m| m.outbox_id).collect();
+    assert_eq!(copies, [new_delivered]);
+
+    let records = anshin::audit::read_page(&t.db, 0, 1_000).await.unwrap();
+    assert_eq!(records.len(), records_before + 1, "one audit record for the run");
+    let record = records.last().unwrap();
+    assert_eq!(record.action, "notify.retention.purged");
+    let details: serde_json::Value = serde_json::from_str(&record.details).unwrap();
+    assert_eq!(details["delivered_removed"], 1);
+    assert_eq!(details["dead_removed"], 1);
+    assert_eq!(details["mailbox_removed"], 1);
+    assert_eq!(details["messages_queued_from_ms"], now - 91 * DAY_MS);
+    assert!(anshin::audit::verify(&t.db).await.unwrap().ok());
+    // Nothing more is due: a second run removes nothing and records nothing.
+    let again = notify::purge_expired(&t.db, &notify::RetentionConfig::default()).await.unwrap();
+    assert_eq!(again, notify::PurgeReport::default());
+    assert_eq!(anshin::audit::read_page(&t.db, 0, 1_000).await.unwrap().len(), records_before + 1);
+});
+
 /// The real thing: `anshin serve` claims a message and is killed (-9) while the SMTP server
 /// holds the delivery in flight; after a restart the message is delivered over SMTP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +202,7 @@ async fn a_message_survives_a_crash_between_commit_and_delivery() {
         "--outbox-poll-ms",
         "50",
     ];
-    let server = Server::start(&args, &[]);
+    let server = Server::start(&args, &[("ANSHIN_SECRET_KEY", &t.secret_key)]);
     let id = enqueue(&t, &OutboxMessage::email("user@example.com", "Top-up received", "¥10,000 was added.")).await;
     eventually(20, "the worker claims the message", || async {
         notify::status(&t.db, &id).await.unwrap().unwrap().attempts >= 1
@@ -122,7 +213,7 @@ async fn a_message_survives_a_crash_between_commit_and_delivery() {
     assert!(sink.received().is_empty());
 
     sink.hang.store(false, std::sync::atomic::Ordering::SeqCst);
-    let _server = Server::start(&args, &[]);
+    let _server = Server::start(&args, &[("ANSHIN_SECRET_KEY", &t.secret_key)]);
     eventually(30, "delivery after restart", || async {
         notify::status(&t.db, &id).await.unwrap().unwrap().status == "delivered"
     })

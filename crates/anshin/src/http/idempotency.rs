@@ -1,17 +1,31 @@
-//! `Idempotency-Key` for POSTs, with Stripe's semantics: the first response for a key, whatever
-//! its status, is stored and replayed for every retry with the same key and body; the same key
-//! with a different request is a 409. Stored in the database, so every process shares them.
+//! `Idempotency-Key` for the JSON API's POSTs, with Stripe's semantics: the first response for a
+//! key, whatever its status, is stored and replayed for every retry with the same key and body;
+//! the same key with a different request is a 409. Stored in the database, so every process
+//! shares them.
+//!
+//! A key belongs to its caller. The scope is a keyed hash (`Keys::idempotency_digest`) of who is
+//! asking, the method, the matched route and the key: the signed-in user (a bearer token or the
+//! pages' session cookie, authenticated before anything is claimed or replayed), or, before
+//! sign-in, the request body itself, since whoever repeats a credential-bearing body holds those
+//! credentials. Credentials that do not authenticate skip idempotency altogether, so the handler
+//! answers 401 and nothing is replayed. A response that carries a secret (`SecretJson`, or any
+//! response setting a cookie) is never stored: only a digest is kept, and a retry is told to
+//! start over (409 `idempotency_secret_not_replayed`). The table holds no caller, key, request
+//! or secret in the clear.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 use sqlx::Row;
 
 use super::AppState;
 use super::error::ApiError;
+use super::pages::{SESSION_COOKIE, cookie};
+use crate::identity::IdentityError;
+use crate::keys::Keys;
 use crate::storage::{Db, now_ms};
 
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -20,8 +34,32 @@ pub const MAX_KEY_CHARS: usize = 255;
 /// Stored responses larger than this are not kept (ours are small JSON); the key still blocks reuse.
 const MAX_STORED_BODY_BYTES: usize = 1 << 20;
 
+/// A JSON answer that carries a secret shown once (a session or device token, a TOTP secret,
+/// recovery codes). Idempotency stores only its digest, never its body.
+pub struct SecretJson<T>(pub T);
+
+/// Marks a response whose body must never be stored; set by `SecretJson`.
+#[derive(Debug, Clone, Copy)]
+pub struct CarriesSecret;
+
+impl<T: Serialize> IntoResponse for SecretJson<T> {
+    fn into_response(self) -> Response {
+        let mut response = axum::Json(self.0).into_response();
+        response.extensions_mut().insert(CarriesSecret);
+        response
+    }
+}
+
+/// Who a key belongs to.
+enum Caller {
+    User(String),
+    Anonymous,
+}
+
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    // Only the JSON API takes part: pages are forms no client retries with a key, and they show
+    // secrets in HTML that must not be stored.
+    if req.method() != Method::POST || !req.uri().path().starts_with("/v1/") {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(&IDEMPOTENCY_KEY) else {
@@ -38,22 +76,31 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             .into_response();
         }
     };
+    let caller = match caller(&state, req.headers()).await {
+        Ok(Some(caller)) => caller,
+        // Credentials that do not authenticate: no claim and no replay; the handler answers 401.
+        Ok(None) => return next.run(req).await,
+        Err(e) => return e.into_response(),
+    };
+    let Some(keys) = state.db.keys().cloned() else {
+        tracing::error!("the database handle carries no server keys: idempotency keys cannot be scoped");
+        return ApiError::internal().into_response();
+    };
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response(),
     };
-    let request_hash = {
-        let mut h = Sha256::new();
-        h.update(parts.method.as_str().as_bytes());
-        h.update(b"\n");
-        h.update(parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes());
-        h.update(b"\n");
-        h.update(&bytes);
-        hex::encode(h.finalize())
+    let method = parts.method.as_str().as_bytes();
+    let route = parts.extensions.get::<MatchedPath>().map_or(parts.uri.path(), MatchedPath::as_str);
+    let who: &[&[u8]] = match &caller {
+        Caller::User(user_id) => &[b"user", user_id.as_bytes()],
+        Caller::Anonymous => &[b"anonymous", &bytes[..]],
     };
-    // Until identity exists every caller shares one scope; with sessions the scope becomes the principal.
-    let scope_key = format!("anonymous:{key}");
+    let scope_key = keys.idempotency_digest(&[who, &[b"scope", method, route.as_bytes(), key.as_bytes()]].concat());
+    let path_and_query = parts.uri.path_and_query().map_or("", |p| p.as_str());
+    // Keyed too: a plain hash of a body holding a password or codes could be guessed offline.
+    let request_hash = keys.idempotency_digest(&[b"request", method, path_and_query.as_bytes(), &bytes[..]]);
     let stale_ms = i64::try_from(state.config.request_timeout_secs.saturating_mul(2_000)).unwrap_or(i64::MAX);
     let claimed_at_ms = match claim(&state.db, &scope_key, &request_hash, stale_ms).await {
         Ok(Claim::Fresh(claimed_at_ms)) => claimed_at_ms,
@@ -62,9 +109,27 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Err(e) => return ApiError::from(e).into_response(),
     };
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    match store(&state.db, &scope_key, claimed_at_ms, response).await {
+    match store(&state.db, &keys, &scope_key, claimed_at_ms, response).await {
         Ok(r) => r,
         Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The signed-in user, anonymous when no credentials are sent, or `None` when credentials are
+/// sent but do not authenticate.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    let token = match (headers.get(header::AUTHORIZATION), cookie(headers, SESSION_COOKIE)) {
+        (None, None) => return Ok(Some(Caller::Anonymous)),
+        (Some(auth), _) => auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned),
+        (None, cookie) => cookie,
+    };
+    let (Some(token), Some(identity)) = (token, state.identity.as_ref()) else {
+        return Ok(None);
+    };
+    match identity.authenticate(&token).await {
+        Ok(principal) => Ok(Some(Caller::User(principal.user_id))),
+        Err(IdentityError::Unauthenticated) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -103,6 +168,14 @@ async fn claim(db: &Db, scope_key: &str, request_hash: &str, stale_ms: i64) -> R
         )));
     }
     let state: String = row.try_get("state")?;
+    if state == "secret" {
+        return Ok(Claim::Reject(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_error",
+            "idempotency_secret_not_replayed",
+            "The request with this Idempotency-Key already succeeded, and its answer held a secret that is shown only once and never stored. Start over with a new Idempotency-Key.",
+        )));
+    }
     if state == "in_progress" {
         let created: i64 = row.try_get("created_at_ms")?;
         // A request abandoned by a crash or time-out may be taken over once it is clearly dead.
@@ -143,7 +216,13 @@ async fn claim(db: &Db, scope_key: &str, request_hash: &str, stale_ms: i64) -> R
     Ok(Claim::Replay(response))
 }
 
-async fn store(db: &Db, scope_key: &str, claimed_at_ms: i64, response: Response) -> Result<Response, sqlx::Error> {
+async fn store(
+    db: &Db,
+    keys: &Keys,
+    scope_key: &str,
+    claimed_at_ms: i64,
+    response: Response,
+) -> Result<Response, sqlx::Error> {
     let (parts, body) = response.into_parts();
     let (parts, bytes) = match to_bytes(body, MAX_STORED_BODY_BYTES).await {
         Ok(bytes) => (parts, bytes),
@@ -155,17 +234,25 @@ async fn store(db: &Db, scope_key: &str, claimed_at_ms: i64, response: Response)
         }
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    // A cookie here would be a session: treat it like a marked secret, never stored.
+    let secret = parts.extensions.get::<CarriesSecret>().is_some() || parts.headers.contains_key(header::SET_COOKIE);
+    let (state, body) = if secret {
+        ("secret", format!("digest:{}", keys.idempotency_digest(&[b"response", &bytes[..]])))
+    } else {
+        ("done", String::from_utf8_lossy(&bytes).into_owned())
+    };
     // Fenced by the claim: if this request was presumed dead and taken over, the newer owner's
     // response is the one that counts.
     let stored = sqlx::query(
-        "UPDATE http_idempotency SET state = 'done', status = $1, content_type = $2, body = $3
+        "UPDATE http_idempotency SET state = $6, status = $1, content_type = $2, body = $3
          WHERE scope_key = $4 AND state = 'in_progress' AND created_at_ms = $5",
     )
     .bind(i64::from(parts.status.as_u16()))
     .bind(content_type)
-    .bind(String::from_utf8_lossy(&bytes).into_owned())
+    .bind(body)
     .bind(scope_key)
     .bind(claimed_at_ms)
+    .bind(state)
     .execute(db.write_pool())
     .await?;
     if stored.rows_affected() == 0 {

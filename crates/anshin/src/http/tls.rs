@@ -1,12 +1,12 @@
 //! TLS with rustls: load a certificate, or generate a self-signed one for development.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio_rustls::TlsAcceptor;
 
-use crate::storage::files::write_private;
+use crate::storage::files::publish_dir_once;
 
 pub fn acceptor(cert_path: &Path, key_path: &Path) -> anyhow::Result<TlsAcceptor> {
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
@@ -29,17 +29,50 @@ pub fn acceptor(cert_path: &Path, key_path: &Path) -> anyhow::Result<TlsAcceptor
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Write a self-signed certificate for `hosts` into `dir` (once; reused afterwards) and return
-/// the paths of the certificate and key. The key file is readable by the owner only.
-pub fn self_signed(dir: &Path, hosts: Vec<String>) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
-    let cert_path = dir.join("dev-cert.pem");
-    let key_path = dir.join("dev-key.pem");
-    if cert_path.exists() && key_path.exists() {
-        return Ok((cert_path, key_path));
+/// The development certificate and its key live together in this directory of the data
+/// directory, published as one so the two always match.
+pub const SELF_SIGNED_DIR: &str = "dev-tls";
+pub const SELF_SIGNED_CERT: &str = "cert.pem";
+pub const SELF_SIGNED_KEY: &str = "key.pem";
+
+/// Create a self-signed certificate for `hosts` in `dir` (once; reused afterwards) and return
+/// the paths of the certificate and key. Processes starting together on an empty directory all
+/// end up with the same pair. The key is readable by the owner only.
+pub fn self_signed(dir: &Path, hosts: Vec<String>) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let pair = dir.join(SELF_SIGNED_DIR);
+    if !pair.exists() {
+        std::fs::create_dir_all(dir)?;
+        let certified = rcgen::generate_simple_self_signed(hosts).context("cannot generate a certificate")?;
+        let (cert, key) = (certified.cert.pem(), certified.signing_key.serialize_pem());
+        publish_dir_once(&pair, &[(SELF_SIGNED_CERT, cert.as_bytes()), (SELF_SIGNED_KEY, key.as_bytes())])
+            .with_context(|| format!("cannot create {}", pair.display()))?;
     }
-    std::fs::create_dir_all(dir)?;
-    let certified = rcgen::generate_simple_self_signed(hosts).context("cannot generate a certificate")?;
-    std::fs::write(&cert_path, certified.cert.pem())?;
-    write_private(&key_path, certified.signing_key.serialize_pem().as_bytes())?;
-    Ok((cert_path, key_path))
+    Ok((pair.join(SELF_SIGNED_CERT), pair.join(SELF_SIGNED_KEY)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processes_racing_on_an_empty_directory_get_one_matching_pair() {
+        const RACERS: usize = 8;
+        for _ in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = Arc::new(std::sync::Barrier::new(RACERS));
+            let racers: Vec<_> = (0..RACERS)
+                .map(|_| {
+                    let (dir, start) = (dir.path().to_owned(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        let (cert, key) = self_signed(&dir, vec!["localhost".into()]).map_err(|e| e.to_string())?;
+                        acceptor(&cert, &key).map_err(|e| e.to_string())?;
+                        Ok::<_, String>((std::fs::read(cert).unwrap(), std::fs::read(key).unwrap()))
+                    })
+                })
+                .collect();
+            let pairs: Vec<_> = racers.into_iter().map(|r| r.join().unwrap().unwrap()).collect();
+            assert!(pairs.iter().all(|p| *p == pairs[0]), "every process must serve the one certificate");
+        }
+    }
 }

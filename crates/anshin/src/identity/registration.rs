@@ -83,13 +83,34 @@ impl Identity {
         let (email_code, sms_code) = (codes::issue(key, &email_chl), codes::issue(key, &sms_chl));
         // For a decoy the e-mail challenge holds a hash no code can match.
         let email_hash = if taken { random_hex_128() } else { email_code.hash };
-        challenges::insert_code(&mut tx, &email_chl, "register_email", &reg_id, "email", &email_hash, expires_at_ms, now)
-            .await?;
-        challenges::insert_code(&mut tx, &sms_chl, "register_phone", &reg_id, "sms", &sms_code.hash, expires_at_ms, now)
-            .await?;
+        challenges::insert_code(
+            &mut tx,
+            &email_chl,
+            "register_email",
+            &reg_id,
+            "email",
+            &email_hash,
+            expires_at_ms,
+            now,
+        )
+        .await?;
+        challenges::insert_code(
+            &mut tx,
+            &sms_chl,
+            "register_phone",
+            &reg_id,
+            "sms",
+            &sms_code.hash,
+            expires_at_ms,
+            now,
+        )
+        .await?;
         let minutes = self.config.registration_ttl_secs / 60;
-        let email_notice =
-            if taken { Notice::RegistrationTaken } else { Notice::RegistrationCode { code: email_code.plain, minutes } };
+        let email_notice = if taken {
+            Notice::RegistrationTaken
+        } else {
+            Notice::RegistrationCode { code: email_code.plain, minutes }
+        };
         let messages = [
             email_notice.to(Channel::Email, v.email.as_str(), &client.locale),
             Notice::RegistrationSms { code: sms_code.plain }.to(Channel::Sms, v.phone.as_str(), &client.locale),

@@ -2,7 +2,14 @@
 //! transaction as the event that causes them, then delivered by a background worker, at least
 //! once, with retries and backoff; every attempt is recorded. With no SMTP server configured,
 //! messages land in a local dev mailbox that the CLI and a page can read.
+//!
+//! Bodies carry codes and reset keys, so they are never readable in the database: sealed with
+//! the server's key (bound to the message id) when queued, opened only by the worker to deliver
+//! and by the dev mailbox to show, and replaced by `REDACTED_BODY` once delivered. Delivered and
+//! dead rows, their attempts and the dev mailbox are purged after a retention period
+//! (`retention`), leaving an audit record that they existed.
 
+mod retention;
 mod transport;
 mod worker;
 
@@ -12,6 +19,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::storage::{Db, bulk_sql, ids::new_id, now_ms, row_placeholders, rows_per_chunk};
 
+pub use retention::{PurgeReport, RetentionConfig, purge_expired};
 pub use transport::{SmsConfig, SmtpConfig, Transport};
 pub use worker::{OutboxWorker, WorkerConfig};
 
@@ -82,30 +90,39 @@ impl OutboxMessage {
     }
 }
 
+/// What a delivered message's body becomes: the text is gone, the row stays as evidence.
+pub const REDACTED_BODY: &str = "[redacted after delivery]";
+
 /// Write messages inside the caller's transaction; they are delivered only if it commits.
-/// Returns the new message ids.
+/// Bodies are sealed with `db.keys()`. Returns the new message ids.
 pub async fn enqueue(
     db: &Db,
     tx: &mut Transaction<'static, Any>,
     messages: &[OutboxMessage],
 ) -> Result<Vec<String>, sqlx::Error> {
     const WIDTH: usize = 8;
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = server_keys(db)?;
     let now = now_ms();
     let ids: Vec<String> = messages.iter().map(|_| new_id("msg")).collect();
-    let rows: Vec<(&String, &OutboxMessage)> = ids.iter().zip(messages).collect();
+    let sealed: Vec<String> = ids.iter().zip(messages).map(|(id, m)| keys.seal_message(&m.body, id)).collect();
+    let rows: Vec<(&String, &OutboxMessage, &String)> =
+        ids.iter().zip(messages).zip(&sealed).map(|((id, m), body)| (id, m, body)).collect();
     for chunk in rows.chunks(rows_per_chunk(WIDTH)) {
         let sql = format!(
             "INSERT INTO outbox (id, channel, recipient, subject, body, status, next_attempt_at_ms, created_at_ms) VALUES {}",
             row_placeholders(chunk.len(), WIDTH)
         );
         let mut q = sqlx::query(AssertSqlSafe(bulk_sql(db.backend(), sql)));
-        for (id, m) in chunk {
+        for (id, m, body) in chunk {
             q = q
                 .bind(*id)
                 .bind(m.channel.as_str())
                 .bind(&m.recipient)
                 .bind(&m.subject)
-                .bind(&m.body)
+                .bind(*body)
                 .bind("pending")
                 .bind(now)
                 .bind(now);
@@ -113,6 +130,14 @@ pub async fn enqueue(
         q.persistent(false).execute(&mut **tx).await?;
     }
     Ok(ids)
+}
+
+/// The keys that seal and open bodies. Only tools that never touch messages open the database
+/// without them, so their absence here is a wiring mistake, reported rather than written around.
+fn server_keys(db: &Db) -> Result<&crate::keys::Keys, sqlx::Error> {
+    db.keys().ok_or_else(|| {
+        sqlx::Error::Configuration("the database handle carries no server keys: message bodies cannot be sealed".into())
+    })
 }
 
 /// One message as the dev mailbox shows it.
@@ -139,20 +164,30 @@ pub async fn mailbox(db: &Db, recipient: Option<&str>, limit: i64) -> Result<Vec
     .bind(limit.clamp(1, MAX_MAILBOX_PAGE))
     .fetch_all(db.read_pool())
     .await?;
+    let keys = server_keys(db)?;
     rows.iter()
         .map(|r| {
+            let outbox_id: String = r.try_get("outbox_id")?;
+            let sealed: String = r.try_get("body")?;
+            let body = keys.open_message(&sealed, &outbox_id).unwrap_or_else(|e| {
+                tracing::warn!(%outbox_id, error = %e, "a dev mailbox message does not open with this server's key");
+                UNOPENED_BODY.to_owned()
+            });
             Ok(MailboxMessage {
                 id: r.try_get("id")?,
-                outbox_id: r.try_get("outbox_id")?,
+                outbox_id,
                 channel: r.try_get("channel")?,
                 recipient: r.try_get("recipient")?,
                 subject: r.try_get("subject")?,
-                body: r.try_get("body")?,
+                body,
                 delivered_at_ms: r.try_get("delivered_at_ms")?,
             })
         })
         .collect()
 }
+
+/// Shown for a dev-mailbox message sealed under another server key (another data directory).
+pub const UNOPENED_BODY: &str = "[sealed with another server key: cannot be shown]";
 
 /// Status of one outbox message, for tests and operators.
 #[derive(Debug, Clone, Serialize)]

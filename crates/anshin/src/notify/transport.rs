@@ -147,6 +147,7 @@ async fn send_sms(gateway: &SmsGateway, m: &OutboxMessage) -> Result<String, Str
 }
 
 async fn to_mailbox(db: &Db, outbox_id: &str, m: &OutboxMessage) -> Result<String, String> {
+    let keys = db.keys().ok_or("dev mailbox: no server key to seal the body with")?;
     // ON CONFLICT: a redelivery after a crash must not show the message twice.
     sqlx::query(
         "INSERT INTO dev_mailbox (outbox_id, channel, recipient, subject, body, delivered_at_ms)
@@ -156,7 +157,7 @@ async fn to_mailbox(db: &Db, outbox_id: &str, m: &OutboxMessage) -> Result<Strin
     .bind(m.channel.as_str())
     .bind(&m.recipient)
     .bind(&m.subject)
-    .bind(&m.body)
+    .bind(keys.seal_message(&m.body, outbox_id))
     .bind(now_ms())
     .execute(db.write_pool())
     .await

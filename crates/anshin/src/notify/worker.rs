@@ -2,6 +2,9 @@
 //! outbox and a crashed worker's claims come back when the lease runs out), delivered outside
 //! any transaction, and their outcome recorded. Delivery is at least once: a crash after the
 //! send but before the record means one more send, never a lost message.
+//!
+//! The worker is the one place a queued body is opened; once the message is delivered its body
+//! is replaced by the redaction marker in the same statement that records the delivery.
 
 use sqlx::AssertSqlSafe;
 use std::time::Duration;
@@ -11,7 +14,7 @@ use rand::Rng;
 use sqlx::Row;
 use tokio::sync::watch;
 
-use super::{Channel, OutboxMessage, Transport};
+use super::{Channel, OutboxMessage, REDACTED_BODY, Transport};
 use crate::storage::{Backend, Db, now_ms};
 
 #[derive(Debug, Clone)]
@@ -54,7 +57,10 @@ struct Claimed {
     attempts: i64,
     /// The lease this worker holds; the outcome is recorded only while it still holds it.
     lease_until_ms: i64,
-    message: OutboxMessage,
+    /// The message with its body opened, or why the sealed body could not be opened (a server
+    /// key that differs from the one it was queued under): then the attempt fails loudly.
+    message: Result<OutboxMessage, String>,
+    channel: Channel,
 }
 
 impl OutboxWorker {
@@ -96,9 +102,12 @@ impl OutboxWorker {
                 // message over while this one is still sending it.
                 let limit =
                     Duration::from_millis(u64::try_from(self.config.lease_secs * 500).unwrap_or(1_000).max(1_000));
-                let result = match tokio::time::timeout(limit, self.transport.deliver(&c.id, &c.message)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(format!("delivery took longer than {} ms", limit.as_millis())),
+                let result = match &c.message {
+                    Err(unopened) => Err(unopened.clone()),
+                    Ok(message) => match tokio::time::timeout(limit, self.transport.deliver(&c.id, message)).await {
+                        Ok(r) => r,
+                        Err(_) => Err(format!("delivery took longer than {} ms", limit.as_millis())),
+                    },
                 };
                 if let Err(e) = self.record(&c, result).await {
                     // The lease runs out and the message is tried again: at least once, never lost.
@@ -132,18 +141,20 @@ impl OutboxWorker {
         tx.commit().await?;
         rows.iter()
             .map(|r| {
+                let id: String = r.try_get("id")?;
                 let channel: String = r.try_get("channel")?;
-                Ok(Claimed {
-                    id: r.try_get("id")?,
-                    attempts: r.try_get("attempts")?,
-                    lease_until_ms,
-                    message: OutboxMessage {
-                        channel: Channel::parse(&channel).unwrap_or(Channel::InApp),
-                        recipient: r.try_get("recipient")?,
-                        subject: r.try_get("subject")?,
-                        body: r.try_get("body")?,
-                    },
-                })
+                let channel = Channel::parse(&channel).unwrap_or(Channel::InApp);
+                let sealed: String = r.try_get("body")?;
+                let recipient: String = r.try_get("recipient")?;
+                let subject: String = r.try_get("subject")?;
+                let message = match self.db.keys() {
+                    None => Err("no server key to open the message body with".to_owned()),
+                    Some(keys) => keys
+                        .open_message(&sealed, &id)
+                        .map(|body| OutboxMessage { channel, recipient, subject, body })
+                        .map_err(|e| format!("the sealed body does not open with this server's key: {e}")),
+                };
+                Ok(Claimed { id, attempts: r.try_get("attempts")?, lease_until_ms, message, channel })
             })
             .collect()
     }
@@ -154,16 +165,16 @@ impl OutboxWorker {
         let (outcome, detail) = match &result {
             Ok(detail) => {
                 sqlx::query(
-                    "UPDATE outbox SET status = 'delivered', delivered_at_ms = $1, locked_until_ms = 0, last_error = NULL
-                     WHERE id = $2 AND status = 'pending'",
+                    "UPDATE outbox SET status = 'delivered', delivered_at_ms = $1, locked_until_ms = 0, last_error = NULL,
+                     body = $3 WHERE id = $2 AND status = 'pending'",
                 )
                 // A success is recorded even if the lease ran out meanwhile: it happened.
                 .bind(now)
                 .bind(&c.id)
+                .bind(REDACTED_BODY)
                 .execute(&mut *tx)
                 .await?;
-                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.message.channel.as_str())
-                    .increment(1);
+                metrics::counter!("anshin_outbox_delivered_total", "channel" => c.channel.as_str()).increment(1);
                 ("delivered", detail.as_str())
             }
             Err(error) => {
@@ -181,8 +192,7 @@ impl OutboxWorker {
                 .bind(c.lease_until_ms)
                 .execute(&mut *tx)
                 .await?;
-                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.message.channel.as_str())
-                    .increment(1);
+                metrics::counter!("anshin_outbox_failed_attempts_total", "channel" => c.channel.as_str()).increment(1);
                 tracing::warn!(outbox_id = %c.id, attempt = c.attempts, dead, error = %error, "delivery failed");
                 (if dead { "dead" } else { "retry" }, error.as_str())
             }

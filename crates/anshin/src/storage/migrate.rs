@@ -22,6 +22,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity_hardening",
         sql: include_str!("../../../../migrations/0003_identity_hardening.sql"),
     },
+    Migration {
+        version: 4,
+        name: "notify_retention",
+        sql: include_str!("../../../../migrations/0004_notify_retention.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
@@ -51,17 +56,28 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
     )
     .await?;
-    let current: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
-        .fetch_one(&mut *conn)
-        .await?;
     let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
-    if current > known {
-        return Err(StorageError::SchemaTooNew { found: current, known });
-    }
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let sql = for_backend(m.sql, backend);
+    // One version per transaction, and the version is read inside it: on SQLite `BEGIN
+    // IMMEDIATE` holds the write lock from the start, so processes starting together on one
+    // file apply each migration once (PostgreSQL has the advisory lock around all of this).
+    loop {
+        let begin = match backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, begin).await?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
+            return Err(StorageError::SchemaTooNew { found, known });
+        }
+        // Every version not yet applied, in order (not only those above the highest applied), so
+        // versions written on separate branches all reach every database.
+        let Some(m) = MIGRATIONS.iter().find(|m| !applied.contains(&m.version)) else {
+            tx.commit().await?;
+            return Ok(());
+        };
         let wrap = |source| StorageError::Migration { version: m.version, source };
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let sql = for_backend(m.sql, backend);
         tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.into_owned()))).await.map_err(wrap)?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)")
             .bind(m.version)
@@ -73,7 +89,6 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
         tx.commit().await.map_err(wrap)?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
     }
-    Ok(())
 }
 
 /// Latest schema version this binary knows, for `/readyz`.

@@ -23,6 +23,9 @@ pub fn pg_skipped() -> bool {
 pub struct TestDb {
     pub db: Db,
     pub url: String,
+    /// The master key of `db.keys()` as 64 hex digits: give it to an `anshin serve` child as
+    /// `ANSHIN_SECRET_KEY` so the test and the server seal and open message bodies alike.
+    pub secret_key: String,
     _dir: Option<tempfile::TempDir>,
     pg_name: Option<String>,
 }
@@ -31,8 +34,9 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("anshin.db").display());
-        let db = Db::open(&url).await.expect("open sqlite").with_keys(anshin::keys::Keys::random());
-        TestDb { db, url, _dir: Some(dir), pg_name: None }
+        let (keys, secret_key) = test_keys();
+        let db = Db::open(&url).await.expect("open sqlite").with_keys(keys);
+        TestDb { db, url, secret_key, _dir: Some(dir), pg_name: None }
     }
 
     pub async fn postgres() -> TestDb {
@@ -47,8 +51,9 @@ impl TestDb {
             .expect("create test database");
         admin.close().await;
         let url = anshin::bench::replace_database(&admin_url, &name);
-        let db = Db::open(&url).await.expect("open postgres").with_keys(anshin::keys::Keys::random());
-        TestDb { db, url, _dir: None, pg_name: Some(name) }
+        let (keys, secret_key) = test_keys();
+        let db = Db::open(&url).await.expect("open postgres").with_keys(keys);
+        TestDb { db, url, secret_key, _dir: None, pg_name: Some(name) }
     }
 
     pub async fn new(backend: &str) -> TestDb {
@@ -57,6 +62,13 @@ impl TestDb {
             _ => TestDb::sqlite().await,
         }
     }
+}
+
+/// Random keys for one test database, and their master key in hex.
+fn test_keys() -> (anshin::keys::Keys, String) {
+    let master: [u8; 32] =
+        hex::decode(format!("{}{}", random_hex_128(), random_hex_128())).expect("hex").try_into().expect("32 bytes");
+    (anshin::keys::Keys::from_master(&master), hex::encode(master))
 }
 
 impl Drop for TestDb {
@@ -106,8 +118,10 @@ macro_rules! on_both {
     };
 }
 
-pub fn anshin_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_anshin")
+/// The `anshin` binary under test. `ANSHIN_TEST_BIN` overrides it: sessions that share one
+/// target directory overwrite each other's `target/debug/anshin`, so a run may point at a copy.
+pub fn anshin_bin() -> String {
+    std::env::var("ANSHIN_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_anshin").to_owned())
 }
 
 pub mod identity_app;
@@ -174,4 +188,19 @@ where
         assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// A TLS client that trusts only the certificates in `cert_pem` (a development certificate).
+pub fn tls_client_trusting(cert_pem: &[u8]) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut &cert_pem[..]) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
 }

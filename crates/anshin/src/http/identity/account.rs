@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{AnySession, Caller, SignedIn, identity, parse_factor, proof_of};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope, Json};
+use crate::http::idempotency::SecretJson;
 use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::{
     DeviceInfo, LoginChallenge, Profile, RecoveryCodes, SessionInfo, StepUpAction, SteppedUp, TotpEnrolment,
@@ -109,7 +110,7 @@ pub async fn start_totp(
     State(state): State<AppState>,
     AnySession(who): AnySession,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(identity(&state)?.start_totp(&who).await?)))
+    Ok((StatusCode::CREATED, SecretJson(identity(&state)?.start_totp(&who).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -128,8 +129,8 @@ pub async fn confirm_totp(
     Caller(client): Caller,
     AnySession(who): AnySession,
     Json(b): Json<ConfirmTotpBody>,
-) -> Result<Json<RecoveryCodes>, ApiError> {
-    Ok(Json(identity(&state)?.confirm_totp(&who, &b.code, &client).await?))
+) -> Result<SecretJson<RecoveryCodes>, ApiError> {
+    Ok(SecretJson(identity(&state)?.confirm_totp(&who, &b.code, &client).await?))
 }
 
 /// Remove the authenticator app (needs a step-up for `remove_factor`). Every session ends.
@@ -301,7 +302,7 @@ pub async fn complete_step_up(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
     Json(b): Json<StepUpFactorBody>,
-) -> Result<Json<SteppedUp>, ApiError> {
+) -> Result<SecretJson<SteppedUp>, ApiError> {
     let proof = proof_of(&b.code, b.passkey.as_ref());
-    Ok(Json(identity(&state)?.complete_step_up(&who, &id, parse_factor(&b.factor)?, &proof, &client).await?))
+    Ok(SecretJson(identity(&state)?.complete_step_up(&who, &id, parse_factor(&b.factor)?, &proof, &client).await?))
 }

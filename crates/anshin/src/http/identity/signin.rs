@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Caller, identity, parse_factor, proof_of};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope, Json};
+use crate::http::idempotency::SecretJson;
 use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::{
     LoginChallenge, NewRegistration, Purpose, Registered, RegistrationStarted, ResetRequested, SessionCreated,
@@ -99,7 +100,7 @@ pub async fn verify_registration(
 ) -> Result<impl IntoResponse, ApiError> {
     let registered =
         identity(&state)?.verify_registration(&b.registration_id, &b.email_code, &b.sms_code, &client).await?;
-    Ok((StatusCode::CREATED, Json(registered)))
+    Ok((StatusCode::CREATED, SecretJson(registered)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -188,7 +189,7 @@ pub async fn complete_login(
     let session = identity(&state)?
         .complete_login(&id, factor, &proof, b.email_code.as_deref(), b.device_token.as_deref(), &client)
         .await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    Ok((StatusCode::CREATED, SecretJson(session)))
 }
 
 /// Staff and operators without a factor: after the password, a session that can only set up an
@@ -200,7 +201,7 @@ pub async fn enrolment_session(
     Caller(client): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(identity(&state)?.enrolment_session(&id, &client).await?)))
+    Ok((StatusCode::CREATED, SecretJson(identity(&state)?.enrolment_session(&id, &client).await?)))
 }
 
 /// WebAuthn options for answering a challenge (sign-in, lock, unlock, step-up) with a passkey.
