@@ -76,6 +76,8 @@ pub struct AppState {
     pub ledger: Option<crate::ledger::Ledger>,
     /// Identity flows; their routes exist only when this is set.
     pub identity: Option<crate::identity::Identity>,
+    /// Until when (UTC ms) the last successful readiness check still counts.
+    pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             tls,
             ledger: None,
             identity: None,
+            ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
 

@@ -17,6 +17,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../../../../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "identity", sql: include_str!("../../../../migrations/0002_identity.sql") },
+    Migration { version: 5, name: "health", sql: include_str!("../../../../migrations/0005_health.sql") },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
@@ -46,14 +47,15 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
     )
     .await?;
-    let current: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
-        .fetch_one(&mut *conn)
-        .await?;
-    let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
+    let current = applied.iter().copied().max().unwrap_or(0);
+    let known = known_version();
     if current > known {
         return Err(StorageError::SchemaTooNew { found: current, known });
     }
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    // Every version not yet applied, in order, even below the newest applied one: versions are
+    // numbered when a change is planned, and may land out of order.
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         let sql = for_backend(m.sql, backend);
         let wrap = |source| StorageError::Migration { version: m.version, source };
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -73,5 +75,11 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
 
 /// Latest schema version this binary knows, for `/readyz`.
 pub fn known_version() -> i64 {
-    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether `applied` (the versions recorded in `schema_migrations`) is exactly what this binary
+/// knows: none missing, none newer.
+pub fn is_current(applied: &[i64]) -> bool {
+    MIGRATIONS.iter().all(|m| applied.contains(&m.version)) && applied.iter().all(|v| *v <= known_version())
 }
