@@ -14,6 +14,7 @@ use anshin::storage::Db;
 use common::{TestDb, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A database whose writes can be made to fail as on a full disk, and made to work again.
 struct Faulty {
@@ -280,6 +281,80 @@ async fn a_dropped_and_recreated_database_is_not_ready_and_answers_503() {
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(retry_after(&resp).is_some());
 }
+
+/// Open `n` connections that send nothing.
+async fn silent_connections(url: &str, n: usize) -> Vec<tokio::net::TcpStream> {
+    let addr = url.trim_start_matches("http://").to_owned();
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n {
+        conns.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    conns
+}
+
+/// Whether the server closes `conn` within `within` (reads end of file or a reset).
+async fn closed_within(mut conn: tokio::net::TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue, // a response to a request it sent earlier
+        }
+    }
+}
+
+on_both!(idle_connections_are_closed_and_the_server_keeps_answering, |t: TestDb| async move {
+    let config = HttpConfig { idle_timeout_secs: 1, ..HttpConfig::default() };
+    let url = serve(&t.db, config).await;
+    let silent = silent_connections(&url, 500).await;
+    // One that makes a request, keeps the connection alive and then idles.
+    let mut kept_alive = silent_connections(&url, 1).await.remove(0);
+    kept_alive.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    // One that starts a request and never finishes its headers.
+    let mut trickle = silent_connections(&url, 1).await.remove(0);
+    trickle.write_all(b"GET /healthz HTTP/1.1\r\nHost: loc").await.unwrap();
+
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK, "the server answers while 500 connections idle");
+
+    let started = std::time::Instant::now();
+    let results = futures::future::join_all(
+        silent.into_iter().chain([kept_alive, trickle]).map(|c| closed_within(c, Duration::from_secs(5))),
+    )
+    .await;
+    let open = results.iter().filter(|closed| !**closed).count();
+    assert_eq!(open, 0, "{open} idle connections were still open after 5 s (idle timeout 1 s)");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let fresh = reqwest::Client::new();
+    assert_eq!(fresh.get(format!("{url}/healthz")).send().await.unwrap().status(), StatusCode::OK);
+});
+
+on_both!(connections_beyond_the_cap_are_closed_at_once, |t: TestDb| async move {
+    let config = HttpConfig { max_connections: 20, idle_timeout_secs: 3, ..HttpConfig::default() };
+    let url = serve(&t.db, config).await;
+    let held = silent_connections(&url, 20).await;
+    tokio::time::sleep(Duration::from_millis(200)).await; // every one accepted and counted
+    let extra = silent_connections(&url, 5).await;
+    let started = std::time::Instant::now();
+    for conn in extra {
+        assert!(closed_within(conn, Duration::from_millis(1_500)).await, "a connection beyond the cap stays closed");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "closed at once, not after the idle timeout");
+    drop(held);
+    let client = reqwest::Client::new();
+    let mut answered = false;
+    for _ in 0..20 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(answered, "slots come back when connections close");
+});
 
 on_both!(reads_get_a_connection_while_writes_hold_every_write_connection, |t: TestDb| async move {
     // Many writers, each holding a write transaction open for a while (as sign-ups in a storm
