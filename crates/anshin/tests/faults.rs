@@ -380,3 +380,31 @@ on_both!(reads_get_a_connection_while_writes_hold_every_write_connection, |t: Te
         w.await.unwrap();
     }
 });
+
+on_both_faulty!(the_ledger_writer_commits_again_once_the_disk_has_room, |mut f: Faulty| async move {
+    use anshin::ledger::{AccountKind, Command, Currency, Ledger, NewAccount};
+    let (ledger, _task) = Ledger::start(f.db.clone());
+    let jpy = Currency::jpy();
+    let source = ledger.system_account(AccountKind::CardFundingClearing, &jpy).await.unwrap();
+    let wallet = NewAccount {
+        kind: AccountKind::UserWallet,
+        currency: jpy.clone(),
+        flags: AccountKind::UserWallet.default_flags(),
+        owner_ref: None,
+    };
+    let wallet = ledger.open_account(&wallet).await.unwrap();
+    let top_up = |key: &str| Command::transfer(key, &source, &wallet, &jpy, 1_000, "top_up");
+    ledger.submit(top_up("before")).await.unwrap();
+
+    f.fill_disk().await;
+    assert!(ledger.submit(top_up("during")).await.is_err(), "nothing commits on a full disk");
+    assert!(ledger.is_running(), "a full disk does not stop the ledger writer");
+
+    f.free_disk().await;
+    ledger.submit(top_up("after")).await.expect("the writer commits again once the disk has room");
+    ledger.submit(top_up("during")).await.expect("the refused command can be sent again");
+    assert!(ledger.verify().await.unwrap().ok());
+    let entries: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries").fetch_one(f.db.read_pool()).await.unwrap();
+    assert_eq!(entries, 3);
+});
