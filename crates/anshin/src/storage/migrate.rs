@@ -83,3 +83,18 @@ pub fn known_version() -> i64 {
 pub fn is_current(applied: &[i64]) -> bool {
     MIGRATIONS.iter().all(|m| applied.contains(&m.version)) && applied.iter().all(|v| *v <= known_version())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_means_every_known_version_applied_and_none_newer() {
+        let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(is_current(&all));
+        assert!(!is_current(&all[1..]), "a version missing below the newest is not current");
+        let mut newer = all.clone();
+        newer.push(known_version() + 1);
+        assert!(!is_current(&newer));
+    }
+}
