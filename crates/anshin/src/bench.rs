@@ -18,11 +18,23 @@ use crate::storage::{Db, ids::random_hex_128};
 pub enum BenchCmd {
     /// Simple transfers per second and p50/p99 latency on SQLite and/or PostgreSQL.
     Ledger(LedgerBenchArgs),
-    /// Argon2id password hashes per second at the configured parameters, on the bounded pool.
-    Auth {
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-    },
+    /// Argon2id password hashes per second at the configured parameters, on the bounded pool;
+    /// sign-ups and logins against that capacity; `GET /v1/me` latency during a sign-up storm on
+    /// SQLite and/or PostgreSQL.
+    Auth(AuthBenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct AuthBenchArgs {
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Where the sign-up storm runs.
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    pub backend: Backends,
+    /// A PostgreSQL server where a scratch database may be created and dropped.
+    #[arg(long, env = "ANSHIN_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,7 +68,7 @@ pub struct LedgerBenchArgs {
 pub async fn run(cmd: BenchCmd, _db: &DbArgs) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Ledger(args) => ledger(args).await,
-        BenchCmd::Auth { seconds } => auth(Duration::from_secs(seconds.max(1))).await,
+        BenchCmd::Auth(args) => auth(args).await,
     }
 }
 
@@ -96,7 +108,7 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
         );
     }
     if matches!(args.backend, Backends::Postgres | Backends::Both) {
-        let scratch = PgScratch::create(&args.pg_url).await?;
+        let scratch = PgScratch::create(&args.pg_url, &["pgbench", "ledger"]).await?;
         println!("\nPostgreSQL server settings: {}", pg_durability(&args.pg_url).await);
         let base = pgbench_baseline(&scratch.url_for("pgbench"), args.pgbench_clients, duration)?;
         let led = ledger_run(&scratch.url_for("ledger"), &args, duration).await;
@@ -109,8 +121,9 @@ async fn ledger(args: LedgerBenchArgs) -> anyhow::Result<()> {
 
 /// Identity throughput against the machine's hashing capacity, and whether a storm of sign-ups
 /// hurts everybody else.
-async fn auth(duration: Duration) -> anyhow::Result<()> {
+async fn auth(args: AuthBenchArgs) -> anyhow::Result<()> {
     use crate::identity::password::{HashParams, PasswordHasher};
+    let duration = Duration::from_secs(args.seconds.max(1));
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
         "anshin bench auth: Argon2id m=19 MiB, t=2, p=1 (OWASP minimum), {} s per run, {cores} cores",
@@ -195,18 +208,25 @@ async fn auth(duration: Duration) -> anyhow::Result<()> {
         logins.p99_ms
     );
     db.close().await;
-    storm(duration).await
+    if matches!(args.backend, Backends::Sqlite | Backends::Both) {
+        let dir = tempfile::tempdir()?;
+        storm("SQLite", &format!("sqlite://{}", dir.path().join("storm.db").display()), duration).await?;
+    }
+    if matches!(args.backend, Backends::Postgres | Backends::Both) {
+        let scratch = PgScratch::create(&args.pg_url, &["storm"]).await?;
+        let result = storm("PostgreSQL", &scratch.url_for("storm"), duration).await;
+        scratch.drop_all().await;
+        result?;
+    }
+    Ok(())
 }
 
 /// 200 clients sign up over HTTP as fast as they can while one client asks `GET /v1/me` in a
 /// loop: its latency is what every other user feels during a launch-day rush.
-async fn storm(duration: Duration) -> anyhow::Result<()> {
+async fn storm(engine: &str, url: &str, duration: Duration) -> anyhow::Result<()> {
     use crate::http::{self, AppState, HttpConfig};
     use crate::identity::password::{HashParams, PasswordHasher};
-    let dir = tempfile::tempdir()?;
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("storm.db").display()))
-        .await?
-        .with_keys(crate::keys::Keys::random());
+    let db = Db::open(url).await?.with_keys(crate::keys::Keys::random());
     // The server's own pool: all cores but one hash; the rest of the machine serves everyone else.
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), 64)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -261,7 +281,7 @@ async fn storm(duration: Duration) -> anyhow::Result<()> {
     let m = summarise(latencies_us, started.elapsed().as_secs_f64());
     let (ok, refused) = (accepted.load(Ordering::Relaxed), shed.load(Ordering::Relaxed));
     println!(
-        "  during 200 concurrent sign-ups ({ok} accepted, {refused} shed with 503/429): GET /v1/me p50 {:.2} ms, p99 {:.2} ms over {} requests (target p99 < 50 ms: {})",
+        "  {engine}: during 200 concurrent sign-ups ({ok} accepted, {refused} shed with 503/429): GET /v1/me p50 {:.2} ms, p99 {:.2} ms over {} requests (target p99 < 50 ms: {})",
         m.p50_ms,
         m.p99_ms,
         m.ops,
@@ -540,11 +560,11 @@ struct PgScratch {
 }
 
 impl PgScratch {
-    async fn create(admin_url: &str) -> anyhow::Result<PgScratch> {
+    async fn create(admin_url: &str, uses: &[&str]) -> anyhow::Result<PgScratch> {
         let suffix = random_hex_128()[..12].to_owned();
         let scratch = PgScratch {
             admin_url: admin_url.to_owned(),
-            names: vec![format!("anshin_bench_pgbench_{suffix}"), format!("anshin_bench_ledger_{suffix}")],
+            names: uses.iter().map(|which| format!("anshin_bench_{which}_{suffix}")).collect(),
             suffix,
         };
         let admin = Db::connect(admin_url).await.context("cannot reach PostgreSQL for the bench")?;

@@ -61,6 +61,12 @@ pub struct ServeArgs {
     pub request_timeout_secs: Option<u64>,
     #[arg(long, env = "ANSHIN_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Open connections at once; more are closed at once.
+    #[arg(long, env = "ANSHIN_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// A connection that sends nothing, or idles between requests, is closed after this long.
+    #[arg(long, env = "ANSHIN_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
     /// How long a delivery claim lasts before another worker may retry the message.
     #[arg(long, env = "ANSHIN_OUTBOX_LEASE_SECS")]
     pub outbox_lease_secs: Option<i64>,
@@ -107,6 +113,8 @@ struct FileConfig {
     max_in_flight: Option<usize>,
     request_timeout_secs: Option<u64>,
     max_body_bytes: Option<usize>,
+    max_connections: Option<usize>,
+    idle_timeout_secs: Option<u64>,
     outbox_lease_secs: Option<i64>,
     outbox_poll_ms: Option<u64>,
     outbox_backoff_base_ms: Option<i64>,
@@ -200,6 +208,12 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             .unwrap_or(defaults.request_timeout_secs)
             .max(1),
         max_body_bytes: serve.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
+        max_connections: serve.max_connections.or(file.max_connections).unwrap_or(defaults.max_connections).max(1),
+        idle_timeout_secs: serve
+            .idle_timeout_secs
+            .or(file.idle_timeout_secs)
+            .unwrap_or(defaults.idle_timeout_secs)
+            .max(1),
         ..defaults
     };
     let worker_defaults = WorkerConfig::default();
@@ -267,14 +281,21 @@ mod tests {
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("anshin.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9001\"\nmax_in_flight = 7\ndata_dir = \"/srv/anshin\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9001\"\nmax_in_flight = 7\ndata_dir = \"/srv/anshin\"\nmax_connections = 300\nidle_timeout_secs = 4\n",
+        )
+        .unwrap();
         let db = DbArgs { config: Some(file.clone()), ..DbArgs::default() };
         let from_file = resolve(&db, &ServeArgs::default()).unwrap();
         assert_eq!(from_file.listen.port(), 9001);
         assert_eq!(from_file.http.max_in_flight, 7);
+        assert_eq!((from_file.http.max_connections, from_file.http.idle_timeout_secs), (300, 4));
         assert_eq!(from_file.db.database_url, "sqlite:///srv/anshin/anshin.db");
         let flags = ServeArgs { listen: Some("127.0.0.1:9002".parse().unwrap()), ..ServeArgs::default() };
         assert_eq!(resolve(&db, &flags).unwrap().listen.port(), 9002);
+        let flags = ServeArgs { idle_timeout_secs: Some(9), ..ServeArgs::default() };
+        assert_eq!(resolve(&db, &flags).unwrap().http.idle_timeout_secs, 9);
         let defaults = resolve(&DbArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
         assert!(defaults.smtp.is_none(), "no SMTP by default: the dev mailbox");

@@ -9,6 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// How long a client should wait after a database outage answer before trying again.
+const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -57,6 +60,17 @@ impl ApiError {
             "The service is busy. Retry after the number of seconds in Retry-After.",
         );
         e.retry_after_secs = Some(1);
+        e
+    }
+    /// The database is down, unreachable or out of space: nothing is wrong with the request.
+    pub fn unavailable() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "service_unavailable",
+            "The service cannot reach its storage right now. Retry after the number of seconds in Retry-After.",
+        );
+        e.retry_after_secs = Some(DATABASE_RETRY_AFTER_SECS);
         e
     }
     pub fn internal() -> Self {
@@ -143,6 +157,10 @@ impl From<QueryRejection> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::storage::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::unavailable();
+        }
         tracing::error!(error = %e, "database error");
         ApiError::internal()
     }

@@ -2,6 +2,7 @@
 //! with rustls otherwise), with graceful shutdown.
 
 pub mod client;
+mod connections;
 pub mod error;
 pub mod idempotency;
 mod identity;
@@ -15,22 +16,18 @@ pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
 
 use crate::storage::Db;
 use error::ApiError;
 
+pub use connections::serve;
 pub use openapi::document as openapi_document;
 
 #[derive(Debug, Clone)]
@@ -41,6 +38,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Open connections at once; further connections are closed immediately.
     pub max_connections: usize,
+    /// A connection with no request in flight for this long is closed: one that sends nothing,
+    /// one that idles between requests, one whose headers trickle in.
+    pub idle_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client; none by default,
     /// so the TCP peer is the client unless the operator says otherwise.
@@ -53,16 +53,22 @@ impl Default for HttpConfig {
             max_in_flight: 256,
             request_timeout_secs: 10,
             max_body_bytes: 64 * 1024,
-            max_connections: 10_000,
+            max_connections: default_max_connections(),
+            idle_timeout_secs: 15,
             shutdown_grace_secs: 20,
             trusted_proxies: Vec::new(),
         }
     }
 }
 
-/// Time a client has to send a request's headers, including while a kept-alive connection idles.
-const HEADER_READ_TIMEOUT_SECS: u64 = 15;
-const MAX_STREAMS_PER_CONNECTION: u32 = 100;
+/// At most 10,000 connections, and never so many that sockets use up the file descriptors the
+/// database, the log and the open requests need.
+fn default_max_connections() -> usize {
+    const RESERVED_FDS: u64 = 256;
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
+    usize::try_from(soft.saturating_sub(RESERVED_FDS).clamp(64, 10_000)).unwrap_or(10_000)
+}
+
 /// `/readyz` and `/metrics` bypass the main admission limit but have a small one of their own, so a
 /// flood of probes cannot take database connections from real work.
 const MAX_PROBES_IN_FLIGHT: usize = 8;
@@ -81,6 +87,8 @@ pub struct AppState {
     pub ledger: Option<crate::ledger::Ledger>,
     /// Identity flows; their routes exist only when this is set.
     pub identity: Option<crate::identity::Identity>,
+    /// Until when (UTC ms) the last successful readiness check still counts.
+    pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -95,6 +103,7 @@ impl AppState {
             tls,
             ledger: None,
             identity: None,
+            ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
 
@@ -146,83 +155,6 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::metrics))
         .layer(from_fn(middleware::request_id))
         .with_state(state)
-}
-
-/// Serve `app` on `listener` until `shutdown` resolves, then let open requests finish (up to
-/// the grace period). With `tls`, every connection is TLS; handshakes run in their own tasks so a
-/// slow client cannot hold up accepting others.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    config: &HttpConfig,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> std::io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(config.max_connections));
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-            metrics::counter!("anshin_http_connections_refused_total").increment(1);
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let tls = tls.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            // A client that opens a connection and sends nothing (or idles between requests) is
-            // cut off, so idle sockets cannot hold every connection slot.
-            builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS));
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .keep_alive_interval(Some(Duration::from_secs(20)))
-                .keep_alive_timeout(Duration::from_secs(10))
-                .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
-            let result = match tls {
-                Some(acceptor) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                        Ok(Ok(tls_stream)) => {
-                            watcher
-                                .watch(builder.serve_connection(TokioIo::new(tls_stream), service).into_owned())
-                                .await
-                        }
-                        _ => return, // failed or slow handshake: nothing to serve
-                    }
-                }
-                None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await,
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, %peer, "connection ended with error");
-            }
-        });
-    }
-    drop(listener);
-    tracing::info!("shutting down: waiting for open requests");
-    if tokio::time::timeout(Duration::from_secs(config.shutdown_grace_secs), graceful.shutdown()).await.is_err() {
-        tracing::warn!("grace period over; closing remaining connections");
-    }
-    Ok(())
 }
 
 pub fn is_loopback(addr: &SocketAddr) -> bool {

@@ -8,11 +8,16 @@ use maud::{DOCTYPE, html};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use std::sync::atomic::Ordering;
+
 use super::AppState;
 use super::error::{ApiError, ErrorEnvelope, Json, Query};
 use super::middleware::RequestId;
 use crate::audit::{self, AuditEvent};
 use crate::notify::{self, Channel, MailboxMessage, OutboxMessage};
+use crate::storage::NotReady;
+
+const READY_RETRY_AFTER_SECS: u64 = 5;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -32,30 +37,38 @@ pub struct Readiness {
     pub schema_version: i64,
 }
 
-/// Readiness: the database answers, the schema is current and the ledger writer runs.
+/// A successful readiness check is reused for this long, so a flood of probes cannot turn into a
+/// flood of durable writes; a failed one is never reused, so recovery shows at once.
+const READY_REUSE_MS: i64 = 1_000;
+
+/// Readiness: the database answers, the schema is exactly the one this binary knows, a real write
+/// commits (a full disk is "not ready"), and the ledger writer runs.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = ErrorEnvelope)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    let unavailable =
-        || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "api_error", "not_ready", "The database is not reachable.");
-    state.db.ping().await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness check failed");
-        unavailable()
-    })?;
+    let not_ready = |message: &'static str| {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "api_error", "not_ready", message);
+        e.retry_after_secs = Some(READY_RETRY_AFTER_SECS);
+        e
+    };
     if state.ledger.as_ref().is_some_and(|l| !l.is_running()) {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "api_error",
-            "not_ready",
-            "The ledger has stopped.",
-        ));
+        return Err(not_ready("The ledger has stopped."));
+    }
+    let now = crate::storage::now_ms();
+    if now >= state.ready_until_ms.load(Ordering::Acquire) {
+        state.db.check_ready().await.map_err(|e| {
+            tracing::warn!(error = %e, "readiness check failed");
+            match e {
+                NotReady::Query(_) => not_ready("The database is not reachable."),
+                NotReady::SchemaVersion { .. } => not_ready("The database schema is not the one this server expects."),
+                NotReady::WriteFailed(_) => not_ready("The database does not accept writes."),
+            }
+        })?;
+        state.ready_until_ms.store(now + READY_REUSE_MS, Ordering::Release);
     }
     Ok(Json(Readiness {
         status: "ready",
-        database: match state.db.backend() {
-            crate::storage::Backend::Sqlite => "sqlite",
-            crate::storage::Backend::Postgres => "postgres",
-        },
+        database: state.db.engine_name(),
         schema_version: crate::storage::known_schema_version(),
     }))
 }

@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "notify_retention",
         sql: include_str!("../../../../migrations/0004_notify_retention.sql"),
     },
+    Migration { version: 5, name: "health", sql: include_str!("../../../../migrations/0005_health.sql") },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {
@@ -56,7 +57,7 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
     )
     .await?;
-    let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    let known = known_version();
     // One version per transaction, and the version is read inside it: on SQLite `BEGIN
     // IMMEDIATE` holds the write lock from the start, so processes starting together on one
     // file apply each migration once (PostgreSQL has the advisory lock around all of this).
@@ -93,5 +94,26 @@ async fn run_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result
 
 /// Latest schema version this binary knows, for `/readyz`.
 pub fn known_version() -> i64 {
-    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether `applied` (the versions recorded in `schema_migrations`) is exactly what this binary
+/// knows: none missing, none newer.
+pub fn is_current(applied: &[i64]) -> bool {
+    MIGRATIONS.iter().all(|m| applied.contains(&m.version)) && applied.iter().all(|v| *v <= known_version())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_means_every_known_version_applied_and_none_newer() {
+        let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(is_current(&all));
+        assert!(!is_current(&all[1..]), "a version missing below the newest is not current");
+        let mut newer = all.clone();
+        newer.push(known_version() + 1);
+        assert!(!is_current(&newer));
+    }
 }

@@ -11,9 +11,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub mod files;
+mod health;
 pub mod ids;
 mod migrate;
 
+pub use health::{NotReady, is_unavailable};
 pub use migrate::{known_version as known_schema_version, migrate};
 
 /// Which engine is behind the pool; a few statements differ (row locks, `BEGIN IMMEDIATE`).
@@ -37,7 +39,8 @@ pub enum StorageError {
 
 /// Pools for one database. On SQLite all writes go through a single connection, so writers
 /// queue in-process instead of failing with SQLITE_BUSY; readers use their own pool (WAL lets
-/// them run beside the writer). On PostgreSQL both are the same pool.
+/// them run beside the writer). On PostgreSQL the two pools are separate too, so cheap reads
+/// (authenticating a request) never wait behind a burst of writes for a connection.
 #[derive(Clone, Debug)]
 pub struct Db {
     backend: Backend,
@@ -49,7 +52,9 @@ pub struct Db {
     keys: Option<std::sync::Arc<crate::keys::Keys>>,
 }
 
-const PG_MAX_CONNECTIONS: u32 = 16;
+/// Per process; several processes may share one server (PostgreSQL's default limit is 100).
+const PG_WRITE_CONNECTIONS: u32 = 10;
+const PG_READ_CONNECTIONS: u32 = 8;
 const SQLITE_READ_CONNECTIONS: u32 = 8;
 
 impl Db {
@@ -75,12 +80,9 @@ impl Db {
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?;
-                let pool = AnyPoolOptions::new()
-                    .max_connections(PG_MAX_CONNECTIONS)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await?;
-                Ok(Db { backend, read: pool.clone(), write: pool, url_redacted, keys: None })
+                let write = pg_pool(PG_WRITE_CONNECTIONS).connect_with(options.clone()).await?;
+                let read = pg_pool(PG_READ_CONNECTIONS).connect_with(options).await?;
+                Ok(Db { backend, read, write, url_redacted, keys: None })
             }
         }
     }
@@ -144,8 +146,35 @@ impl Db {
     }
 }
 
+fn pg_pool(max: u32) -> AnyPoolOptions {
+    clean_connections_only(AnyPoolOptions::new()).max_connections(max).acquire_timeout(Duration::from_secs(10))
+}
+
+/// A connection must come out of the pool outside any transaction. When a transaction fails,
+/// sqlx queues a ROLLBACK and lowers its transaction depth only if that ROLLBACK succeeds. But
+/// SQLite rolls a transaction back by itself on SQLITE_FULL, SQLITE_IOERR and the like, so the
+/// queued ROLLBACK then fails ("no transaction is active"), the depth stays at one, and every
+/// later `BEGIN IMMEDIATE` on that connection fails with "attempted to call begin_with at
+/// non-zero transaction depth", long after the disk has room again. Such a connection is closed
+/// instead of handed out and the pool opens a clean one, so writes resume as soon as the fault
+/// is gone, for every caller. (By the time a connection is acquired again, the pool has already
+/// flushed its queued ROLLBACK, so the depth is accurate here.)
+fn clean_connections_only(options: AnyPoolOptions) -> AnyPoolOptions {
+    options.before_acquire(|conn, _meta| {
+        Box::pin(async move {
+            if sqlx::Connection::is_in_transaction(conn) {
+                tracing::warn!("discarding a database connection left inside a failed transaction");
+                metrics::counter!("anshin_db_connections_discarded_total").increment(1);
+                return Ok(false);
+            }
+            Ok(true)
+        })
+    })
+}
+
 fn sqlite_pool(max: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(30)).after_connect(|conn, _meta| {
+    let options = clean_connections_only(AnyPoolOptions::new());
+    options.max_connections(max).acquire_timeout(Duration::from_secs(30)).after_connect(|conn, _meta| {
         Box::pin(async move {
             // WAL lets readers run beside the writer; synchronous=FULL makes every commit
             // durable (money must survive a power cut); foreign keys are off by default in SQLite;
@@ -198,26 +227,6 @@ pub fn redact_url(url: &str) -> String {
         out.push_str(&params.join("&"));
     }
     out
-}
-
-/// Errors that mean the database cannot be reached or written right now (an outage, a full
-/// disk), as opposed to a bug: callers answer 503 with Retry-After instead of 500.
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
-            // PostgreSQL: connection (08), resources such as disk full (53), shutdown (57P0x),
-            // and a database dropped or re-created under the server (3D000, 42P01). SQLite: FULL (13),
-            // IOERR (10), CANTOPEN (14) and their extended codes.
-            c.starts_with("08")
-                || c.starts_with("53")
-                || c.starts_with("57P0")
-                || c == "3D000"
-                || c == "42P01"
-                || matches!(c.parse::<i64>().map(|n| n & 0xff), Ok(10 | 13 | 14))
-        }),
-        _ => false,
-    }
 }
 
 /// Current time in UTC milliseconds since the Unix epoch.
