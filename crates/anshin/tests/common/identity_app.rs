@@ -87,7 +87,14 @@ impl App {
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> StatusCode {
-        client().delete(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap().status()
+        self.delete_json(path, token).await.0
+    }
+
+    /// A DELETE whose answer body matters (an error code, a count).
+    pub async fn delete_json(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = client().delete(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     /// Deliver the outbox into the dev mailbox.
@@ -145,8 +152,20 @@ impl App {
 
     /// Sign in with the password and an SMS code; returns the session body.
     pub async fn sign_in_by_sms(&self, email: &str, password: &str, phone: &str) -> Value {
-        let (status, challenge) =
-            self.post("/v1/sessions", json!({ "email": email, "password": password }), None).await;
+        self.sign_in_by_sms_on(email, password, phone, None).await
+    }
+
+    /// The same, on the device that `device_token` names (from an earlier session), if any.
+    pub async fn sign_in_by_sms_on(
+        &self,
+        email: &str,
+        password: &str,
+        phone: &str,
+        device_token: Option<&str>,
+    ) -> Value {
+        let (status, challenge) = self
+            .post("/v1/sessions", json!({ "email": email, "password": password, "device_token": device_token }), None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{challenge}");
         let id = challenge["challenge_id"].as_str().unwrap();
         assert_eq!(
@@ -154,8 +173,8 @@ impl App {
             StatusCode::ACCEPTED
         );
         let code = self.code_for(phone).await;
-        let (status, session) =
-            self.post(&format!("/v1/sessions/challenges/{id}"), json!({ "factor": "sms", "code": code }), None).await;
+        let body = json!({ "factor": "sms", "code": code, "device_token": device_token });
+        let (status, session) = self.post(&format!("/v1/sessions/challenges/{id}"), body, None).await;
         assert_eq!(status, StatusCode::CREATED, "{session}");
         session
     }
@@ -177,6 +196,38 @@ impl App {
         stepped["token"].as_str().unwrap().to_owned()
     }
 
+    /// Step up for `action` with a factor that needs no code sent (an app, a recovery code);
+    /// returns the session's new token.
+    pub async fn step_up_by(&self, token: &str, action: &str, factor: &str, code: &str) -> String {
+        let (status, challenge) = self.post("/v1/me/step-up", json!({ "action": action }), Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        let path = format!("/v1/me/step-up/{}", challenge["challenge_id"].as_str().unwrap());
+        let (status, stepped) = self.post(&path, json!({ "factor": factor, "code": code }), Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{stepped}");
+        stepped["token"].as_str().unwrap().to_owned()
+    }
+
+    /// First sign-in of staff or an operator without a factor: the password, an enrolment-only
+    /// session, then an authenticator app, which makes the session full. Returns the token and
+    /// the app's base32 secret.
+    pub async fn enrol_staff(&self, email: &str, password: &str) -> (String, String) {
+        let token = self.enrolment_session(email, password).await;
+        let (secret, _) = self.enrol_totp(&token).await;
+        (token, secret)
+    }
+
+    /// The password of staff or an operator without a factor: an enrolment-only session's token.
+    pub async fn enrolment_session(&self, email: &str, password: &str) -> String {
+        let (status, challenge) =
+            self.post("/v1/sessions", json!({ "email": email, "password": password }), None).await;
+        assert_eq!(status, StatusCode::OK, "{challenge}");
+        assert_eq!(challenge["enrolment_required"], true, "{challenge}");
+        let path = format!("/v1/sessions/challenges/{}/enrolment", challenge["challenge_id"].as_str().unwrap());
+        let (status, session) = self.post(&path, json!({}), None).await;
+        assert_eq!(status, StatusCode::CREATED, "{session}");
+        session["token"].as_str().unwrap().to_owned()
+    }
+
     /// Add an authenticator app (the session must be fresh or hold an `add_factor` grant);
     /// returns its base32 secret and the recovery codes.
     pub async fn enrol_totp(&self, token: &str) -> (String, Vec<String>) {
@@ -190,6 +241,7 @@ impl App {
         (secret, codes)
     }
 
+    /// The one integer `sql` selects (a count, a timestamp, a limit).
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(self.t.db.read_pool())
@@ -220,6 +272,14 @@ pub fn now_secs() -> u64 {
 /// A TOTP code for `secret` that is newer than any used so far (the next time step).
 pub fn totp_at(secret: &str, offset_steps: u64) -> String {
     anshin::identity::totp::code_from_base32(secret, now_secs() + 30 * offset_steps).unwrap()
+}
+
+/// A six-digit code that is none of the codes `secret` gives within two steps of now: a wrong
+/// guess that cannot be right by chance.
+pub fn totp_miss(secret: &str) -> String {
+    let near: Vec<String> =
+        (0..5).map(|i| anshin::identity::totp::code_from_base32(secret, now_secs() + 30 * i - 60).unwrap()).collect();
+    (0..1_000_000u32).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap()
 }
 
 /// The 64-hex-digit key in a reset or unlock message.
