@@ -105,12 +105,31 @@ impl App {
     }
 
     /// Deliver the outbox and return the code in the newest message to `recipient` that has one.
+    /// Polls a little: with tests running flows side by side, another task's worker may be
+    /// delivering this very message.
     pub async fn code_for(&self, recipient: &str) -> String {
-        let messages = self.messages_to(recipient).await;
-        messages
-            .iter()
-            .find_map(|m| six_digits(&m.body))
-            .unwrap_or_else(|| panic!("no code in any message to {recipient}: {messages:?}"))
+        for _ in 0..100 {
+            if let Some(code) = self.messages_to(recipient).await.iter().find_map(|m| six_digits(&m.body)) {
+                return code;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no code in any message to {recipient}")
+    }
+
+    /// The code in a message to `recipient` newer than the first `seen` messages (polls: the
+    /// message may still be on its way).
+    pub async fn new_code_for(&self, recipient: &str, seen: usize) -> String {
+        for _ in 0..100 {
+            let messages = self.messages_to(recipient).await;
+            if messages.len() > seen
+                && let Some(code) = messages.iter().find_map(|m| six_digits(&m.body))
+            {
+                return code;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no new code to {recipient}")
     }
 
     /// Messages delivered to `recipient`, newest first (by when they were queued: the worker
