@@ -98,6 +98,11 @@ on_both!(a_crowd_behind_one_address_signs_up_and_in_while_its_sprayer_is_cut_off
             let body = json!({ "email": format!("someone{i}@example.jp"), "password": "Autumn2026!everyone" });
             statuses.push(a.post_with(&nat, "/v1/sessions", body, None).await.0.as_u16());
         }
+        // Then leaked pairs, one guess each: the address becomes a signal, not a wall.
+        for i in 0..40 {
+            let body = json!({ "email": format!("leaked{i}@example.jp"), "password": format!("leaked password {i}") });
+            a.post_with(&nat, "/v1/sessions", body, None).await;
+        }
         statuses
     };
     let crowd = async {
@@ -137,6 +142,10 @@ on_both!(a_crowd_behind_one_address_signs_up_and_in_while_its_sprayer_is_cut_off
     assert_eq!(&spray[..10], &[401; 10]);
     assert!(spray[10..].iter().all(|s| *s == 429), "the sprayer is cut off: {spray:?}");
     assert_eq!(a.count("SELECT COUNT(*) FROM users").await, 300);
+    let asked = a
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'identity.login.password_accepted' AND details LIKE '%\"email_proof_required\":true%'")
+        .await;
+    assert!(asked > 0, "once the address was busy, the crowd was asked for more proof, not refused");
 });
 
 // Item 11: knowing someone's e-mail address is never enough to lock them out.

@@ -78,7 +78,14 @@ impl Identity {
         if let (Some(u), None, false) = (&user, &device_id, kind == AccountKind::Wallet) {
             hard.push((account_key(&u.id), guards::STAFF));
         }
-        let admitted = self.admit(&hard).await?;
+        let admitted = match self.admit(&hard).await {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                // Refused unjudged, but still a failure of this source: it feeds the signals.
+                self.count_source_failure(client).await?;
+                return Err(refused);
+            }
+        };
         let verified = match &user {
             Some(u) => slot.verify(&u.password_hash, password).await?,
             None => slot.verify_dummy(password).await?, // the same work as for a real account
