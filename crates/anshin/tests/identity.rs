@@ -425,19 +425,27 @@ on_both!(lock_with_one_factor_and_unlock_with_two, |t: TestDb| async move {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_password_sprayed_across_many_accounts_is_cut_off_at_its_source_only() {
     let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
-    a.registered("target@example.jp", "+819011223344").await;
+    // The sprayed password is the real password of one account, whose owner signs in elsewhere.
+    let sprayed = "velvet summer orchard 88";
+    let mut body = registration("target@example.jp", "+819011223344");
+    body["password"] = json!(sprayed);
+    let (status, started) = a.post("/v1/registrations", body, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
     let sprayer = client_from("127.10.0.1");
     let mut statuses = Vec::new();
     for i in 0..14u8 {
-        let body = json!({ "email": format!("user{i}@example.jp"), "password": "Summer2026!sprayed" });
+        let body = json!({ "email": format!("user{i}@example.jp"), "password": sprayed });
         statuses.push(a.post_with(&sprayer, "/v1/sessions", body, None).await.0.as_u16());
     }
     assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
     assert!(statuses[10..].iter().all(|s| *s == 429), "the sprayed password is cut off at its source: {statuses:?}");
-    // The target's owner, elsewhere, is not affected even though the sprayer keeps trying.
+    // The owner of that very password, elsewhere, is not affected while the sprayer keeps trying.
+    let codes = json!({ "registration_id": started["registration_id"], "email_code": a.code_for("target@example.jp").await,
+        "sms_code": a.code_for("+819011223344").await });
+    assert_eq!(a.post("/v1/registrations/verification", codes, None).await.0, StatusCode::CREATED);
     let owner = client_from("127.50.0.1");
     let (status, _) =
-        a.post_with(&owner, "/v1/sessions", json!({ "email": "target@example.jp", "password": PASSWORD }), None).await;
+        a.post_with(&owner, "/v1/sessions", json!({ "email": "target@example.jp", "password": sprayed }), None).await;
     assert_eq!(status, StatusCode::OK);
 }
 
