@@ -163,13 +163,8 @@ on_both!(sessions_can_be_listed_and_revoked, |t: TestDb| async move {
     assert_eq!(a.delete("/v1/me/sessions/ses_nope", &first).await, StatusCode::BAD_REQUEST);
 });
 
-#[tokio::test]
-async fn sensitive_changes_need_a_fresh_factor_and_sessions_expire_when_idle() {
-    let a = app(
-        TestDb::sqlite().await,
-        IdentityConfig { fresh_factor_secs: 0, session_idle_secs: 1, ..Default::default() },
-    )
-    .await;
+on_both!(sensitive_changes_need_a_fresh_factor_and_sessions_expire_when_idle, |t: TestDb| async move {
+    let a = app(t, IdentityConfig { fresh_factor_secs: 0, session_idle_secs: 1, ..Default::default() }).await;
     let token = a.registered("shiro@example.jp", "+819012340000").await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let (status, body) = a.post("/v1/me/factors/totp", json!({}), Some(&token)).await;
@@ -177,11 +172,10 @@ async fn sensitive_changes_need_a_fresh_factor_and_sessions_expire_when_idle() {
     assert_eq!(body["error"]["code"], "step_up_required");
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED, "idle sessions end");
-}
+});
 
-#[tokio::test]
-async fn registration_refuses_bad_input_with_the_field_named() {
-    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+on_both!(registration_refuses_bad_input_with_the_field_named, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
     let base = registration("goro@example.jp", "+819012349999");
     for (field, value, code) in [
         ("email", json!("not-an-address"), "email_invalid"),
@@ -201,14 +195,13 @@ async fn registration_refuses_bad_input_with_the_field_named() {
     }
     let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(a.t.db.read_pool()).await.unwrap();
     assert_eq!(outbox, 0, "nothing was sent for refused registrations");
-}
+});
 
 /// Credential stuffing: 1,000 leaked pairs, 100 of them right, from 20 addresses. No session
 /// results, and each of the 100 owners whose password was confirmed hears of it once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn credential_stuffing_yields_no_session_and_tells_the_owners() {
+on_both!(credential_stuffing_yields_no_session_and_tells_the_owners, |t: TestDb| async move {
     use anshin::identity::password::{HashParams, PasswordHasher};
-    let t = TestDb::sqlite().await;
+    let t = t;
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 8).unwrap();
     let hash = hasher.hash(PASSWORD).await.unwrap();
     for i in 0..100 {
@@ -283,7 +276,7 @@ async fn credential_stuffing_yields_no_session_and_tells_the_owners() {
         .collect();
     assert_eq!(told.len(), 100, "each confirmed password's owner is told by e-mail, once");
     assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
-}
+});
 
 fn reset_key(body: &str) -> String {
     hex_key(body)
@@ -422,9 +415,8 @@ on_both!(lock_with_one_factor_and_unlock_with_two, |t: TestDb| async move {
 
 /// Password spraying: one password tried against many accounts from one address is cut off after
 /// ten failures; the same password from another network (its real owner) is not.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_password_sprayed_across_many_accounts_is_cut_off_at_its_source_only() {
-    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+on_both!(one_password_sprayed_across_many_accounts_is_cut_off_at_its_source_only, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
     // The sprayed password is the real password of one account, whose owner signs in elsewhere.
     let sprayed = "velvet summer orchard 88";
     let mut body = registration("target@example.jp", "+819011223344");
@@ -447,7 +439,7 @@ async fn one_password_sprayed_across_many_accounts_is_cut_off_at_its_source_only
     let (status, _) =
         a.post_with(&owner, "/v1/sessions", json!({ "email": "target@example.jp", "password": sprayed }), None).await;
     assert_eq!(status, StatusCode::OK);
-}
+});
 
 on_both!(a_stale_session_steps_up_with_a_factor_and_gets_a_new_token, |t: TestDb| async move {
     let a = app(t, IdentityConfig { fresh_factor_secs: 1, ..Default::default() }).await;
@@ -672,9 +664,8 @@ on_both!(password_change_factor_removal_and_contact_change_alert_and_end_session
     assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
 });
 
-#[tokio::test]
-async fn only_operators_can_revoke_another_users_sessions_and_refusals_are_audited() {
-    let a = app(TestDb::sqlite().await, IdentityConfig { unlock_cooling_off_secs: 0, ..Default::default() }).await;
+on_both!(only_operators_can_revoke_another_users_sessions_and_refusals_are_audited, |t: TestDb| async move {
+    let a = app(t, IdentityConfig { unlock_cooling_off_secs: 0, ..Default::default() }).await;
     let victim = a.registered("victim2@example.jp", "+819000001111").await;
     let user_id = a.get("/v1/me", &victim).await.1["user_id"].as_str().unwrap().to_owned();
     let other = a.registered("other@example.jp", "+819000002222").await;
@@ -721,12 +712,11 @@ async fn only_operators_can_revoke_another_users_sessions_and_refusals_are_audit
         a.post("/v1/sessions", json!({ "email": "victim2@example.jp", "password": PASSWORD }), None).await.0,
         StatusCode::OK
     );
-}
+});
 
 /// The optional breached-password check, against a local stand-in speaking the k-anonymity range
 /// API: only a 5-digit prefix is sent, and a listed password is refused.
-#[tokio::test]
-async fn breached_passwords_are_refused_through_the_range_api() {
+on_both!(breached_passwords_are_refused_through_the_range_api, |t: TestDb| async move {
     use sha1::{Digest, Sha1};
     let leaked = "marble orchid tandem 17";
     let digest = hex::encode_upper(Sha1::digest(leaked.as_bytes()));
@@ -749,7 +739,7 @@ async fn breached_passwords_are_refused_through_the_range_api() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, stand_in).await });
-    let a = app(TestDb::sqlite().await, IdentityConfig { breach_check_url: Some(base), ..Default::default() }).await;
+    let a = app(t, IdentityConfig { breach_check_url: Some(base), ..Default::default() }).await;
     let mut body = registration("pwned@example.jp", "+819011110000");
     body["password"] = json!(leaked);
     let (status, err) = a.post("/v1/registrations", body.clone(), None).await;
@@ -763,11 +753,10 @@ async fn breached_passwords_are_refused_through_the_range_api() {
     body["password"] = json!("quiet river lantern 58");
     assert_eq!(a.post("/v1/registrations", body, None).await.0, StatusCode::ACCEPTED);
     assert!(seen.lock().unwrap().iter().all(|p| p.len() == 5));
-}
+});
 
-#[tokio::test]
-async fn sign_ups_are_limited_per_device() {
-    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+on_both!(sign_ups_are_limited_per_device, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
     let client = reqwest::Client::new();
     let mut statuses = Vec::new();
     for i in 0..7 {
@@ -781,7 +770,7 @@ async fn sign_ups_are_limited_per_device() {
         statuses.push(resp.status().as_u16());
     }
     assert_eq!(statuses, [202, 202, 202, 202, 202, 429, 429]);
-}
+});
 
 on_both!(a_lock_kills_a_sign_in_in_progress_and_only_the_newest_challenge_counts, |t: TestDb| async move {
     let a = app(t, IdentityConfig::default()).await;
@@ -815,9 +804,8 @@ on_both!(a_lock_kills_a_sign_in_in_progress_and_only_the_newest_challenge_counts
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no session for a locked account");
 });
 
-#[tokio::test]
-async fn failures_during_a_delay_do_not_extend_it() {
-    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+on_both!(failures_during_a_delay_do_not_extend_it, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
     a.registered("niro@example.jp", "+819011119999").await;
     for i in 0..5 {
         let body = json!({ "email": "niro@example.jp", "password": format!("bad guess number {i}") });
@@ -840,7 +828,7 @@ async fn failures_during_a_delay_do_not_extend_it() {
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "refused unjudged during the delay");
     }
     assert_eq!(read().await, (failures, blocked), "guesses during the delay neither count nor extend it");
-}
+});
 
 on_both!(stale_sign_in_state_is_purged_and_live_state_kept, |t: TestDb| async move {
     let a = app(t, IdentityConfig::default()).await;
@@ -876,9 +864,8 @@ on_both!(stale_sign_in_state_is_purged_and_live_state_kept, |t: TestDb| async mo
 
 /// The pages' cookies and CSRF protection: `__Host-`, HttpOnly, Secure, SameSite=Strict; a form
 /// or script request without the matching token changes nothing.
-#[tokio::test]
-async fn page_cookies_are_strict_and_forms_need_the_csrf_token() {
-    let a = app(TestDb::sqlite().await, IdentityConfig::default()).await;
+on_both!(page_cookies_are_strict_and_forms_need_the_csrf_token, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let form = client.get(format!("{}/register", a.url)).send().await.unwrap();
     let set_cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -926,4 +913,4 @@ async fn page_cookies_are_strict_and_forms_need_the_csrf_token() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-}
+});
