@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod i18n;
 pub mod identity;
 pub mod keys;
 pub mod ledger;

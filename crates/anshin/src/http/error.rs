@@ -1,10 +1,14 @@
 //! The one error type of the HTTP layer and its JSON envelope:
-//! `{"error": {"type", "code", "message", "param"?}}`, never a stack trace.
+//! `{"error": {"type", "code", "message", "param"?}}`, never a stack trace. The `message` is
+//! written in English where the error is made, and put into the caller's language in one place,
+//! when the envelope is rendered (`into_response`); `type` and `code` never change.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use crate::i18n::{self, Locale};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -14,6 +18,8 @@ pub struct ApiError {
     pub message: String,
     pub param: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// Numbers the message mentions, for its translations (`attempts`, `min`, `max`).
+    pub args: Vec<(&'static str, i64)>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -34,13 +40,18 @@ pub struct ErrorEnvelope {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, code, message: message.into(), param: None, retry_after_secs: None }
+        ApiError { status, kind, code, message: message.into(), param: None, retry_after_secs: None, args: Vec::new() }
     }
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message)
     }
     pub fn param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
+        self
+    }
+    /// A number the message mentions, by the name its catalog entry uses.
+    pub fn arg(mut self, name: &'static str, value: i64) -> Self {
+        self.args.push((name, value));
         self
     }
     pub fn not_found() -> Self {
@@ -95,12 +106,18 @@ impl ApiError {
         }
     }
 
+    /// The envelope, with the message in English as written.
     pub fn body(&self) -> ErrorEnvelope {
+        self.body_in(Locale::En)
+    }
+
+    /// The envelope with the message in `locale` (see `i18n::localized_api_message`).
+    pub fn body_in(&self, locale: Locale) -> ErrorEnvelope {
         ErrorEnvelope {
             error: ErrorBody {
                 kind: self.kind.into(),
                 code: self.code.into(),
-                message: self.message.clone(),
+                message: i18n::localized_api_message(locale, self.code, &self.message, &self.args),
                 param: self.param.clone(),
             },
         }
@@ -108,8 +125,9 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// In the caller's language (`Accept-Language`; English when none is sent).
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let mut response = (self.status, axum::Json(self.body_in(super::lang::api_locale()))).into_response();
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

@@ -15,6 +15,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorEnvelope, Json};
 use super::middleware::RequestId;
 use crate::identity::passkeys::PasskeyOptions;
+use crate::identity::password::PasswordProblem;
 use crate::identity::service::{
     Client, Factor, LoginChallenge, NewRegistration, Principal, Profile, Purpose, RecoveryCodes, RegistrationStarted,
     ResetRequested, SessionCreated, SessionInfo, SteppedUp, TotpEnrolment,
@@ -60,7 +61,14 @@ impl From<IdentityError> for ApiError {
         let bad = |code, message: String| ApiError::invalid(code, message);
         match e {
             IdentityError::Invalid { code, message, param } => bad(code, message).param(param),
-            IdentityError::Password(p) => bad(p.code(), format!("Choose another password: {p}.")).param("password"),
+            IdentityError::Password(p) => {
+                let e = bad(p.code(), format!("Choose another password: {p}.")).param("password");
+                match p {
+                    PasswordProblem::TooShort { min } => e.arg("min", i64::try_from(min).unwrap_or(i64::MAX)),
+                    PasswordProblem::TooLong { max } => e.arg("max", i64::try_from(max).unwrap_or(i64::MAX)),
+                    _ => e,
+                }
+            }
             IdentityError::LoginFailed => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "authentication_error",
@@ -72,7 +80,8 @@ impl From<IdentityError> for ApiError {
                 "authentication_error",
                 "code_rejected",
                 format!("That code is not right. Attempts left: {attempts_left}."),
-            ),
+            )
+            .arg("attempts", attempts_left),
             IdentityError::CodeDead => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "authentication_error",

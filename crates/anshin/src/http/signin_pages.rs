@@ -1,5 +1,6 @@
 //! Sign-in pages shared by the web wallet, the merchant portal and the ops console, plus the
-//! pages each lands on: sessions, the lost-phone lock, the ops console and the portal.
+//! pages each lands on: sessions, the lost-phone lock, the ops console and the portal. Words come
+//! from the message catalogs (`t`).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,10 +12,12 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::identity::Caller;
+use super::lang::{gap, page_locale, t, t_args};
 use super::pages::{
     DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, done_page,
-    explain, factor_markup, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
+    explain, factor_markup, factor_name, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
 };
+use crate::i18n::tokyo_date_time;
 use crate::identity::IdentityError;
 use crate::identity::service::{Client, Factor, LoginChallenge, Purpose};
 
@@ -41,26 +44,28 @@ fn login_markup(csrf: &str, action: &str, title: &str, intro: &str, error: Optio
     layout(
         title,
         html! {
-            @if let Some(e) = error { p.error role="alert" { (e) } }
+            @if let Some(e) = error { p.notice.error role="alert" { (e) } }
             p { (intro) }
             form method="post" action=(action) {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="email" { "E-mail address" }
+                label for="email" { (t("common-email")) }
                 input #email name="email" type="email" autocomplete="username" required;
-                label for="password" { "Password" }
+                label for="password" { (t("common-password")) }
                 input #password name="password" type="password" autocomplete="current-password" required;
-                button #sign-in type="submit" { "Continue" }
+                button #sign-in type="submit" { (t("common-continue")) }
             }
-            p { a href="/register" { "Create a wallet" } " · " a #forgot href="/reset" { "Forgot your password?" } " · "
-                a href="/lock" { "Lost your phone? Lock your account" } " · " a href="/unlock" { "Unlock your account" } }
+            ul.links {
+                li { a href="/register" { (t("login-register")) } }
+                li { a #forgot href="/reset" { (t("login-forgot")) } }
+                li { a href="/lock" { (t("security-lock-link")) } }
+                li { a href="/unlock" { (t("login-unlock")) } }
+            }
         },
     )
 }
 
 pub async fn login_form(headers: HeaderMap) -> Response {
-    with_csrf(&headers, StatusCode::OK, |csrf| {
-        login_markup(csrf, "/login", "Sign in", "Wallet users, merchant staff and operators all sign in here.", None)
-    })
+    with_csrf(&headers, StatusCode::OK, |csrf| login_markup(csrf, "/login", &t("login-title"), &t("login-intro"), None))
 }
 
 #[derive(Deserialize)]
@@ -93,10 +98,11 @@ pub async fn login(
     Caller(client): Caller,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    let challenge = match password_step(&state, &headers, &client, &form, Purpose::Login, "/login", "Sign in").await? {
-        Ok(c) => c,
-        Err(page) => return Ok(page),
-    };
+    let challenge =
+        match password_step(&state, &headers, &client, &form, Purpose::Login, "/login", &t("login-title")).await? {
+            Ok(c) => c,
+            Err(page) => return Ok(page),
+        };
     let identity = identity(&state)?;
     if challenge.enrolment_required {
         // Staff and operators without a factor: straight to setting one up, and nothing else.
@@ -126,14 +132,14 @@ async fn password_step(
                 StatusCode::UNAUTHORIZED
             };
             Ok(Err(with_csrf(headers, status, |csrf| {
-                login_markup(csrf, action, title, "Try again.", Some(&explain(&e)))
+                login_markup(csrf, action, title, &t("login-try-again"), Some(&explain(&e)))
             })))
         }
     }
 }
 
 fn page_error(e: &IdentityError) -> PageError {
-    problem_page(StatusCode::UNAUTHORIZED, "That did not work", &explain(e)).into()
+    problem_page(StatusCode::UNAUTHORIZED, &t("problem-failed-title"), &explain(e)).into()
 }
 
 #[derive(Deserialize)]
@@ -168,7 +174,7 @@ pub async fn login_sms(
             enrolment_required: false,
         };
         return Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-            unlock_markup(csrf, &challenge, Some("We sent a code to your phone."))
+            unlock_markup(csrf, &challenge, Some(&t("common-sms-sent")))
         }));
     }
     let action = if form.next == "/lock/verify" { "/lock/verify" } else { "/login/verify" };
@@ -179,7 +185,7 @@ pub async fn login_sms(
         enrolment_required: false,
     };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        factor_markup(csrf, action, "/login/sms", &challenge, Some("We sent a code to your phone."))
+        factor_markup(csrf, action, "/login/sms", &challenge, Some(&t("common-sms-sent")))
     }))
 }
 
@@ -236,24 +242,29 @@ pub async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> Page
     let list = identity(&state)?.sessions(&who).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Signed-in devices",
+            &t("sessions-title"),
             html! {
-                p { "These are the sessions open on your account. End any you do not recognise, then change your password." }
-                ul #sessions {
+                p { (t("sessions-intro")) }
+                ul #sessions .sessions {
                     @for s in &list {
                         li {
-                            (s.user_agent) " from " (s.ip)
-                            @if s.current { " (this device)" } @else {
+                            (t_args("sessions-entry", &[("agent", (&s.user_agent).into()), ("ip", (&s.ip).into())]))
+                            @if s.current { " " (t("sessions-this-device")) }
+                            span.meta { (t_args("sessions-last-seen", &[("time", tokyo_date_time(s.last_seen_at_ms, page_locale()).into())])) }
+                            @if !s.current {
                                 form method="post" action="/wallet/sessions" {
                                     input type="hidden" name="csrf" value=(csrf);
                                     input type="hidden" name="session_id" value=(s.session_id);
-                                    button type="submit" { "Sign this session out" }
+                                    button.secondary type="submit" { (t("sessions-end")) }
                                 }
                             }
                         }
                     }
                 }
-                form method="post" action="/logout" { input type="hidden" name="csrf" value=(csrf); button #sign-out type="submit" { "Sign out" } }
+                form method="post" action="/logout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button #sign-out type="submit" { (t("sessions-sign-out")) }
+                }
             },
         )
     }))
@@ -272,15 +283,7 @@ pub async fn revoke_session(
 }
 
 pub async fn lock_form(headers: HeaderMap) -> Response {
-    with_csrf(&headers, StatusCode::OK, |csrf| {
-        login_markup(
-            csrf,
-            "/lock",
-            "Lock your account",
-            "Lost your phone? Lock your account from here: every session ends and no one can sign in or pay until it is unlocked.",
-            None,
-        )
-    })
+    with_csrf(&headers, StatusCode::OK, |csrf| login_markup(csrf, "/lock", &t("lock-title"), &t("lock-intro"), None))
 }
 
 pub async fn lock_start(
@@ -290,7 +293,7 @@ pub async fn lock_start(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     let challenge =
-        match password_step(&state, &headers, &client, &form, Purpose::Lock, "/lock", "Lock your account").await? {
+        match password_step(&state, &headers, &client, &form, Purpose::Lock, "/lock", &t("lock-title")).await? {
             Ok(c) => c,
             Err(page) => return Ok(page),
         };
@@ -306,35 +309,33 @@ pub async fn lock_verify(
     check_csrf(&headers, &form.csrf)?;
     let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
     identity(&state)?.lock(&form.challenge_id, factor, &form.code, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page(
-        "Your account is locked",
-        "Your account is locked. Every session was signed out; no one can sign in or pay. To unlock it you need your password and two of your second factors, or our support team.",
-        ("/unlock", "Unlock your account"),
-    ))
+    Ok(done_page(&t("locked-title"), &t("locked"), ("/unlock", &t("login-unlock"))))
 }
 
 pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = full(&state, &headers).await?;
     if who.kind != "operator" {
-        return Err(
-            problem_page(StatusCode::FORBIDDEN, "Operators only", "This console is for Anshin operators.").into()
-        );
+        return Err(problem_page(StatusCode::FORBIDDEN, &t("problem-operators-title"), &t("problem-operators")).into());
     }
     let audit =
         crate::audit::verify(&state.db).await.map_err(|_| page_error(&IdentityError::Internal("audit".into())))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Ops console",
+            &t("ops-title"),
             html! {
-                p { "Signed in as an operator (" strong #role { (who.role) } ")." }
-                h2 { "Audit chain" }
-                p #audit-status { @if audit.ok() { "Intact: " (audit.records_checked) " records verified." } @else { "BROKEN: " (audit.problems.len()) " problems. Run anshin admin verify-audit." } }
-                h2 { "Suspected takeover" }
+                p { (t("ops-signed-in-role")) (gap()) strong #role { (who.role) } }
+                h2 { (t("ops-audit")) }
+                @if audit.ok() {
+                    p #audit-status .notice.success { (t_args("ops-audit-ok", &[("count", audit.records_checked.into())])) }
+                } @else {
+                    p #audit-status .notice.error role="alert" { (t_args("ops-audit-broken", &[("count", audit.problems.len().into())])) }
+                }
+                h2 { (t("ops-takeover")) }
                 form method="post" action="/ops/revoke-sessions" {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="user_id" { "User id (usr_…)" }
+                    label for="user_id" { (t("ops-user-id")) }
                     input #user_id name="user_id" required;
-                    button #revoke-all type="submit" { "End every session of this user" }
+                    button #revoke-all type="submit" { (t("ops-revoke-all")) }
                 }
             },
         )
@@ -350,33 +351,38 @@ pub async fn ops_revoke(
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
     let n = identity(&state)?.revoke_all_for(&who, &form.user_id, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page("Sessions ended", &format!("{n} sessions ended."), ("/ops", "Back")))
+    Ok(done_page(&t("ops-revoked-title"), &t_args("ops-revoked", &[("count", n.into())]), ("/ops", &t("common-back"))))
 }
 
 pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = full(&state, &headers).await?;
     if who.kind != "merchant_staff" {
-        return Err(
-            problem_page(StatusCode::FORBIDDEN, "Merchant staff only", "This portal is for merchant staff.").into()
-        );
+        return Err(problem_page(StatusCode::FORBIDDEN, &t("problem-merchants-title"), &t("problem-merchants")).into());
     }
-    Ok((StatusCode::OK, Html(layout("Merchant portal", html! {
-        p { "Signed in as " strong { (who.role) } "." }
-        p { a href="/wallet/security" { "Account security" } " · " a href="/wallet/sessions" { "Signed-in devices" } }
-    }).into_string())).into_response())
+    let page = layout(
+        &t("merchant-title"),
+        html! {
+            p { (t("merchant-signed-in-role")) (gap()) strong { (who.role) } }
+            ul.links {
+                li { a href="/wallet/security" { (t("merchant-security")) } }
+                li { a href="/wallet/sessions" { (t("security-sessions-link")) } }
+            }
+        },
+    );
+    Ok((StatusCode::OK, Html(page.into_string())).into_response())
 }
 
 pub async fn reset_form(headers: HeaderMap) -> Response {
     with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Reset your password",
+            &t("reset-title"),
             html! {
-                p { "We send a reset key to the e-mail address already confirmed on your account, never to another one. You will also need your phone, authenticator app or a recovery code." }
+                p { (t("reset-intro")) }
                 form method="post" action="/reset" {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="email" { "E-mail address of your account" }
+                    label for="email" { (t("reset-email")) }
                     input #email name="email" type="email" autocomplete="username" required;
-                    button #request-reset type="submit" { "Send the reset key" }
+                    button #request-reset type="submit" { (t("reset-request")) }
                 }
             },
         )
@@ -401,26 +407,28 @@ pub struct ResetForm {
 
 fn reset_complete_markup(csrf: &str, token: &str, note: Option<&str>) -> Markup {
     layout(
-        "Choose a new password",
+        &t("reset-new-title"),
         html! {
-            @if let Some(n) = note { p role="status" { (n) } }
+            @if let Some(n) = note { p.notice.info role="status" { (n) } }
             form method="post" action="/reset/complete" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="token" { "Reset key from the e-mail" }
-                input #token name="token" required value=(token);
-                label for="factor" { "Second factor" }
-                select #factor name="factor" { option value="sms" { "SMS code" } option value="totp" { "Authenticator app" } option value="recovery_code" { "Recovery code" } }
-                label for="code" { "Code" }
+                label for="token" { (t("reset-token")) }
+                input #token name="token" autocomplete="off" required value=(token);
+                label for="factor" { (t("common-second-factor")) }
+                select #factor name="factor" {
+                    @for f in ["sms", "totp", "recovery_code"] { option value=(f) { (factor_name(f)) } }
+                }
+                label for="code" { (t("common-code")) }
                 input #code name="code" autocomplete="one-time-code" required;
-                label for="new_password" { "New password" }
+                label for="new_password" { (t("common-new-password")) }
                 input #new_password name="new_password" type="password" autocomplete="new-password" required;
-                button #reset type="submit" { "Set the new password" }
+                button #reset type="submit" { (t("reset-submit")) }
             }
             form method="post" action="/reset/sms" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="sms_token" { "Need an SMS code? Paste the key and ask for one:" }
-                input #sms_token name="token" value=(token);
-                button #send-reset-sms type="submit" { "Send me a code by SMS" }
+                label for="sms_token" { (t("reset-sms-label")) }
+                input #sms_token name="token" autocomplete="off" value=(token);
+                button #send-reset-sms .secondary type="submit" { (t("common-send-sms")) }
             }
         },
     )
@@ -433,13 +441,11 @@ pub async fn reset_request(
     Form(form): Form<ResetForm>,
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
-    identity(&state)?.request_password_reset(&form.email, &client).await.map_err(|e| page_error(&e))?;
+    let identity = identity(&state)?;
+    identity.request_password_reset(&form.email, &client).await.map_err(|e| page_error(&e))?;
+    let minutes = identity.config().reset_ttl_secs / 60;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        reset_complete_markup(
-            csrf,
-            "",
-            Some("If that address has an account, we sent it a reset key. It is valid for 30 minutes."),
-        )
+        reset_complete_markup(csrf, "", Some(&t_args("reset-sent", &[("minutes", minutes.into())])))
     }))
 }
 
@@ -452,7 +458,7 @@ pub async fn reset_sms(
     check_csrf(&headers, &form.csrf)?;
     identity(&state)?.send_reset_sms(&form.token, &client).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        reset_complete_markup(csrf, &form.token, Some("We sent a code to your phone."))
+        reset_complete_markup(csrf, &form.token, Some(&t("common-sms-sent")))
     }))
 }
 
@@ -468,22 +474,12 @@ pub async fn reset_complete(
         .complete_password_reset(&form.token, &form.new_password, factor, &form.code, &client)
         .await
         .map_err(|e| page_error(&e))?;
-    Ok(done_page(
-        "Your password was changed",
-        "Your password was changed and every session was signed out. You will still need your second factor to sign in.",
-        ("/login", "Sign in"),
-    ))
+    Ok(done_page(&t("reset-done-title"), &t("reset-done"), ("/login", &t("common-sign-in"))))
 }
 
 pub async fn unlock_form(headers: HeaderMap) -> Response {
     with_csrf(&headers, StatusCode::OK, |csrf| {
-        login_markup(
-            csrf,
-            "/unlock",
-            "Unlock your account",
-            "To unlock, give your password and then two different second factors (or contact support).",
-            None,
-        )
+        login_markup(csrf, "/unlock", &t("unlock-title"), &t("unlock-intro"), None)
     })
 }
 
@@ -494,8 +490,7 @@ pub async fn unlock_start(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     let challenge =
-        match password_step(&state, &headers, &client, &form, Purpose::Unlock, "/unlock", "Unlock your account").await?
-        {
+        match password_step(&state, &headers, &client, &form, Purpose::Unlock, "/unlock", &t("unlock-title")).await? {
             Ok(c) => c,
             Err(page) => return Ok(page),
         };
@@ -504,27 +499,27 @@ pub async fn unlock_start(
 
 fn unlock_markup(csrf: &str, challenge: &LoginChallenge, note: Option<&str>) -> Markup {
     layout(
-        "Two second factors",
+        &t("unlock-factors-title"),
         html! {
-            @if let Some(n) = note { p role="status" { (n) } }
-            p { "Give two different second factors." }
+            @if let Some(n) = note { p.notice.info role="status" { (n) } }
+            p { (t("unlock-factors-intro")) }
             form method="post" action="/unlock/verify" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="challenge_id" value=(challenge.challenge_id);
-                @for i in ["1", "2"] {
-                    label for={"factor" (i)} { "Factor " (i) }
-                    select id={"factor" (i)} name={"factor" (i)} { @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } } }
-                    label for={"code" (i)} { "Code " (i) }
+                @for i in [1i64, 2] {
+                    label for={"factor" (i)} { (t_args("unlock-factor", &[("n", i.into())])) }
+                    select id={"factor" (i)} name={"factor" (i)} { @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (factor_name(f)) } } } }
+                    label for={"code" (i)} { (t_args("unlock-code", &[("n", i.into())])) }
                     input id={"code" (i)} name={"code" (i)} autocomplete="one-time-code" required;
                 }
-                button #unlock type="submit" { "Unlock" }
+                button #unlock type="submit" { (t("unlock-submit")) }
             }
             @if challenge.factors.contains(&"sms") {
                 form method="post" action="/login/sms" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="challenge_id" value=(challenge.challenge_id);
                     input type="hidden" name="next" value="/unlock";
-                    button type="submit" { "Send me a code by SMS" }
+                    button.secondary type="submit" { (t("common-send-sms")) }
                 }
             }
         },
@@ -557,5 +552,5 @@ pub async fn unlock_verify(
     let parse = |f: &str| Factor::parse(f).ok_or_else(|| page_error(&IdentityError::CodeDead));
     let proofs = [(parse(&form.factor1)?, form.code1.clone()), (parse(&form.factor2)?, form.code2.clone())];
     identity(&state)?.unlock(&form.challenge_id, &proofs, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page("Your account is unlocked", "Your account is unlocked.", ("/login", "Sign in")))
+    Ok(done_page(&t("unlocked-title"), &t("unlocked"), ("/login", &t("common-sign-in"))))
 }
