@@ -18,8 +18,9 @@ pub struct ApiError {
     pub message: String,
     pub param: Option<String>,
     pub retry_after_secs: Option<u64>,
-    /// Numbers the message mentions, for its translations (`attempts`, `min`, `max`).
-    pub args: Vec<(&'static str, i64)>,
+    /// Numbers the message mentions, for its translations (`attempts`, `min`, `max`). Boxed:
+    /// nearly every error has none, and the error travels in every handler's `Result`.
+    pub args: Box<[(&'static str, i64)]>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -40,7 +41,15 @@ pub struct ErrorEnvelope {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, code, message: message.into(), param: None, retry_after_secs: None, args: Vec::new() }
+        ApiError {
+            status,
+            kind,
+            code,
+            message: message.into(),
+            param: None,
+            retry_after_secs: None,
+            args: Box::new([]),
+        }
     }
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message)
@@ -51,7 +60,9 @@ impl ApiError {
     }
     /// A number the message mentions, by the name its catalog entry uses.
     pub fn arg(mut self, name: &'static str, value: i64) -> Self {
-        self.args.push((name, value));
+        let mut args = std::mem::take(&mut self.args).into_vec();
+        args.push((name, value));
+        self.args = args.into_boxed_slice();
         self
     }
     pub fn not_found() -> Self {
