@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod faults;
 pub mod http;
+pub mod i18n;
 pub mod identity;
 pub mod keys;
 pub mod ledger;

@@ -1,6 +1,8 @@
 // Passkeys for the Anshin pages: the only script on the site. It turns the server's WebAuthn
 // options (base64url in JSON) into what the browser's API takes, and the authenticator's answer
-// back into JSON. The server decides everything; this only carries bytes.
+// back into JSON. The server decides everything; this only carries bytes. It holds no words:
+// what it says comes from the page's #passkey-status data attributes (in the page's language)
+// or from the server's error message (in the same language).
 "use strict";
 
 const b64urlToBytes = (s) => {
@@ -18,13 +20,26 @@ async function postJson(url, csrf, body) {
     headers: { "content-type": "application/json", "x-csrf-token": csrf },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error((await response.json()).error?.message || "request failed");
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new Error(body?.error?.message || "");
+  }
   return response.json();
 }
 
-function report(message) {
+// Says `kind` (waiting, cancelled, unsupported, failed) in the page's words, plus a detail.
+function report(kind, detail) {
   const out = document.getElementById("passkey-status");
-  if (out) out.textContent = message;
+  if (!out) return;
+  const words = out.dataset[kind] || "";
+  out.textContent = detail ? words + " " + detail : words;
+}
+
+// The browser's own errors for a cancelled or timed-out prompt carry English text: say it in
+// the page's words instead.
+function explain(error) {
+  if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) report("cancelled");
+  else report("failed", error && error.message);
 }
 
 async function addPasskey(button) {
@@ -78,6 +93,11 @@ document.addEventListener("click", (event) => {
   const target = event.target.closest("[data-passkey]");
   if (!target) return;
   event.preventDefault();
+  if (!window.PublicKeyCredential || !navigator.credentials) {
+    report("unsupported");
+    return;
+  }
+  report("waiting");
   const run = target.dataset.passkey === "add" ? addPasskey : usePasskey;
-  run(target).catch((e) => report("Passkey: " + e.message));
+  run(target).catch(explain);
 });

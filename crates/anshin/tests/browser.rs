@@ -1,155 +1,165 @@
-//! The register-and-enrol flow through the real pages, in headless Chromium driven over the
-//! W3C WebDriver protocol (Debian's chromium and chromium-driver; `.ci/run` installs them).
+//! The pages in headless Chromium driven over W3C WebDriver with `fantoccini` (Debian's chromium,
+//! chromium-driver and fonts-noto-cjk; `.ci/run` installs them): registration and enrolment,
+//! the first operator, passkeys, and the Japanese sign-in page actually drawing its glyphs.
+//!
+//! Each test's chromedriver runs in a process group of its own, with the Chromium it starts;
+//! dropping the `Driver` guard kills the whole group, also when the test panics.
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
 use common::Server;
+use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Chromium is heavy for the 2-core machines CI runs on: one browser at a time keeps the tests
+/// from timing each other out. (Tokio's mutex: each test has its own runtime, and a test that
+/// panics does not poison it for the next.)
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Just enough of WebDriver: open pages, fill fields, click, read text.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    session: String,
-    _driver: std::process::Child,
-    _profile: tempfile::TempDir,
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_BROWSER_AT_A_TIME.lock().await
 }
 
-impl Browser {
-    async fn start() -> Option<Browser> {
-        let chromium =
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
-        let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists());
-        let (Some(chromium), Some(driver)) = (chromium, driver) else {
-            // CI sets ANSHIN_REQUIRE_BROWSER so this test can never vanish silently there.
-            assert!(
-                std::env::var_os("ANSHIN_REQUIRE_BROWSER").is_none(),
-                "chromium and chromium-driver are required here"
-            );
-            eprintln!("SKIPPING browser test: install chromium and chromium-driver");
-            return None;
-        };
+/// The installed Chromium and chromedriver, or None (and a note) where they are missing.
+fn installed() -> Option<(&'static str, &'static str)> {
+    let chromium =
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if let (Some(chromium), Some(driver)) = (chromium, driver) {
+        return Some((chromium, driver));
+    }
+    // CI sets ANSHIN_REQUIRE_BROWSER so these tests can never vanish silently there.
+    assert!(std::env::var_os("ANSHIN_REQUIRE_BROWSER").is_none(), "chromium and chromium-driver are required here");
+    eprintln!("SKIPPING browser test: install chromium and chromium-driver");
+    None
+}
+
+/// A running chromedriver, leader of its own process group. Chromium and its helpers join that
+/// group, so one signal to the group ends them all.
+struct Driver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(path: &str) -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new(driver)
+        let child = std::process::Command::new(path)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
+        Driver { child, port }
+    }
+
+    fn process_group(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("pids fit in i32")
+    }
+}
+
+impl Drop for Driver {
+    /// Runs when the test ends, however it ends (a panic unwinds through here too).
+    fn drop(&mut self) {
+        // SAFETY: kill(2) with a negative pid signals our own child's process group; no memory is touched.
+        unsafe {
+            libc::kill(-self.process_group(), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// One browser session. Fields drop in order: the WebDriver client, then the driver (and with
+/// it Chromium), then the profile directory Chromium was writing to.
+struct Browser {
+    client: Client,
+    driver: Driver,
+    profile: tempfile::TempDir,
+}
+
+/// WebDriver's virtual authenticator (WebAuthn extension), which fantoccini has no method for.
+#[derive(Debug)]
+struct AddVirtualAuthenticator(Value);
+
+impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(&self, base: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/webauthn/authenticator", session_id.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+impl Browser {
+    /// Headless Chromium whose preferred language is `lang` (its `Accept-Language`).
+    async fn start(lang: &str) -> Option<Browser> {
+        let (chromium, driver_path) = installed()?;
+        let driver = Driver::start(driver_path);
+        let base = format!("http://127.0.0.1:{}", driver.port);
         for _ in 0..100 {
-            if http.get(format!("{base}/status")).send().await.is_ok() {
+            if reqwest::get(format!("{base}/status")).await.is_ok() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
-        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
+        let caps = json!({ "browserName": "chrome", "goog:chromeOptions": {
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=420,900", format!("--user-data-dir={}", profile.path().display())]
-        }}}});
-        let created: Value =
-            http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let session = created["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
-            .to_owned();
-        Some(Browser { http, base, session, _driver: child, _profile: profile })
-    }
-
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let request = self.http.request(method.clone(), url);
-        let request = if method == reqwest::Method::GET { request } else { request.json(&body) };
-        let resp: Value = request.send().await.unwrap().json().await.unwrap();
-        if resp["value"].get("error").is_some() {
-            let src = self
-                .http
-                .get(format!("{}/session/{}/source", self.base, self.session))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap_or_default();
-            panic!("WebDriver {path}: {resp}\npage: {}", src.chars().take(3000).collect::<String>());
-        }
-        resp["value"].clone()
+                     "--window-size=420,900", format!("--lang={lang}"),
+                     format!("--user-data-dir={}", profile.path().display())],
+            "prefs": { "intl": { "accept_languages": lang } }
+        }});
+        let Value::Object(caps) = caps else { unreachable!() };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client =
+            ClientBuilder::new(connector).capabilities(caps).connect(&base).await.expect("a WebDriver session");
+        Some(Browser { client, driver, profile })
     }
 
     async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
-    async fn find(&self, css: &str) -> String {
-        for _ in 0..50 {
-            let url = format!("{}/session/{}/element", self.base, self.session);
-            let resp: Value = self
-                .http
-                .post(url)
-                .json(&json!({ "using": "css selector", "value": css }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(id) = resp["value"][ELEMENT].as_str() {
-                return id.to_owned();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+    /// The element, waiting for it while a page loads.
+    async fn find(&self, css: &str) -> Element {
+        match self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(e) => panic!("no element {css}: {e}; page: {}", self.source().await),
         }
-        let url = format!("{}/session/{}/element", self.base, self.session);
-        let last: Value = self
-            .http
-            .post(url)
-            .json(&json!({ "using": "css selector", "value": css }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        panic!("no element {css}: {last}; page: {}", self.source().await);
     }
 
     async fn fill(&self, css: &str, text: &str) {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{el}/clear"), json!({})).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{el}/value"), json!({ "text": text })).await;
+        let element = self.find(css).await;
+        element.clear().await.unwrap();
+        element.send_keys(text).await.unwrap();
     }
 
+    /// Click; an element made stale by a reload is looked up again.
     async fn click(&self, css: &str) {
         for _ in 0..50 {
-            let el = self.find(css).await;
-            let url = format!("{}/session/{}/element/{el}/click", self.base, self.session);
-            let resp: Value = self.http.post(url).json(&json!({})).send().await.unwrap().json().await.unwrap();
-            if resp["value"].get("error").is_none() {
+            if self.find(css).await.click().await.is_ok() {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await; // stale after a reload: look again
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("{css} could not be clicked");
     }
 
-    /// The element's text. A page that reloads under us (after a script's action) makes the
-    /// element stale: look it up again.
+    /// The element's text, looking it up again if a reload made it stale.
     async fn text(&self, css: &str) -> String {
         for _ in 0..50 {
-            let el = self.find(css).await;
-            let url = format!("{}/session/{}/element/{el}/text", self.base, self.session);
-            let resp: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
-            if resp["value"].get("error").is_none() {
-                return resp["value"].as_str().unwrap_or("").to_owned();
+            if let Ok(text) = self.find(css).await.text().await {
+                return text;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -159,8 +169,7 @@ impl Browser {
     /// Wait until the page (after a form post) shows `needle` in `css`.
     async fn wait_for_text(&self, css: &str, needle: &str) {
         for _ in 0..50 {
-            if self.source().await.contains(needle) {
-                let _ = self.text(css).await;
+            if self.source().await.contains(needle) && self.text(css).await.contains(needle) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -169,46 +178,37 @@ impl Browser {
     }
 
     async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", Value::Null).await.as_str().unwrap_or("").to_owned()
+        self.client.source().await.unwrap_or_default()
     }
 
+    async fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("script {script}: {e}"))
+    }
+
+    /// Set a date input's value directly: typing follows the browser's locale order.
+    async fn set_value(&self, css: &str, value: &str) {
+        let element = serde_json::to_value(self.find(css).await).unwrap();
+        self.execute("arguments[0].value = arguments[1];", vec![element, json!(value)]).await;
+    }
+
+    /// A screenshot for people to look at (target/tmp/screenshots).
     async fn screenshot(&self, name: &str) {
-        use base64_like::decode;
-        let png = self.cmd(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let png = self.client.screenshot().await.unwrap();
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), decode(png.as_str().unwrap_or(""))).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn quit(&self) {
-        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+    async fn add_virtual_authenticator(&self, options: Value) {
+        self.client.issue_cmd(AddVirtualAuthenticator(options)).await.expect("a virtual authenticator");
     }
-}
 
-/// A small standard-base64 decoder for screenshots (no extra dependency for a test aid).
-mod base64_like {
-    pub fn decode(s: &str) -> Vec<u8> {
-        let val = |c: u8| -> Option<u32> {
-            Some(match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return None,
-            } as u32)
-        };
-        let mut out = Vec::with_capacity(s.len() * 3 / 4);
-        let (mut acc, mut bits) = (0u32, 0);
-        for v in s.bytes().filter_map(val) {
-            acc = (acc << 6) | v;
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-            }
-        }
-        out
+    /// End the session politely; the driver guard ends the processes either way.
+    async fn quit(self) {
+        let Browser { client, driver, profile } = self;
+        let _ = client.close().await;
+        drop(driver);
+        drop(profile);
     }
 }
 
@@ -244,31 +244,42 @@ async fn last_mail_id(server: &str) -> i64 {
     list[0]["id"].as_i64().unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn register_and_enrol_through_the_real_pages() {
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
+async fn newest_mail_line(server: &str, recipient: &str, wanted: impl Fn(&str) -> bool) -> String {
+    for _ in 0..100 {
+        let list: Value = reqwest::get(format!("{server}/v1/dev/mailbox?recipient={recipient}&limit=1"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(line) = list[0]["body"].as_str().and_then(|b| b.lines().map(str::trim).find(|l| wanted(l))) {
+            return line.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no matching mail reached {recipient}");
+}
+
+fn dev_server(dir: &tempfile::TempDir) -> Server {
+    Server::start(
         &["--data-dir", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--outbox-poll-ms", "50"],
         &[],
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_and_enrol_through_the_real_pages() {
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = dev_server(&dir);
     let (email, phone) = ("browser@example.jp", "+819012345670");
 
     browser.goto(&format!("{}/register", server.url)).await;
     browser.fill("#email", email).await;
     browser.fill("#phone", phone).await;
     browser.fill("#legal_name", "Yamada Hanako").await;
-    // A date input takes the date as typed in the browser's locale order; set its value directly instead.
-    let dob = browser.find("#date_of_birth").await;
-    browser
-        .cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({ "script": "arguments[0].value = '1991-07-07';", "args": [{ ELEMENT: dob }] }),
-        )
-        .await;
+    browser.set_value("#date_of_birth", "1991-07-07").await;
     browser.fill("#password", "password1").await;
     browser.click("#register").await;
     let error = browser.text("p.error").await;
@@ -282,7 +293,7 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.click("#verify").await;
 
     assert_eq!(browser.text("#account-email").await, email);
-    assert_eq!(browser.text("#factors").await.trim(), "sms");
+    assert_eq!(browser.text("#factors").await.trim(), "SMS code");
     browser.click("#add-totp").await;
     let secret = browser.text("#totp-secret").await;
     assert!(browser.source().await.contains("<svg"), "a QR code is shown");
@@ -296,7 +307,7 @@ async fn register_and_enrol_through_the_real_pages() {
 
     browser.goto(&format!("{}/wallet/security", server.url)).await;
     let factors = browser.text("#factors").await;
-    assert!(factors.contains("totp") && factors.contains("recovery_code"), "{factors}");
+    assert!(factors.contains("Authenticator app") && factors.contains("Recovery code"), "{factors}");
 
     // Sign out, then sign in again through the sign-in pages with the app.
     browser.click("#sessions-link").await;
@@ -352,27 +363,12 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.quit().await;
 }
 
-async fn newest_mail_line(server: &str, recipient: &str, wanted: impl Fn(&str) -> bool) -> String {
-    for _ in 0..100 {
-        let list: Value = reqwest::get(format!("{server}/v1/dev/mailbox?recipient={recipient}&limit=1"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if let Some(line) = list[0]["body"].as_str().and_then(|b| b.lines().map(str::trim).find(|l| wanted(l))) {
-            return line.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no matching mail reached {recipient}");
-}
-
 /// The first operator: created from the command line, signs in through the pages, must set up an
 /// authenticator app before anything else, then reaches the ops console.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_operator_enrols_and_reaches_the_ops_console() {
-    let Some(browser) = Browser::start().await else { return };
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap();
     let out = std::process::Command::new(common::anshin_bin())
@@ -414,12 +410,10 @@ async fn the_first_operator_enrols_and_reaches_the_ops_console() {
 /// or computer's built-in one: add a passkey, sign out, sign in with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passkeys_through_the_pages_with_a_virtual_authenticator() {
-    let Some(browser) = Browser::start().await else { return };
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        &["--data-dir", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--outbox-poll-ms", "50"],
-        &[],
-    );
+    let server = dev_server(&dir);
     // WebAuthn binds passkeys to a domain name: use localhost, as the server's public URL does.
     let site = server.url.replace("127.0.0.1", "localhost");
     let (email, phone) = ("passkey@example.jp", "+819012345671");
@@ -427,14 +421,7 @@ async fn passkeys_through_the_pages_with_a_virtual_authenticator() {
     browser.fill("#email", email).await;
     browser.fill("#phone", phone).await;
     browser.fill("#legal_name", "Suzuki Ichiro").await;
-    let dob = browser.find("#date_of_birth").await;
-    browser
-        .cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({ "script": "arguments[0].value = '1985-03-03';", "args": [{ ELEMENT: dob }] }),
-        )
-        .await;
+    browser.set_value("#date_of_birth", "1985-03-03").await;
     browser.fill("#password", "silver lantern orchard 12").await;
     browser.click("#register").await;
     browser.fill("#email_code", &newest_code(&server.url, email).await).await;
@@ -442,18 +429,19 @@ async fn passkeys_through_the_pages_with_a_virtual_authenticator() {
     browser.click("#verify").await;
     assert_eq!(browser.text("#account-email").await, email);
 
-    let authenticator = json!({ "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
-                                "hasUserVerification": true, "isUserVerified": true });
-    browser.cmd(reqwest::Method::POST, "/webauthn/authenticator", authenticator).await;
+    browser
+        .add_virtual_authenticator(json!({ "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                                           "hasUserVerification": true, "isUserVerified": true }))
+        .await;
     browser.click("#add-passkey").await;
     for _ in 0..50 {
-        if browser.text("#factors").await.contains("passkey") {
+        if browser.text("#factors").await.contains("Passkey") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let factors = browser.text("#factors").await;
-    assert!(factors.contains("passkey"), "{factors} / {}", browser.text("#passkey-status").await);
+    assert!(factors.contains("Passkey"), "{factors} / {}", browser.text("#passkey-status").await);
 
     browser.click("#sessions-link").await;
     browser.click("#sign-out").await;
@@ -464,4 +452,123 @@ async fn passkeys_through_the_pages_with_a_virtual_authenticator() {
     assert_eq!(browser.text("#account-email").await, email, "signed in with the passkey");
     browser.screenshot("passkey-signed-in").await;
     browser.quit().await;
+}
+
+/// A PNG screenshot as (width, height, pixels).
+fn decode_png(png: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).expect("a frame");
+    pixels.truncate(frame.buffer_size());
+    (frame.width, frame.height, pixels)
+}
+
+/// The Japanese sign-in page in a Japanese browser: Japanese words, our stylesheet applied (the
+/// CSP lets no inline style through), and Japanese glyphs actually drawn. Without a CJK font
+/// every kanji is the same empty box ("tofu"), so two different kanji and a private-use character
+/// (which no font draws) would all look alike; each must differ from the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_japanese_sign_in_page_draws_its_glyphs() {
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("ja").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = dev_server(&dir);
+
+    browser.goto(&format!("{}/login", server.url)).await;
+    assert_eq!(browser.execute("return document.documentElement.lang;", vec![]).await, "ja");
+    assert_eq!(browser.text("h1").await, "ログイン");
+    let main_width = browser.execute("return getComputedStyle(document.querySelector('main')).maxWidth;", vec![]).await;
+    assert_eq!(main_width, "576px", "the stylesheet is applied (36rem)");
+    browser.screenshot("login-ja").await;
+
+    // Three samples in the heading's font and size, appended through the DOM (no markup, no style).
+    browser
+        .execute(
+            "for (const [id, text] of [['glyph-an', '\u{5B89}'], ['glyph-shin', '\u{5FC3}'], ['glyph-tofu', '\u{E000}']]) {
+                 const span = document.createElement('span'); span.id = id; span.textContent = text;
+                 document.querySelector('h1').append(' ', span);
+             }",
+            vec![],
+        )
+        .await;
+    let mut shots = Vec::new();
+    for id in ["#glyph-an", "#glyph-shin", "#glyph-tofu"] {
+        let png = browser.find(id).await.screenshot().await.expect("an element screenshot");
+        let (width, height, pixels) = decode_png(&png);
+        let first = &pixels[..4.min(pixels.len())];
+        assert!(pixels.chunks(first.len().max(1)).any(|p| p != first), "{id} is blank");
+        shots.push((id, width, height, pixels));
+    }
+    for (i, a) in shots.iter().enumerate() {
+        for b in &shots[i + 1..] {
+            assert!(
+                (a.1, a.2, &a.3) != (b.1, b.2, &b.3),
+                "{} and {} render alike: is fonts-noto-cjk installed?",
+                a.0,
+                b.0
+            );
+        }
+    }
+
+    // The switch is a link: English, remembered on the next page, and back.
+    browser.click("a[hreflang=en]").await;
+    browser.wait_for_text("h1", "Sign in").await;
+    browser.goto(&format!("{}/register", server.url)).await;
+    assert_eq!(browser.text("h1").await, "Create your wallet", "the choice outlives the browser's languages");
+    browser.click("a[hreflang=ja]").await;
+    browser.wait_for_text("h1", "ウォレットを作成する").await;
+    browser.quit().await;
+}
+
+/// Every process of this browser: chromedriver's group, and anything still naming its profile
+/// directory (Chromium's crash handlers leave the group).
+fn browser_processes(group: i32, profile: &std::path::Path) -> Vec<String> {
+    let profile = profile.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command's closing parenthesis: state, ppid, pgrp, …
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let (state, pgrp) = (fields.first().copied().unwrap_or("Z"), fields.get(2).and_then(|g| g.parse::<i32>().ok()));
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if state != "Z" && (pgrp == Some(group) || cmdline.contains(&profile)) {
+            found.push(format!("{pid} {}", cmdline.replace('\0', " ")));
+        }
+    }
+    found
+}
+
+/// A browser test that fails still ends its chromedriver and Chromium.
+#[test]
+fn a_failing_browser_test_leaves_no_browser_running() {
+    let _one = ONE_BROWSER_AT_A_TIME.blocking_lock();
+    if installed().is_none() {
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let browser = Browser::start("en-US").await.unwrap();
+            browser.goto("about:blank").await;
+            let profile = browser.profile.path().to_owned();
+            assert!(!browser_processes(browser.driver.process_group(), &profile).is_empty(), "the browser runs");
+            tx.send((browser.driver.process_group(), profile)).unwrap();
+            panic!("a browser test fails");
+        });
+    })
+    .join();
+    assert!(failed.is_err(), "the test panicked");
+    let (group, profile) = rx.recv().unwrap();
+    let mut left = browser_processes(group, &profile);
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        left = browser_processes(group, &profile);
+    }
+    assert!(left.is_empty(), "still running after the test: {left:#?}");
 }

@@ -197,8 +197,8 @@ on_both!(registration_refuses_bad_input_with_the_field_named, |t: TestDb| async 
     assert_eq!(outbox, 0, "nothing was sent for refused registrations");
 });
 
-/// Credential stuffing: 1,000 leaked pairs, 100 of them right, from 20 addresses. No session
-/// results, and each of the 100 owners whose password was confirmed hears of it once.
+// Credential stuffing: 1,000 leaked pairs, 100 of them right, from 20 addresses. No session
+// results, and each of the 100 owners whose password was confirmed hears of it once.
 on_both!(credential_stuffing_yields_no_session_and_tells_the_owners, |t: TestDb| async move {
     use anshin::identity::password::{HashParams, PasswordHasher};
     let t = t;
@@ -413,8 +413,8 @@ on_both!(lock_with_one_factor_and_unlock_with_two, |t: TestDb| async move {
     assert!(anshin::audit::verify(&a.t.db).await.unwrap().ok());
 });
 
-/// Password spraying: one password tried against many accounts from one address is cut off after
-/// ten failures; the same password from another network (its real owner) is not.
+// Password spraying: one password tried against many accounts from one address is cut off after
+// ten failures; the same password from another network (its real owner) is not.
 on_both!(one_password_sprayed_across_many_accounts_is_cut_off_at_its_source_only, |t: TestDb| async move {
     let a = app(t, IdentityConfig::default()).await;
     // The sprayed password is the real password of one account, whose owner signs in elsewhere.
@@ -714,8 +714,8 @@ on_both!(only_operators_can_revoke_another_users_sessions_and_refusals_are_audit
     );
 });
 
-/// The optional breached-password check, against a local stand-in speaking the k-anonymity range
-/// API: only a 5-digit prefix is sent, and a listed password is refused.
+// The optional breached-password check, against a local stand-in speaking the k-anonymity range
+// API: only a 5-digit prefix is sent, and a listed password is refused.
 on_both!(breached_passwords_are_refused_through_the_range_api, |t: TestDb| async move {
     use sha1::{Digest, Sha1};
     let leaked = "marble orchid tandem 17";
@@ -862,8 +862,8 @@ on_both!(stale_sign_in_state_is_purged_and_live_state_kept, |t: TestDb| async mo
     );
 });
 
-/// The pages' cookies and CSRF protection: `__Host-`, HttpOnly, Secure, SameSite=Strict; a form
-/// or script request without the matching token changes nothing.
+// The pages' cookies and CSRF protection: `__Host-`, HttpOnly, Secure, SameSite=Strict; a form
+// or script request without the matching token changes nothing.
 on_both!(page_cookies_are_strict_and_forms_need_the_csrf_token, |t: TestDb| async move {
     let a = app(t, IdentityConfig::default()).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

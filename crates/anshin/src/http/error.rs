@@ -1,5 +1,7 @@
 //! The one error type of the HTTP layer and its JSON envelope:
-//! `{"error": {"type", "code", "message", "param"?}}`, never a stack trace.
+//! `{"error": {"type", "code", "message", "param"?}}`, never a stack trace. The `message` is
+//! written in English where the error is made, and put into the caller's language in one place,
+//! when the envelope is rendered (`into_response`); `type` and `code` never change.
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
@@ -12,6 +14,8 @@ use serde::de::DeserializeOwned;
 /// How long a client should wait after a database outage answer before trying again.
 const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
+use crate::i18n::{self, Locale};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -20,6 +24,9 @@ pub struct ApiError {
     pub message: String,
     pub param: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// Numbers the message mentions, for its translations (`attempts`, `min`, `max`). Boxed:
+    /// nearly every error has none, and the error travels in every handler's `Result`.
+    pub args: Box<[(&'static str, i64)]>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -40,13 +47,28 @@ pub struct ErrorEnvelope {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, code, message: message.into(), param: None, retry_after_secs: None }
+        ApiError {
+            status,
+            kind,
+            code,
+            message: message.into(),
+            param: None,
+            retry_after_secs: None,
+            args: Box::new([]),
+        }
     }
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message)
     }
     pub fn param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
+        self
+    }
+    /// A number the message mentions, by the name its catalog entry uses.
+    pub fn arg(mut self, name: &'static str, value: i64) -> Self {
+        let mut args = std::mem::take(&mut self.args).into_vec();
+        args.push((name, value));
+        self.args = args.into_boxed_slice();
         self
     }
     pub fn not_found() -> Self {
@@ -112,12 +134,18 @@ impl ApiError {
         }
     }
 
+    /// The envelope, with the message in English as written.
     pub fn body(&self) -> ErrorEnvelope {
+        self.body_in(Locale::En)
+    }
+
+    /// The envelope with the message in `locale` (see `i18n::localized_api_message`).
+    pub fn body_in(&self, locale: Locale) -> ErrorEnvelope {
         ErrorEnvelope {
             error: ErrorBody {
                 kind: self.kind.into(),
                 code: self.code.into(),
-                message: self.message.clone(),
+                message: i18n::localized_api_message(locale, self.code, &self.message, &self.args),
                 param: self.param.clone(),
             },
         }
@@ -125,8 +153,9 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// In the caller's language (`Accept-Language`; English when none is sent).
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let mut response = (self.status, axum::Json(self.body_in(super::lang::api_locale()))).into_response();
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

@@ -6,6 +6,8 @@ mod connections;
 pub mod error;
 pub mod idempotency;
 mod identity;
+mod lang;
+mod layout;
 pub mod middleware;
 mod openapi;
 mod pages;
@@ -125,7 +127,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(routes::metrics))
-        .route("/openapi.json", get(routes::openapi));
+        .route("/openapi.json", get(routes::openapi))
+        .route("/static/anshin.css", get(layout::stylesheet))
+        .route("/lang/{tag}", get(lang::switch));
     if state.identity.is_some() {
         app = app
             .merge(identity::routes())
@@ -153,6 +157,8 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::error_envelope))
         .layer(from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(from_fn(middleware::metrics))
+        // Outside every layer that can answer, so pages and error envelopes all speak the caller's language.
+        .layer(from_fn(lang::negotiate))
         .layer(from_fn(middleware::request_id))
         .with_state(state)
 }

@@ -1,20 +1,24 @@
 //! Server-rendered pages for the web wallet: registration, contact verification and adding an
 //! authenticator app. Little markup, no JavaScript; forms carry a CSRF token (double-submit,
 //! bound to a `__Host-` cookie) and the session lives in a `__Host-`, HttpOnly, Secure,
-//! SameSite=Strict cookie.
+//! SameSite=Strict cookie. Every word comes from the message catalogs (`t`, in the request's
+//! language) and every page is framed by `layout`.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::Form;
 use super::identity::Caller;
+pub use super::lang::explain;
+use super::lang::{gap, sentences, switch_back, t, t_args};
+pub use super::layout::layout;
 use crate::identity::{Factor, LoginChallenge, NewRegistration, Principal, StepUpAction};
 use crate::identity::{Identity, IdentityError};
 use crate::storage::ids::random_hex_128;
@@ -41,27 +45,6 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet/step-up/verify", post(step_up_verify))
 }
 
-pub fn layout(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Anshin" }
-                style { (PreEscaped("body{font-family:system-ui,sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem;line-height:1.5}\
-                    label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
-                    button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00;border:1px solid #a00;padding:.5rem}\
-                    .codes{font-family:monospace;font-size:1.1rem}")) }
-            }
-            body {
-                header { strong { "Anshin 安心" } }
-                main { h1 { (title) } (body) }
-            }
-        }
-    }
-}
-
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -74,9 +57,15 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+    set_cookie_with(name, value, max_age_secs, "Strict")
+}
+
+pub fn set_cookie_with(name: &str, value: &str, max_age_secs: i64, same_site: &str) -> HeaderValue {
     // __Host-: Secure, Path=/ and no Domain, so no other host or path can set or read it.
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"))
-        .expect("cookie values are hex")
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}"
+    ))
+    .expect("cookie values are hex or language tags")
 }
 
 /// A page with a form: issue the CSRF token (reusing the cookie's if there is one).
@@ -108,27 +97,35 @@ impl From<Response> for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
+/// A page saying what went wrong (`message`: what happened and what to do) with one way on:
+/// sign in when the session is missing, else back to where the flow starts.
 pub fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {
-    (
-        status,
-        Html(
-            layout(title, html! { p.error role="alert" { (message) } p { a href="/register" { "Start again" } } })
-                .into_string(),
-        ),
-    )
-        .into_response()
+    let back = switch_back();
+    let (href, label) = if status == StatusCode::UNAUTHORIZED {
+        ("/login".to_owned(), t("common-sign-in"))
+    } else if back == "/" {
+        (back, t("problem-link-home"))
+    } else {
+        (back, t("problem-link-retry"))
+    };
+    let page = layout(
+        title,
+        html! {
+            p.notice.error role="alert" { (message) }
+            p { a href=(href) { (label) } }
+        },
+    );
+    (status, Html(page.into_string())).into_response()
 }
 
 fn csrf_failed() -> Response {
-    problem_page(
-        StatusCode::FORBIDDEN,
-        "Please try again",
-        "This form expired or did not come from this site. Reload the page and send it again.",
-    )
+    problem_page(StatusCode::FORBIDDEN, &t("problem-csrf-title"), &t("problem-csrf"))
 }
 
 pub fn identity(state: &AppState) -> Result<&Identity, PageError> {
-    state.identity.as_ref().ok_or_else(|| problem_page(StatusCode::NOT_FOUND, "Not found", "No such page.").into())
+    state.identity.as_ref().ok_or_else(|| {
+        problem_page(StatusCode::NOT_FOUND, &t("problem-not-found-title"), &t("problem-not-found")).into()
+    })
 }
 
 pub fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), PageError> {
@@ -140,27 +137,12 @@ pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principa
     let ended = || {
         PageError::from(problem_page(
             StatusCode::UNAUTHORIZED,
-            "Please sign in",
-            "Your session has ended. Sign in again.",
+            &t("problem-signed-out-title"),
+            &t("problem-signed-out"),
         ))
     };
     let token = cookie(headers, SESSION_COOKIE).ok_or_else(ended)?;
     identity.authenticate(&token).await.map_err(|_| ended())
-}
-
-/// What a person should read for an identity error on a page.
-pub fn explain(e: &IdentityError) -> String {
-    match e {
-        IdentityError::Invalid { message, .. } => format!("Please check the form: {message}."),
-        IdentityError::Password(p) => format!("Please choose another password: {p}."),
-        IdentityError::Internal(_) => "Something went wrong on our side. Please try again.".into(),
-        other => format!("{}.", capitalise(&other.to_string())),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 #[derive(Deserialize, Default)]
@@ -181,23 +163,24 @@ pub struct RegisterForm {
 
 fn register_markup(csrf: &str, form: &RegisterForm, error: Option<&str>) -> Markup {
     layout(
-        "Create your wallet",
+        &t("register-title"),
         html! {
-            @if let Some(e) = error { p.error role="alert" { (e) } }
-            p { "We confirm both your e-mail address and your mobile number before your wallet can hold money." }
+            @if let Some(e) = error { p.notice.error role="alert" { (e) } }
+            p { (t("register-intro")) }
             form method="post" action="/register" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="email" { "E-mail address" }
+                label for="email" { (t("common-email")) }
                 input #email name="email" type="email" autocomplete="email" required value=(form.email);
-                label for="phone" { "Mobile number" }
-                input #phone name="phone" type="tel" autocomplete="tel" placeholder="+81 90 1234 5678" required value=(form.phone);
-                label for="legal_name" { "Legal name (as on your ID)" }
+                label for="phone" { (t("register-phone")) }
+                input #phone name="phone" type="tel" autocomplete="tel" aria-describedby="phone-hint" required value=(form.phone);
+                p #phone-hint .hint { (t("register-phone-hint")) }
+                label for="legal_name" { (t("register-legal-name")) }
                 input #legal_name name="legal_name" autocomplete="name" required value=(form.legal_name);
-                label for="date_of_birth" { "Date of birth" }
-                input #date_of_birth name="date_of_birth" type="date" required value=(form.date_of_birth);
-                label for="password" { "Password (at least 8 characters; a passphrase is best)" }
+                label for="date_of_birth" { (t("register-date-of-birth")) }
+                input #date_of_birth name="date_of_birth" type="date" autocomplete="bday" required value=(form.date_of_birth);
+                label for="password" { (t("register-password")) }
                 input #password name="password" type="password" autocomplete="new-password" required;
-                button #register type="submit" { "Create wallet" }
+                button #register type="submit" { (t("register-submit")) }
             }
         },
     )
@@ -234,18 +217,21 @@ pub async fn register(
     };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Check your e-mail and phone",
+            &t("register-sent-title"),
             html! {
-                p { "We sent a 6-digit code to " strong { (form.email) } " and another to " strong { (form.phone) } ". They are valid for "
-                    (started.expires_in_secs / 60) " minutes." }
+                p.notice.info role="status" { (t_args("register-sent-intro", &[("minutes", (started.expires_in_secs / 60).into())])) }
+                ul.sent-to {
+                    li { (t("register-sent-email")) (gap()) strong { (form.email) } }
+                    li { (t("register-sent-phone")) (gap()) strong { (form.phone) } }
+                }
                 form method="post" action="/register/verify" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="registration_id" value=(started.registration_id);
-                    label for="email_code" { "Code from the e-mail" }
+                    label for="email_code" { (t("register-email-code")) }
                     input #email_code name="email_code" inputmode="numeric" autocomplete="one-time-code" required;
-                    label for="sms_code" { "Code from the SMS" }
+                    label for="sms_code" { (t("register-sms-code")) }
                     input #sms_code name="sms_code" inputmode="numeric" autocomplete="one-time-code" required;
-                    button #verify type="submit" { "Confirm" }
+                    button #verify type="submit" { (t("common-confirm")) }
                 }
             },
         )
@@ -274,20 +260,18 @@ pub async fn verify(
     let identity = identity(&state)?;
     let registered =
         identity.verify_registration(&form.registration_id, &form.email_code, &form.sms_code, &client).await.map_err(
-            |e| PageError::from(problem_page(StatusCode::UNAUTHORIZED, "Those codes did not work", &explain(&e))),
+            |e| PageError::from(problem_page(StatusCode::UNAUTHORIZED, &t("problem-codes-title"), &explain(&e))),
         )?;
     // The recovery codes are shown once, now: with the password, one of them locks the account
     // when the phone is lost.
     let page = layout(
-        "Your wallet is ready",
+        &t("registered-title"),
         html! {
-            p role="status" { "Both your e-mail address and your phone are confirmed." }
-            h2 { "Keep these recovery codes" }
-            p { "Write them down or print them, and keep them away from your phone. If your phone is lost or stolen, "
-                "your password and one of these codes lock your account from any device. Each code works once. "
-                "We will not show them again." }
+            p.notice.success role="status" { (t("registered-confirmed")) }
+            h2 { (t("registered-codes-heading")) }
+            p { (t("registered-codes-why")) }
             ol #recovery-codes .codes { @for c in &registered.recovery_codes { li { (c) } } }
-            p { a #continue href="/wallet/security" { "I have kept them: continue" } }
+            p { a #continue href="/wallet/security" { (t("registered-continue")) } }
         },
     );
     let mut response = (StatusCode::OK, Html(page.into_string())).into_response();
@@ -303,62 +287,85 @@ pub async fn verify(
 pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = signed_in(&state, &headers).await?;
     let profile = identity(&state)?.profile(&who).await.map_err(|_| {
-        PageError::from(problem_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again."))
+        PageError::from(problem_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &t("problem-internal-title"),
+            &t("problem-internal"),
+        ))
     })?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Account security",
+            &t("security-title"),
             html! {
-                p { "Signed in as " strong #account-email { (profile.email) } "." }
-                p { a #sessions-link href="/wallet/sessions" { "Signed-in devices" } " · " a href="/lock" { "Lost your phone? Lock your account" } }
-            h2 { "Second factors" }
-                ul #factors { @for f in &profile.factors { li { (f) } } }
+                p { (t("security-signed-in-as")) (gap()) strong #account-email { (profile.email) } }
+                ul.links {
+                    li { a #sessions-link href="/wallet/sessions" { (t("security-sessions-link")) } }
+                    li { a href="/lock" { (t("security-lock-link")) } }
+                }
+                h2 { (t("security-factors")) }
+                ul #factors { @for f in &profile.factors { li data-factor=(f) { (factor_name(f)) } } }
                 @if !profile.factors.contains(&"totp") {
-                    p { "Add an authenticator app: it works without signal and cannot be intercepted like an SMS." }
+                    p { (t("security-add-totp-why")) }
                     form method="post" action="/wallet/security/totp" {
                         input type="hidden" name="csrf" value=(csrf);
-                        button #add-totp type="submit" { "Add an authenticator app" }
+                        button #add-totp type="submit" { (t("security-add-totp")) }
                     }
                 } @else if who.is_full() {
-                    p { a #step-up-remove_factor href="/wallet/step-up?action=remove_factor" { "Confirm it is you to remove a factor" } }
+                    p { a #step-up-remove_factor href="/wallet/step-up?action=remove_factor" { (t("security-step-up-remove-factor")) } }
                     form method="post" action="/wallet/security/totp/remove" {
                         input type="hidden" name="csrf" value=(csrf);
-                        button #remove-totp type="submit" { "Remove the authenticator app (signs out everywhere)" }
+                        button #remove-totp .secondary type="submit" { (t("security-remove-totp")) }
                     }
                 }
-                p { "A passkey (your phone's or computer's lock) is the strongest second factor: it cannot be phished." }
-                button #add-passkey type="button" data-passkey="add" data-csrf=(csrf) { "Add a passkey" }
-                p #passkey-status role="status" {}
-                script src="/static/passkeys.js" defer {}
+                p { (t("security-passkey-why")) }
+                button #add-passkey type="button" data-passkey="add" data-csrf=(csrf) { (t("security-add-passkey")) }
+                (passkey_status())
                 @if who.is_full() {
-                    p { "Changing your password, e-mail, phone or factors needs a second factor given for that change, "
-                        "a few minutes before. Adding a factor more than a few minutes after signing in needs one too: "
-                        a #step-up-add_factor href="/wallet/step-up?action=add_factor" { "confirm it is you to add a factor" } "." }
-                    h2 { "Password" }
-                    p { a #step-up-change_password href="/wallet/step-up?action=change_password" { "Confirm it is you to change your password" } }
+                    p { (t("security-step-up-why")) (gap()) a #step-up-add_factor href="/wallet/step-up?action=add_factor" { (t("security-step-up-add-factor")) } }
+                    h2 { (t("security-password")) }
+                    p { a #step-up-change_password href="/wallet/step-up?action=change_password" { (t("security-step-up-change-password")) } }
                     form method="post" action="/wallet/security/password" {
                         input type="hidden" name="csrf" value=(csrf);
-                        label for="current_password" { "Current password" }
+                        label for="current_password" { (t("security-current-password")) }
                         input #current_password name="current_password" type="password" autocomplete="current-password" required;
-                        label for="new_password" { "New password" }
+                        label for="new_password" { (t("common-new-password")) }
                         input #new_password name="new_password" type="password" autocomplete="new-password" required;
-                        button #change-password type="submit" { "Change password (signs out everywhere)" }
+                        button #change-password type="submit" { (t("security-change-password")) }
                     }
-                    h2 { "E-mail and phone" }
-                    p { "After a change, money cannot leave your wallet for 72 hours, and the old contact is told." }
-                    p { a #step-up-change_contact href="/wallet/step-up?action=change_contact" { "Confirm it is you to change your e-mail or phone" } }
+                    h2 { (t("security-contact")) }
+                    p { (t("security-contact-why")) }
+                    p { a #step-up-change_contact href="/wallet/step-up?action=change_contact" { (t("security-step-up-change-contact")) } }
                     form method="post" action="/wallet/security/contact" {
                         input type="hidden" name="csrf" value=(csrf);
-                        label for="channel" { "Which" }
-                        select #channel name="channel" { option value="email" { "E-mail address" } option value="phone" { "Mobile number" } }
-                        label for="value" { "New value" }
+                        label for="channel" { (t("security-contact-which")) }
+                        select #channel name="channel" {
+                            option value="email" { (t("common-email")) }
+                            option value="phone" { (t("register-phone")) }
+                        }
+                        label for="value" { (t("security-contact-value")) }
                         input #value name="value" required;
-                        button #change-contact type="submit" { "Send a code to the new contact" }
+                        button #change-contact type="submit" { (t("security-contact-submit")) }
                     }
                 }
             },
         )
     }))
+}
+
+/// A second factor's name in the page's language (`totp` → "Authenticator app").
+pub fn factor_name(factor: &str) -> String {
+    t(&format!("factor-{}", factor.replace('_', "-")))
+}
+
+/// Where the passkey script reports, with its messages in the page's language (the script
+/// itself holds no text).
+pub fn passkey_status() -> Markup {
+    html! {
+        p #passkey-status .notice.info role="status"
+            data-waiting=(t("passkey-waiting")) data-cancelled=(t("passkey-cancelled"))
+            data-unsupported=(t("passkey-unsupported")) data-failed=(t("passkey-failed")) {}
+        script src="/static/passkeys.js" defer {}
+    }
 }
 
 #[derive(Deserialize)]
@@ -373,22 +380,22 @@ pub async fn start_totp(State(state): State<AppState>, headers: HeaderMap, Form(
     let e = identity(&state)?
         .start_totp(&who)
         .await
-        .map_err(|e| PageError::from(problem_page(StatusCode::FORBIDDEN, "Cannot add an app now", &explain(&e))))?;
+        .map_err(|e| PageError::from(problem_page(StatusCode::FORBIDDEN, &t("problem-totp-title"), &explain(&e))))?;
     let qr = qrcode::QrCode::new(e.otpauth_url.as_bytes())
         .map(|c| c.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build())
         .unwrap_or_default();
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Add an authenticator app",
+            &t("totp-title"),
             html! {
-                p { "Scan this code with your authenticator app, or type the key below into it." }
-                div role="img" aria-label="QR code for your authenticator app" { (PreEscaped(qr)) }
-                p { "Key: " code #totp-secret { (e.secret) } }
+                p { (t("totp-intro")) }
+                div.qr role="img" aria-label=(t("totp-qr-label")) { (PreEscaped(qr)) }
+                p { (t("totp-key")) (gap()) code #totp-secret { (e.secret) } }
                 form method="post" action="/wallet/security/totp/confirm" {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="code" { "The 6-digit code your app shows now" }
+                    label for="code" { (t("totp-code")) }
                     input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
-                    button #confirm-totp type="submit" { "Confirm" }
+                    button #confirm-totp type="submit" { (t("common-confirm")) }
                 }
             },
         )
@@ -414,13 +421,13 @@ pub async fn confirm_totp(
     let codes = identity(&state)?
         .confirm_totp(&who, &form.code, &client)
         .await
-        .map_err(|e| PageError::from(problem_page(StatusCode::UNAUTHORIZED, "That code did not work", &explain(&e))))?;
+        .map_err(|e| PageError::from(problem_page(StatusCode::UNAUTHORIZED, &t("problem-code-title"), &explain(&e))))?;
     let page = layout(
-        "Your authenticator app is set up",
+        &t("totp-done-title"),
         html! {
-            p { "Keep these recovery codes somewhere safe, away from your phone. Each works once, if you lose the app." }
+            p.notice.success role="status" { (t("totp-recovery-intro")) }
             ol #recovery-codes .codes { @for c in &codes.recovery_codes { li { (c) } } }
-            p { a href="/wallet/security" { "Back to account security" } }
+            p { a href="/wallet/security" { (t("common-back-to-security")) } }
         },
     );
     Ok((StatusCode::OK, Html(page.into_string())).into_response())
@@ -436,25 +443,25 @@ pub fn factor_markup(
     note: Option<&str>,
 ) -> Markup {
     layout(
-        "Confirm it is you",
+        &t("factor-title"),
         html! {
-            @if let Some(n) = note { p role="status" { (n) } }
-            p { "Enter a code from your authenticator app or an SMS, or one of your recovery codes." }
+            @if let Some(n) = note { p.notice.info role="status" { (n) } }
+            p { (t("factor-intro")) }
             form method="post" action=(action) {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="challenge_id" value=(challenge.challenge_id);
-                label for="factor" { "Second factor" }
+                label for="factor" { (t("common-second-factor")) }
                 select #factor name="factor" {
-                    @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } }
+                    @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (factor_name(f)) } } }
                 }
-                label for="code" { "Code" }
+                label for="code" { (t("common-code")) }
                 input #code name="code" autocomplete="one-time-code" required;
                 @if challenge.email_proof_required {
-                    p { "Many failed sign-ins came from your network, so we also need the code we send to your e-mail address." }
-                    label for="email_code" { "Code from the e-mail" }
+                    p.notice.info { (t("factor-email-proof-why")) }
+                    label for="email_code" { (t("factor-email-code")) }
                     input #email_code name="email_code" inputmode="numeric" autocomplete="one-time-code" required;
                 }
-                button #confirm type="submit" { "Confirm" }
+                button #confirm type="submit" { (t("common-confirm")) }
             }
             @if challenge.factors.contains(&"passkey") {
                 form #passkey-form method="post" action=(action) {
@@ -462,10 +469,9 @@ pub fn factor_markup(
                     input type="hidden" name="challenge_id" value=(challenge.challenge_id);
                     input type="hidden" name="factor" value="passkey";
                     input type="hidden" name="code" value="";
-                    button #use-passkey type="button" data-passkey="use" { "Use a passkey" }
+                    button #use-passkey type="button" data-passkey="use" { (t("factor-use-passkey")) }
                 }
-                p #passkey-status role="status" {}
-                script src="/static/passkeys.js" defer {}
+                (passkey_status())
             }
             @if challenge.factors.contains(&"sms") {
                 form method="post" action=(sms_action) {
@@ -473,7 +479,7 @@ pub fn factor_markup(
                     input type="hidden" name="challenge_id" value=(challenge.challenge_id);
                     input type="hidden" name="next" value=(action);
                     input type="hidden" name="channel" value="sms";
-                    button #send-sms type="submit" { "Send me a code by SMS" }
+                    button #send-sms .secondary type="submit" { (t("common-send-sms")) }
                 }
             }
             @if challenge.factors.contains(&"email") || challenge.email_proof_required {
@@ -482,7 +488,7 @@ pub fn factor_markup(
                     input type="hidden" name="challenge_id" value=(challenge.challenge_id);
                     input type="hidden" name="next" value=(action);
                     input type="hidden" name="channel" value="email";
-                    button #send-email type="submit" { "Send me a code by e-mail" }
+                    button #send-email .secondary type="submit" { (t("common-send-email")) }
                 }
             }
         },
@@ -491,13 +497,14 @@ pub fn factor_markup(
 
 /// A finished page saying what happened, with a link on.
 pub fn done_page(title: &str, message: &str, link: (&str, &str)) -> Response {
-    let page = layout(title, html! { p #done role="status" { (message) } p { a href=(link.0) { (link.1) } } });
+    let page =
+        layout(title, html! { p #done .notice.success role="status" { (message) } p { a href=(link.0) { (link.1) } } });
     (StatusCode::OK, Html(page.into_string())).into_response()
 }
 
 /// Signed out everywhere: the session cookie goes too.
 fn signed_out_page(title: &str, message: &str) -> Response {
-    let mut response = done_page(title, message, ("/login", "Sign in again"));
+    let mut response = done_page(title, message, ("/login", &t("common-sign-in-again")));
     response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
     response
 }
@@ -505,12 +512,9 @@ fn signed_out_page(title: &str, message: &str) -> Response {
 pub async fn full(state: &AppState, headers: &HeaderMap) -> Result<Principal, PageError> {
     let who = signed_in(state, headers).await?;
     if !who.is_full() {
-        return Err(problem_page(
-            StatusCode::FORBIDDEN,
-            "Set up a second factor first",
-            "Add an authenticator app on the account security page.",
-        )
-        .into());
+        return Err(
+            problem_page(StatusCode::FORBIDDEN, &t("problem-factor-first-title"), &t("problem-factor-first")).into()
+        );
     }
     Ok(who)
 }
@@ -520,9 +524,9 @@ fn refused(e: &IdentityError) -> PageError {
         if matches!(e, IdentityError::StepUpRequired) { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
     let mut message = explain(e);
     if matches!(e, IdentityError::StepUpRequired) {
-        message.push_str(" Use the \"Confirm it is you\" link next to it on the account security page first.");
+        message = sentences(&message, &t("problem-step-up-hint"));
     }
-    problem_page(status, "That was not changed", &message).into()
+    problem_page(status, &t("problem-not-changed-title"), &message).into()
 }
 
 pub async fn remove_totp(
@@ -534,7 +538,7 @@ pub async fn remove_totp(
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
     identity(&state)?.remove_totp(&who, &client).await.map_err(|e| refused(&e))?;
-    Ok(signed_out_page("Authenticator app removed", "The app was removed and every session was signed out."))
+    Ok(signed_out_page(&t("totp-removed-title"), &t("totp-removed")))
 }
 
 #[derive(Deserialize)]
@@ -559,7 +563,7 @@ pub async fn change_password(
         .change_password(&who, &form.current_password, &form.new_password, &client)
         .await
         .map_err(|e| refused(&e))?;
-    Ok(signed_out_page("Password changed", "Your password was changed and every session was signed out."))
+    Ok(signed_out_page(&t("password-changed-title"), &t("password-changed")))
 }
 
 #[derive(Deserialize)]
@@ -585,15 +589,18 @@ pub async fn start_contact_change(
     identity(&state)?.start_contact_change(&who, &form.channel, &form.value, &client).await.map_err(|e| refused(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Confirm the new contact",
+            &t("contact-confirm-title"),
             html! {
-                p { "We sent a code to " strong { (form.value) } ". Your current contact was told about the change." }
+                div.notice.info role="status" {
+                    p { (t("contact-sent-to")) (gap()) strong { (form.value) } }
+                    p { (t("contact-old-told")) }
+                }
                 form method="post" action="/wallet/security/contact/confirm" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="channel" value=(form.channel);
-                    label for="code" { "Code" }
+                    label for="code" { (t("common-code")) }
                     input #code name="code" inputmode="numeric" autocomplete="one-time-code" required;
-                    button #confirm-contact type="submit" { "Confirm" }
+                    button #confirm-contact type="submit" { (t("common-confirm")) }
                 }
             },
         )
@@ -613,9 +620,9 @@ pub async fn confirm_contact_change(
         .await
         .map_err(|e| refused(&e))?;
     Ok(done_page(
-        "Contact changed",
-        "Your contact was changed. For 72 hours money cannot leave your wallet; both contacts were told.",
-        ("/wallet/security", "Back to account security"),
+        &t("contact-changed-title"),
+        &t("contact-changed"),
+        ("/wallet/security", &t("common-back-to-security")),
     ))
 }
 
@@ -627,21 +634,8 @@ pub struct StepUpQuery {
 
 fn step_up_action(s: &str) -> Result<StepUpAction, PageError> {
     StepUpAction::parse(s).ok_or_else(|| {
-        problem_page(StatusCode::BAD_REQUEST, "Nothing to confirm", "That is not an action that needs confirming.")
-            .into()
+        problem_page(StatusCode::BAD_REQUEST, &t("problem-step-up-action-title"), &t("problem-step-up-action")).into()
     })
-}
-
-/// What a step-up is for, said to a person.
-fn action_words(action: StepUpAction) -> &'static str {
-    match action {
-        StepUpAction::ChangePassword => "change your password",
-        StepUpAction::ChangeContact => "change your e-mail address or phone",
-        StepUpAction::AddFactor => "add a second factor",
-        StepUpAction::RemoveFactor => "remove a second factor",
-        StepUpAction::RevokeDevice => "remove a device",
-        StepUpAction::UnlockUser => "unlock a user's account",
-    }
 }
 
 /// The step-up page only explains and offers a button: a `GET` never creates a challenge.
@@ -654,13 +648,13 @@ pub async fn step_up_form(
     let action = step_up_action(&q.action)?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Confirm it is you",
+            &t("factor-title"),
             html! {
-                p { "To " (action_words(action)) ", confirm it is you with a second factor. The confirmation is good for this one change, for a few minutes." }
+                p { (t(&format!("step-up-for-{}", action.as_str().replace('_', "-")))) (gap()) (t("step-up-once")) }
                 form method="post" action="/wallet/step-up" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="action" value=(action.as_str());
-                    button #start-step-up type="submit" { "Continue" }
+                    button #start-step-up type="submit" { (t("step-up-continue")) }
                 }
             },
         )
@@ -707,19 +701,11 @@ pub async fn step_up_sms(
     check_csrf(&headers, &form.csrf)?;
     full(&state, &headers).await?;
     let identity = identity(&state)?;
-    identity
-        .send_challenge_code(&form.challenge_id, crate::notify::Channel::Sms, &client)
-        .await
-        .map_err(|e| refused(&e))?;
+    let sms = crate::notify::Channel::Sms;
+    identity.send_challenge_code(&form.challenge_id, sms, &client).await.map_err(|e| refused(&e))?;
     let challenge = identity.challenge_info(&form.challenge_id).await.map_err(|e| refused(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        factor_markup(
-            csrf,
-            "/wallet/step-up/verify",
-            "/wallet/step-up/sms",
-            &challenge,
-            Some("We sent a code to your phone."),
-        )
+        factor_markup(csrf, "/wallet/step-up/verify", "/wallet/step-up/sms", &challenge, Some(&t("common-sms-sent")))
     }))
 }
 
@@ -738,7 +724,8 @@ pub async fn step_up_verify(
         .await
         .map_err(|e| refused(&e))?;
     // The token is reissued at step-up: the cookie follows.
-    let mut response = Redirect::to(&format!("/wallet/security?confirmed={}", stepped.action.as_str())).into_response();
+    let location = format!("/wallet/security?confirmed={}", stepped.action.as_str());
+    let mut response = Redirect::to(&location).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(SESSION_COOKIE, &stepped.token, identity.config().session_absolute_secs),

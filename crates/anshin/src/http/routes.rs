@@ -4,7 +4,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use maud::{DOCTYPE, html};
+use maud::html;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -12,6 +12,8 @@ use std::sync::atomic::Ordering;
 
 use super::AppState;
 use super::error::{ApiError, ErrorEnvelope, Json, Query};
+use super::lang::{gap, t};
+use super::layout::layout;
 use super::middleware::RequestId;
 use crate::audit::{self, AuditEvent};
 use crate::notify::{self, Channel, MailboxMessage, OutboxMessage};
@@ -84,25 +86,19 @@ pub async fn openapi() -> Response {
 }
 
 pub async fn index(State(state): State<AppState>) -> Html<String> {
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "Anshin" } }
-            body {
-                main {
-                    h1 { "Anshin 安心" }
-                    p { "A cashless payment service whose security is built in from the first commit." }
-                    ul {
-                        li { a href="/register" { "Create a wallet" } }
-                        li { a href="/login" { "Sign in" } " (wallet, merchant portal, ops console)" }
-                        li { a href="/healthz" { "Health" } }
-                        li { a href="/openapi.json" { "API description (OpenAPI)" } }
-                        @if state.dev_mailbox { li { a href="/dev/mailbox" { "Dev mailbox: messages the service has sent" } } }
-                    }
-                }
+    let page = layout(
+        &t("index-title"),
+        html! {
+            p { (t("index-intro")) }
+            ul {
+                li { a href="/register" { (t("index-register")) } }
+                li { a href="/login" { (t("index-sign-in")) } (gap()) (t("index-sign-in-note")) }
+                li { a href="/healthz" { (t("index-health")) } }
+                li { a href="/openapi.json" { (t("index-openapi")) } }
+                @if state.dev_mailbox { li { a href="/dev/mailbox" { (t("index-dev-mailbox")) } } }
             }
-        }
-    };
+        },
+    );
     Html(page.into_string())
 }
 
@@ -133,7 +129,8 @@ fn parse_limit(limit: Option<i64>) -> Result<i64, ApiError> {
         Some(n) if (1..=notify::MAX_MAILBOX_PAGE).contains(&n) => Ok(n),
         Some(_) => {
             Err(ApiError::invalid("limit_invalid", format!("limit must be between 1 and {}", notify::MAX_MAILBOX_PAGE))
-                .param("limit"))
+                .param("limit")
+                .arg("max", notify::MAX_MAILBOX_PAGE))
         }
     }
 }
@@ -144,26 +141,24 @@ pub async fn mailbox_page(
 ) -> Result<Html<String>, ApiError> {
     let limit = parse_limit(q.limit)?;
     let messages = notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?;
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "Dev mailbox · Anshin" } }
-            body {
-                main {
-                    h1 { "Dev mailbox" }
-                    p { "Every e-mail and SMS the service sent while no mail server is configured. Newest first." }
-                    @if messages.is_empty() { p { "No messages yet." } }
-                    @for m in &messages {
-                        article {
-                            h2 { (m.subject) }
-                            p { "To " strong { (m.recipient) } " by " (m.channel) " · message " code { (m.outbox_id) } }
-                            pre { (m.body) }
-                        }
+    let page = layout(
+        &t("mailbox-title"),
+        html! {
+            p { (t("mailbox-intro")) }
+            @if messages.is_empty() { p.notice.info { (t("mailbox-empty")) } }
+            @for m in &messages {
+                article {
+                    h2 { (m.subject) }
+                    p {
+                        (t("mailbox-to")) ": " strong { (m.recipient) } " · "
+                        (t("mailbox-channel")) ": " (m.channel) " · "
+                        (t("mailbox-id")) ": " code { (m.outbox_id) }
                     }
+                    pre { (m.body) }
                 }
             }
-        }
-    };
+        },
+    );
     Ok(Html(page.into_string()))
 }
 

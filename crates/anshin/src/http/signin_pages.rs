@@ -1,5 +1,6 @@
 //! Sign-in pages shared by the web wallet, the merchant portal and the ops console, plus the
-//! pages each lands on: sessions, the lost-phone lock, the ops console and the portal.
+//! pages each lands on: sessions, the lost-phone lock, the ops console and the portal. Words come
+//! from the message catalogs (`t`).
 
 use axum::Router;
 use axum::extract::State;
@@ -12,10 +13,12 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::Form;
 use super::identity::Caller;
+use super::lang::{gap, page_locale, t, t_args};
 use super::pages::{
     DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, done_page,
-    explain, factor_markup, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
+    explain, factor_markup, factor_name, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
 };
+use crate::i18n::tokyo_date_time;
 use crate::identity::IdentityError;
 use crate::identity::{AccountKind, Client, Factor, LoginChallenge, Purpose};
 use crate::notify::Channel;
@@ -45,26 +48,28 @@ fn login_markup(csrf: &str, action: &str, title: &str, intro: &str, error: Optio
     layout(
         title,
         html! {
-            @if let Some(e) = error { p.error role="alert" { (e) } }
+            @if let Some(e) = error { p.notice.error role="alert" { (e) } }
             p { (intro) }
             form method="post" action=(action) {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="email" { "E-mail address" }
+                label for="email" { (t("common-email")) }
                 input #email name="email" type="email" autocomplete="username" required;
-                label for="password" { "Password" }
+                label for="password" { (t("common-password")) }
                 input #password name="password" type="password" autocomplete="current-password" required;
-                button #sign-in type="submit" { "Continue" }
+                button #sign-in type="submit" { (t("common-continue")) }
             }
-            p { a href="/register" { "Create a wallet" } " · " a #forgot href="/reset" { "Forgot your password?" } " · "
-                a href="/lock" { "Lost your phone? Lock your account" } " · " a href="/unlock" { "Unlock your account" } }
+            ul.links {
+                li { a href="/register" { (t("login-register")) } }
+                li { a #forgot href="/reset" { (t("login-forgot")) } }
+                li { a href="/lock" { (t("security-lock-link")) } }
+                li { a href="/unlock" { (t("login-unlock")) } }
+            }
         },
     )
 }
 
 pub async fn login_form(headers: HeaderMap) -> Response {
-    with_csrf(&headers, StatusCode::OK, |csrf| {
-        login_markup(csrf, "/login", "Sign in", "Wallet users, merchant staff and operators all sign in here.", None)
-    })
+    with_csrf(&headers, StatusCode::OK, |csrf| login_markup(csrf, "/login", &t("login-title"), &t("login-intro"), None))
 }
 
 #[derive(Deserialize)]
@@ -97,10 +102,11 @@ pub async fn login(
     Caller(client): Caller,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    let challenge = match password_step(&state, &headers, &client, &form, Purpose::Login, "/login", "Sign in").await? {
-        Ok(c) => c,
-        Err(page) => return Ok(page),
-    };
+    let challenge =
+        match password_step(&state, &headers, &client, &form, Purpose::Login, "/login", &t("login-title")).await? {
+            Ok(c) => c,
+            Err(page) => return Ok(page),
+        };
     let identity = identity(&state)?;
     if challenge.enrolment_required {
         // Staff and operators without a factor: straight to setting one up, and nothing else.
@@ -133,14 +139,19 @@ async fn password_step(
                 StatusCode::UNAUTHORIZED
             };
             Ok(Err(with_csrf(headers, status, |csrf| {
-                login_markup(csrf, action, title, "Try again.", Some(&explain(&e)))
+                login_markup(csrf, action, title, &t("login-try-again"), Some(&explain(&e)))
             })))
         }
     }
 }
 
 fn page_error(e: &IdentityError) -> PageError {
-    problem_page(StatusCode::UNAUTHORIZED, "That did not work", &explain(e)).into()
+    problem_page(StatusCode::UNAUTHORIZED, &t("problem-failed-title"), &explain(e)).into()
+}
+
+/// The e-mail code of a factor form, when the challenge asked for one.
+fn email_code(form: &ChallengeForm) -> Option<&str> {
+    Some(form.email_code.as_str()).filter(|c| !c.is_empty())
 }
 
 #[derive(Deserialize)]
@@ -174,16 +185,12 @@ pub async fn login_sms(
     let channel = if form.channel == "email" { Channel::Email } else { Channel::Sms };
     identity.send_challenge_code(&form.challenge_id, channel, &client).await.map_err(|e| page_error(&e))?;
     let challenge = identity.challenge_info(&form.challenge_id).await.map_err(|e| page_error(&e))?;
-    let note = if channel == Channel::Email {
-        "We sent a code to your e-mail address."
-    } else {
-        "We sent a code to your phone."
-    };
+    let note = if channel == Channel::Email { t("common-email-sent") } else { t("common-sms-sent") };
     if form.next == "/unlock" {
-        return Ok(with_csrf(&headers, StatusCode::OK, |csrf| unlock_markup(csrf, &challenge, Some(note))));
+        return Ok(with_csrf(&headers, StatusCode::OK, |csrf| unlock_markup(csrf, &challenge, Some(&note))));
     }
     let action = if form.next == "/lock/verify" { "/lock/verify" } else { "/login/verify" };
-    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, action, "/login/sms", &challenge, Some(note))))
+    Ok(with_csrf(&headers, StatusCode::OK, |csrf| factor_markup(csrf, action, "/login/sms", &challenge, Some(&note))))
 }
 
 pub async fn login_verify(
@@ -198,14 +205,7 @@ pub async fn login_verify(
     // The device cookie lets the next sign-in from this browser be recognised (no new-device alert).
     let device = cookie(&headers, DEVICE_COOKIE);
     let session = identity
-        .complete_login(
-            &form.challenge_id,
-            factor,
-            &form.code,
-            Some(&form.email_code).filter(|c| !c.is_empty()).map(String::as_str),
-            device.as_deref(),
-            &client,
-        )
+        .complete_login(&form.challenge_id, factor, &form.code, email_code(&form), device.as_deref(), &client)
         .await
         .map_err(|e| page_error(&e))?;
     let who = identity.authenticate(&session.token).await.map_err(|e| page_error(&e))?;
@@ -246,24 +246,29 @@ pub async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> Page
     let list = identity(&state)?.sessions(&who).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Signed-in devices",
+            &t("sessions-title"),
             html! {
-                p { "These are the sessions open on your account. End any you do not recognise, then change your password." }
-                ul #sessions {
+                p { (t("sessions-intro")) }
+                ul #sessions .sessions {
                     @for s in &list {
                         li {
-                            (s.user_agent) " from " (s.ip)
-                            @if s.current { " (this device)" } @else {
+                            (t_args("sessions-entry", &[("agent", (&s.user_agent).into()), ("ip", (&s.ip).into())]))
+                            @if s.current { " " (t("sessions-this-device")) }
+                            span.meta { (t_args("sessions-last-seen", &[("time", tokyo_date_time(s.last_seen_at_ms, page_locale()).into())])) }
+                            @if !s.current {
                                 form method="post" action="/wallet/sessions" {
                                     input type="hidden" name="csrf" value=(csrf);
                                     input type="hidden" name="session_id" value=(s.session_id);
-                                    button type="submit" { "Sign this session out" }
+                                    button.secondary type="submit" { (t("sessions-end")) }
                                 }
                             }
                         }
                     }
                 }
-                form method="post" action="/logout" { input type="hidden" name="csrf" value=(csrf); button #sign-out type="submit" { "Sign out" } }
+                form method="post" action="/logout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button #sign-out type="submit" { (t("sessions-sign-out")) }
+                }
             },
         )
     }))
@@ -282,15 +287,7 @@ pub async fn revoke_session(
 }
 
 pub async fn lock_form(headers: HeaderMap) -> Response {
-    with_csrf(&headers, StatusCode::OK, |csrf| {
-        login_markup(
-            csrf,
-            "/lock",
-            "Lock your account",
-            "Lost your phone? Lock your account from here: every session ends and no one can sign in or pay until it is unlocked.",
-            None,
-        )
-    })
+    with_csrf(&headers, StatusCode::OK, |csrf| login_markup(csrf, "/lock", &t("lock-title"), &t("lock-intro"), None))
 }
 
 pub async fn lock_start(
@@ -300,7 +297,7 @@ pub async fn lock_start(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     let challenge =
-        match password_step(&state, &headers, &client, &form, Purpose::Lock, "/lock", "Lock your account").await? {
+        match password_step(&state, &headers, &client, &form, Purpose::Lock, "/lock", &t("lock-title")).await? {
             Ok(c) => c,
             Err(page) => return Ok(page),
         };
@@ -316,46 +313,44 @@ pub async fn lock_verify(
     check_csrf(&headers, &form.csrf)?;
     let factor = Factor::parse(&form.factor).ok_or_else(|| page_error(&IdentityError::CodeDead))?;
     identity(&state)?.lock(&form.challenge_id, factor, &form.code, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page(
-        "Your account is locked",
-        "Your account is locked. Every session was signed out; no one can sign in or pay. To unlock it you need your password and two of your second factors, or our support team.",
-        ("/unlock", "Unlock your account"),
-    ))
+    Ok(done_page(&t("locked-title"), &t("locked"), ("/unlock", &t("login-unlock"))))
 }
 
 pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = full(&state, &headers).await?;
     if who.kind != AccountKind::Operator {
-        return Err(
-            problem_page(StatusCode::FORBIDDEN, "Operators only", "This console is for Anshin operators.").into()
-        );
+        return Err(problem_page(StatusCode::FORBIDDEN, &t("problem-operators-title"), &t("problem-operators")).into());
     }
     // The last stored verification, never a walk of the whole chain per page view.
-    let client = Client::default();
-    let audit = identity(&state)?.last_audit_check(&who, &client).await.map_err(|e| page_error(&e))?;
+    let audit = identity(&state)?.last_audit_check(&who, &Client::default()).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Ops console",
+            &t("ops-title"),
             html! {
-                p { "Signed in as an operator (" strong #role { (who.role) } ")." }
-                h2 { "Audit chain" }
-                p #audit-status {
-                    @match &audit {
-                        None => { "Not verified yet." }
-                        Some(a) if a.ok => { "Intact: " (a.records_checked) " records verified at " (a.at_ms) " (UTC ms)." }
-                        Some(a) => { "BROKEN: " (a.problems.len()) " problems found at " (a.at_ms) ". Run anshin admin verify-audit." }
+                p { (t("ops-signed-in-role")) (gap()) strong #role { (who.role) } }
+                h2 { (t("ops-audit")) }
+                @match &audit {
+                    None => { p #audit-status .notice.info { (t("ops-audit-none")) } }
+                    Some(a) if a.ok => {
+                        p #audit-status .notice.success { (t_args("ops-audit-ok", &[("count", a.records_checked.into())])) }
                     }
+                    Some(a) => {
+                        p #audit-status .notice.error role="alert" { (t_args("ops-audit-broken", &[("count", a.problems.len().into())])) }
+                    }
+                }
+                @if let Some(a) = &audit {
+                    p { (t("ops-audit-checked-at")) (gap()) (tokyo_date_time(a.at_ms, page_locale())) }
                 }
                 form method="post" action="/ops/audit/verify" {
                     input type="hidden" name="csrf" value=(csrf);
-                    button #verify-audit type="submit" { "Verify the whole chain now" }
+                    button #verify-audit .secondary type="submit" { (t("ops-audit-verify")) }
                 }
-                h2 { "Suspected takeover" }
+                h2 { (t("ops-takeover")) }
                 form method="post" action="/ops/revoke-sessions" {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="user_id" { "User id (usr_…)" }
+                    label for="user_id" { (t("ops-user-id")) }
                     input #user_id name="user_id" required;
-                    button #revoke-all type="submit" { "End every session of this user" }
+                    button #revoke-all type="submit" { (t("ops-revoke-all")) }
                 }
             },
         )
@@ -372,11 +367,11 @@ pub async fn ops_verify_audit(
     let who = full(&state, &headers).await?;
     let check = identity(&state)?.verify_audit_now(&who, &client).await.map_err(|e| page_error(&e))?;
     let message = if check.ok {
-        format!("The chain is intact: {} records verified.", check.records_checked)
+        t_args("ops-audit-ok", &[("count", check.records_checked.into())])
     } else {
-        format!("The chain is BROKEN: {}", check.problems.join("; "))
+        format!("{}{}{}", t("ops-audit-broken-detail"), gap(), check.problems.join("; "))
     };
-    Ok(done_page("Audit chain verified", &message, ("/ops", "Back")))
+    Ok(done_page(&t("ops-audit-verified-title"), &message, ("/ops", &t("common-back"))))
 }
 
 pub async fn ops_revoke(
@@ -388,33 +383,38 @@ pub async fn ops_revoke(
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
     let n = identity(&state)?.revoke_all_for(&who, &form.user_id, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page("Sessions ended", &format!("{n} sessions ended."), ("/ops", "Back")))
+    Ok(done_page(&t("ops-revoked-title"), &t_args("ops-revoked", &[("count", n.into())]), ("/ops", &t("common-back"))))
 }
 
 pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let who = full(&state, &headers).await?;
     if who.kind != AccountKind::MerchantStaff {
-        return Err(
-            problem_page(StatusCode::FORBIDDEN, "Merchant staff only", "This portal is for merchant staff.").into()
-        );
+        return Err(problem_page(StatusCode::FORBIDDEN, &t("problem-merchants-title"), &t("problem-merchants")).into());
     }
-    Ok((StatusCode::OK, Html(layout("Merchant portal", html! {
-        p { "Signed in as " strong { (who.role) } "." }
-        p { a href="/wallet/security" { "Account security" } " · " a href="/wallet/sessions" { "Signed-in devices" } }
-    }).into_string())).into_response())
+    let page = layout(
+        &t("merchant-title"),
+        html! {
+            p { (t("merchant-signed-in-role")) (gap()) strong { (who.role) } }
+            ul.links {
+                li { a href="/wallet/security" { (t("merchant-security")) } }
+                li { a href="/wallet/sessions" { (t("security-sessions-link")) } }
+            }
+        },
+    );
+    Ok((StatusCode::OK, Html(page.into_string())).into_response())
 }
 
 pub async fn reset_form(headers: HeaderMap) -> Response {
     with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Reset your password",
+            &t("reset-title"),
             html! {
-                p { "We send a reset key to the e-mail address already confirmed on your account, never to another one. You will also need your phone, authenticator app or a recovery code." }
+                p { (t("reset-intro")) }
                 form method="post" action="/reset" {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="email" { "E-mail address of your account" }
+                    label for="email" { (t("reset-email")) }
                     input #email name="email" type="email" autocomplete="username" required;
-                    button #request-reset type="submit" { "Send the reset key" }
+                    button #request-reset type="submit" { (t("reset-request")) }
                 }
             },
         )
@@ -439,26 +439,28 @@ pub struct ResetForm {
 
 fn reset_complete_markup(csrf: &str, token: &str, note: Option<&str>) -> Markup {
     layout(
-        "Choose a new password",
+        &t("reset-new-title"),
         html! {
-            @if let Some(n) = note { p role="status" { (n) } }
+            @if let Some(n) = note { p.notice.info role="status" { (n) } }
             form method="post" action="/reset/complete" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="token" { "Reset key from the e-mail" }
-                input #token name="token" required value=(token);
-                label for="factor" { "Second factor" }
-                select #factor name="factor" { option value="sms" { "SMS code" } option value="totp" { "Authenticator app" } option value="recovery_code" { "Recovery code" } }
-                label for="code" { "Code" }
+                label for="token" { (t("reset-token")) }
+                input #token name="token" autocomplete="off" required value=(token);
+                label for="factor" { (t("common-second-factor")) }
+                select #factor name="factor" {
+                    @for f in ["sms", "totp", "recovery_code"] { option value=(f) { (factor_name(f)) } }
+                }
+                label for="code" { (t("common-code")) }
                 input #code name="code" autocomplete="one-time-code" required;
-                label for="new_password" { "New password" }
+                label for="new_password" { (t("common-new-password")) }
                 input #new_password name="new_password" type="password" autocomplete="new-password" required;
-                button #reset type="submit" { "Set the new password" }
+                button #reset type="submit" { (t("reset-submit")) }
             }
             form method="post" action="/reset/sms" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="sms_token" { "Need an SMS code? Paste the key and ask for one:" }
-                input #sms_token name="token" value=(token);
-                button #send-reset-sms type="submit" { "Send me a code by SMS" }
+                label for="sms_token" { (t("reset-sms-label")) }
+                input #sms_token name="token" autocomplete="off" value=(token);
+                button #send-reset-sms .secondary type="submit" { (t("common-send-sms")) }
             }
         },
     )
@@ -471,13 +473,11 @@ pub async fn reset_request(
     Form(form): Form<ResetForm>,
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
-    identity(&state)?.request_password_reset(&form.email, &client).await.map_err(|e| page_error(&e))?;
+    let identity = identity(&state)?;
+    identity.request_password_reset(&form.email, &client).await.map_err(|e| page_error(&e))?;
+    let minutes = identity.config().reset_ttl_secs / 60;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        reset_complete_markup(
-            csrf,
-            "",
-            Some("If that address has an account, we sent it a reset key. It is valid for 30 minutes."),
-        )
+        reset_complete_markup(csrf, "", Some(&t_args("reset-sent", &[("minutes", minutes.into())])))
     }))
 }
 
@@ -490,7 +490,7 @@ pub async fn reset_sms(
     check_csrf(&headers, &form.csrf)?;
     identity(&state)?.send_reset_sms(&form.token, &client).await.map_err(|e| page_error(&e))?;
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
-        reset_complete_markup(csrf, &form.token, Some("We sent a code to your phone."))
+        reset_complete_markup(csrf, &form.token, Some(&t("common-sms-sent")))
     }))
 }
 
@@ -506,22 +506,12 @@ pub async fn reset_complete(
         .complete_password_reset(&form.token, &form.new_password, factor, &form.code, &client)
         .await
         .map_err(|e| page_error(&e))?;
-    Ok(done_page(
-        "Your password was changed",
-        "Your password was changed and every session was signed out. You will still need your second factor to sign in.",
-        ("/login", "Sign in"),
-    ))
+    Ok(done_page(&t("reset-done-title"), &t("reset-done"), ("/login", &t("common-sign-in"))))
 }
 
 pub async fn unlock_form(headers: HeaderMap) -> Response {
     with_csrf(&headers, StatusCode::OK, |csrf| {
-        login_markup(
-            csrf,
-            "/unlock",
-            "Unlock your account",
-            "To unlock, give your password and then two different second factors (or contact support).",
-            None,
-        )
+        login_markup(csrf, "/unlock", &t("unlock-title"), &t("unlock-intro"), None)
     })
 }
 
@@ -532,8 +522,7 @@ pub async fn unlock_start(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     let challenge =
-        match password_step(&state, &headers, &client, &form, Purpose::Unlock, "/unlock", "Unlock your account").await?
-        {
+        match password_step(&state, &headers, &client, &form, Purpose::Unlock, "/unlock", &t("unlock-title")).await? {
             Ok(c) => c,
             Err(page) => return Ok(page),
         };
@@ -542,27 +531,27 @@ pub async fn unlock_start(
 
 fn unlock_markup(csrf: &str, challenge: &LoginChallenge, note: Option<&str>) -> Markup {
     layout(
-        "Two second factors",
+        &t("unlock-factors-title"),
         html! {
-            @if let Some(n) = note { p role="status" { (n) } }
-            p { "Give two different second factors." }
+            @if let Some(n) = note { p.notice.info role="status" { (n) } }
+            p { (t("unlock-factors-intro")) }
             form method="post" action="/unlock/verify" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="challenge_id" value=(challenge.challenge_id);
-                @for i in ["1", "2"] {
-                    label for={"factor" (i)} { "Factor " (i) }
-                    select id={"factor" (i)} name={"factor" (i)} { @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (f) } } } }
-                    label for={"code" (i)} { "Code " (i) }
+                @for i in [1i64, 2] {
+                    label for={"factor" (i)} { (t_args("unlock-factor", &[("n", i.into())])) }
+                    select id={"factor" (i)} name={"factor" (i)} { @for f in &challenge.factors { @if *f != "passkey" { option value=(f) { (factor_name(f)) } } } }
+                    label for={"code" (i)} { (t_args("unlock-code", &[("n", i.into())])) }
                     input id={"code" (i)} name={"code" (i)} autocomplete="one-time-code" required;
                 }
-                button #unlock type="submit" { "Unlock" }
+                button #unlock type="submit" { (t("unlock-submit")) }
             }
             @if challenge.factors.contains(&"sms") {
                 form method="post" action="/login/sms" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="challenge_id" value=(challenge.challenge_id);
                     input type="hidden" name="next" value="/unlock";
-                    button type="submit" { "Send me a code by SMS" }
+                    button.secondary type="submit" { (t("common-send-sms")) }
                 }
             }
         },
@@ -596,27 +585,21 @@ pub async fn unlock_verify(
     let proofs = [(parse(&form.factor1)?, form.code1.clone()), (parse(&form.factor2)?, form.code2.clone())];
     let pending = identity(&state)?.unlock(&form.challenge_id, &proofs, &client).await.map_err(|e| page_error(&e))?;
     let hours = (pending.unlock_at_ms - crate::storage::now_ms()).div_euclid(3_600_000).max(0);
-    Ok(done_page(
-        "Your account will be unlocked",
-        &format!(
-            "Your account stays locked for about {hours} more hours, then unlocks. We told you on every contact; \
-             if it was not you, cancel with the key in that message, or lock the account again."
-        ),
-        ("/unlock/cancel", "Cancel an unlock"),
-    ))
+    let message = t_args("unlocked", &[("hours", hours.into())]);
+    Ok(done_page(&t("unlocked-title"), &message, ("/unlock/cancel", &t("unlock-cancel-link"))))
 }
 
 pub async fn cancel_unlock_form(headers: HeaderMap) -> Response {
     with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
-            "Cancel an unlock",
+            &t("unlock-cancel-title"),
             html! {
-                p { "Someone asked to unlock your account and it was not you? Paste the cancel key from the message we sent you." }
+                p { (t("unlock-cancel-intro")) }
                 form method="post" action="/unlock/cancel" {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for="key" { "Cancel key" }
+                    label for="key" { (t("unlock-cancel-key")) }
                     input #key name="key" required autocomplete="off";
-                    button #cancel-unlock type="submit" { "Cancel the unlock" }
+                    button #cancel-unlock type="submit" { (t("unlock-cancel-submit")) }
                 }
             },
         )
@@ -639,9 +622,5 @@ pub async fn cancel_unlock(
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     identity(&state)?.cancel_unlock(&form.key, &client).await.map_err(|e| page_error(&e))?;
-    Ok(done_page(
-        "Unlock cancelled",
-        "If that key belonged to a pending unlock, it is cancelled and the account stays locked. We told the owner.",
-        ("/login", "Back"),
-    ))
+    Ok(done_page(&t("unlock-cancelled-title"), &t("unlock-cancelled"), ("/login", &t("common-back"))))
 }

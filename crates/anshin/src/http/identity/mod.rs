@@ -14,6 +14,7 @@ use axum::http::{StatusCode, header};
 use super::AppState;
 use super::client::client_of;
 use super::error::ApiError;
+use crate::identity::password::PasswordProblem;
 use crate::identity::{Client, Factor, Identity, IdentityError, Principal};
 
 pub fn routes() -> Router<AppState> {
@@ -27,7 +28,12 @@ impl From<IdentityError> for ApiError {
         match e {
             IdentityError::Invalid { code, message, param } => ApiError::invalid(code, message).param(param),
             IdentityError::Password(p) => {
-                ApiError::invalid(p.code(), format!("Choose another password: {p}.")).param("password")
+                let e = ApiError::invalid(p.code(), format!("Choose another password: {p}.")).param("password");
+                match p {
+                    PasswordProblem::TooShort { min } => e.arg("min", i64::try_from(min).unwrap_or(i64::MAX)),
+                    PasswordProblem::TooLong { max } => e.arg("max", i64::try_from(max).unwrap_or(i64::MAX)),
+                    _ => e,
+                }
             }
             IdentityError::LoginFailed => auth(
                 "login_failed",
@@ -35,6 +41,7 @@ impl From<IdentityError> for ApiError {
             ),
             IdentityError::CodeRejected { attempts_left } => {
                 auth("code_rejected", format!("That code is not right. Attempts left: {attempts_left}."))
+                    .arg("attempts", attempts_left)
             }
             IdentityError::CodeDead => {
                 auth("code_expired", "That code has expired or was used up. Start again to get a new one.".into())

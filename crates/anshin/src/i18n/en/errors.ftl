@@ -1,0 +1,77 @@
+# Anshin: error messages by error code, in English, as the pages show them.
+# The entry for code `code_rejected` is `error-code-rejected`. The API sends the English message
+# its handler wrote (integrators may rely on it); these entries are for pages.
+# { $detail } is the handler's own English text, for entries that quote it.
+
+## Sign-in and codes
+
+error-login-failed = The e-mail address or password is wrong, or the account cannot sign in right now. Try again later, or reset your password.
+error-code-rejected = That code is not right. Attempts left: { $attempts }.
+error-code-expired = That code has expired or was used up. Start again to get a new one.
+error-not-signed-in = Sign in first.
+error-step-up-required = For this, first confirm it is you with a second factor given for this action.
+error-enrolment-required = Set up an authenticator app first.
+error-too-many-attempts = Too many attempts. Try again later.
+error-forbidden = You may not do this.
+error-csrf-failed = Reload the page and try again.
+error-factor-invalid = Choose an authenticator app, SMS, recovery code or passkey.
+error-two-factors-required = Give exactly two different second factors (a code sent by e-mail does not count).
+error-channel-not-allowed = A code by e-mail is only sent to lock an account, or as the extra proof a sign-in asked for.
+error-session-not-found = No such session.
+error-device-not-found = No such device.
+error-role-invalid = Please check the role.
+error-merchant-invalid = Please check the merchant reference.
+
+## The form
+
+error-invalid = Please check the form: { $detail }.
+error-email-invalid = Please check the form: enter a valid e-mail address.
+error-phone-invalid = Please check the form: enter a mobile number with its country code, like +81 90 1234 5678.
+error-legal-name-invalid = Please check the form: enter your legal name (1 to 100 characters).
+error-date-of-birth-invalid = Please check the form: enter your real date of birth as YYYY-MM-DD.
+
+## Passwords
+
+error-password-too-short = Please choose another password: use at least { $min } characters.
+error-password-too-long = Please choose another password: use at most { $max } characters.
+error-password-common = Please choose another password: this is one of the most common passwords; attackers try these first.
+error-password-personal = Please choose another password: it contains your name, e-mail, phone number, birth date or the service's name.
+error-password-guessable = Please choose another password: it is too easy to guess. A few unrelated words make a strong passphrase.
+error-password-breached = Please choose another password: it appears in known data breaches, so attackers already try it.
+
+## Conflicts with the account's state
+
+error-conflict = That cannot be done now: { $detail }.
+error-conflict-email-taken = An account with this e-mail address already exists. Sign in, or reset your password.
+error-conflict-totp-exists = An authenticator app is already set up. Remove it first.
+error-conflict-no-totp = No authenticator app is set up.
+error-conflict-keep-a-factor = Staff and operators must keep a second factor: add a passkey first.
+error-conflict-totp-not-started = Start adding an authenticator app first.
+error-conflict-not-locked = That account is not locked.
+error-conflict-address-taken = That address belongs to another account.
+error-conflict-no-passkey = This account has no passkey.
+error-conflict-no-phone = This account has no phone.
+error-conflict-no-such-account = No such account.
+
+## The service
+
+error-overloaded = The service is busy. Try again in a moment.
+error-service-unavailable = The service is unavailable right now. Try again in a moment.
+error-internal-error = Something went wrong on our side. Please try again.
+error-not-ready = The service is not ready: { $detail }
+error-resource-missing = No such resource.
+error-method-not-allowed = This endpoint does not accept that HTTP method.
+error-payload-too-large = The request body is larger than this server accepts.
+error-unsupported-media-type = Send the request body as application/json.
+error-bad-request = The request could not be understood.
+error-body-not-json = The request body is not valid JSON.
+error-body-invalid = The request body is not right: { $detail }
+error-query-invalid = The query string is not right: { $detail }
+error-limit-invalid = limit must be between 1 and { $max }.
+error-channel-invalid = channel must be email, sms or in_app.
+error-message-invalid = The message is not right: { $detail }
+error-idempotency-key-invalid = Idempotency-Key must be 1 to 255 visible ASCII characters.
+error-idempotency-key-reused = This Idempotency-Key was already used with a different request. Use a new key for a new request.
+error-idempotency-request-in-progress = A request with this Idempotency-Key is still being processed. Retry shortly.
+error-idempotency-secret-not-replayed = The first answer carried a secret that is shown once, so it is not replayed. Start this step over with a new Idempotency-Key.
+error-nul-byte = The request contains a NUL character, which is not allowed.

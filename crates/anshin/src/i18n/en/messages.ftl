@@ -1,0 +1,105 @@
+# Anshin: e-mails and SMS, in English.
+# An e-mail is two entries, `email-…-subject` and `email-…-body`; an SMS is one, `sms-…`.
+# Security messages say what happened and what to do if it was not the reader.
+
+## Registration
+
+email-registration-code-subject = Your Anshin verification code
+email-registration-code-body =
+    Your code to confirm this e-mail address is { $code }. { $minutes ->
+        [one] It is valid for 1 minute.
+       *[other] It is valid for { $minutes } minutes.
+    }
+    If you did not just register at Anshin, ignore this message: without the code nothing happens.
+email-registration-taken-subject = Someone tried to register this address at Anshin
+email-registration-taken-body =
+    Somebody tried to create a new Anshin account with this e-mail address, which already has an account.
+    If it was you: sign in instead, or reset your password from the sign-in page.
+    If it was not you: nothing has changed and you need not do anything. We never ask for your password by e-mail.
+sms-registration-code = Anshin: your code to confirm this phone is { $code }. Do not share it with anyone.
+
+## Sign-in, lock and unlock
+
+sms-sign-in-code = Anshin code: { $code }. If you did not just ask for it, someone knows your password: change it now.
+email-new-device-subject = New sign-in to your Anshin account
+email-new-device-body =
+    Your account was just signed in to from a device we had not seen before (address { $ip }).
+    If this was you, nothing to do. If not: lock your account from the Anshin site, then reset your password.
+email-locked-subject = Your Anshin account is locked
+email-locked-body =
+    Your account was locked: every session was signed out, and no one can sign in or pay with it.
+    To unlock it you will need your password and two of your second factors (or our support team).
+    If you did not lock it, someone has your password and a factor: contact support now.
+sms-locked = Anshin: your account was locked and every session signed out. If this was not you, contact support now.
+email-unlocked-subject = Your Anshin account was unlocked
+email-unlocked-body =
+    Your account was unlocked with your password and two second factors. You can sign in again.
+    If you did not unlock it, lock it again now and contact support.
+email-unlocked-by-support-subject = Your Anshin account was unlocked by our support team
+email-unlocked-by-support-body =
+    Our support team unlocked your account after checking your identity.
+    If this was not you: lock your account from the Anshin site now and contact support.
+
+## Second factors
+
+email-passkey-added-subject = A passkey was added to your Anshin account
+email-passkey-added-body =
+    A passkey was just added as a second factor.
+    If this was not you: lock your account from the Anshin site now, then contact support.
+email-totp-added-subject = An authenticator app was added to your Anshin account
+email-totp-added-body =
+    An authenticator app was just added as a second factor, and new recovery codes were made.
+    If this was not you: lock your account from the Anshin site now, then contact support.
+email-totp-removed-subject = An authenticator app was removed from your Anshin account
+email-totp-removed-body =
+    The authenticator app was removed as a second factor, and every session was signed out.
+    If this was not you: lock your account from the Anshin site now and contact support.
+
+## Passwords
+
+email-reset-subject = Reset your Anshin password
+email-reset-body =
+    Someone (we hope you) asked to reset the password of your Anshin account.
+    Your reset key is:
+
+    { $token }
+
+    { $minutes ->
+        [one] It is valid for 1 minute
+       *[other] It is valid for { $minutes } minutes
+    } and also needs a code from your phone or authenticator app.
+    If you did not ask for this, ignore this message: your password stays as it is.
+sms-reset-code = Anshin password reset code: { $code }. If you did not ask to reset your password, do not share it; contact support.
+email-password-changed-subject = Your Anshin password was changed
+email-password-changed-body =
+    The password of your Anshin account was just changed, and every session was signed out.
+    If this was not you: lock your account from the Anshin site now and contact support.
+sms-password-changed = Anshin: your password was changed. If this was not you, lock your account now and contact support.
+
+## Contact changes ($channel is "email" or "phone")
+
+email-contact-code-subject = Confirm your new contact for Anshin
+email-contact-code-body = Anshin: your code to confirm this { $channel ->
+        [email] e-mail address
+       *[phone] phone number
+    } is { $code }. If you did not ask for it, ignore this message.
+sms-contact-code = Anshin: your code to confirm this phone number is { $code }. If you did not ask for it, ignore this message.
+email-contact-changing-subject = Your Anshin contact details are being changed
+email-contact-changing-body =
+    Someone signed in to your account asked to change its { $channel ->
+        [email] e-mail address
+       *[phone] phone number
+    }. Money cannot leave the wallet for 72 hours after such a change.
+    If this was not you: lock your account from the Anshin site now and contact support.
+email-contact-changed-subject = Your Anshin contact details were changed
+email-old-address-changed-subject = Your Anshin e-mail address was changed
+email-contact-changed-body =
+    The { $channel ->
+        [email] e-mail address
+       *[phone] phone number
+    } of your Anshin account was changed. For 72 hours money cannot leave the wallet.
+    If this was not you: lock your account from the Anshin site now and contact support.
+sms-contact-changed = Anshin: the { $channel ->
+        [email] e-mail address
+       *[phone] phone number
+    } of your account was changed. If this was not you, lock your account now and contact support.

@@ -1,0 +1,278 @@
+# Anshin: the text of the web pages, in English.
+# Every entry here has a twin in ja/pages.ftl with the same id and the same { $placeholders }.
+
+## Every page
+
+layout-skip = Skip to the main content
+layout-language = Language
+layout-home = Anshin home
+
+## Shared words
+
+common-continue = Continue
+common-confirm = Confirm
+common-code = Code
+common-email = E-mail address
+common-password = Password
+common-new-password = New password
+common-second-factor = Second factor
+common-send-sms = Send me a code by SMS
+common-send-email = Send me a code by e-mail
+common-email-sent = We sent a code to your e-mail address.
+common-sms-sent = We sent a code to your phone.
+common-back-to-security = Back to account security
+common-sign-in = Sign in
+common-sign-in-again = Sign in again
+common-back = Back
+
+## Names of second factors
+
+factor-totp = Authenticator app
+factor-sms = SMS code
+factor-recovery-code = Recovery code
+factor-passkey = Passkey
+factor-email = Code sent to your e-mail
+
+## Problem pages: what happened, then what to do
+
+problem-csrf-title = Please try again
+problem-csrf = This form expired or did not come from this site. Reload the page and send it again.
+problem-not-found-title = Not found
+problem-not-found = No such page.
+problem-signed-out-title = Please sign in
+problem-signed-out = Your session has ended. Sign in again.
+problem-internal-title = Something went wrong
+problem-internal = Please try again.
+problem-factor-first-title = Set up a second factor first
+problem-factor-first = Add an authenticator app on the account security page.
+problem-not-changed-title = That was not changed
+problem-step-up-hint = Use the “Confirm it is you” link next to it on the account security page first: the confirmation is for that one change.
+problem-failed-title = That did not work
+problem-codes-title = Those codes did not work
+problem-code-title = That code did not work
+problem-totp-title = Cannot add an app now
+problem-operators-title = Operators only
+problem-operators = This console is for Anshin operators.
+problem-merchants-title = Merchant staff only
+problem-merchants = This portal is for merchant staff.
+problem-link-retry = Go back and try again
+problem-link-home = Go to the start page
+
+## Start page
+
+index-title = Welcome to Anshin
+index-intro = A cashless payment service whose security is built in from the first commit.
+index-register = Create a wallet
+index-sign-in = Sign in
+index-sign-in-note = (wallet, merchant portal, ops console)
+index-health = Health
+index-openapi = API description (OpenAPI)
+index-dev-mailbox = Dev mailbox: messages the service has sent
+
+## Dev mailbox (development only)
+
+mailbox-title = Dev mailbox
+mailbox-intro = Every e-mail and SMS the service sent while no mail server is configured. Newest first.
+mailbox-empty = No messages yet.
+mailbox-to = To
+mailbox-channel = By
+mailbox-id = Message
+
+## Registration
+
+register-title = Create your wallet
+register-intro = We confirm both your e-mail address and your mobile number before your wallet can hold money.
+register-phone = Mobile number
+register-phone-hint = With the country code, for example +81 90 1234 5678.
+register-legal-name = Legal name (as on your ID)
+register-date-of-birth = Date of birth
+register-password = Password (at least 8 characters; a passphrase is best)
+register-submit = Create wallet
+register-sent-title = Check your e-mail and phone
+register-sent-intro = We sent a 6-digit code to each of these. { $minutes ->
+    [one] They are valid for 1 minute.
+   *[other] They are valid for { $minutes } minutes.
+  }
+register-sent-email = E-mail:
+register-sent-phone = SMS:
+register-email-code = Code from the e-mail
+register-sms-code = Code from the SMS
+
+## Account security
+
+security-title = Account security
+security-signed-in-as = Signed in as
+security-sessions-link = Signed-in devices
+security-lock-link = Lost your phone? Lock your account
+security-factors = Second factors
+security-add-totp-why = Add an authenticator app: it works without signal and cannot be intercepted like an SMS.
+security-add-totp = Add an authenticator app
+security-remove-totp = Remove the authenticator app (signs out everywhere)
+security-passkey-why = A passkey (your phone's or computer's lock) is the strongest second factor: it cannot be phished.
+security-add-passkey = Add a passkey
+security-step-up-why = Changing your password, e-mail, phone or factors needs a second factor given for that one change, a few minutes before. Adding a factor more than a few minutes after signing in needs one too:
+security-step-up-add-factor = confirm it is you to add a factor
+security-step-up-remove-factor = Confirm it is you to remove a factor
+security-step-up-change-password = Confirm it is you to change your password
+security-step-up-change-contact = Confirm it is you to change your e-mail address or phone
+security-password = Password
+security-current-password = Current password
+security-change-password = Change password (signs out everywhere)
+security-contact = E-mail and phone
+security-contact-why = After a change, money cannot leave your wallet for 72 hours, and the old contact is told.
+security-contact-which = Which
+security-contact-value = New e-mail address or mobile number
+security-contact-submit = Send a code to the new contact
+
+## Passkey button messages (shown by the page script)
+
+passkey-waiting = Follow the prompt on your device…
+passkey-cancelled = The passkey request was cancelled or timed out. Try again, or use another second factor.
+passkey-unsupported = This browser cannot use passkeys. Use another second factor.
+passkey-failed = The passkey did not work:
+
+## Authenticator app
+
+totp-title = Add an authenticator app
+totp-intro = Scan this code with your authenticator app, or type the key below into it.
+totp-qr-label = QR code for your authenticator app
+totp-key = Key:
+totp-code = The 6-digit code your app shows now
+totp-done-title = Your authenticator app is set up
+totp-recovery-intro = Keep these recovery codes somewhere safe, away from your phone. Each works once, if you lose the app.
+totp-removed-title = Authenticator app removed
+totp-removed = The app was removed and every session was signed out.
+
+## The second-factor step (sign-in, lock, step-up)
+
+factor-title = Confirm it is you
+factor-intro = Enter a code from your authenticator app, from an SMS, or one of your recovery codes.
+factor-use-passkey = Use a passkey
+
+## Password and contact changes
+
+password-changed-title = Password changed
+password-changed = Your password was changed and every session was signed out.
+contact-confirm-title = Confirm the new contact
+contact-sent-to = We sent a code to:
+contact-old-told = Your current contact was told about the change.
+contact-changed-title = Contact changed
+contact-changed = Your contact was changed. For 72 hours money cannot leave your wallet; both contacts were told.
+
+## Sign-in
+
+login-title = Sign in
+login-intro = Wallet users, merchant staff and operators all sign in here.
+login-try-again = Try again.
+login-register = Create a wallet
+login-forgot = Forgot your password?
+login-unlock = Unlock your account
+
+## Signed-in devices
+
+sessions-title = Signed-in devices
+sessions-intro = These are the sessions open on your account. End any you do not recognise, then change your password.
+sessions-entry = { $agent } from { $ip }
+sessions-last-seen = last used { $time }
+sessions-this-device = (this device)
+sessions-end = Sign this session out
+sessions-sign-out = Sign out
+
+## Lost phone: lock and unlock
+
+lock-title = Lock your account
+lock-intro = Lost your phone? Lock your account from here: every session ends and no one can sign in or pay until it is unlocked.
+locked-title = Your account is locked
+locked = Your account is locked. Every session was signed out, and every password reset, contact change and unlock in progress was cancelled; no one can sign in or pay. To unlock it you need your password and two of your second factors (or our support team), and the unlock then waits 24 hours, during which we tell you and you can cancel it.
+unlock-title = Unlock your account
+unlock-intro = To unlock, give your password and then two different second factors (or contact support).
+unlock-factors-title = Two second factors
+unlock-factors-intro = Give two different second factors.
+unlock-factor = Factor { $n }
+unlock-code = Code { $n }
+unlock-submit = Unlock
+unlocked-title = Your account will be unlocked
+unlocked = Your account stays locked for about { $hours ->
+    [one] 1 more hour
+   *[other] { $hours } more hours
+  }, then unlocks. We told you on every contact; if it was not you, cancel it with the key in that message, or lock the account again.
+unlock-cancel-link = Cancel an unlock
+unlock-cancel-title = Cancel an unlock
+unlock-cancel-intro = Someone asked to unlock your account and it was not you? Paste the cancel key from the message we sent you.
+unlock-cancel-key = Cancel key
+unlock-cancel-submit = Cancel the unlock
+unlock-cancelled-title = Unlock cancelled
+unlock-cancelled = If that key belonged to a pending unlock, it is cancelled and the account stays locked. We told the owner.
+
+## Ops console and merchant portal
+
+ops-title = Ops console
+ops-signed-in-role = Signed in as an operator. Role:
+ops-audit = Audit chain
+ops-audit-ok = Intact: { $count ->
+    [one] 1 record verified.
+   *[other] { $count } records verified.
+  }
+ops-audit-broken = BROKEN: { $count ->
+    [one] 1 problem.
+   *[other] { $count } problems.
+  } Run anshin admin verify-audit.
+ops-takeover = Suspected takeover
+ops-user-id = User id (usr_…)
+ops-revoke-all = End every session of this user
+ops-revoked-title = Sessions ended
+ops-revoked = { $count ->
+    [one] 1 session ended.
+   *[other] { $count } sessions ended.
+  }
+merchant-title = Merchant portal
+merchant-signed-in-role = Signed in. Role:
+merchant-security = Account security
+
+## Password reset
+
+reset-title = Reset your password
+reset-intro = We send a reset key to the e-mail address already confirmed on your account, never to another one. You will also need your phone, authenticator app or a recovery code.
+reset-email = E-mail address of your account
+reset-request = Send the reset key
+reset-new-title = Choose a new password
+reset-token = Reset key from the e-mail
+reset-submit = Set the new password
+reset-sms-label = Need an SMS code? Paste the key and ask for one:
+reset-sent = If that address has an account, we sent it a reset key. { $minutes ->
+    [one] It is valid for 1 minute.
+   *[other] It is valid for { $minutes } minutes.
+  }
+reset-done-title = Your password was changed
+reset-done = Your password was changed and every session was signed out. You will still need your second factor to sign in.
+
+## Registration done: recovery codes
+
+registered-title = Your wallet is ready
+registered-confirmed = Both your e-mail address and your phone are confirmed.
+registered-codes-heading = Keep these recovery codes
+registered-codes-why = Write them down or print them, and keep them away from your phone. If your phone is lost or stolen, your password and one of these codes lock your account from any device. Each code works once. We will not show them again.
+registered-continue = I have kept them: continue
+
+## Extra proof and step-up for one change
+
+factor-email-proof-why = Many failed sign-ins came from your network, so we also need the code we send to your e-mail address.
+factor-email-code = Code from the e-mail
+step-up-for-change-password = To change your password, confirm it is you with a second factor.
+step-up-for-change-contact = To change your e-mail address or phone, confirm it is you with a second factor.
+step-up-for-add-factor = To add a second factor, confirm it is you with a second factor you already have.
+step-up-for-remove-factor = To remove a second factor, confirm it is you with a second factor.
+step-up-for-revoke-device = To remove a device, confirm it is you with a second factor.
+step-up-for-unlock-user = To unlock a user's account, confirm it is you with a second factor.
+step-up-once = The confirmation is good for this one change, for a few minutes.
+step-up-continue = Continue
+problem-step-up-action-title = Nothing to confirm
+problem-step-up-action = That is not a change that needs confirming. Go back to the account security page.
+
+## Ops console: audit chain checks
+
+ops-audit-none = Not verified yet.
+ops-audit-checked-at = Last verified:
+ops-audit-verify = Verify the whole chain now
+ops-audit-verified-title = Audit chain verified
+ops-audit-broken-detail = The chain is BROKEN:

@@ -1,0 +1,76 @@
+# Anshin: エラーコードごとのメッセージ（日本語）。ページとAPIの両方で使います。
+# エラーコード `code_rejected` の項目は `error-code-rejected` です。
+# { $detail } は処理側が書いた英語の説明で、技術的な詳細を引用する項目だけが使います。
+
+## ログインとコード
+
+error-login-failed = メールアドレスかパスワードが違うか、このアカウントは現在ログインできません。しばらくしてからもう一度お試しいただくか、パスワードを再設定してください。
+error-code-rejected = コードが正しくありません。あと{ $attempts }回入力できます。
+error-code-expired = このコードは有効期限が切れたか、すでに使われています。最初からやり直して、新しいコードを受け取ってください。
+error-not-signed-in = 先にログインしてください。
+error-step-up-required = この操作の前に、この操作のための本人確認を2段階認証で行ってください。
+error-enrolment-required = 先に認証アプリを設定してください。
+error-too-many-attempts = 試行回数が上限に達しました。しばらく時間をおいてから、もう一度お試しください。
+error-forbidden = この操作は許可されていません。
+error-csrf-failed = ページを再読み込みしてから、もう一度お試しください。
+error-factor-invalid = 認証アプリ・SMS・リカバリーコード・パスキーのいずれかを選んでください。
+error-two-factors-required = 種類の異なる2段階認証を、ちょうど2つ入力してください（メールのコードは数えません）。
+error-channel-not-allowed = メールでのコードは、アカウントのロックか、ログイン時に追加で求められた確認のときだけ送ります。
+error-session-not-found = そのセッションはありません。
+error-device-not-found = その端末はありません。
+error-role-invalid = 役割を確認してください。
+error-merchant-invalid = 加盟店の参照番号を確認してください。
+
+## 入力フォーム
+
+error-invalid = 入力内容を確認してください（{ $detail }）。
+error-email-invalid = メールアドレスの形式が正しくありません。確認して、もう一度入力してください。
+error-phone-invalid = 携帯電話番号を確認してください。例：090-1234-5678、または +81 90 1234 5678
+error-legal-name-invalid = 氏名を、本人確認書類と同じ表記で100文字以内で入力してください。
+error-date-of-birth-invalid = 生年月日を確認してください。正しい日付を、例のように入力してください（例：1990-04-01）。
+
+## パスワード
+
+error-password-too-short = パスワードは{ $min }文字以上にしてください。
+error-password-too-long = パスワードは{ $max }文字以内にしてください。
+error-password-common = よく使われているパスワードのため、使えません。攻撃者が真っ先に試すものです。別のパスワードにしてください。
+error-password-personal = 氏名・メールアドレス・電話番号・生年月日・サービス名のいずれかが含まれています。別のパスワードにしてください。
+error-password-guessable = 推測されやすいパスワードです。関係のない単語をいくつかつなげた、長めのパスフレーズにしてください。
+error-password-breached = 過去のデータ漏えいで流出したことのあるパスワードです。攻撃者がすでに試しているため、別のパスワードにしてください。
+
+## アカウントの状態と合わない操作
+
+error-conflict = 現在のアカウントの状態では、この操作はできません（{ $detail }）。
+error-conflict-email-taken = このメールアドレスのアカウントはすでにあります。ログインするか、パスワードを再設定してください。
+error-conflict-totp-exists = 認証アプリはすでに設定されています。変更するときは、先に今の認証アプリを削除してください。
+error-conflict-no-totp = 認証アプリは設定されていません。
+error-conflict-keep-a-factor = スタッフと運用担当者は、2段階認証をなくすことはできません。先にパスキーを追加してください。
+error-conflict-totp-not-started = 先に、認証アプリの追加を始めてください。
+error-conflict-not-locked = このアカウントはロックされていません。
+error-conflict-address-taken = この連絡先は、別のアカウントで使われています。
+error-conflict-no-passkey = このアカウントにはパスキーが登録されていません。
+error-conflict-no-phone = このアカウントには電話番号が登録されていません。
+error-conflict-no-such-account = そのアカウントはありません。
+
+## サービス
+
+error-overloaded = ただいま混み合っています。少し待ってから、もう一度お試しください。
+error-service-unavailable = ただいまサービスを利用できません。少し待ってから、もう一度お試しください。
+error-internal-error = システムで問題が発生しました。お手数ですが、もう一度お試しください。
+error-not-ready = サービスの準備ができていません（{ $detail }）
+error-resource-missing = 指定されたものが見つかりません。
+error-method-not-allowed = このエンドポイントは、そのHTTPメソッドを受け付けません。
+error-payload-too-large = リクエストの本文が、このサーバーで受け付けられる大きさを超えています。
+error-unsupported-media-type = リクエストの本文は application/json で送ってください。
+error-bad-request = リクエストを解釈できませんでした。
+error-body-not-json = リクエストの本文が正しいJSONではありません。
+error-body-invalid = リクエストの本文に誤りがあります（{ $detail }）
+error-query-invalid = クエリ文字列に誤りがあります（{ $detail }）
+error-limit-invalid = limit は1から{ $max }までの数にしてください。
+error-channel-invalid = channel には email・sms・in_app のいずれかを指定してください。
+error-message-invalid = メッセージの内容に誤りがあります（{ $detail }）
+error-idempotency-key-invalid = Idempotency-Key は、表示可能なASCII文字で1〜255文字にしてください。
+error-idempotency-key-reused = この Idempotency-Key は、別の内容のリクエストですでに使われています。新しいリクエストには新しいキーを使ってください。
+error-idempotency-request-in-progress = この Idempotency-Key のリクエストはまだ処理中です。少し待ってから再試行してください。
+error-idempotency-secret-not-replayed = 最初の応答には一度しか表示しない秘密の情報が含まれていたため、再送できません。新しい Idempotency-Key で、この手順を最初からやり直してください。
+error-nul-byte = リクエストに使えない文字（NUL）が含まれています。

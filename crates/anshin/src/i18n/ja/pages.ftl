@@ -1,0 +1,262 @@
+# Anshin: ウェブページの文言（日本語）
+# 各項目は en/pages.ftl に同じ ID・同じ { $変数 } の対になる項目があります。
+# 文体は「です・ます」。セキュリティに関する案内は「何が起きたか」と「次に何をすればよいか」を
+# はっきり書きます。
+
+## すべてのページ
+
+layout-skip = 本文へ移動
+layout-language = 表示言語
+layout-home = Anshin トップページ
+
+## 共通の言葉
+
+common-continue = 次へ
+common-confirm = 確認する
+common-code = コード
+common-email = メールアドレス
+common-password = パスワード
+common-new-password = 新しいパスワード
+common-second-factor = 2段階認証の方法
+common-send-sms = SMSでコードを受け取る
+common-send-email = メールでコードを受け取る
+common-email-sent = メールアドレスにコードを送りました。
+common-sms-sent = 携帯電話にSMSでコードを送りました。
+common-back-to-security = セキュリティ設定に戻る
+common-sign-in = ログイン
+common-sign-in-again = もう一度ログインする
+common-back = 戻る
+
+## 2段階認証の方法の名前
+
+factor-totp = 認証アプリ
+factor-sms = SMSのコード
+factor-recovery-code = リカバリーコード
+factor-passkey = パスキー
+factor-email = メールで届いたコード
+
+## 問題を知らせるページ：何が起きたか、次に何をすればよいか
+
+problem-csrf-title = もう一度お試しください
+problem-csrf = このフォームは有効期限が切れたか、このサイト以外から送信されました。ページを再読み込みしてから、もう一度送信してください。
+problem-not-found-title = ページが見つかりません
+problem-not-found = お探しのページはありません。
+problem-signed-out-title = ログインしてください
+problem-signed-out = ログインの有効期限が切れました。もう一度ログインしてください。
+problem-internal-title = 問題が発生しました
+problem-internal = お手数ですが、もう一度お試しください。
+problem-factor-first-title = 先に2段階認証を設定してください
+problem-factor-first = セキュリティ設定のページで、認証アプリを追加してください。
+problem-not-changed-title = 変更できませんでした
+problem-step-up-hint = 先にセキュリティ設定のページで、その変更の横にある「本人確認」を行ってください。本人確認はその1つの変更にだけ使えます。
+problem-failed-title = 手続きを完了できませんでした
+problem-codes-title = コードを確認できませんでした
+problem-code-title = コードを確認できませんでした
+problem-totp-title = 今は認証アプリを追加できません
+problem-operators-title = 運用担当者専用のページです
+problem-operators = このコンソールは Anshin の運用担当者だけが使えます。
+problem-merchants-title = 加盟店スタッフ専用のページです
+problem-merchants = このポータルは加盟店のスタッフだけが使えます。
+problem-link-retry = 前の画面に戻ってやり直す
+problem-link-home = トップページへ
+
+## トップページ
+
+index-title = Anshin へようこそ
+index-intro = 最初の設計からセキュリティを組み込んだ、キャッシュレス決済サービスです。
+index-register = ウォレットを作成する
+index-sign-in = ログイン
+index-sign-in-note = （ウォレット・加盟店ポータル・運用コンソール）
+index-health = 稼働状況
+index-openapi = API仕様（OpenAPI）
+index-dev-mailbox = 開発用メールボックス：サービスが送信したメッセージ
+
+## 開発用メールボックス（開発時のみ）
+
+mailbox-title = 開発用メールボックス
+mailbox-intro = メールサーバーが設定されていない間に、サービスが送信したメールとSMSの一覧です。新しい順に表示しています。
+mailbox-empty = メッセージはまだありません。
+mailbox-to = 宛先
+mailbox-channel = 送信方法
+mailbox-id = メッセージID
+
+## ウォレットの作成
+
+register-title = ウォレットを作成する
+register-intro = ウォレットにお金を入れられるようにする前に、メールアドレスと携帯電話番号の両方を確認します。
+register-phone = 携帯電話番号
+register-phone-hint = 例：090-1234-5678（海外の番号は +81 90 1234 5678 のように国番号から）
+register-legal-name = 氏名（本人確認書類と同じ表記）
+register-date-of-birth = 生年月日
+register-password = パスワード（8文字以上。いくつかの単語をつなげた長めのパスフレーズがおすすめです）
+register-submit = ウォレットを作成する
+register-sent-title = メールとSMSを確認してください
+register-sent-intro = 次の2か所に、それぞれ6桁の確認コードを送りました。コードの有効期限は{ $minutes }分です。
+register-sent-email = メール：
+register-sent-phone = SMS：
+register-email-code = メールに届いたコード
+register-sms-code = SMSに届いたコード
+
+## セキュリティ設定
+
+security-title = セキュリティ設定
+security-signed-in-as = ログイン中のアカウント：
+security-sessions-link = ログイン中の端末
+security-lock-link = 携帯電話をなくしたときは：アカウントをロックする
+security-factors = 2段階認証
+security-add-totp-why = 認証アプリの追加をおすすめします。電波が届かない場所でも使え、SMSのように途中で盗み取られることがありません。
+security-add-totp = 認証アプリを追加する
+security-remove-totp = 認証アプリを削除する（すべての端末からログアウトします）
+security-passkey-why = パスキー（スマートフォンやパソコンの画面ロック）は、最も安全な2段階認証です。偽のサイトにだまされて使ってしまうことがありません。
+security-add-passkey = パスキーを追加する
+security-step-up-why = パスワード・メールアドレス・電話番号・2段階認証を変更するには、その変更のために数分以内に2段階認証で本人確認をしておく必要があります。ログインから数分以上たってから2段階認証を追加する場合も同じです：
+security-step-up-add-factor = 2段階認証を追加するために本人確認をする
+security-step-up-remove-factor = 2段階認証を削除するために本人確認をする
+security-step-up-change-password = パスワードを変更するために本人確認をする
+security-step-up-change-contact = メールアドレスまたは電話番号を変更するために本人確認をする
+security-password = パスワード
+security-current-password = 現在のパスワード
+security-change-password = パスワードを変更する（すべての端末からログアウトします）
+security-contact = メールアドレスと電話番号
+security-contact-why = 変更してから72時間は、ウォレットからお金を送ったり引き出したりできません。変更前の連絡先にもお知らせします。
+security-contact-which = 変更する項目
+security-contact-value = 新しいメールアドレスまたは携帯電話番号
+security-contact-submit = 新しい連絡先にコードを送る
+
+## パスキーのボタンの案内（ページのスクリプトが表示）
+
+passkey-waiting = お使いの端末に表示される案内に従ってください…
+passkey-cancelled = パスキーの操作が取り消されたか、時間切れになりました。もう一度お試しいただくか、ほかの方法で確認してください。
+passkey-unsupported = このブラウザーではパスキーを使えません。ほかの方法で確認してください。
+passkey-failed = パスキーを使えませんでした：
+
+## 認証アプリ
+
+totp-title = 認証アプリを追加する
+totp-intro = 認証アプリでこのQRコードを読み取るか、下のキーを認証アプリに入力してください。
+totp-qr-label = 認証アプリ用のQRコード
+totp-key = キー：
+totp-code = 認証アプリに今表示されている6桁のコード
+totp-done-title = 認証アプリを設定しました
+totp-recovery-intro = 次のリカバリーコードを、携帯電話とは別の安全な場所に保管してください。認証アプリを使えなくなったときに、それぞれ1回だけ使えます。
+totp-removed-title = 認証アプリを削除しました
+totp-removed = 認証アプリを削除し、すべての端末からログアウトしました。
+
+## 2段階認証の画面（ログイン・ロック・本人確認）
+
+factor-title = 本人確認
+factor-intro = 認証アプリのコード、SMSで届いたコード、リカバリーコードのいずれかを入力してください。
+factor-use-passkey = パスキーを使う
+
+## パスワードと連絡先の変更
+
+password-changed-title = パスワードを変更しました
+password-changed = パスワードを変更し、すべての端末からログアウトしました。
+contact-confirm-title = 新しい連絡先の確認
+contact-sent-to = 次の宛先に確認コードを送りました：
+contact-old-told = 現在の連絡先にも、変更の手続きが始まったことをお知らせしています。
+contact-changed-title = 連絡先を変更しました
+contact-changed = 連絡先を変更しました。これから72時間は、ウォレットからお金を送ったり引き出したりできません。変更前と変更後の両方の連絡先にお知らせしました。
+
+## ログイン
+
+login-title = ログイン
+login-intro = ウォレットをお使いの方、加盟店のスタッフ、運用担当者のどなたも、こちらからログインしてください。
+login-try-again = もう一度お試しください。
+login-register = ウォレットを作成する
+login-forgot = パスワードをお忘れの方
+login-unlock = アカウントのロックを解除する
+
+## ログイン中の端末
+
+sessions-title = ログイン中の端末
+sessions-intro = このアカウントにログインしている端末の一覧です。心当たりのない端末があればログアウトさせ、その後パスワードを変更してください。
+sessions-entry = { $agent }（IPアドレス：{ $ip }）
+sessions-last-seen = 最終利用：{ $time }
+sessions-this-device = （この端末）
+sessions-end = この端末をログアウトさせる
+sessions-sign-out = ログアウト
+
+## 携帯電話をなくしたとき：ロックとロック解除
+
+lock-title = アカウントをロックする
+lock-intro = 携帯電話をなくしたときは、ここでアカウントをロックしてください。すべての端末からログアウトし、ロックを解除するまで、誰もログインや支払いができなくなります。
+locked-title = アカウントをロックしました
+locked = アカウントをロックし、すべての端末からログアウトしました。手続き中のパスワード再設定・連絡先の変更・ロック解除もすべて取り消しました。現在は誰もログインも支払いもできません。ロックを解除するには、パスワードと2種類の2段階認証が必要で（サポート窓口でも解除できます）、解除は24時間後に有効になります。その間にお知らせしますので、身に覚えがなければ取り消せます。
+unlock-title = アカウントのロックを解除する
+unlock-intro = ロックを解除するには、パスワードを入力したあと、種類の異なる2つの2段階認証で確認します（サポート窓口でも解除できます）。
+unlock-factors-title = 2つの方法で本人確認
+unlock-factors-intro = 種類の異なる2段階認証を2つ入力してください。
+unlock-factor = { $n }つ目の方法
+unlock-code = { $n }つ目のコード
+unlock-submit = ロックを解除する
+unlocked-title = ロックの解除を受け付けました
+unlocked = アカウントはあと約{ $hours }時間ロックされたままで、その後に解除されます。登録済みのすべての連絡先にお知らせしました。身に覚えがない場合は、そのお知らせにある取り消し用のキーで取り消すか、もう一度アカウントをロックしてください。
+unlock-cancel-link = ロック解除を取り消す
+unlock-cancel-title = ロック解除を取り消す
+unlock-cancel-intro = 身に覚えのないロック解除の手続きがありましたか？お送りしたお知らせにある取り消し用のキーを貼り付けてください。
+unlock-cancel-key = 取り消し用のキー
+unlock-cancel-submit = ロック解除を取り消す
+unlock-cancelled-title = ロック解除を取り消しました
+unlock-cancelled = そのキーが手続き中のロック解除のものであれば、取り消しました。アカウントはロックされたままです。アカウントの持ち主にお知らせしました。
+
+## 運用コンソールと加盟店ポータル
+
+ops-title = 運用コンソール
+ops-signed-in-role = 運用担当者としてログインしています。権限：
+ops-audit = 監査ログのチェーン
+ops-audit-ok = 正常です：{ $count }件の記録を検証しました。
+ops-audit-broken = 異常があります：問題が{ $count }件見つかりました。anshin admin verify-audit を実行してください。
+ops-takeover = 乗っ取りの疑いがあるとき
+ops-user-id = 利用者ID（usr_…）
+ops-revoke-all = この利用者のすべてのログインを終了する
+ops-revoked-title = ログインを終了しました
+ops-revoked = { $count }件のログインを終了しました。
+merchant-title = 加盟店ポータル
+merchant-signed-in-role = ログインしています。権限：
+merchant-security = セキュリティ設定
+
+## パスワードの再設定
+
+reset-title = パスワードの再設定
+reset-intro = 再設定用のキーは、アカウントで確認済みのメールアドレスにだけ送ります。ほかのアドレスに送ることはありません。携帯電話、認証アプリ、リカバリーコードのいずれかも必要です。
+reset-email = アカウントのメールアドレス
+reset-request = 再設定用のキーを送る
+reset-new-title = 新しいパスワードを設定する
+reset-token = メールに記載された再設定用のキー
+reset-submit = 新しいパスワードを設定する
+reset-sms-label = SMSでコードを受け取る場合は、キーを貼り付けてからボタンを押してください：
+reset-sent = このメールアドレスのアカウントがあれば、再設定用のキーを送りました。有効期限は{ $minutes }分です。
+reset-done-title = パスワードを変更しました
+reset-done = パスワードを変更し、すべての端末からログアウトしました。ログインするときは、これまでどおり2段階認証も必要です。
+
+## 登録完了：リカバリーコード
+
+registered-title = ウォレットの準備ができました
+registered-confirmed = メールアドレスと電話番号の確認が済みました。
+registered-codes-heading = リカバリーコードを保管してください
+registered-codes-why = 書き留めるか印刷して、携帯電話とは別の場所に保管してください。携帯電話をなくしたり盗まれたりしたときは、パスワードとこのコードのどれか1つで、どの端末からでもアカウントをロックできます。各コードは1回だけ使えます。このコードは二度と表示されません。
+registered-continue = 保管しました：次へ
+
+## 追加の確認と、1つの変更のための本人確認
+
+factor-email-proof-why = お使いのネットワークからログインの失敗が続いているため、メールアドレスにお送りするコードも入力してください。
+factor-email-code = メールで届いたコード
+step-up-for-change-password = パスワードを変更するには、2段階認証で本人確認をしてください。
+step-up-for-change-contact = メールアドレスまたは電話番号を変更するには、2段階認証で本人確認をしてください。
+step-up-for-add-factor = 2段階認証を追加するには、今お持ちの2段階認証で本人確認をしてください。
+step-up-for-remove-factor = 2段階認証を削除するには、2段階認証で本人確認をしてください。
+step-up-for-revoke-device = 端末を削除するには、2段階認証で本人確認をしてください。
+step-up-for-unlock-user = 利用者のアカウントのロックを解除するには、2段階認証で本人確認をしてください。
+step-up-once = この本人確認は、この1つの変更に数分間だけ使えます。
+step-up-continue = 次へ
+problem-step-up-action-title = 確認するものがありません
+problem-step-up-action = 本人確認が必要な変更ではありません。セキュリティ設定のページに戻ってください。
+
+## 運用コンソール：監査ログの検証
+
+ops-audit-none = まだ検証していません。
+ops-audit-checked-at = 最後の検証：
+ops-audit-verify = 監査ログ全体を今すぐ検証する
+ops-audit-verified-title = 監査ログを検証しました
+ops-audit-broken-detail = 監査ログが壊れています：
