@@ -291,9 +291,15 @@ async fn register_and_enrol_through_the_real_pages() {
     browser.fill("#sms_code", &newest_code(&server.url, phone).await).await;
     browser.screenshot("verify").await;
     browser.click("#verify").await;
+    // Recovery codes come with the registration, shown once: with the password, one of them
+    // locks the account when the phone is lost.
+    let first_codes = browser.text("#recovery-codes").await;
+    assert_eq!(first_codes.lines().filter(|l| !l.trim().is_empty()).count(), 10, "{first_codes}");
+    browser.click("#continue").await;
 
     assert_eq!(browser.text("#account-email").await, email);
-    assert_eq!(browser.text("#factors").await.trim(), "SMS code");
+    let factors = browser.text("#factors").await;
+    assert!(factors.contains("SMS code") && factors.contains("Recovery code"), "{factors}");
     browser.click("#add-totp").await;
     let secret = browser.text("#totp-secret").await;
     assert!(browser.source().await.contains("<svg"), "a QR code is shown");
@@ -321,11 +327,13 @@ async fn register_and_enrol_through_the_real_pages() {
     assert_eq!(browser.text("#account-email").await, email, "signed in again");
     browser.screenshot("signed-in-again").await;
 
-    // A fresh factor (a recovery code), then a new e-mail address confirmed with a code sent to it.
-    browser.click("#step-up-link").await;
+    // A step-up for this one change (a recovery code), then a new e-mail address confirmed with a
+    // code sent to it.
+    let mut recovery = codes.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
+    browser.click("#step-up-change_contact").await;
+    browser.click("#start-step-up").await;
     browser.click("#factor option[value=recovery_code]").await;
-    let recovery = codes.lines().map(str::trim).find(|l| !l.is_empty()).unwrap().to_owned();
-    browser.fill("#code", &recovery).await;
+    browser.fill("#code", &recovery.next().unwrap()).await;
     browser.click("#confirm").await;
     browser.wait_for_text("h1", "Account security").await;
     let new_email = "browser.new@example.jp";
@@ -337,7 +345,18 @@ async fn register_and_enrol_through_the_real_pages() {
     let email = new_email;
     browser.goto(&format!("{}/wallet/security", server.url)).await;
 
-    // Change the password on the security page: every session ends.
+    // Change the password on the security page (a step-up for it first): every session ends.
+    browser.fill("#current_password", "quiet river lantern 58").await;
+    browser.fill("#new_password", "harbor kite meadow 31").await;
+    browser.click("#change-password").await;
+    browser.wait_for_text("p.error", "confirm it is you").await;
+    browser.goto(&format!("{}/wallet/security", server.url)).await;
+    browser.click("#step-up-change_password").await;
+    browser.click("#start-step-up").await;
+    browser.click("#factor option[value=recovery_code]").await;
+    browser.fill("#code", &recovery.next().unwrap()).await;
+    browser.click("#confirm").await;
+    browser.wait_for_text("h1", "Account security").await;
     browser.fill("#current_password", "quiet river lantern 58").await;
     browser.fill("#new_password", "harbor kite meadow 31").await;
     browser.click("#change-password").await;
@@ -401,6 +420,11 @@ async fn the_first_operator_enrols_and_reaches_the_ops_console() {
     browser.text("#recovery-codes").await;
     browser.goto(&format!("{}/ops", server.url)).await;
     assert_eq!(browser.text("#role").await, "admin");
+    // The console shows the last stored verification; verifying the chain is an explicit action.
+    assert_eq!(browser.text("#audit-status").await, "Not verified yet.");
+    browser.click("#verify-audit").await;
+    assert!(browser.text("#done").await.starts_with("Intact"), "{}", browser.source().await);
+    browser.goto(&format!("{}/ops", server.url)).await;
     assert!(browser.text("#audit-status").await.starts_with("Intact"), "{}", browser.source().await);
     browser.screenshot("ops-console").await;
     browser.quit().await;
@@ -427,6 +451,7 @@ async fn passkeys_through_the_pages_with_a_virtual_authenticator() {
     browser.fill("#email_code", &newest_code(&server.url, email).await).await;
     browser.fill("#sms_code", &newest_code(&server.url, phone).await).await;
     browser.click("#verify").await;
+    browser.click("#continue").await;
     assert_eq!(browser.text("#account-email").await, email);
 
     browser
