@@ -32,7 +32,7 @@ on_both!(register_verify_enrol_totp_and_sign_in_on_a_new_device, |t: TestDb| asy
     let (status, recovery) = a.post("/v1/me/factors/totp/confirmation", json!({ "code": code }), Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{recovery}");
     assert_eq!(recovery["recovery_codes"].as_array().unwrap().len(), 10);
-    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("second factor was added")));
+    assert!(a.messages_to(email).await.iter().any(|m| m.subject.contains("was added to your Anshin account")));
 
     assert_eq!(a.delete("/v1/sessions/current", &token).await, StatusCode::NO_CONTENT);
     assert_eq!(a.get("/v1/me", &token).await.0, StatusCode::UNAUTHORIZED, "a logged-out token is dead");
@@ -207,7 +207,7 @@ on_both!(credential_stuffing_yields_no_session_and_tells_the_owners, |t: TestDb|
     for i in 0..100 {
         sqlx::query(
             "INSERT INTO users (id, email, phone, legal_name, date_of_birth, password_hash, status, email_verified_at_ms,
-                phone_verified_at_ms, created_at_ms) VALUES ($1, $2, $3, 'Victim', '1980-01-01', $4, 'active', 1, 1, 1)",
+                phone_verified_at_ms, created_at_ms, locale) VALUES ($1, $2, $3, 'Victim', '1980-01-01', $4, 'active', 1, 1, 1, 'en')",
         )
         .bind(format!("usr_victim{i}"))
         .bind(format!("victim{i}@example.jp"))
@@ -562,7 +562,7 @@ on_both!(passkey_registration_and_sign_in_with_a_software_authenticator, |t: Tes
         a.messages_to(email)
             .await
             .iter()
-            .any(|m| m.subject.contains("second factor was added") && m.body.contains("passkey"))
+            .any(|m| m.subject.contains("was added to your Anshin account") && m.body.contains("passkey"))
     );
 
     let (_, challenge) = a.post("/v1/sessions", json!({ "email": email, "password": PASSWORD }), None).await;
@@ -623,7 +623,7 @@ on_both!(password_change_factor_removal_and_contact_change_alert_and_end_session
     assert_eq!(me["email"], "juro.new@example.jp");
     assert_eq!(me["money_out_blocked_until_ms"], until);
     assert!(
-        a.messages_to(email).await.iter().any(|m| m.subject.contains("contact details were changed")),
+        a.messages_to(email).await.iter().any(|m| m.subject.contains("e-mail address was changed")),
         "the old address is told"
     );
 

@@ -227,7 +227,7 @@ on_both!(a_crash_while_adding_a_passkey_leaves_no_passkey_without_its_alert, |t:
     let path = format!("/v1/me/factors/passkeys/{}", start["challenge_id"].as_str().unwrap());
     c.crashes(&path, json!({ "credential": credential }), Some(&token)).await;
     let passkeys = c.count("SELECT COUNT(*) FROM passkeys").await;
-    let alerts = c.count("SELECT COUNT(*) FROM outbox WHERE subject LIKE '%second factor was added%'").await;
+    let alerts = c.count("SELECT COUNT(*) FROM outbox WHERE subject LIKE '%was added to your Anshin account%'").await;
     let audited = c.count("SELECT COUNT(*) FROM audit_log WHERE action = 'identity.factor.added'").await;
     assert_eq!((passkeys, alerts, audited), (0, 0, 0), "nothing of it, or all of it");
     c.start("").await;

@@ -119,7 +119,8 @@ impl Identity {
         // The old contact hears of it on the channel that changed; the (new) e-mail always does.
         let old_contact = if email_channel { (Channel::Email, &old.email) } else { (Channel::Sms, &old.phone) };
         let new_user = users::lock(&self.db, &mut tx, &who.user_id).await?;
-        self.send(&mut tx, &[notice.to(old_contact.0, old_contact.1, &old.locale)]).await?;
+        let old_notice = if email_channel { Notice::OldAddressChanged } else { notice.clone() };
+        self.send(&mut tx, &[old_notice.to(old_contact.0, old_contact.1, &old.locale)]).await?;
         self.mail_owner(&mut tx, &new_user, notice).await?;
         let details = json!({ "channel": channel, "ip": client.ip, "money_out_blocked_until_ms": blocked_until });
         self.commit_with_audit(tx, &who.user_id, "identity.contact_change.completed", &who.user_id, client, details)

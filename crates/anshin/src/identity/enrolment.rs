@@ -69,7 +69,7 @@ impl Identity {
         factors::replace_recovery_codes(&mut tx, &who.user_id, &hashes, now).await?;
         sessions::promote_enrolment(&mut tx, &who.session_id, now).await?;
         let user = users::lock(&self.db, &mut tx, &who.user_id).await?;
-        self.mail_owner(&mut tx, &user, Notice::FactorAdded { factor: "authenticator app" }).await?;
+        self.mail_owner(&mut tx, &user, Notice::FactorAdded { factor: "totp" }).await?;
         let details = json!({ "factor": "totp", "ip": client.ip, "recovery_codes": RECOVERY_CODES });
         self.commit_with_audit(tx, &who.user_id, "identity.factor.added", &who.user_id, client, details).await?;
         Ok(RecoveryCodes { recovery_codes: recovery })
@@ -91,7 +91,7 @@ impl Identity {
         }
         let revoked = self.end_everything(&mut tx, &who.user_id, now).await?;
         let user = users::lock(&self.db, &mut tx, &who.user_id).await?;
-        self.mail_owner(&mut tx, &user, Notice::FactorRemoved { factor: "authenticator app" }).await?;
+        self.mail_owner(&mut tx, &user, Notice::TotpRemoved).await?;
         let details = json!({ "factor": "totp", "ip": client.ip, "sessions_revoked": revoked });
         self.commit_with_audit(tx, &who.user_id, "identity.factor.removed", &who.user_id, client, details).await
     }

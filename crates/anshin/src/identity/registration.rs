@@ -60,7 +60,8 @@ impl Identity {
 
     /// The registration row, its two code challenges and both messages, in one transaction.
     async fn open_registration(&self, v: Verified, client: &Client) -> Result<RegistrationStarted, IdentityError> {
-        let taken = users::email_taken(&self.db, v.email.as_str()).await?;
+        let owner = users::by_email(&self.db, v.email.as_str()).await?;
+        let taken = owner.is_some();
         let address_busy = self.signup_address_busy(client).await?;
         let (reg_id, email_chl, sms_chl) = (new_id("reg"), new_id("chl"), new_id("chl"));
         let now = now_ms();
@@ -106,13 +107,17 @@ impl Identity {
         )
         .await?;
         let minutes = self.config.registration_ttl_secs / 60;
-        let email_notice = if taken {
-            Notice::RegistrationTaken
-        } else {
-            Notice::RegistrationCode { code: email_code.plain, minutes }
+        // The owner of an address that has an account is warned, in the owner's language.
+        let email_message = match &owner {
+            Some(owner) => Notice::RegistrationTaken.to(Channel::Email, &owner.email, &owner.locale),
+            None => Notice::RegistrationCode { code: email_code.plain, minutes }.to(
+                Channel::Email,
+                v.email.as_str(),
+                &client.locale,
+            ),
         };
         let messages = [
-            email_notice.to(Channel::Email, v.email.as_str(), &client.locale),
+            email_message,
             Notice::RegistrationSms { code: sms_code.plain }.to(Channel::Sms, v.phone.as_str(), &client.locale),
         ];
         self.send(&mut tx, &messages).await?;

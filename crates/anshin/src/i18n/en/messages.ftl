@@ -27,18 +27,15 @@ email-new-device-body =
     If this was you, nothing to do. If not: lock your account from the Anshin site, then reset your password.
 email-locked-subject = Your Anshin account is locked
 email-locked-body =
-    Your account was locked: every session was signed out, and no one can sign in or pay with it.
-    To unlock it you will need your password and two of your second factors (or our support team).
+    Your account was locked: every session was signed out, pending password resets and contact changes were cancelled, and no one can sign in or pay with it.
+    To unlock it you need your password and two of your second factors (or our support team); the unlock then waits 24 hours, during which we tell you and you can cancel it.
     If you did not lock it, someone has your password and a factor: contact support now.
 sms-locked = Anshin: your account was locked and every session signed out. If this was not you, contact support now.
 email-unlocked-subject = Your Anshin account was unlocked
 email-unlocked-body =
-    Your account was unlocked with your password and two second factors. You can sign in again.
-    If you did not unlock it, lock it again now and contact support.
-email-unlocked-by-support-subject = Your Anshin account was unlocked by our support team
-email-unlocked-by-support-body =
-    Our support team unlocked your account after checking your identity.
-    If this was not you: lock your account from the Anshin site now and contact support.
+    Your account is unlocked: the unlock asked for a day ago was not cancelled. You can sign in again.
+    If you did not ask for it, lock your account again now and contact support.
+sms-unlocked = Anshin: your account is unlocked. If you did not ask for it, lock it again now and contact support.
 
 ## Second factors
 
@@ -103,3 +100,44 @@ sms-contact-changed = Anshin: the { $channel ->
         [email] e-mail address
        *[phone] phone number
     } of your account was changed. If this was not you, lock your account now and contact support.
+
+## More proof, and the lost-phone lock
+
+email-sign-in-code-subject = Your Anshin sign-in code
+email-sign-in-code-body =
+    Your code to finish signing in is { $code }. We asked for it because many failed sign-ins came from the network you are using.
+    If you are not signing in right now, someone knows your password: change it now. If this was not you: lock your account from the Anshin site now and contact support.
+email-lock-code-subject = Your code to lock your Anshin account
+email-lock-code-body =
+    Your code to lock your account is { $code }. It only locks the account: it cannot sign anyone in.
+    If you did not ask for it, someone knows your password: lock your account anyway, then contact support.
+sms-lock-code = Anshin code to LOCK your account: { $code }. Do not share it.
+email-password-known-subject = Someone knows your Anshin password
+email-password-known-body =
+    Someone gave the right password for your account from a device we do not know, but not the second factor, so they could not sign in.
+    Change your password now (and anywhere else you use it). If this was not you: lock your account from the Anshin site now and contact support.
+sms-password-known = Anshin: someone has your password but not your second factor. Change your password now.
+
+## Unlocking waits, and can be cancelled
+
+email-unlock-requested-subject = Your Anshin account will be unlocked
+email-unlock-requested-body =
+    Someone asked to unlock your account. It stays locked until { $at }.
+    If this was not you, cancel the unlock with this key on the Anshin site (Unlock → Cancel an unlock):
+
+    { $key }
+
+    or lock the account again, which also cancels it. Then contact support.
+sms-unlock-requested = Anshin: your account will be unlocked on { $at }. Not you? Cancel with the key we e-mailed, or lock it again.
+email-unlock-cancelled-subject = The unlock of your Anshin account was cancelled
+email-unlock-cancelled-body =
+    The pending unlock was cancelled; the account stays locked.
+    If you did not cancel it, contact support.
+sms-unlock-cancelled = Anshin: the pending unlock was cancelled; your account stays locked.
+
+## Devices
+
+email-device-revoked-subject = A device was removed from your Anshin account
+email-device-revoked-body =
+    A device was removed from your account and its sessions were signed out.
+    If this was not you: lock your account from the Anshin site now and contact support.

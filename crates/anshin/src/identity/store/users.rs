@@ -59,12 +59,6 @@ pub async fn lock(db: &Db, tx: &mut Tx, id: &str) -> Result<User, sqlx::Error> {
     user(&sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?)
 }
 
-pub async fn email_taken(db: &Db, email: &str) -> Result<bool, sqlx::Error> {
-    let id: Option<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(db.read_pool()).await?;
-    Ok(id.is_some())
-}
-
 /// A new wallet user whose e-mail and phone were both just proved. False if the address got an
 /// account meanwhile.
 pub struct NewWallet<'a> {
