@@ -91,7 +91,8 @@ async fn two_servers_starting_together_on_an_empty_directory_share_one_key_and_o
         let (status, body, _) = https(&tls, &a.url, "POST", "/v1/registrations", Some(&registration)).await;
         assert_eq!(status, 202, "round {round}: {body}");
         let codes = [code_from(&tls, &b.url, &email).await, code_from(&tls, &b.url, &phone).await];
-        let verify = json!({ "email": email, "email_code": codes[0], "sms_code": codes[1] });
+        let verify =
+            json!({ "registration_id": body["registration_id"], "email_code": codes[0], "sms_code": codes[1] });
         let (status, session, _) = https(&tls, &b.url, "POST", "/v1/registrations/verification", Some(&verify)).await;
         assert_eq!(status, 201, "round {round}: codes from one server must verify on the other: {session}");
 
