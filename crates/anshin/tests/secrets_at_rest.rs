@@ -7,11 +7,11 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anshin::http::{self, AppState, HttpConfig};
-use anshin::identity::password::{HashParams, PasswordHasher};
-use anshin::identity::{Identity, IdentityConfig};
+use anshin::http::HttpConfig;
+use anshin::identity::IdentityConfig;
 use anshin::notify::{self, OutboxWorker, Transport};
 use common::TestDb;
+use common::identity_app::serve;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -30,16 +30,7 @@ struct Answer {
 }
 
 async fn app(t: TestDb) -> App {
-    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
-    let keys = t.db.keys().expect("test databases carry keys").clone();
-    let identity = Identity::new(t.db.clone(), keys, hasher, IdentityConfig::default()).unwrap();
-    let state = AppState::new(t.db.clone(), HttpConfig::default(), None, true, false).with_identity(identity);
-    let router = http::router(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(
-        async move { http::serve(listener, router, None, &HttpConfig::default(), std::future::pending()).await },
-    );
+    let (url, _) = serve(&t, IdentityConfig::default(), HttpConfig::default()).await;
     App { url, t, keys_sent: AtomicU64::new(0) }
 }
 

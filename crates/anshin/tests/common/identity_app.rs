@@ -32,6 +32,13 @@ pub async fn app(t: TestDb, config: IdentityConfig) -> App {
 }
 
 pub async fn app_with(t: TestDb, config: IdentityConfig, http_config: HttpConfig) -> App {
+    let (url, identity) = serve(&t, config, http_config).await;
+    App { url, t, identity }
+}
+
+/// The whole HTTP service (identity, pages, dev mailbox) on a loopback port over `t`'s database,
+/// with the database's own keys; returns its URL and its `Identity`.
+pub async fn serve(t: &TestDb, config: IdentityConfig, http_config: HttpConfig) -> (String, Identity) {
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
     let keys = t.db.keys().cloned().expect("test databases carry keys");
     let identity = Identity::new(t.db.clone(), keys, hasher, config).unwrap();
@@ -40,7 +47,7 @@ pub async fn app_with(t: TestDb, config: IdentityConfig, http_config: HttpConfig
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { http::serve(listener, router, None, &http_config, std::future::pending()).await });
-    App { url, t, identity }
+    (url, identity)
 }
 
 /// A client whose requests come from `ip` (any 127.x.y.z address works on Linux loopback). Test
