@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// A connection that sends nothing, or idles between requests, is closed after this long.
     #[arg(long, env = "ANSHIN_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
+    /// Proxies (addresses or CIDR networks, comma-separated) whose `Forwarded` or
+    /// `X-Forwarded-For` headers name the client. None by default: the TCP peer is the client.
+    #[arg(long, env = "ANSHIN_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// How long a delivery claim lasts before another worker may retry the message.
     #[arg(long, env = "ANSHIN_OUTBOX_LEASE_SECS")]
     pub outbox_lease_secs: Option<i64>,
@@ -115,6 +119,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     max_connections: Option<usize>,
     idle_timeout_secs: Option<u64>,
+    trusted_proxies: Option<String>,
     outbox_lease_secs: Option<i64>,
     outbox_poll_ms: Option<u64>,
     outbox_backoff_base_ms: Option<i64>,
@@ -214,6 +219,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.idle_timeout_secs)
             .unwrap_or(defaults.idle_timeout_secs)
             .max(1),
+        trusted_proxies: parse_trusted_proxies(serve.trusted_proxies.clone().or(file.trusted_proxies).as_deref())?,
         ..defaults
     };
     let worker_defaults = WorkerConfig::default();
@@ -273,6 +279,21 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
     })
 }
 
+/// `10.0.0.0/8, 192.0.2.7` → networks; a bare address is itself only. Anything else is an error,
+/// never silently ignored (a typo here would make every client look like the proxy).
+fn parse_trusted_proxies(list: Option<&str>) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    let Some(list) = list else { return Ok(Vec::new()) };
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| format!("--trusted-proxies: {s:?} is not an address or network"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +326,14 @@ mod tests {
         assert_eq!(retention, RetentionConfig { delivered_days: 7, dead_days: 60 });
         let zero = ServeArgs { outbox_retention_days: Some(0), ..ServeArgs::default() };
         assert!(resolve(&db, &zero).is_err(), "a retention under a day is refused");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_and_nothing_else() {
+        let nets = parse_trusted_proxies(Some("10.0.0.0/8, 192.0.2.7,::1")).unwrap();
+        assert_eq!(nets.iter().map(ToString::to_string).collect::<Vec<_>>(), ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]);
+        assert!(parse_trusted_proxies(Some("10.0.0.0/8, proxy.example")).is_err());
+        assert!(parse_trusted_proxies(None).unwrap().is_empty(), "none by default");
     }
 
     #[test]

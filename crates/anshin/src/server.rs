@@ -52,6 +52,7 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         ..IdentityConfig::default()
     };
     let identity = Identity::new(db.clone(), keys, hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
+    let sweep = tokio::spawn(sweep(identity.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
     let listener =
@@ -81,6 +82,7 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = purge.await;
+    let _ = sweep.await;
     // The writer drains its queue and stops once the last handle is gone; a connection that
     // outlived the grace period may still hold one, so do not wait for ever.
     drop(ledger);
@@ -132,6 +134,23 @@ fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool
     tracing::info!(%local, tls, data_dir = %settings.db.data_dir.display(), "listening");
 }
 
+/// Identity's background work: unlocks whose cooling-off is over, and owners to tell that
+/// someone knows their password.
+async fn sweep(identity: Identity, mut stop: watch::Receiver<bool>) {
+    let interval = std::time::Duration::from_secs(crate::identity::SWEEP_INTERVAL_SECS);
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = identity.sweep().await {
+                    tracing::warn!(error = %e, "identity sweep failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 async fn purge_expired(db: Db, retention: RetentionConfig, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(IDEMPOTENCY_PURGE_INTERVAL_SECS));
     loop {
@@ -142,6 +161,12 @@ async fn purge_expired(db: Db, retention: RetentionConfig, mut stop: watch::Rece
                 }
                 if let Err(e) = crate::identity::purge_stale_state(&db).await {
                     tracing::warn!(error = %e, "purging stale sign-in state failed");
+                }
+                // The whole chain, once an hour; pages show this result instead of walking it.
+                match crate::audit::check_and_record(&db, "system").await {
+                    Ok(check) if !check.ok => tracing::error!(problems = ?check.problems, "the audit chain is broken"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "verifying the audit chain failed"),
                 }
                 // Each run is bounded; run again while rows are still due.
                 loop {

@@ -279,3 +279,41 @@ on_both!(sign_ups_shed_for_capacity_do_not_use_up_the_quota, |t: TestDb| async m
     let accepted = outcomes.values().filter(|r| r.is_ok()).count();
     assert_eq!(accepted, 5, "the device's five sign-ups a day, no fewer: {outcomes:?}");
 });
+
+// Item 10: forwarding headers name the client only when the peer is a configured trusted proxy;
+// the guards then key on the client behind it, not on the proxy.
+on_both!(forwarded_addresses_count_only_from_trusted_proxies, |t: TestDb| async move {
+    let http =
+        anshin::http::HttpConfig { trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()], ..Default::default() };
+    let a = app_with(t, IdentityConfig::default(), http).await;
+    let guesses_from = |peer: &'static str, forwarded: &'static str| {
+        let a = &a;
+        async move {
+            let client = client_from(peer);
+            let mut last = 0;
+            for i in 0..6 {
+                let body = json!({ "email": "forwarded@example.jp", "password": format!("guess {i}") });
+                let r = client.post(format!("{}/v1/sessions", a.url)).header("x-forwarded-for", forwarded).json(&body);
+                last = r.send().await.unwrap().status().as_u16();
+            }
+            last
+        }
+    };
+    // Behind the trusted proxy, two clients are two sources: each gets its own five tries.
+    assert_eq!(guesses_from("127.0.0.1", "198.51.100.7").await, 429, "the sixth guess of one client");
+    let (status, _) = a
+        .post_with(
+            &client_from("127.0.0.1"),
+            "/v1/sessions",
+            json!({ "email": "forwarded@example.jp", "password": "another client" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the proxy's own address is not the one being slowed");
+    let audited = a.count("SELECT COUNT(*) FROM audit_log WHERE details LIKE '%198.51.100.7%'").await;
+    assert_eq!(audited, 5, "the forwarded client is the one recorded");
+    // From an untrusted peer the header is ignored: the peer is the source.
+    assert_eq!(guesses_from("127.9.0.1", "203.0.113.9").await, 429);
+    assert_eq!(a.count("SELECT COUNT(*) FROM audit_log WHERE details LIKE '%203.0.113.9%'").await, 0);
+    assert_eq!(a.count("SELECT COUNT(*) FROM audit_log WHERE details LIKE '%127.9.0.1%'").await, 5);
+});
