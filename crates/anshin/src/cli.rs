@@ -162,7 +162,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mailbox { to, limit } => {
-            let db = open(&cli.db).await?;
+            // The mailbox's bodies are sealed: this one command needs the server's key.
+            let settings = cli.db.resolve()?;
+            let keys = crate::keys::Keys::load(&settings.data_dir)?;
+            let db = Db::open(&settings.database_url).await?.with_keys(keys);
             let messages = crate::notify::mailbox(&db, to.as_deref(), limit).await?;
             if messages.is_empty() {
                 println!("(no messages)");
@@ -214,10 +217,11 @@ fn print_initial_password(who: &str, password: &str) {
     println!("at first sign-in an authenticator app must be set up before anything else");
 }
 
+/// The database, without the server's keys: commands that only read, verify or move money through
+/// the ledger must not create a key file where they happen to run.
 async fn open(args: &DbArgs) -> anyhow::Result<Db> {
     let settings = args.resolve()?;
-    let keys = crate::keys::Keys::load(&settings.data_dir)?;
-    Ok(Db::open(&settings.database_url).await?.with_keys(keys))
+    Ok(Db::open(&settings.database_url).await?)
 }
 
 /// Run `count` futures made by `make`, at most `concurrency` at a time, collecting results in order.
