@@ -280,6 +280,42 @@ on_both!(sign_ups_shed_for_capacity_do_not_use_up_the_quota, |t: TestDb| async m
     assert_eq!(accepted, 5, "the device's five sign-ups a day, no fewer: {outcomes:?}");
 });
 
+// Item 20: a sign-up shed because the hashing line is full is answered after a one-second pause
+// (a crowd retrying at once then cannot spin the cores), and the paused answer holds no place
+// among the requests being worked on, so everybody else is still served meanwhile.
+on_both!(shed_sign_ups_are_paced_without_crowding_out_others, |t: TestDb| async move {
+    use anshin::identity::password::{HashParams, PasswordHasher};
+    use std::time::{Duration, Instant};
+    let http = anshin::http::HttpConfig { max_in_flight: 4, ..Default::default() };
+    let tight = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 0).unwrap();
+    let (url, identity) = serve_hashing_with(&t, IdentityConfig::default(), http, tight).await;
+    let a = App { url, t, identity };
+    let token = a.register("bystander@example.jp", "+819055559001").await.token;
+    let client = client();
+    let sign_up = |i: usize| {
+        let (client, url) = (client.clone(), a.url.clone());
+        async move {
+            let started = Instant::now();
+            let body = registration(&format!("crowd{i}@example.jp"), &format!("+8190666{i:05}"));
+            let r = client.post(format!("{url}/v1/registrations")).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.headers().get("retry-after").is_some(), started.elapsed())
+        }
+    };
+    let bystander = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, _) = a.get("/v1/me", &token).await;
+        status.as_u16()
+    };
+    let (crowd, me) = tokio::join!(futures::future::join_all((0..12).map(sign_up)), bystander);
+    let shed: Vec<_> = crowd.iter().filter(|(status, _, _)| *status == 503).collect();
+    assert!(shed.len() >= 8, "one hashing place: most of the burst is shed: {crowd:?}");
+    for (_, retry_after, elapsed) in &shed {
+        assert!(*retry_after, "a shed sign-up says when to come back");
+        assert!(*elapsed >= Duration::from_millis(950), "shed, but answered at once: {elapsed:?}");
+    }
+    assert_eq!(me, 200, "paused refusals must not take the places of other requests");
+});
+
 // Item 10: forwarding headers name the client only when the peer is a configured trusted proxy;
 // the guards then key on the client behind it, not on the proxy.
 on_both!(forwarded_addresses_count_only_from_trusted_proxies, |t: TestDb| async move {

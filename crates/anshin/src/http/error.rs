@@ -27,7 +27,13 @@ pub struct ApiError {
     /// Numbers the message mentions, for its translations (`attempts`, `min`, `max`). Boxed:
     /// nearly every error has none, and the error travels in every handler's `Result`.
     pub args: Box<[(&'static str, i64)]>,
+    /// Answer only after a pause (see `middleware::pace_refusals`).
+    pub paced: bool,
 }
+
+/// Marks a response `middleware::pace_refusals` holds back before sending.
+#[derive(Clone, Copy)]
+pub struct Paced;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -55,6 +61,7 @@ impl ApiError {
             param: None,
             retry_after_secs: None,
             args: Box::new([]),
+            paced: false,
         }
     }
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
@@ -83,6 +90,12 @@ impl ApiError {
         );
         e.retry_after_secs = Some(1);
         e
+    }
+    /// The password-hashing line is full. Paced: a client that retries at once without reading
+    /// Retry-After still retries at most once per pause on each connection, so a crowd of them
+    /// cannot spin the cores the line exists to protect.
+    pub fn hashing_busy() -> Self {
+        ApiError { paced: true, ..Self::overloaded() }
     }
     /// The database is down, unreachable or out of space: nothing is wrong with the request.
     pub fn unavailable() -> Self {
@@ -158,6 +171,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(self.body_in(super::lang::api_locale()))).into_response();
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.paced {
+            response.extensions_mut().insert(Paced);
         }
         response
     }

@@ -74,6 +74,23 @@ pub async fn admission(State(state): State<AppState>, req: Request, next: Next) 
     }
 }
 
+/// How long a paced refusal is held back: as long as the Retry-After it carries.
+const REFUSAL_PACE: Duration = Duration::from_secs(1);
+
+/// Refusals marked `Paced` (the hashing line is full) are sent after a pause. A crowd retrying
+/// at once otherwise turns every shed sign-up into the next one, thousands a second, and the
+/// cores go to refusing them instead of to everybody else. Outside admission control, so a
+/// waiting refusal holds no place among the requests being worked on, only its connection
+/// (bounded by the connection cap).
+pub async fn pace_refusals(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.extensions().get::<super::error::Paced>().is_some() {
+        metrics::counter!("anshin_http_paced_refusals_total").increment(1);
+        tokio::time::sleep(REFUSAL_PACE).await;
+    }
+    response
+}
+
 /// A request that takes longer than the limit is abandoned with 503 (and the client may retry
 /// with the same Idempotency-Key).
 pub async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(from_fn_with_state(state.clone(), middleware::time_limit))
         .layer(from_fn_with_state(state.clone(), middleware::admission))
+        .layer(from_fn(middleware::pace_refusals))
         .layer(from_fn(middleware::refuse_nul))
         .layer(from_fn(middleware::error_envelope))
         .layer(from_fn_with_state(state.clone(), middleware::security_headers))

@@ -76,6 +76,27 @@ pub fn with_csrf(headers: &HeaderMap, status: StatusCode, render: impl FnOnce(&s
     response
 }
 
+/// A form shown again with the reason it was refused, under the status the reason deserves
+/// (`otherwise` for the form's own refusals). A full hashing line is paced like the API's
+/// answer (`middleware::pace_refusals`), so a script posting the form gains nothing over the API.
+pub fn form_refused(
+    headers: &HeaderMap,
+    e: &IdentityError,
+    otherwise: StatusCode,
+    render: impl FnOnce(&str) -> Markup,
+) -> Response {
+    let status = match e {
+        IdentityError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        IdentityError::Busy | IdentityError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => otherwise,
+    };
+    let mut response = with_csrf(headers, status, render);
+    if matches!(e, IdentityError::Busy) {
+        response.extensions_mut().insert(super::error::Paced);
+    }
+    response
+}
+
 pub fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, CSRF_COOKIE).is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
 }
@@ -207,12 +228,9 @@ pub async fn register(
     let started = match identity(&state)?.register(input, &client).await {
         Ok(started) => started,
         Err(e) => {
-            let status = if matches!(e, IdentityError::Throttled { .. }) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            return Ok(with_csrf(&headers, status, |csrf| register_markup(csrf, &form, Some(&explain(&e)))));
+            return Ok(form_refused(&headers, &e, StatusCode::BAD_REQUEST, |csrf| {
+                register_markup(csrf, &form, Some(&explain(&e)))
+            }));
         }
     };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {

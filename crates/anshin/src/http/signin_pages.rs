@@ -16,7 +16,8 @@ use super::identity::Caller;
 use super::lang::{gap, page_locale, t, t_args};
 use super::pages::{
     DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECS, PageError, PageResult, SESSION_COOKIE, check_csrf, cookie, done_page,
-    explain, factor_markup, factor_name, full, identity, layout, problem_page, set_cookie, signed_in, with_csrf,
+    explain, factor_markup, factor_name, form_refused, full, identity, layout, problem_page, set_cookie, signed_in,
+    with_csrf,
 };
 use crate::i18n::tokyo_date_time;
 use crate::identity::IdentityError;
@@ -132,16 +133,9 @@ async fn password_step(
     let device = cookie(headers, DEVICE_COOKIE);
     match identity(state)?.start_challenge(&form.email, &form.password, purpose, device.as_deref(), client).await {
         Ok(challenge) => Ok(Ok(challenge)),
-        Err(e) => {
-            let status = if matches!(e, IdentityError::Throttled { .. }) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
-            Ok(Err(with_csrf(headers, status, |csrf| {
-                login_markup(csrf, action, title, &t("login-try-again"), Some(&explain(&e)))
-            })))
-        }
+        Err(e) => Ok(Err(form_refused(headers, &e, StatusCode::UNAUTHORIZED, |csrf| {
+            login_markup(csrf, action, title, &t("login-try-again"), Some(&explain(&e)))
+        }))),
     }
 }
 

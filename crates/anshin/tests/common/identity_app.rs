@@ -39,7 +39,16 @@ pub async fn app_with(t: TestDb, config: IdentityConfig, http_config: HttpConfig
 /// The whole HTTP service (identity, pages, dev mailbox) on a loopback port over `t`'s database,
 /// with the database's own keys; returns its URL and its `Identity`.
 pub async fn serve(t: &TestDb, config: IdentityConfig, http_config: HttpConfig) -> (String, Identity) {
-    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap();
+    serve_hashing_with(t, config, http_config, PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap()).await
+}
+
+/// `serve` with a hashing pool of the test's choosing (a tight one to make sign-ups shed).
+pub async fn serve_hashing_with(
+    t: &TestDb,
+    config: IdentityConfig,
+    http_config: HttpConfig,
+    hasher: PasswordHasher,
+) -> (String, Identity) {
     let keys = t.db.keys().cloned().expect("test databases carry keys");
     let identity = Identity::new(t.db.clone(), keys, hasher, config).unwrap();
     let state = AppState::new(t.db.clone(), http_config.clone(), None, true, false).with_identity(identity.clone());

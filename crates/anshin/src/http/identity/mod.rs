@@ -66,7 +66,8 @@ impl From<IdentityError> for ApiError {
             IdentityError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "invalid_request_error", "conflict", message)
             }
-            IdentityError::Busy | IdentityError::Unavailable => ApiError::overloaded(),
+            IdentityError::Busy => ApiError::hashing_busy(),
+            IdentityError::Unavailable => ApiError::overloaded(),
             IdentityError::Forbidden => {
                 ApiError::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", "You may not do this.")
             }

@@ -14,6 +14,8 @@ use crate::config::DbArgs;
 use crate::ledger::{AccountKind, Command, Currency, Ledger, NewAccount};
 use crate::storage::{Db, ids::random_hex_128};
 
+mod storm;
+
 #[derive(Subcommand)]
 pub enum BenchCmd {
     /// Simple transfers per second and p50/p99 latency on SQLite and/or PostgreSQL.
@@ -210,88 +212,18 @@ async fn auth(args: AuthBenchArgs) -> anyhow::Result<()> {
     db.close().await;
     if matches!(args.backend, Backends::Sqlite | Backends::Both) {
         let dir = tempfile::tempdir()?;
-        storm("SQLite", &format!("sqlite://{}", dir.path().join("storm.db").display()), duration).await?;
+        storm::run("SQLite", &format!("sqlite://{}", dir.path().join("storm.db").display()), duration).await?;
     }
     if matches!(args.backend, Backends::Postgres | Backends::Both) {
         let scratch = PgScratch::create(&args.pg_url, &["storm"]).await?;
-        let result = storm("PostgreSQL", &scratch.url_for("storm"), duration).await;
+        let result = storm::run("PostgreSQL", &scratch.url_for("storm"), duration).await;
         scratch.drop_all().await;
         result?;
     }
     Ok(())
 }
 
-/// 200 clients sign up over HTTP as fast as they can while one client asks `GET /v1/me` in a
-/// loop: its latency is what every other user feels during a launch-day rush.
-async fn storm(engine: &str, url: &str, duration: Duration) -> anyhow::Result<()> {
-    use crate::http::{self, AppState, HttpConfig};
-    use crate::identity::password::{HashParams, PasswordHasher};
-    let db = Db::open(url).await?.with_keys(crate::keys::Keys::random());
-    // The server's own pool: all cores but one hash; the rest of the machine serves everyone else.
-    let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, PasswordHasher::default_workers(), 64)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let identity = bench_identity(&db, hasher);
-    // One signed-in user for the cheap request, through the real registration flow.
-    let session = signed_in_user(&db, &identity).await?;
-    let state = AppState::new(db.clone(), HttpConfig::default(), None, false, false).with_identity(identity);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let router = http::router(state);
-    let server = tokio::spawn(async move {
-        http::serve(listener, router, None, &HttpConfig::default(), std::future::pending()).await
-    });
-    let client = reqwest::Client::new();
-    let run_id = random_hex_128()[..8].to_owned();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (accepted, shed) =
-        (Arc::new(std::sync::atomic::AtomicU64::new(0)), Arc::new(std::sync::atomic::AtomicU64::new(0)));
-    let mut stormers = Vec::new();
-    for c in 0..200usize {
-        let (client, url, stop, run_id, accepted, shed) =
-            (client.clone(), url.clone(), stop.clone(), run_id.clone(), accepted.clone(), shed.clone());
-        stormers.push(tokio::spawn(async move {
-            let mut n = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                let body = serde_json::json!({ "email": format!("storm-{run_id}-{c}-{n}@example.jp"), "phone": format!("+8180{:08}", c * 100_000 + n),
-                    "password": "quiet river lantern 58", "legal_name": "Storm", "date_of_birth": "1990-01-01" });
-                match client.post(format!("{url}/v1/registrations")).json(&body).send().await {
-                    Ok(r) if r.status().as_u16() == 202 => accepted.fetch_add(1, Ordering::Relaxed),
-                    Ok(_) => shed.fetch_add(1, Ordering::Relaxed),
-                    Err(_) => shed.fetch_add(1, Ordering::Relaxed),
-                };
-                n += 1;
-            }
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await; // let the storm build
-    let started = Instant::now();
-    let mut latencies_us = Vec::new();
-    while started.elapsed() < duration {
-        let t = Instant::now();
-        let r = client.get(format!("{url}/v1/me")).bearer_auth(&session).send().await?;
-        anyhow::ensure!(r.status().is_success(), "GET /v1/me failed during the storm: {}", r.status());
-        latencies_us.push(t.elapsed().as_micros() as u64);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    stop.store(true, Ordering::Relaxed);
-    for s in stormers {
-        let _ = s.await;
-    }
-    server.abort();
-    let m = summarise(latencies_us, started.elapsed().as_secs_f64());
-    let (ok, refused) = (accepted.load(Ordering::Relaxed), shed.load(Ordering::Relaxed));
-    println!(
-        "  {engine}: during 200 concurrent sign-ups ({ok} accepted, {refused} shed with 503/429): GET /v1/me p50 {:.2} ms, p99 {:.2} ms over {} requests (target p99 < 50 ms: {})",
-        m.p50_ms,
-        m.p99_ms,
-        m.ops,
-        if m.p99_ms < 50.0 { "met" } else { "NOT met" }
-    );
-    db.close().await;
-    Ok(())
-}
-
-async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow::Result<String> {
+pub(crate) async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow::Result<String> {
     use crate::notify::{OutboxWorker, Transport};
     let input = bench_registration("prober", 99_999_999);
     let (email, phone) = (input.email.clone(), input.phone.clone());
@@ -310,7 +242,7 @@ async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow
     Ok(registered.session.token)
 }
 
-fn bench_identity(db: &Db, hasher: crate::identity::password::PasswordHasher) -> crate::identity::Identity {
+pub(crate) fn bench_identity(db: &Db, hasher: crate::identity::password::PasswordHasher) -> crate::identity::Identity {
     use crate::identity::{Identity, IdentityConfig};
     // Throttles off: the bench measures capacity, not the limits (which tests cover).
     let config = IdentityConfig {
