@@ -52,17 +52,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The binary on this engine's database (SQLite in the data directory when none is given).
+# The binary on this engine's database (`engine_env`: none for SQLite in the data directory).
+# Through `env`, which execs it, so a background server's pid is the server's own.
+engine_env=()
 anshin() {
-  if [ -n "$database_url" ]; then DATABASE_URL="$database_url" "$bin" "$@"; else "$bin" "$@"; fi
+  env "${engine_env[@]}" "$bin" "$@"
 }
 
 # Start `anshin serve` on a free loopback port; sets $base. Generous time limit for a loaded
 # machine; every security control stays on.
 start_server() {
   rm -rf "$work/data" "$work/server.out" "$work/server.log"
-  anshin serve --data-dir "$work/data" --listen 127.0.0.1:0 \
-    --request-timeout-secs 20 >"$work/server.out" 2>"$work/server.log" &
+  : >"$work/server.out"
+  env "${engine_env[@]}" "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
+    --request-timeout-secs 20 >>"$work/server.out" 2>"$work/server.log" &
   server_pid=$!
   base=""
   for _ in $(seq 1 120); do
@@ -84,9 +87,11 @@ fuzz() {
     --generation-database none --request-timeout 30 "$@")
 }
 
+# The contract on one engine: `contract NAME [VAR=value…]` (the server's environment).
 contract() {
   local engine="$1"
-  database_url="$2"
+  shift
+  engine_env=("$@")
   echo "### the API contract on $engine"
   start_server
   fuzz "$engine, no credentials"
@@ -108,12 +113,12 @@ contract() {
 }
 
 started=$SECONDS
-contract SQLite ""
+contract SQLite
 if [ "${ANSHIN_TEST_SKIP_POSTGRES:-}" = "1" ]; then
   echo "SKIPPING the API contract on PostgreSQL (ANSHIN_TEST_SKIP_POSTGRES=1)"
   exit 0
 fi
 pg_db="anshin_contract_$$"
 psql "$pg_url" -qAtc "CREATE DATABASE $pg_db" >/dev/null
-contract PostgreSQL "${pg_url%/*}/$pg_db"
+contract PostgreSQL DATABASE_URL="${pg_url%/*}/$pg_db"
 echo "The API contract holds on SQLite and PostgreSQL ($((SECONDS - started)) s)"

@@ -24,6 +24,8 @@ const READY_RETRY_AFTER_SECS: u64 = 5;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// Always `ok`.
+    #[schema(value_type = String, pattern = "^ok$")]
     pub status: &'static str,
 }
 
@@ -36,7 +38,11 @@ pub async fn healthz() -> Json<Health> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Readiness {
+    /// Always `ready`.
+    #[schema(value_type = String, pattern = "^ready$")]
     pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(value_type = String, pattern = "^(sqlite|postgres)$")]
     pub database: &'static str,
     pub schema_version: i64,
 }

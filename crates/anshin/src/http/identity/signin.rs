@@ -369,9 +369,23 @@ pub async fn start_unlock(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockBody {
-    /// Two different second factors (not `email`).
+    /// Two different second factors.
     #[schema(min_items = 2, max_items = 2)]
-    pub factors: Vec<FactorBody>,
+    pub factors: Vec<UnlockFactorBody>,
+}
+
+/// One of an unlock's factors: as for a lock, but a code sent to the e-mail never counts.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockFactorBody {
+    #[schema(value_type = SignInFactor)]
+    pub factor: String,
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub code: String,
+    /// For `passkey`: `{"state_id": …, "credential": <PublicKeyCredential>}`.
+    #[schema(value_type = Option<Object>)]
+    pub passkey: Option<serde_json::Value>,
 }
 
 /// Ask to unlock with two different second factors. The account stays locked for the cooling-off
