@@ -37,13 +37,30 @@ pub struct Paced;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// invalid_request_error, idempotency_error, rate_limit_error or api_error.
     #[serde(rename = "type")]
+    #[schema(value_type = ErrorKind)]
     pub kind: String,
+    /// What happened, for programs: stable, never translated.
     pub code: String,
+    /// What happened, for people, in the caller's language (`Accept-Language`).
     pub message: String,
+    /// The field or parameter at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub param: Option<String>,
+}
+
+/// The kinds of error (the envelope's `type`), for the schema.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ErrorKind {
+    InvalidRequestError,
+    AuthenticationError,
+    PermissionError,
+    IdempotencyError,
+    RateLimitError,
+    ApiError,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -1,6 +1,22 @@
-//! The OpenAPI document, generated from the handlers' annotations and served at `/openapi.json`.
+//! The OpenAPI document, generated from the handlers' annotations and served at `/openapi.json`,
+//! and the sets of error answers the operations share.
+//!
+//! Every status an operation can return is listed on it. The answers that come from the layers
+//! and extractors rather than from a flow are named once here and listed by name on each handler:
+//! `Common` (every operation), `Post` / `PostJson` (the POSTs under `/v1/`, with the
+//! `Idempotency-Key` layer and, for `PostJson`, the JSON body extractor), `Session` /
+//! `FullSession` (the bearer-token extractors). A flow's own refusals are listed with the set
+//! named for why they happen (`Invalid`, `WrongProof`, `Refused`, `Conflict`, `Throttled`).
+//! Each status has one description, whichever set lists it. `.ci/schemathesis.sh` checks the
+//! document against a live server on both engines.
 
-use utoipa::OpenApi;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, Required, Type};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
@@ -10,8 +26,11 @@ use super::routes;
 #[openapi(
     info(
         title = "Anshin API",
-        description = "Secure cashless payments. Amounts are integers in minor units; errors use one envelope."
+        description = "Secure cashless payments. Amounts are integers in minor units; errors use one envelope. \
+            Every operation lists every status it can return; `503` (with `Retry-After`) can come from any of them \
+            when the server sheds load, a request runs out of time or the database is unavailable."
     ),
+    modifiers(&BearerAuth),
     paths(
         routes::healthz,
         routes::readyz,
@@ -69,3 +88,131 @@ struct ApiDoc;
 pub fn document() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
 }
+
+/// The name operations use in `security(("bearer" = []))`.
+pub const BEARER: &str = "bearer";
+
+/// The session token scheme: `Authorization: Bearer <token>` from a sign-in or registration.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some("The `token` of a session (registration, sign-in or step-up).".into());
+        components.add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+    }
+}
+
+/// What one error status means, whichever operation answers it. The envelope's `code` says which
+/// case it is.
+fn describe(status: u16) -> &'static str {
+    match status {
+        400 => {
+            "The request is not valid: a NUL character (`nul_byte`), a body that is not JSON or has an unknown \
+             field or a wrong type, a malformed `Idempotency-Key`, or a value the operation refuses. \
+             `error.param` names the field."
+        }
+        401 => {
+            "Not signed in (`not_signed_in`), or a password, code, challenge or key that is wrong, used up or \
+             expired (`login_failed`, `code_rejected`, `code_expired`)."
+        }
+        403 => {
+            "The session may not do this: it may only enrol a factor (`enrolment_required`), the action needs a \
+             step-up grant (`step_up_required`), or the role does not allow it (`forbidden`)."
+        }
+        409 => {
+            "Conflicts with the current state (`conflict`), or the `Idempotency-Key` was used for another request, \
+             is still in progress, or answered with a secret that is not replayed (`idempotency_error`)."
+        }
+        413 => "The request body is larger than the server accepts (`payload_too_large`).",
+        415 => "The request body is not `application/json` (`unsupported_media_type`).",
+        429 => "Too many attempts (`too_many_attempts`): retry after the seconds in `Retry-After`.",
+        503 => {
+            "The server is shedding load, the request ran out of time, or the database is unavailable \
+             (`overloaded`, `service_unavailable`, `not_ready`): retry after the seconds in `Retry-After`."
+        }
+        _ => "An error; see `error.code`.",
+    }
+}
+
+/// The error response for `status`: the envelope, and `Retry-After` where the server sends it.
+pub fn error_response(status: u16) -> (String, RefOr<Response>) {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build();
+    let mut response = ResponseBuilder::new().description(describe(status)).content("application/json", content);
+    if matches!(status, 429 | 503) {
+        let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
+        let header =
+            HeaderBuilder::new().schema(Some(seconds)).description(Some("Seconds to wait before trying again."));
+        response = response.header("Retry-After", header.build());
+    }
+    (status.to_string(), RefOr::T(response.build()))
+}
+
+/// A named set of error statuses, for `responses(...)` in `#[utoipa::path]`.
+macro_rules! error_set {
+    ($($(#[$doc:meta])* $name:ident: [$($status:literal),+];)+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                [$($status),+].into_iter().map(error_response).collect()
+            }
+        }
+    )+};
+}
+
+error_set! {
+    /// Every operation: a NUL in the path or query string (400, before anything parses it), and
+    /// 503 from admission control, the time limit or an unavailable database.
+    Common: [400, 503];
+    /// A POST under `/v1/`: as `Common`, and the `Idempotency-Key` layer (a malformed key: 400; a
+    /// reused, in-progress or secret-bearing key: 409; a body over the limit, read to key it: 413).
+    Post: [400, 409, 413, 503];
+    /// A POST under `/v1/` with a JSON body: as `Post`, and the body extractor (not JSON, an
+    /// unknown field, a wrong type, a NUL: 400; not `application/json`: 415).
+    PostJson: [400, 409, 413, 415, 503];
+    /// Any live session, an enrolment-only one included: 401 without a valid bearer token.
+    Session: [401];
+    /// A full session: 401 without a valid token, 403 for an enrolment-only session.
+    FullSession: [401, 403];
+    /// The flow refuses a value (`error.param` names it).
+    Invalid: [400];
+    /// A password, code, challenge or key that is wrong, used up or expired.
+    WrongProof: [401];
+    /// A step-up grant is needed, or the role does not allow it.
+    Refused: [403];
+    /// The account's state does not allow it now.
+    Conflict: [409];
+    /// A guard or quota refused the attempt.
+    Throttled: [429];
+}
+
+/// The `Idempotency-Key` header every POST under `/v1/` accepts.
+pub struct IdempotencyKey;
+
+impl IntoParams for IdempotencyKey {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let key = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(super::idempotency::MAX_KEY_CHARS))
+            .pattern(Some("^[!-~]+$"));
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes a retry safe: the first answer for a key is replayed for the same request, and the same \
+                     key with another request is a 409. Answers that carry a secret are never stored.",
+                ))
+                .schema(Some(key))
+                .build(),
+        ]
+    }
+}
+
+#[cfg(test)]
+#[path = "openapi_tests.rs"]
+mod tests;

@@ -11,10 +11,11 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 
 use super::AppState;
-use super::error::{ApiError, ErrorEnvelope, Json, Query};
+use super::error::{ApiError, Json, Query};
 use super::lang::{gap, t};
 use super::layout::layout;
 use super::middleware::RequestId;
+use super::openapi::{Common, IdempotencyKey, Invalid, PostJson};
 use crate::audit::{self, AuditEvent};
 use crate::notify::{self, Channel, MailboxMessage, OutboxMessage};
 use crate::storage::NotReady;
@@ -23,18 +24,25 @@ const READY_RETRY_AFTER_SECS: u64 = 5;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// Always `ok`.
+    #[schema(value_type = String, pattern = "^ok$")]
     pub status: &'static str,
 }
 
 /// Liveness: the process is up and serving HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up.", body = Health), Invalid))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Readiness {
+    /// Always `ready`.
+    #[schema(value_type = String, pattern = "^ready$")]
     pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(value_type = String, pattern = "^(sqlite|postgres)$")]
     pub database: &'static str,
     pub schema_version: i64,
 }
@@ -46,7 +54,7 @@ const READY_REUSE_MS: i64 = 1_000;
 /// Readiness: the database answers, the schema is exactly the one this binary knows, a real write
 /// commits (a full disk is "not ready"), and the ledger writer runs.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Readiness), (status = 503, body = ErrorEnvelope)))]
+    responses((status = 200, description = "Ready for traffic.", body = Readiness), Common))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let not_ready = |message: &'static str| {
         let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "api_error", "not_ready", message);
@@ -106,15 +114,17 @@ pub async fn index(State(state): State<AppState>) -> Html<String> {
 #[serde(deny_unknown_fields)]
 pub struct MailboxQuery {
     /// Only messages to this recipient.
+    #[param(nullable = false)]
     pub recipient: Option<String>,
     /// At most this many, newest first (1 to 200; default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
 }
 
 /// Messages delivered to the local dev mailbox (only when no SMTP server is configured and the
 /// server listens on loopback).
 #[utoipa::path(get, path = "/v1/dev/mailbox", tag = "development", params(MailboxQuery),
-    responses((status = 200, body = Vec<MailboxMessage>), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, description = "Messages, newest first.", body = Vec<MailboxMessage>), Common))]
 pub async fn mailbox_json(
     State(state): State<AppState>,
     Query(q): Query<MailboxQuery>,
@@ -165,23 +175,43 @@ pub async fn mailbox_page(
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendTestMessage {
-    /// email, sms or in_app.
+    #[schema(value_type = TestChannel)]
     pub channel: String,
+    /// Not blank; no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 320,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub recipient: String,
+    /// No control characters.
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub subject: String,
+    #[schema(max_length = 20000)]
     pub body: String,
+}
+
+/// The channels a test message may use (for the schema; the body keeps the string).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TestChannel {
+    Email,
+    Sms,
+    InApp,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Queued {
     pub id: String,
+    /// Always `queued`.
+    #[schema(value_type = String, pattern = "^queued$")]
     pub status: &'static str,
 }
 
 /// Queue a test message through the outbox (development only). Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/dev/messages", tag = "development", request_body = SendTestMessage,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first response is replayed")),
-    responses((status = 201, body = Queued), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    params(IdempotencyKey), responses((status = 201, description = "The message is queued.", body = Queued), PostJson))]
 pub async fn send_test_message(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,

@@ -18,6 +18,9 @@ use crate::keys::token_hash;
 use crate::storage::ids::new_id;
 use crate::storage::now_ms;
 
+/// Longer than any cancel key this server makes (64 hex characters), with room to change them.
+pub const MAX_CANCEL_KEY_CHARS: usize = 128;
+
 /// Due unlocks applied per sweep.
 const UNLOCK_SWEEP_LIMIT: i64 = 100;
 
@@ -137,9 +140,20 @@ impl Identity {
     /// Cancel a pending unlock with the key sent to the owner. The same answer whether or not
     /// the key was live, so keys cannot be probed.
     pub async fn cancel_unlock(&self, key: &str, client: &Client) -> Result<(), IdentityError> {
+        // Only what cannot be a key is refused, which says nothing about the keys that exist.
+        if key.is_empty() || key.chars().count() > MAX_CANCEL_KEY_CHARS {
+            return Err(IdentityError::Invalid {
+                code: "cancel_key_invalid",
+                message: "enter the cancel key from the unlock notice".into(),
+                param: "key",
+            });
+        }
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         let Some(user_id) = recovery::cancel_unlock_by_key(&mut tx, &token_hash(key), now).await? else {
+            // Ended before the failure is audited on a connection of its own: on SQLite the one
+            // writer is this transaction, and waiting for another would hang until time-out.
+            tx.rollback().await?;
             self.audit_failure(
                 "anonymous",
                 "identity.account.unlock_cancel_failed",

@@ -63,7 +63,8 @@ impl AccountKind {
 
 /// A second factor. `Email` is accepted only to lock an account (and as the extra proof a busy
 /// source is asked for): an e-mail code never signs anyone in or unlocks anything by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum Factor {
     Totp,
     Sms,
@@ -174,6 +175,7 @@ pub struct NewRegistration {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegistrationStarted {
     /// Always `verification_sent`: the same whether or not the address already has an account.
+    #[schema(value_type = String, pattern = "^verification_sent$")]
     pub status: &'static str,
     /// Give this with the two codes; a later registration of the same address cannot replace it.
     pub registration_id: String,
@@ -186,6 +188,7 @@ pub struct Registered {
     pub session: SessionCreated,
     /// Ten single-use recovery codes, shown once: keep them away from the phone. With the
     /// password, one of them can lock the account when the phone is lost.
+    #[schema(min_items = 10, max_items = 10)]
     pub recovery_codes: Vec<String>,
 }
 
@@ -204,8 +207,8 @@ pub struct SessionCreated {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoginChallenge {
     pub challenge_id: String,
-    /// Second factors the account can use for this challenge: `passkey`, `totp`, `sms`,
-    /// `recovery_code`, and `email` (lock only).
+    /// Second factors the account can use for this challenge, strongest first (`email`: lock only).
+    #[schema(value_type = Vec<Factor>)]
     pub factors: Vec<&'static str>,
     pub expires_in_secs: i64,
     /// Staff and operators without a factor yet: they get a session that can only enrol one
@@ -230,6 +233,7 @@ pub struct SteppedUp {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResetRequested {
     /// Always `sent_if_the_account_exists`.
+    #[schema(value_type = String, pattern = "^sent_if_the_account_exists$")]
     pub status: &'static str,
 }
 
@@ -244,12 +248,14 @@ pub struct TotpEnrolment {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecoveryCodes {
     /// Ten single-use codes, each 80 bits. Shown once.
+    #[schema(min_items = 10, max_items = 10)]
     pub recovery_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnlockPending {
     /// Always `unlock_pending`: the account stays locked until `unlock_at_ms`.
+    #[schema(value_type = String, pattern = "^unlock_pending$")]
     pub status: &'static str,
     /// When the account unlocks unless the owner cancels (UTC ms).
     pub unlock_at_ms: i64,
@@ -263,6 +269,8 @@ pub struct Profile {
     pub legal_name: String,
     pub date_of_birth: String,
     pub locale: String,
+    /// The factors the account can sign in with, strongest first.
+    #[schema(value_type = Vec<Factor>)]
     pub factors: Vec<&'static str>,
     /// While a contact change cools off, money may not leave the wallet before this (UTC ms; 0: no block).
     pub money_out_blocked_until_ms: i64,

@@ -32,12 +32,11 @@ pub(crate) fn context_of(user: &User) -> PasswordContext {
 }
 
 impl Identity {
-    /// Ask for a reset. The answer is the same for unknown addresses, after the same durable write.
+    /// Ask for a reset. The answer is the same for unknown addresses, after the same durable write;
+    /// only an address that cannot be one (which says nothing about accounts) is refused.
     pub async fn request_password_reset(&self, email: &str, client: &Client) -> Result<ResetRequested, IdentityError> {
         let answer = ResetRequested { status: "sent_if_the_account_exists" };
-        let Ok(email) = Email::parse(email) else {
-            return Ok(answer);
-        };
+        let email = Email::parse(email).map_err(IdentityError::invalid("email_invalid", "email"))?;
         self.throttle(&format!("reset:email:{}", email.as_str()), 3600, self.config.resets_per_email_per_hour).await?;
         let user = users::by_email(&self.db, email.as_str()).await?.filter(|u| u.status == "active");
         let Some(user) = user else {

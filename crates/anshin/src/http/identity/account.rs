@@ -8,10 +8,13 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
 
-use super::{AnySession, Caller, SignedIn, identity, parse_factor, proof_of};
+use super::{AnySession, Caller, ContactChannel, SignInFactor, SignedIn, identity, parse_factor, proof_of};
 use crate::http::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope, Json};
+use crate::http::error::{ApiError, Json};
 use crate::http::idempotency::SecretJson;
+use crate::http::openapi::{
+    Common, Conflict, FullSession, IdempotencyKey, Invalid, Post, PostJson, Refused, Session, Throttled, WrongProof,
+};
 use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::{
     DeviceInfo, LoginChallenge, Profile, RecoveryCodes, SessionInfo, StepUpAction, SteppedUp, TotpEnrolment,
@@ -36,12 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/step-up/{id}", post(complete_step_up))
 }
 
-#[utoipa::path(get, path = "/v1/me", tag = "identity", responses((status = 200, body = Profile), (status = 401, body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/v1/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, description = "The account.", body = Profile), Common, Session))]
 pub async fn me(State(state): State<AppState>, AnySession(who): AnySession) -> Result<Json<Profile>, ApiError> {
     Ok(Json(identity(&state)?.profile(&who).await?))
 }
 
-#[utoipa::path(delete, path = "/v1/sessions/current", tag = "identity", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "identity", security(("bearer" = [])),
+    responses((status = 204, description = "This session has ended."), Common, Session))]
 pub async fn logout(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -51,8 +56,9 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/me/sessions", tag = "identity",
-    responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, description = "The account's live sessions.", body = Vec<SessionInfo>), Common,
+        FullSession))]
 pub async fn my_sessions(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -60,8 +66,9 @@ pub async fn my_sessions(
     Ok(Json(identity(&state)?.sessions(&who).await?))
 }
 
-#[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "identity",
-    responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The `session_id` to end.")),
+    responses((status = 204, description = "That session has ended."), Common, FullSession, Invalid))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -73,8 +80,9 @@ pub async fn revoke_session(
 }
 
 /// Devices that have completed a second factor on this account (known devices).
-#[utoipa::path(get, path = "/v1/me/devices", tag = "identity",
-    responses((status = 200, body = Vec<DeviceInfo>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/v1/me/devices", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, description = "The account's known devices.", body = Vec<DeviceInfo>), Common,
+        FullSession))]
 pub async fn my_devices(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
@@ -89,9 +97,11 @@ pub struct DeviceRevoked {
 
 /// Forget a device (needs a step-up for `revoke_device`): its sessions end and it is unknown at
 /// its next sign-in.
-#[utoipa::path(delete, path = "/v1/me/devices/{id}", tag = "identity",
-    responses((status = 200, body = DeviceRevoked), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/v1/me/devices/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The `device_id` to forget.")),
+    responses(
+        (status = 200, description = "The device is forgotten and its sessions have ended.", body = DeviceRevoked),
+        Common, FullSession, Invalid, Refused))]
 pub async fn revoke_device(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -103,9 +113,9 @@ pub async fn revoke_device(
 }
 
 /// Begin adding an authenticator app (a step-up for `add_factor`, or a sign-in in the last few minutes).
-#[utoipa::path(post, path = "/v1/me/factors/totp", tag = "identity",
-    responses((status = 201, body = TotpEnrolment), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/me/factors/totp", tag = "identity", security(("bearer" = [])), params(IdempotencyKey),
+    responses((status = 201, description = "The secret to put into the app.", body = TotpEnrolment), Post, Session,
+        Refused, Conflict))]
 pub async fn start_totp(
     State(state): State<AppState>,
     AnySession(who): AnySession,
@@ -122,8 +132,9 @@ pub struct ConfirmTotpBody {
 
 /// Confirm the authenticator app with a code from it; returns ten recovery codes, shown once.
 #[utoipa::path(post, path = "/v1/me/factors/totp/confirmation", tag = "identity", request_body = ConfirmTotpBody,
-    responses((status = 200, body = RecoveryCodes), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    security(("bearer" = [])), params(IdempotencyKey),
+    responses((status = 200, description = "The app is set up; new recovery codes.", body = RecoveryCodes), PostJson,
+        Session, WrongProof, Refused, Conflict, Throttled))]
 pub async fn confirm_totp(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -134,8 +145,9 @@ pub async fn confirm_totp(
 }
 
 /// Remove the authenticator app (needs a step-up for `remove_factor`). Every session ends.
-#[utoipa::path(delete, path = "/v1/me/factors/totp", tag = "identity",
-    responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/v1/me/factors/totp", tag = "identity", security(("bearer" = [])),
+    responses((status = 204, description = "The app is removed and every session has ended."), Common, FullSession,
+        Refused, Conflict))]
 pub async fn remove_totp(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -146,8 +158,10 @@ pub async fn remove_totp(
 }
 
 /// Begin adding a passkey (as for an app); answer with `navigator.credentials.create()`.
-#[utoipa::path(post, path = "/v1/me/factors/passkeys", tag = "identity",
-    responses((status = 201, body = PasskeyOptions), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/me/factors/passkeys", tag = "identity", security(("bearer" = [])),
+    params(IdempotencyKey),
+    responses((status = 201, description = "Options for `navigator.credentials.create()`.", body = PasskeyOptions),
+        Post, Session, Refused))]
 pub async fn start_passkey(
     State(state): State<AppState>,
     AnySession(who): AnySession,
@@ -170,8 +184,11 @@ pub struct PasskeyAdded {
 
 /// Finish adding a passkey with the authenticator's answer.
 #[utoipa::path(post, path = "/v1/me/factors/passkeys/{id}", tag = "identity", request_body = PasskeyCredentialBody,
-    responses((status = 201, body = PasskeyAdded), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope)))]
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The `challenge_id` of `POST /v1/me/factors/passkeys`."),
+        IdempotencyKey),
+    responses((status = 201, description = "The passkey is added.", body = PasskeyAdded), PostJson, Session, WrongProof,
+        Refused))]
 pub async fn finish_passkey(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -195,8 +212,9 @@ pub struct ChangePasswordBody {
 /// Change the password (needs a step-up for `change_password` and the current password). Every
 /// session ends, this one too.
 #[utoipa::path(post, path = "/v1/me/password", tag = "identity", request_body = ChangePasswordBody,
-    responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
+    security(("bearer" = [])), params(IdempotencyKey),
+    responses((status = 204, description = "The password is changed and every session has ended."), PostJson,
+        FullSession, Invalid, WrongProof, Refused, Throttled))]
 pub async fn change_password(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -210,7 +228,7 @@ pub async fn change_password(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactChangeBody {
-    /// `email` or `phone`.
+    #[schema(value_type = ContactChannel)]
     pub channel: String,
     #[schema(min_length = 1, max_length = 254)]
     pub value: String,
@@ -219,8 +237,9 @@ pub struct ContactChangeBody {
 /// Start changing the e-mail or phone (needs a step-up for `change_contact`): a code goes to the
 /// new contact and the old one is told.
 #[utoipa::path(post, path = "/v1/me/contacts", tag = "identity", request_body = ContactChangeBody,
-    responses((status = 202), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope)))]
+    security(("bearer" = [])), params(IdempotencyKey),
+    responses((status = 202, description = "A code is on its way to the new contact."), PostJson, FullSession, Invalid,
+        Refused, Throttled))]
 pub async fn start_contact_change(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -234,6 +253,7 @@ pub async fn start_contact_change(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactConfirmBody {
+    #[schema(value_type = ContactChannel)]
     pub channel: String,
     #[schema(min_length = 1, max_length = 16)]
     pub code: String,
@@ -247,8 +267,9 @@ pub struct ContactChanged {
 
 /// Confirm a contact change with the code sent to the new contact.
 #[utoipa::path(post, path = "/v1/me/contacts/confirmation", tag = "identity", request_body = ContactConfirmBody,
-    responses((status = 200, body = ContactChanged), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    security(("bearer" = [])), params(IdempotencyKey),
+    responses((status = 200, description = "The contact is changed.", body = ContactChanged), PostJson, FullSession,
+        WrongProof, Conflict, Throttled))]
 pub async fn confirm_contact_change(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -268,9 +289,11 @@ pub struct StepUpBody {
 
 /// Ask for a second factor before a sensitive action; SMS codes come from
 /// `POST /v1/sessions/challenges/{id}/sms`.
-#[utoipa::path(post, path = "/v1/me/step-up", tag = "identity", request_body = StepUpBody,
-    responses((status = 200, body = LoginChallenge), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/me/step-up", tag = "identity", request_body = StepUpBody, security(("bearer" = [])),
+    params(IdempotencyKey),
+    responses(
+        (status = 200, description = "A challenge for a second factor, for this action only.", body = LoginChallenge),
+        PostJson, FullSession))]
 pub async fn start_step_up(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -283,7 +306,7 @@ pub async fn start_step_up(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepUpFactorBody {
-    /// `passkey`, `totp`, `sms` or `recovery_code`.
+    #[schema(value_type = SignInFactor)]
     pub factor: String,
     #[serde(default)]
     #[schema(max_length = 64)]
@@ -294,8 +317,10 @@ pub struct StepUpFactorBody {
 
 /// Give the factor: a grant for the challenge's one action, and a new session token.
 #[utoipa::path(post, path = "/v1/me/step-up/{id}", tag = "identity", request_body = StepUpFactorBody,
-    responses((status = 200, body = SteppedUp), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope)))]
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The `challenge_id` from `POST /v1/me/step-up`."), IdempotencyKey),
+    responses((status = 200, description = "A grant for the action, and this session's new token.", body = SteppedUp),
+        PostJson, FullSession, WrongProof, Throttled))]
 pub async fn complete_step_up(
     State(state): State<AppState>,
     Caller(client): Caller,

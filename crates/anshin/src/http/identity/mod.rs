@@ -89,6 +89,38 @@ fn parse_factor(s: &str) -> Result<Factor, ApiError> {
     })
 }
 
+/// The factors a sign-in or step-up accepts (for the schema: bodies keep the string, which
+/// `parse_factor` reads, so an unknown name is `factor_invalid` with `param: factor`). A lock
+/// also accepts `email` (the schema uses `Factor` there).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SignInFactor {
+    Passkey,
+    Totp,
+    Sms,
+    RecoveryCode,
+}
+
+/// The factors a password reset accepts (for the schema, as `SignInFactor`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ResetFactor {
+    Sms,
+    Totp,
+    RecoveryCode,
+}
+
+/// The contacts a user can change (for the schema, as `SignInFactor`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ContactChannel {
+    Email,
+    Phone,
+}
+
 /// The factor's proof as one string: the code, or a passkey answer as JSON.
 fn proof_of(code: &str, passkey: Option<&serde_json::Value>) -> String {
     passkey.map(|p| p.to_string()).unwrap_or_else(|| code.to_owned())

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use super::{Caller, SignedIn, identity};
 use crate::audit::{AuditCheck, AuditRecord};
 use crate::http::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope, Json, Query};
+use crate::http::error::{ApiError, Json, Query};
+use crate::http::openapi::{Common, Conflict, FullSession, IdempotencyKey, Post};
 use crate::identity::UnlockPending;
 
 pub fn routes() -> Router<AppState> {
@@ -28,8 +29,9 @@ pub struct Revoked {
 }
 
 /// Operators: end every session of a user (a suspected takeover).
-#[utoipa::path(post, path = "/v1/ops/users/{id}/sessions/revocation", tag = "operations",
-    responses((status = 200, body = Revoked), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/ops/users/{id}/sessions/revocation", tag = "operations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's `user_id`."), IdempotencyKey),
+    responses((status = 200, description = "How many sessions ended.", body = Revoked), Post, FullSession))]
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -42,9 +44,10 @@ pub async fn revoke_sessions(
 
 /// Operators (admin, with a step-up for `unlock_user`): start unlocking an account after checking
 /// the owner's identity outside the system. The same cooling-off as the owner's own unlock applies.
-#[utoipa::path(post, path = "/v1/ops/users/{id}/unlock", tag = "operations",
-    responses((status = 202, body = UnlockPending), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/ops/users/{id}/unlock", tag = "operations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's `user_id`."), IdempotencyKey),
+    responses((status = 202, description = "The unlock waits out its cooling-off period.", body = UnlockPending), Post,
+        FullSession, Conflict))]
 pub async fn unlock(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -58,17 +61,17 @@ pub async fn unlock(
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Records before this sequence number (default: the newest).
-    #[param(minimum = 1)]
+    #[param(minimum = 1, nullable = false)]
     pub before_seq: Option<i64>,
     /// At most this many, newest first (1 to 200; default 50).
-    #[param(minimum = 1, maximum = 200)]
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
 }
 
 /// Operators: read the audit log, newest first. The read is itself audited.
-#[utoipa::path(get, path = "/v1/ops/audit", tag = "operations", params(AuditQuery),
-    responses((status = 200, body = Vec<AuditRecord>), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/v1/ops/audit", tag = "operations", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Audit records, newest first.", body = Vec<AuditRecord>), Common,
+        FullSession))]
 pub async fn read_audit(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -85,8 +88,10 @@ pub async fn read_audit(
 }
 
 /// Operators: the last verification of the audit chain (background job or on demand).
-#[utoipa::path(get, path = "/v1/ops/audit/verification", tag = "operations",
-    responses((status = 200, body = Option<AuditCheck>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/v1/ops/audit/verification", tag = "operations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The newest verification, or `null` before the first.", body = Option<AuditCheck>),
+        Common, FullSession))]
 pub async fn last_verification(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -96,8 +101,9 @@ pub async fn last_verification(
 }
 
 /// Operators: verify the whole audit chain now; the result is stored and returned.
-#[utoipa::path(post, path = "/v1/ops/audit/verification", tag = "operations",
-    responses((status = 200, body = AuditCheck), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/ops/audit/verification", tag = "operations", security(("bearer" = [])),
+    params(IdempotencyKey),
+    responses((status = 200, description = "The verification just made.", body = AuditCheck), Post, FullSession))]
 pub async fn verify_now(
     State(state): State<AppState>,
     Caller(client): Caller,

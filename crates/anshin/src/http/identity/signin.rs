@@ -8,13 +8,14 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use serde::Deserialize;
 
-use super::{Caller, identity, parse_factor, proof_of};
+use super::{Caller, ResetFactor, SignInFactor, identity, parse_factor, proof_of};
 use crate::http::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope, Json};
+use crate::http::error::{ApiError, Json};
 use crate::http::idempotency::SecretJson;
+use crate::http::openapi::{Conflict, IdempotencyKey, Invalid, Post, PostJson, Throttled, WrongProof};
 use crate::identity::passkeys::PasskeyOptions;
 use crate::identity::{
-    LoginChallenge, NewRegistration, Purpose, Registered, RegistrationStarted, ResetRequested, SessionCreated,
+    Factor, LoginChallenge, NewRegistration, Purpose, Registered, RegistrationStarted, ResetRequested, SessionCreated,
     UnlockPending,
 };
 use crate::notify::Channel;
@@ -44,24 +45,26 @@ pub fn routes() -> Router<AppState> {
 pub struct RegisterBody {
     #[schema(min_length = 3, max_length = 254)]
     pub email: String,
-    /// Mobile number with country code, e.g. +81 90 1234 5678.
-    #[schema(min_length = 8, max_length = 32)]
+    /// Mobile number with country code, e.g. +81 90 1234 5678 (a Japanese number may be typed
+    /// the domestic way, 090-1234-5678). Spaces, hyphens and brackets are ignored.
+    #[schema(pattern = r"^[ ()-]*(\+[ ()-]*[1-9]([ ()-]*[0-9]){7,14}|0([ ()-]*[0-9]){9,10})[ ()-]*$")]
     pub phone: String,
     /// At least 8 characters, any Unicode; common, guessable and personal passwords are refused.
     #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     #[schema(min_length = 1, max_length = 100)]
     pub legal_name: String,
-    /// YYYY-MM-DD. Required; never defaulted.
-    #[schema(min_length = 10, max_length = 10)]
+    /// YYYY-MM-DD, a real date in the last 120 years. Required; never defaulted.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub date_of_birth: String,
 }
 
 /// Start registering: a code goes to the e-mail address and one to the phone. The answer is the
 /// same whether or not the address already has an account.
-#[utoipa::path(post, path = "/v1/registrations", tag = "identity", request_body = RegisterBody,
-    responses((status = 202, body = RegistrationStarted), (status = 400, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/registrations", tag = "identity", request_body = RegisterBody, params(IdempotencyKey),
+    responses(
+        (status = 202, description = "Codes sent to the e-mail address and the phone.", body = RegistrationStarted),
+        PostJson, Invalid, Throttled))]
 pub async fn register(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -91,8 +94,9 @@ pub struct VerifyRegistrationBody {
 
 /// Finish registering with both codes; returns a session and ten recovery codes (shown once).
 #[utoipa::path(post, path = "/v1/registrations/verification", tag = "identity", request_body = VerifyRegistrationBody,
-    responses((status = 201, body = Registered), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 415, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    params(IdempotencyKey),
+    responses((status = 201, description = "The wallet, its first session and its recovery codes.", body = Registered),
+        PostJson, WrongProof, Throttled))]
 pub async fn verify_registration(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -118,9 +122,9 @@ pub struct LoginBody {
 
 /// Sign in, first step: a correct password opens a challenge for a second factor. Wrong
 /// password and unknown account get the same answer.
-#[utoipa::path(post, path = "/v1/sessions", tag = "identity", request_body = LoginBody,
-    responses((status = 200, body = LoginChallenge), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 415, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/sessions", tag = "identity", request_body = LoginBody, params(IdempotencyKey),
+    responses((status = 200, description = "A challenge for a second factor.", body = LoginChallenge), PostJson,
+        WrongProof, Throttled))]
 pub async fn login(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -131,7 +135,9 @@ pub async fn login(
 
 /// Send a code by SMS to the account's verified phone, for any challenge.
 #[utoipa::path(post, path = "/v1/sessions/challenges/{id}/sms", tag = "identity",
-    responses((status = 202), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 202, description = "A code is on its way to the verified phone."), Post, WrongProof, Conflict,
+        Throttled))]
 pub async fn send_sms(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -144,7 +150,9 @@ pub async fn send_sms(
 /// Send a code to the account's verified e-mail: for a lock, or as the extra proof a sign-in was
 /// asked for (`email_proof_required`). It never signs anyone in or unlocks anything by itself.
 #[utoipa::path(post, path = "/v1/sessions/challenges/{id}/email", tag = "identity",
-    responses((status = 202), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 202, description = "A code is on its way to the verified e-mail address."), Post, Invalid,
+        WrongProof, Throttled))]
 pub async fn send_email(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -157,7 +165,7 @@ pub async fn send_email(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteLoginBody {
-    /// `passkey`, `totp`, `sms` or `recovery_code`.
+    #[schema(value_type = SignInFactor)]
     pub factor: String,
     /// The code (not used for `passkey`).
     #[serde(default)]
@@ -176,8 +184,8 @@ pub struct CompleteLoginBody {
 
 /// Sign in, second step: a factor completes the challenge and opens a session.
 #[utoipa::path(post, path = "/v1/sessions/challenges/{id}", tag = "identity", request_body = CompleteLoginBody,
-    responses((status = 201, body = SessionCreated), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 415, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 201, description = "A session.", body = SessionCreated), PostJson, WrongProof, Throttled))]
 pub async fn complete_login(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -195,7 +203,9 @@ pub async fn complete_login(
 /// Staff and operators without a factor: after the password, a session that can only set up an
 /// authenticator app or a passkey (`enrolment_required` in the sign-in answer).
 #[utoipa::path(post, path = "/v1/sessions/challenges/{id}/enrolment", tag = "identity",
-    responses((status = 201, body = SessionCreated), (status = 401, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 201, description = "A session that may only set up a factor.", body = SessionCreated), Post,
+        WrongProof))]
 pub async fn enrolment_session(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -206,7 +216,9 @@ pub async fn enrolment_session(
 
 /// WebAuthn options for answering a challenge (sign-in, lock, unlock, step-up) with a passkey.
 #[utoipa::path(post, path = "/v1/sessions/challenges/{id}/passkey", tag = "identity",
-    responses((status = 200, body = PasskeyOptions), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 200, description = "Options for `navigator.credentials.get()`.", body = PasskeyOptions), Post,
+        WrongProof, Conflict))]
 pub async fn passkey_options(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -224,9 +236,10 @@ pub struct ResetBody {
 }
 
 /// Ask for a password reset. Same answer whether or not the account exists.
-#[utoipa::path(post, path = "/v1/password-resets", tag = "identity", request_body = ResetBody,
-    responses((status = 202, body = ResetRequested), (status = 400, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/password-resets", tag = "identity", request_body = ResetBody, params(IdempotencyKey),
+    responses(
+        (status = 202, description = "A key was sent if the address has an active account.", body = ResetRequested),
+        PostJson, Invalid, Throttled))]
 pub async fn request_reset(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -245,7 +258,9 @@ pub struct ResetTokenBody {
 
 /// Send the reset's code by SMS to the account's verified phone.
 #[utoipa::path(post, path = "/v1/password-resets/sms", tag = "identity", request_body = ResetTokenBody,
-    responses((status = 202), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+    params(IdempotencyKey),
+    responses((status = 202, description = "A code is on its way to the verified phone."), PostJson, WrongProof,
+        Conflict, Throttled))]
 pub async fn send_reset_sms(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -262,7 +277,8 @@ pub struct CompleteResetBody {
     pub token: String,
     #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
-    /// `sms`, `totp` or `recovery_code`: a reset always needs a second factor.
+    /// A reset always needs a second factor.
+    #[schema(value_type = ResetFactor)]
     pub factor: String,
     #[schema(min_length = 1, max_length = 64)]
     pub code: String,
@@ -270,8 +286,9 @@ pub struct CompleteResetBody {
 
 /// Set a new password with the e-mailed key and a second factor; every session ends.
 #[utoipa::path(post, path = "/v1/password-resets/confirmation", tag = "identity", request_body = CompleteResetBody,
-    responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope),
-        (status = 503, body = ErrorEnvelope)))]
+    params(IdempotencyKey),
+    responses((status = 204, description = "The password is changed and every session has ended."), PostJson, Invalid,
+        WrongProof, Throttled))]
 pub async fn complete_reset(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -284,8 +301,9 @@ pub async fn complete_reset(
 
 /// Lock the account (a lost phone), first step: the password opens a challenge. Codes come from
 /// `POST /v1/sessions/challenges/{id}/sms` or `…/email`.
-#[utoipa::path(post, path = "/v1/account/lock", tag = "identity", request_body = LoginBody,
-    responses((status = 200, body = LoginChallenge), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/account/lock", tag = "identity", request_body = LoginBody, params(IdempotencyKey),
+    responses((status = 200, description = "A challenge for one factor.", body = LoginChallenge), PostJson, WrongProof,
+        Throttled))]
 pub async fn start_lock(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -298,7 +316,8 @@ pub async fn start_lock(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FactorBody {
-    /// `passkey`, `totp`, `sms`, `recovery_code`, or (lock only) `email`.
+    /// `email` (a code sent to the account's e-mail) counts only to lock, never to unlock.
+    #[schema(value_type = Factor)]
     pub factor: String,
     #[serde(default)]
     #[schema(max_length = 64)]
@@ -310,14 +329,17 @@ pub struct FactorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct AccountStatus {
+    /// Always `locked`.
+    #[schema(value_type = String, pattern = "^locked$")]
     pub status: &'static str,
 }
 
 /// Lock the account with one second factor, a recovery code or a code sent to the e-mail: every
 /// session ends and every reset, contact change and unlock in progress is cancelled.
 #[utoipa::path(post, path = "/v1/account/lock/{id}", tag = "identity", request_body = FactorBody,
-    responses((status = 200, body = AccountStatus), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 200, description = "The account is locked.", body = AccountStatus), PostJson, WrongProof,
+        Throttled))]
 pub async fn complete_lock(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -330,8 +352,9 @@ pub async fn complete_lock(
 }
 
 /// Unlock, first step: the password of the locked account opens a challenge.
-#[utoipa::path(post, path = "/v1/account/unlock", tag = "identity", request_body = LoginBody,
-    responses((status = 200, body = LoginChallenge), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/v1/account/unlock", tag = "identity", request_body = LoginBody, params(IdempotencyKey),
+    responses((status = 200, description = "A challenge for two factors.", body = LoginChallenge), PostJson, WrongProof,
+        Throttled))]
 pub async fn start_unlock(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -346,16 +369,31 @@ pub async fn start_unlock(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockBody {
-    /// Two different second factors (not `email`).
+    /// Two different second factors.
     #[schema(min_items = 2, max_items = 2)]
-    pub factors: Vec<FactorBody>,
+    pub factors: Vec<UnlockFactorBody>,
+}
+
+/// One of an unlock's factors: as for a lock, but a code sent to the e-mail never counts.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockFactorBody {
+    #[schema(value_type = SignInFactor)]
+    pub factor: String,
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub code: String,
+    /// For `passkey`: `{"state_id": …, "credential": <PublicKeyCredential>}`.
+    #[schema(value_type = Option<Object>)]
+    pub passkey: Option<serde_json::Value>,
 }
 
 /// Ask to unlock with two different second factors. The account stays locked for the cooling-off
 /// period; the owner is told on every contact and can cancel.
 #[utoipa::path(post, path = "/v1/account/unlock/{id}", tag = "identity", request_body = UnlockBody,
-    responses((status = 202, body = UnlockPending), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "The `challenge_id` of the challenge."), IdempotencyKey),
+    responses((status = 202, description = "The unlock waits out its cooling-off period.", body = UnlockPending),
+        PostJson, WrongProof, Throttled))]
 pub async fn complete_unlock(
     State(state): State<AppState>,
     Caller(client): Caller,
@@ -386,7 +424,8 @@ pub struct CancelUnlockBody {
 /// Cancel a pending unlock with the key from its notice. The same answer whether or not the key
 /// was live; a new lock also cancels it.
 #[utoipa::path(post, path = "/v1/account/unlock/cancellation", tag = "identity", request_body = CancelUnlockBody,
-    responses((status = 202), (status = 400, body = ErrorEnvelope)))]
+    params(IdempotencyKey),
+    responses((status = 202, description = "No unlock is pending under this key any more."), PostJson))]
 pub async fn cancel_unlock(
     State(state): State<AppState>,
     Caller(client): Caller,

@@ -19,6 +19,7 @@ error-two-factors-required = Give exactly two different second factors (a code s
 error-channel-not-allowed = A code by e-mail is only sent to lock an account, or as the extra proof a sign-in asked for.
 error-session-not-found = No such session.
 error-device-not-found = No such device.
+error-cancel-key-invalid = Please check the cancel key from the unlock notice.
 error-role-invalid = Please check the role.
 error-merchant-invalid = Please check the merchant reference.
 

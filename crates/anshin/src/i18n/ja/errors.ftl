@@ -18,6 +18,7 @@ error-two-factors-required = 種類の異なる2段階認証を、ちょうど2�
 error-channel-not-allowed = メールでのコードは、アカウントのロックか、ログイン時に追加で求められた確認のときだけ送ります。
 error-session-not-found = そのセッションはありません。
 error-device-not-found = その端末はありません。
+error-cancel-key-invalid = ロック解除のお知らせに書かれた取り消し用のキーを確認してください。
 error-role-invalid = 役割を確認してください。
 error-merchant-invalid = 加盟店の参照番号を確認してください。
 
