@@ -36,15 +36,19 @@ async fn https(
     (status, json, served)
 }
 
-/// Both servers of one round start at the same moment on the same empty directory.
-fn start_two(data_dir: &str) -> (Server, Server) {
+/// Both servers of one round start at the same moment on the same empty directory (and, given
+/// a URL, the same empty PostgreSQL database, so they also race to create the schema).
+fn start_two(data_dir: &str, database_url: Option<&str>) -> (Server, Server) {
     let start = Arc::new(std::sync::Barrier::new(2));
     let spawn = || {
-        let (data_dir, start) = (data_dir.to_owned(), start.clone());
+        let (data_dir, start, database_url) = (data_dir.to_owned(), start.clone(), database_url.map(str::to_owned));
         std::thread::spawn(move || {
             start.wait();
-            let args =
-                ["--data-dir", &data_dir, "--listen", "127.0.0.1:0", "--tls-self-signed", "--outbox-poll-ms", "50"];
+            let mut args =
+                vec!["--data-dir", &data_dir, "--listen", "127.0.0.1:0", "--tls-self-signed", "--outbox-poll-ms", "50"];
+            if let Some(url) = &database_url {
+                args.extend(["--database-url", url]);
+            }
             Server::start(&args, &[])
         })
     };
@@ -70,36 +74,67 @@ async fn code_from(tls: &tokio_rustls::TlsConnector, server: &str, recipient: &s
     panic!("no message to {recipient}");
 }
 
+/// An empty PostgreSQL database (no schema yet) and a way to drop it.
+async fn empty_pg_database() -> (String, impl AsyncFnOnce()) {
+    let admin_url = common::pg_admin_url();
+    let name = format!("anshin_first_{}", &anshin::storage::ids::random_hex_128()[..12]);
+    let admin = anshin::storage::Db::connect(&admin_url).await.expect("PostgreSQL is required for this test");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin.write_pool()).await.unwrap();
+    let url = anshin::bench::replace_database(&admin_url, &name);
+    let drop = async move || {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(admin.write_pool())
+            .await;
+        admin.close().await;
+    };
+    (url, drop)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_starting_together_on_an_empty_directory_share_one_key_and_one_certificate() {
+async fn two_servers_starting_together_share_one_key_and_one_certificate_sqlite() {
     for round in 0..10 {
-        let dir = tempfile::tempdir().unwrap();
-        let data_dir = dir.path().join("data");
-        let (a, b) = start_two(data_dir.to_str().unwrap());
-        let cert = std::fs::read(data_dir.join("dev-tls").join("cert.pem")).unwrap();
-        let tls = common::tls_client_trusting(&cert);
-        let der = rustls_pemfile::certs(&mut &cert[..]).next().unwrap().unwrap().to_vec();
-        let (_, _, served_a) = https(&tls, &a.url, "GET", "/healthz", None).await;
-        let (_, _, served_b) = https(&tls, &b.url, "GET", "/healthz", None).await;
-        assert!(served_a == der && served_b == der, "round {round}: the two servers serve different certificates");
-
-        // Register through one server and finish through the other: the codes were queued,
-        // sealed, delivered and checked under keys from one master key, whichever process did each.
-        let (email, phone) = (format!("race{round}@example.jp"), format!("+8190123400{round:02}"));
-        let registration = json!({ "email": email, "phone": phone, "password": "lantern harbour velvet 42",
-            "legal_name": "Yamada Taro", "date_of_birth": "1990-04-15" });
-        let (status, body, _) = https(&tls, &a.url, "POST", "/v1/registrations", Some(&registration)).await;
-        assert_eq!(status, 202, "round {round}: {body}");
-        let codes = [code_from(&tls, &b.url, &email).await, code_from(&tls, &b.url, &phone).await];
-        let verify =
-            json!({ "registration_id": body["registration_id"], "email_code": codes[0], "sms_code": codes[1] });
-        let (status, session, _) = https(&tls, &b.url, "POST", "/v1/registrations/verification", Some(&verify)).await;
-        assert_eq!(status, 201, "round {round}: codes from one server must verify on the other: {session}");
-
-        let mut names: Vec<String> =
-            std::fs::read_dir(&data_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.retain(|n| !n.starts_with("anshin.db"));
-        names.sort();
-        assert_eq!(names, ["dev-tls", "secret.key"], "round {round}: no temporary file is left");
+        first_start_round(round, None).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_starting_together_share_one_key_and_one_certificate_postgres() {
+    if common::pg_skipped() {
+        return;
+    }
+    for round in 0..10 {
+        let (url, drop) = empty_pg_database().await;
+        first_start_round(round, Some(&url)).await;
+        drop().await;
+    }
+}
+
+async fn first_start_round(round: usize, database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let (a, b) = start_two(data_dir.to_str().unwrap(), database_url);
+    let cert = std::fs::read(data_dir.join("dev-tls").join("cert.pem")).unwrap();
+    let tls = common::tls_client_trusting(&cert);
+    let der = rustls_pemfile::certs(&mut &cert[..]).next().unwrap().unwrap().to_vec();
+    let (_, _, served_a) = https(&tls, &a.url, "GET", "/healthz", None).await;
+    let (_, _, served_b) = https(&tls, &b.url, "GET", "/healthz", None).await;
+    assert!(served_a == der && served_b == der, "round {round}: the two servers serve different certificates");
+
+    // Register through one server and finish through the other: the codes were queued,
+    // sealed, delivered and checked under keys from one master key, whichever process did each.
+    let (email, phone) = (format!("race{round}@example.jp"), format!("+8190123400{round:02}"));
+    let registration = json!({ "email": email, "phone": phone, "password": "lantern harbour velvet 42",
+        "legal_name": "Yamada Taro", "date_of_birth": "1990-04-15" });
+    let (status, body, _) = https(&tls, &a.url, "POST", "/v1/registrations", Some(&registration)).await;
+    assert_eq!(status, 202, "round {round}: {body}");
+    let codes = [code_from(&tls, &b.url, &email).await, code_from(&tls, &b.url, &phone).await];
+    let verify = json!({ "registration_id": body["registration_id"], "email_code": codes[0], "sms_code": codes[1] });
+    let (status, session, _) = https(&tls, &b.url, "POST", "/v1/registrations/verification", Some(&verify)).await;
+    assert_eq!(status, 201, "round {round}: codes from one server must verify on the other: {session}");
+
+    let mut names: Vec<String> =
+        std::fs::read_dir(&data_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.retain(|n| !n.starts_with("anshin.db"));
+    names.sort();
+    assert_eq!(names, ["dev-tls", "secret.key"], "round {round}: no temporary file is left");
 }

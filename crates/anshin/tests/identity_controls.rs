@@ -687,3 +687,27 @@ on_both!(authorization_failures_and_operators_audit_reads_are_audited, |t: TestD
     assert_eq!(records[0]["action"], "ops.audit.read", "the read is recorded before the records are returned");
     assert_eq!(audited(&a, "ops.audit.read", "success").await, 1);
 });
+
+// Item 23: the audit chain is verified in the background or on an operator's request, never by
+// looking at the result: reads return the stored verification and add none.
+on_both!(reading_the_audit_verification_never_runs_one, |t: TestDb| async move {
+    let a = app(t, IdentityConfig::default()).await;
+    let email = "checker.ops@example.jp";
+    let password = a.identity.create_operator(email, "Ops Checker", "analyst").await.unwrap();
+    let (token, _) = a.enrol_staff(email, &password).await;
+    let checks = "SELECT COUNT(*) FROM audit_checks";
+    for _ in 0..3 {
+        let (status, last) = a.get("/v1/ops/audit/verification", &token).await;
+        assert_eq!((status, &last), (StatusCode::OK, &serde_json::Value::Null), "none made yet");
+    }
+    assert_eq!(a.count(checks).await, 0, "looking is not verifying");
+    let (status, made) = a.post("/v1/ops/audit/verification", json!({}), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    assert_eq!(made["ok"], true, "{made}");
+    assert!(made["records_checked"].as_i64().unwrap() > 0, "{made}");
+    for _ in 0..3 {
+        let (_, last) = a.get("/v1/ops/audit/verification", &token).await;
+        assert_eq!(last, made, "the stored result, as made");
+    }
+    assert_eq!(a.count(checks).await, 1);
+});

@@ -463,6 +463,32 @@ mod tests {
         assert!(PasswordHasher::new(HashParams { memory_kib: 4096, ..HashParams::OWASP_MINIMUM }, 1, 8).is_err());
     }
 
+    // Item 20: on a runtime with a single thread, other tasks keep running while a password is
+    // checked and hashed; were the work done on the runtime, the ticker would stand still.
+    #[tokio::test(flavor = "current_thread")]
+    async fn checking_and_hashing_leave_the_async_runtime_free() {
+        let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 8).unwrap();
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        tokio::task::yield_now().await;
+        let before = ticks.load(Ordering::SeqCst);
+        let slot = hasher.reserve().unwrap();
+        let long = "a quiet river lantern under the cedar trees of the old mountain road ".repeat(2);
+        assert!(slot.check(&long[..120], &PasswordContext::new(), true).await.unwrap().is_ok());
+        slot.hash(&long[..120]).await.unwrap();
+        let during = ticks.load(Ordering::SeqCst) - before;
+        ticker.abort();
+        assert!(during >= 5, "the runtime stood still while hashing ({during} ticks)");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_storm_of_hashes_is_shed_not_queued() {
         let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 2).unwrap();
