@@ -1,9 +1,17 @@
-//! Japanese bank data for paying out to bank accounts, as pure functions without I/O:
-//! [`bank`] and [`branch`] look up the bank and branch codes of the zengin-code data set,
-//! compiled in.
+//! Japanese bank data and Zengin account-holder names, as pure functions without I/O:
+//! - [`bank`] and [`branch`]: the bank and branch codes of the zengin-code data set, compiled in.
+//! - [`holder_name`]: a name as a bank accepts it (half-width kana, 株式会社 as `ｶ)`).
 
 mod banks;
+mod entity;
+mod error;
 mod kana;
+mod names;
 
 pub use banks::{Bank, Branch, DATA_VERSION, bank, branch, branches};
+pub use entity::{Entity, EntityType, Place};
+pub use error::NameError;
 pub use kana::is_zengin_char;
+pub use names::{
+    HOLDER_NAME_MAX_CHARS, HolderName, MAX_INPUT_CHARS, REQUESTER_NAME_MAX_CHARS, holder_name, requester_name,
+};
