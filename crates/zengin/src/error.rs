@@ -1,5 +1,8 @@
-//! Why a name cannot be written in Zengin form. Each error names exactly what to fix, because the
-//! person reading it is usually correcting a name by hand.
+//! The crate's two errors: a name that cannot be written in Zengin form, and a transfer file
+//! that cannot be written or read. Each names exactly what to fix, because the person reading it
+//! is usually correcting a name or a bank's file by hand.
+
+use std::fmt;
 
 /// Why a name has no Zengin form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,4 +34,54 @@ pub enum NameError {
     /// Refused unread: far longer than any name.
     #[error("the input is {chars} characters; a name is at most {max}")]
     InputTooLong { chars: usize, max: usize },
+}
+
+/// The four kinds of record in a Zengin file, by their data type digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// Data type 1 (ヘッダー・レコード).
+    Header,
+    /// Data type 2 (データ・レコード).
+    Data,
+    /// Data type 8 (トレーラ・レコード).
+    Trailer,
+    /// Data type 9 (エンド・レコード).
+    End,
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Header => "header",
+            Self::Data => "data",
+            Self::Trailer => "trailer",
+            Self::End => "end",
+        })
+    }
+}
+
+/// Why a transfer file cannot be written or read.
+///
+/// Offsets count bytes from the start of the file, line breaks included, so they can be found
+/// with any hex viewer; when writing, they are where the field would have been.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    /// One field holds what its layout forbids.
+    #[error("record {record} ({kind}), {field} at byte {offset}: expected {expected}, found {found}")]
+    Field {
+        /// 1-based: the header is record 1.
+        record: usize,
+        kind: RecordKind,
+        /// The struct field's name, e.g. `recipient_name`; the README maps it to the layout.
+        field: &'static str,
+        offset: usize,
+        expected: String,
+        found: String,
+    },
+    /// The bytes are not a sequence of 120-byte records with consistent line breaks.
+    #[error("byte {offset}: expected {expected}, found {found}")]
+    Framing { offset: usize, expected: String, found: String },
+    /// No data records, or more than the trailer's six-digit count can hold.
+    #[error("a transfer file holds 1 to {max} data records, found {count}")]
+    RecordCount { count: usize, max: usize },
 }

@@ -81,6 +81,25 @@ pub(crate) fn is_kanji(ch: char) -> bool {
         | '\u{20000}'..='\u{3FFFF}')
 }
 
+/// The single JIS X 0201 byte of a Zengin character (ASCII, or 0xA1–0xDF for half-width kana).
+pub(crate) fn jis8_byte(ch: char) -> Option<u8> {
+    match ch {
+        ' '..='~' => Some(ch as u8),
+        '｡'..='ﾟ' => u8::try_from(ch as u32 - 0xFF61 + 0xA1).ok(),
+        _ => None,
+    }
+}
+
+/// The character a JIS X 0201 byte stands for, or `None` for bytes outside ASCII and the
+/// half-width kana block.
+pub(crate) fn jis8_char(byte: u8) -> Option<char> {
+    match byte {
+        0x20..=0x7E => Some(byte as char),
+        0xA1..=0xDF => char::from_u32(0xFF61 + u32::from(byte - 0xA1)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +140,19 @@ mod tests {
         let traced = zengin_chars("ｶﾞ山");
         assert_eq!(traced, [Traced { ch: 'ｶ', at: 0 }, Traced { ch: 'ﾞ', at: 1 }, Traced { ch: '山', at: 2 }]);
         assert!(is_kanji('山') && is_kanji('々') && !is_kanji('ｱ'));
+    }
+
+    #[test]
+    fn jis8_maps_half_width_kana_to_single_bytes() {
+        assert_eq!(jis8_byte('ｱ'), Some(0xB1));
+        assert_eq!(jis8_byte('ﾞ'), Some(0xDE));
+        assert_eq!(jis8_byte('ﾟ'), Some(0xDF));
+        assert_eq!(jis8_byte('A'), Some(b'A'));
+        assert_eq!(jis8_byte('ア'), None);
+        for byte in (0x20..=0x7E).chain(0xA1..=0xDF) {
+            assert_eq!(jis8_char(byte).and_then(jis8_byte), Some(byte));
+        }
+        assert_eq!(jis8_char(0x80), None);
+        assert_eq!(jis8_char(0xE0), None);
     }
 }

@@ -1,18 +1,27 @@
-//! Japanese bank data and Zengin account-holder names, as pure functions without I/O:
+//! Japanese bank data, Zengin account-holder names and the Zengin total-transfer file.
+//!
+//! Three jobs a payment platform needs to pay money out to Japanese bank accounts, all pure
+//! functions without I/O:
 //! - [`bank`] and [`branch`]: the bank and branch codes of the zengin-code data set, compiled in.
 //! - [`holder_name`]: a name as a bank accepts it (half-width kana, 株式会社 as `ｶ)`), and
 //!   [`names_match`]: whether two names are the same holder, for checking a payee against KYC.
+//! - [`encode`] and [`parse`]: the 120-byte-record 総合振込 file.
 
 mod banks;
 mod entity;
 mod error;
+mod file;
 mod kana;
 mod matching;
 mod names;
 
 pub use banks::{Bank, Branch, DATA_VERSION, bank, branch, branches};
 pub use entity::{Entity, EntityType, Place};
-pub use error::NameError;
+pub use error::{FileError, NameError, RecordKind};
+pub use file::{
+    AccountType, CustomerReference, Designation, LineEnding, MAX_AMOUNT_YEN, MAX_RECORDS, MAX_TOTAL_YEN, NewCode,
+    TransferDate, TransferFile, TransferHeader, TransferRecord, encode, encode_with, parse,
+};
 pub use kana::is_zengin_char;
 pub use matching::{Match, NameKey, name_key, names_match};
 pub use names::{
