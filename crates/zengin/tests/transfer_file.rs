@@ -1,8 +1,9 @@
-//! The total-transfer file, byte by byte and error by error.
+//! The total-transfer file and the result file, byte by byte and error by error.
 
 use zengin::{
-    AccountType, CustomerReference, Designation, FileError, LineEnding, NewCode, RecordKind, TransferDate,
-    TransferFile, TransferHeader, TransferRecord, encode, encode_with, holder_name, parse, requester_name,
+    AccountType, CustomerReference, Designation, FileError, LineEnding, NewCode, RecordKind, ResultFile, ResultRecord,
+    TransferDate, TransferFile, TransferHeader, TransferRecord, TransferResult, encode, encode_result, encode_with,
+    holder_name, parse, parse_result, requester_name,
 };
 
 fn sample() -> TransferFile {
@@ -248,4 +249,53 @@ fn reading_refuses_broken_framing() {
 
     let no_data = [&bytes[..122], &bytes[3 * 122..]].concat();
     assert_eq!(parse(&no_data), Err(FileError::RecordCount { count: 0, max: zengin::MAX_RECORDS }));
+}
+
+fn sample_results() -> ResultFile {
+    let file = sample();
+    let results = [TransferResult::Paid, TransferResult::NameMismatch];
+    let records =
+        file.records.into_iter().zip(results).map(|(transfer, result)| ResultRecord { transfer, result }).collect();
+    ResultFile { header: file.header, records }
+}
+
+#[test]
+fn a_result_file_is_the_transfer_file_with_a_result_per_record() {
+    let bytes = encode_result(&sample_results()).unwrap();
+    let transfer = encode(&sample()).unwrap();
+    assert_eq!(bytes[..122], transfer[..122], "the header comes back unchanged");
+    for (index, code) in [(1, b'0'), (2, b'2')] {
+        let (result, request) = (&bytes[index * 122..][..120], &transfer[index * 122..][..120]);
+        assert_eq!(result[..113], request[..113], "record {index}'s fields come back unchanged");
+        assert_eq!(result[113], code);
+        assert_eq!(result[114..], request[114..]);
+    }
+    assert_fields(
+        &bytes[3 * 122..][..120],
+        &[
+            ("data type", 0, b"8".to_vec()),
+            ("total count", 1, b"000002".to_vec()),
+            ("total amount", 7, b"000001012345".to_vec()),
+            ("paid count", 19, b"000001".to_vec()),
+            ("paid amount", 25, b"000000012345".to_vec()),
+            ("returned count", 37, b"000001".to_vec()),
+            ("returned amount", 43, b"000001000000".to_vec()),
+            ("dummy", 55, padded(b"", 65)),
+        ],
+    );
+    assert_eq!(parse_result(&bytes).unwrap(), sample_results());
+
+    // Each reader refuses the other's file at the byte where they differ.
+    assert_eq!(field_error(parse(&bytes).unwrap_err()), (2, RecordKind::Data, "dummy", 122 + 113));
+    assert_eq!(field_error(parse_result(&transfer).unwrap_err()), (2, RecordKind::Data, "result", 122 + 113));
+}
+
+#[test]
+fn a_result_trailer_must_split_the_totals_by_result() {
+    let mut bytes = encode_result(&sample_results()).unwrap();
+    bytes[3 * 122 + 19..3 * 122 + 25].copy_from_slice(b"000002");
+    assert_eq!(field_error(parse_result(&bytes).unwrap_err()), (4, RecordKind::Trailer, "paid_count", 3 * 122 + 19));
+    let mut bytes = encode_result(&sample_results()).unwrap();
+    bytes[122 + 113] = b'5';
+    assert_eq!(field_error(parse_result(&bytes).unwrap_err()), (2, RecordKind::Data, "result", 122 + 113));
 }

@@ -1,4 +1,4 @@
-//! The Zengin total-transfer file (総合振込, 全銀協規定フォーマット).
+//! The Zengin total-transfer file (総合振込, 全銀協規定フォーマット) and its result file.
 //!
 //! A file is 120-byte records: one header (1), the data records (2), a trailer (8) with the
 //! totals, and an end record (9). Text is JIS X 0201 (the single-byte half of Shift_JIS): ASCII,
@@ -11,6 +11,7 @@
 mod fields;
 mod header;
 mod record;
+mod result;
 mod trailer;
 mod types;
 
@@ -18,6 +19,7 @@ use fields::{Position, RECORD_LEN, Reader, Writer, describe};
 
 pub use header::TransferHeader;
 pub use record::{MAX_AMOUNT_YEN, TransferRecord};
+pub use result::{ResultFile, ResultRecord, TransferResult, encode_result, encode_result_with, parse_result};
 pub use trailer::MAX_TOTAL_YEN;
 pub use types::{AccountType, CustomerReference, Designation, NewCode, TransferDate};
 

@@ -20,7 +20,8 @@
 //! | 112     | `Y` for EDI, else ` ` | 識別表示             | C(1)  |
 //! | 113..120| dummy                 | ダミー               | C(7)  |
 //!
-//! The dummy area is left to the caller, which checks that it is blank.
+//! The dummy area is left to the caller: a transfer file keeps it blank, a result file puts its
+//! result code in its first byte.
 
 use super::fields::{Reader, Writer};
 use super::header::name;

@@ -7,6 +7,16 @@
 //! | 7..19   | total_amount          | 合計金額      | N(12)  |
 //! | 19..120 | dummy                 | ダミー        | C(101) |
 //!
+//! A result file's trailer also splits the totals (the shape of the 口座振替 result trailer):
+//!
+//! | bytes   | field                 | Zengin name   | kind   |
+//! |---------|-----------------------|---------------|--------|
+//! | 19..25  | paid_count            | 振込済件数    | N(6)   |
+//! | 25..37  | paid_amount           | 振込済金額    | N(12)  |
+//! | 37..43  | returned_count        | 振込不能件数  | N(6)   |
+//! | 43..55  | returned_amount       | 振込不能金額  | N(12)  |
+//! | 55..120 | dummy                 | ダミー        | C(65)  |
+//!
 //! The end record is `9` and 119 spaces.
 
 use super::fields::{Reader, Writer};
