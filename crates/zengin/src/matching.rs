@@ -17,8 +17,8 @@ pub struct NameKey {
 }
 
 impl NameKey {
-    /// The text without entity words, spaces or punctuation: half-width large kana, A–Z, digits,
-    /// and any other letters (kanji, for example) exactly as given.
+    /// The text without entity words, spaces or punctuation: half-width large kana, the long-vowel
+    /// mark `-`, A–Z, digits, and any other letters (kanji, for example) exactly as given.
     pub fn as_str(&self) -> &str {
         &self.key
     }
@@ -55,6 +55,9 @@ impl Match {
 /// The comparison key of a name: NFKC, half-width kana, small kana made large, entity words and
 /// abbreviations taken out (their types kept apart), spaces and punctuation removed, A–Z.
 ///
+/// `-` stays: in a Zengin name it is the long-vowel mark ー, so サトー and サト are different
+/// names, and dropping it would let one pass for the other.
+///
 /// Unlike [`crate::holder_name`] it never fails: characters with no Zengin form stay in the key,
 /// so two kanji names can still be compared, and a kanji name never equals a kana one.
 pub fn name_key(name: &str) -> NameKey {
@@ -77,16 +80,17 @@ pub fn name_key(name: &str) -> NameKey {
     NameKey { key, entities }
 }
 
-/// Letters and digits of any script, and the voiced marks that are part of a kana.
+/// Letters and digits of any script, and the voiced and long-vowel marks that are part of a kana.
 fn is_kept(ch: char) -> bool {
-    ch.is_alphanumeric() || matches!(ch, 'ﾞ' | 'ﾟ')
+    ch.is_alphanumeric() || matches!(ch, 'ﾞ' | 'ﾟ' | '-')
 }
 
 /// Compares two names by their [`name_key`]s. See [`Match`] for what each answer allows.
 pub fn names_match(a: &str, b: &str) -> Match {
     let (a, b) = (name_key(a), name_key(b));
-    if a.key.is_empty() || b.key.is_empty() || a.key != b.key {
-        // An empty key would make any two blank or punctuation-only names "equal".
+    let has_text = |key: &NameKey| key.key.chars().any(char::is_alphanumeric);
+    if !has_text(&a) || !has_text(&b) || a.key != b.key {
+        // A key without letters would make any two blank or punctuation-only names "equal".
         Match::Mismatch
     } else if a.entities != b.entities {
         Match::EntityTypeDiffers
@@ -130,6 +134,8 @@ mod tests {
         assert_eq!(names_match("山田太郎", "ヤマダタロウ"), Match::Mismatch);
         assert_eq!(names_match("", ""), Match::Mismatch);
         assert_eq!(names_match("・ー", "-."), Match::Mismatch);
+        assert_eq!(names_match("サトー", "サト"), Match::Mismatch);
+        assert_eq!(names_match("サトー", "ｻﾄ-"), Match::Exact);
         assert_eq!(names_match("株式会社", "ｶ)"), Match::Mismatch);
     }
 
