@@ -60,8 +60,26 @@ enum AdminCmd {
         #[arg(long, default_value = "admin")]
         role: String,
     },
-    /// Create a merchant staff member (prints a one-time initial password; an authenticator app
-    /// must be set up at first sign-in).
+    /// Create a merchant, active at once (operators on the API propose, and another approves).
+    CreateMerchant {
+        /// As registered, e.g. 株式会社アンシン.
+        #[arg(long)]
+        legal_name: String,
+        /// The legal name in katakana, as the bank knows it.
+        #[arg(long)]
+        kana: String,
+        /// ISO 18245 merchant category code.
+        #[arg(long)]
+        mcc: String,
+        /// The merchant's contact e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Fee in basis points (260 = 2.6%).
+        #[arg(long, default_value_t = crate::merchants::DEFAULT_FEE_RATE_BP)]
+        fee_rate_bp: i64,
+    },
+    /// Create a merchant staff member of an existing merchant (prints a one-time initial
+    /// password; an authenticator app must be set up at first sign-in).
     CreateMerchantStaff {
         /// The merchant's reference.
         #[arg(long)]
@@ -153,12 +171,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin(AdminCmd::CreateMerchantStaff { merchant, email, name, role }) => {
-            let identity = cli_identity(&cli.db).await?;
-            let password = identity
-                .create_merchant_staff(&merchant, &email, &name, &role)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (merchants, _ledger) = cli_merchants(&cli.db).await?;
+            let new = crate::merchants::stores::NewStaff { email: email.clone(), legal_name: name, role: role.clone() };
+            let password = merchants.add_staff_cli(&merchant, &new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             print_initial_password(&format!("merchant staff {email} ({role} at {merchant})"), &password);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::CreateMerchant { legal_name, kana, mcc, email, fee_rate_bp }) => {
+            let (merchants, ledger) = cli_merchants(&cli.db).await?;
+            let new = crate::merchants::NewMerchant {
+                legal_name,
+                legal_name_kana: kana,
+                mcc,
+                contact_email: email,
+                fee_rate_bp: Some(fee_rate_bp),
+            };
+            let m = merchants.create_active(&new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("merchant {} created and active (number {})", m.id, m.number);
+            println!("add its first owner: anshin admin create-merchant-staff --merchant {} --email … --name … --role owner", m.id);
+            drop((merchants, ledger));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mailbox { to, limit } => {
@@ -209,6 +240,16 @@ async fn cli_identity(args: &DbArgs) -> anyhow::Result<crate::identity::Identity
     let db = Db::open(&settings.database_url).await?.with_keys(keys.clone());
     let hasher = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::identity::Identity::new(db, keys, hasher, Default::default()).map_err(|e| anyhow::anyhow!(e))
+}
+
+/// The merchants context for the command line (its ledger writer stops when the handles drop).
+async fn cli_merchants(args: &DbArgs) -> anyhow::Result<(crate::merchants::Merchants, Ledger)> {
+    let identity = cli_identity(args).await?;
+    let db = identity.db().clone();
+    let keys = db.keys().cloned().ok_or_else(|| anyhow::anyhow!("the database handle has no keys"))?;
+    let (ledger, _task) = Ledger::start(db.clone());
+    let config = crate::merchants::MerchantsConfig::default();
+    Ok((crate::merchants::Merchants::new(db, keys, identity, ledger.clone(), config), ledger))
 }
 
 fn print_initial_password(who: &str, password: &str) {

@@ -23,6 +23,9 @@ pub struct Keys {
     message_encryption: [u8; 32],
     /// Keys the HTTP idempotency scopes and digests, so the table names no caller or key in the clear.
     idempotency_hmac: [u8; 32],
+    /// Encrypts merchants' signing secrets (POS keys, webhook endpoints): HMAC signatures need
+    /// the secret itself, so these are sealed rather than hashed.
+    credential_encryption: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -40,6 +43,7 @@ impl Keys {
             factor_encryption: derive(master, "anshin/v1/factor-encryption"),
             message_encryption: derive(master, "anshin/v1/message-encryption"),
             idempotency_hmac: derive(master, "anshin/v1/idempotency-hmac"),
+            credential_encryption: derive(master, "anshin/v1/credential-encryption"),
         }
     }
 
@@ -95,6 +99,15 @@ impl Keys {
 
     pub fn open_message(&self, sealed: &str, message_id: &str) -> anyhow::Result<String> {
         Ok(String::from_utf8(open_with(&self.message_encryption, sealed, message_id)?)?)
+    }
+
+    /// Seal a merchant's signing secret, bound to the credential's id.
+    pub fn seal_credential(&self, secret: &str, credential_id: &str) -> String {
+        seal_with(&self.credential_encryption, secret.as_bytes(), credential_id)
+    }
+
+    pub fn open_credential(&self, sealed: &str, credential_id: &str) -> anyhow::Result<String> {
+        Ok(String::from_utf8(open_with(&self.credential_encryption, sealed, credential_id)?)?)
     }
 
     /// HMAC-SHA-256 (hex) over `parts`, each length-prefixed so that no two different lists of

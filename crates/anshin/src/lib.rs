@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod identity;
 pub mod keys;
 pub mod ledger;
+pub mod merchants;
 pub mod notify;
 pub mod server;
 pub mod storage;

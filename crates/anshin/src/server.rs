@@ -13,6 +13,7 @@ use crate::http::{self, AppState};
 use crate::identity::password::{HashParams, PasswordHasher};
 use crate::identity::{Identity, IdentityConfig};
 use crate::ledger::Ledger;
+use crate::merchants::{Merchants, MerchantsConfig};
 use crate::notify::{OutboxWorker, RetentionConfig, Transport};
 use crate::storage::Db;
 
@@ -51,7 +52,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         breach_check_url: settings.breach_check_url.clone(),
         ..IdentityConfig::default()
     };
-    let identity = Identity::new(db.clone(), keys, hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
+    let identity = Identity::new(db.clone(), keys.clone(), hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
+    let merchants = Merchants::new(db.clone(), keys, identity.clone(), ledger.clone(), MerchantsConfig::default());
     let sweep = tokio::spawn(sweep(identity.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
@@ -62,7 +64,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
 
     let state = AppState::new(db.clone(), settings.http.clone(), metrics, dev_mailbox, acceptor.is_some())
         .with_ledger(ledger.clone())
-        .with_identity(identity);
+        .with_identity(identity)
+        .with_merchants(merchants);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {

@@ -524,9 +524,10 @@ on_both!(a_recovery_code_works_once_at_sign_in_and_at_lock, |t: TestDb| async mo
 on_both!(merchant_staff_must_enrol_an_app_before_doing_anything_else, |t: TestDb| async move {
     let dir = tempfile::tempdir().unwrap();
     let email = "cashier@example.jp";
+    let merchant = create_merchant(&t.url, dir.path()).await;
     let out = std::process::Command::new(common::anshin_bin())
         .args(["--database-url", &t.url, "--data-dir", dir.path().to_str().unwrap()])
-        .args(["admin", "create-merchant-staff", "--merchant", "shop_13", "--email", email])
+        .args(["admin", "create-merchant-staff", "--merchant", &merchant, "--email", email])
         .args(["--name", "Kato Hana", "--role", "cashier"])
         .output()
         .unwrap();
@@ -545,6 +546,19 @@ on_both!(merchant_staff_must_enrol_an_app_before_doing_anything_else, |t: TestDb
     assert_eq!(challenge["enrolment_required"], false);
     assert_eq!(challenge["factors"], json!(["totp", "recovery_code"]));
 });
+
+/// `anshin admin create-merchant`: the new merchant's id.
+async fn create_merchant(url: &str, data_dir: &std::path::Path) -> String {
+    let out = std::process::Command::new(common::anshin_bin())
+        .args(["--database-url", url, "--data-dir", data_dir.to_str().unwrap()])
+        .args(["admin", "create-merchant", "--legal-name", "Shop 13", "--kana", "シヨツプ", "--mcc", "5411"])
+        .args(["--email", "shop13@example.jp"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout.split_whitespace().find(|w| w.starts_with("mer_")).expect("a merchant id").to_owned()
+}
 
 // ---- 14. Devices are revocable ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ pub mod idempotency;
 mod identity;
 mod lang;
 mod layout;
+mod merchants;
 pub mod middleware;
 mod openapi;
 mod pages;
@@ -89,6 +90,7 @@ pub struct AppState {
     pub ledger: Option<crate::ledger::Ledger>,
     /// Identity flows; their routes exist only when this is set.
     pub identity: Option<crate::identity::Identity>,
+    pub merchants: Option<crate::merchants::Merchants>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -105,12 +107,18 @@ impl AppState {
             tls,
             ledger: None,
             identity: None,
+            merchants: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
 
     pub fn with_identity(mut self, identity: crate::identity::Identity) -> Self {
         self.identity = Some(identity);
+        self
+    }
+
+    pub fn with_merchants(mut self, merchants: crate::merchants::Merchants) -> Self {
+        self.merchants = Some(merchants);
         self
     }
 
@@ -136,6 +144,9 @@ pub fn router(state: AppState) -> Router {
             .merge(pages::routes())
             .merge(signin_pages::routes())
             .merge(passkey_pages::routes());
+    }
+    if state.merchants.is_some() {
+        app = app.merge(merchants::routes());
     }
     if state.dev_mailbox {
         app = app

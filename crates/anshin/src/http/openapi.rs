@@ -20,6 +20,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
+use super::merchants::{ops as merchant_ops, portal};
 use super::routes;
 
 #[derive(OpenApi)]
@@ -72,7 +73,25 @@ use super::routes;
         ops::unlock,
         ops::read_audit,
         ops::last_verification,
-        ops::verify_now
+        ops::verify_now,
+        merchant_ops::propose,
+        merchant_ops::review,
+        merchant_ops::suspend,
+        merchant_ops::reactivate,
+        merchant_ops::list,
+        portal::merchant,
+        portal::stores,
+        portal::add_store,
+        portal::store_status,
+        portal::staff,
+        portal::add_staff,
+        portal::pos_keys,
+        portal::create_pos_key,
+        portal::revoke_pos_key,
+        portal::webhooks,
+        portal::add_webhook,
+        portal::rotate_webhook,
+        portal::disable_webhook
     ),
     components(schemas(
         ErrorEnvelope,
@@ -125,6 +144,7 @@ fn describe(status: u16) -> &'static str {
             "Conflicts with the current state (`conflict`), or the `Idempotency-Key` was used for another request, \
              is still in progress, or answered with a secret that is not replayed (`idempotency_error`)."
         }
+        404 => "No such resource, or one that belongs to someone else (`resource_missing`).",
         413 => "The request body is larger than the server accepts (`payload_too_large`).",
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
         429 => "Too many attempts (`too_many_attempts`): retry after the seconds in `Retry-After`.",
@@ -184,6 +204,8 @@ error_set! {
     Refused: [403];
     /// The account's state does not allow it now.
     Conflict: [409];
+    /// No such resource, or one the caller may not see (the same answer, so ids cannot be probed).
+    Missing: [404];
     /// A guard or quota refused the attempt.
     Throttled: [429];
 }

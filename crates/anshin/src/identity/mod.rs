@@ -79,6 +79,10 @@ impl Identity {
         Ok(Identity { db, keys, hasher, config: Arc::new(config), rp, breach })
     }
 
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     pub fn config(&self) -> &IdentityConfig {
         &self.config
     }

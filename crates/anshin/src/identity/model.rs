@@ -26,6 +26,8 @@ pub struct Principal {
     pub authenticated_at_ms: i64,
     pub kind: AccountKind,
     pub role: String,
+    /// Merchant staff: the merchant they work for (`mer_…`); empty for everyone else.
+    pub org_ref: String,
     /// `full`, or `enrol`: a staff or operator session that may only set up its first factor.
     pub scope: String,
 }
@@ -137,16 +139,25 @@ pub enum StepUpAction {
     RevokeDevice,
     /// Operators (admins): start unlocking a user's account after an identity check.
     UnlockUser,
+    /// Merchant owners and managers: add a member of staff.
+    AddStaff,
+    /// Merchant owners and managers: create a POS key (a credential that takes payments).
+    CreatePosKey,
+    /// Merchant owners and managers: add a webhook endpoint or rotate its secret.
+    ManageWebhooks,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 6] = [
+    pub const ALL: [StepUpAction; 9] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
         StepUpAction::RemoveFactor,
         StepUpAction::RevokeDevice,
         StepUpAction::UnlockUser,
+        StepUpAction::AddStaff,
+        StepUpAction::CreatePosKey,
+        StepUpAction::ManageWebhooks,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -159,6 +170,9 @@ impl StepUpAction {
             StepUpAction::RemoveFactor => "remove_factor",
             StepUpAction::RevokeDevice => "revoke_device",
             StepUpAction::UnlockUser => "unlock_user",
+            StepUpAction::AddStaff => "add_staff",
+            StepUpAction::CreatePosKey => "create_pos_key",
+            StepUpAction::ManageWebhooks => "manage_webhooks",
         }
     }
 }

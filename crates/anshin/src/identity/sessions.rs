@@ -86,6 +86,7 @@ impl Identity {
             authenticated_at_ms: s.authenticated_at_ms,
             kind: AccountKind::parse(&s.kind),
             role: s.role,
+            org_ref: s.org_ref,
             scope: s.scope,
         })
     }

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::model::{AccountKind, Client, Principal};
+use super::model::{AccountKind, Client, Principal, StepUpAction};
 use super::store::{sessions, users};
 use super::types::{Email, LegalName};
 use super::{Identity, IdentityError};
@@ -25,12 +25,15 @@ impl Identity {
                 param: "role",
             });
         }
-        self.create_staff(AccountKind::Operator, "", email, legal_name, role).await
+        self.create_staff(None, AccountKind::Operator, "", email, legal_name, role).await
     }
 
-    /// Create a merchant staff member (owner, manager or cashier) of merchant `org_ref`.
+    /// Create a merchant staff member (owner, manager or cashier) of merchant `org_ref` (whose
+    /// existence the merchants context has checked). `by`: the signed-in staff member or operator
+    /// adding them, whose `add_staff` grant is spent with the new account; `None` from the command line.
     pub async fn create_merchant_staff(
         &self,
+        by: Option<&Principal>,
         org_ref: &str,
         email: &str,
         legal_name: &str,
@@ -53,11 +56,12 @@ impl Identity {
                 param: "merchant",
             });
         }
-        self.create_staff(AccountKind::MerchantStaff, org_ref, email, legal_name, role).await
+        self.create_staff(by, AccountKind::MerchantStaff, org_ref, email, legal_name, role).await
     }
 
     async fn create_staff(
         &self,
+        by: Option<&Principal>,
         kind: AccountKind,
         org_ref: &str,
         email: &str,
@@ -66,6 +70,9 @@ impl Identity {
     ) -> Result<String, IdentityError> {
         let email = Email::parse(email).map_err(IdentityError::invalid("email_invalid", "email"))?;
         let name = LegalName::parse(legal_name).map_err(IdentityError::invalid("legal_name_invalid", "legal_name"))?;
+        if let Some(who) = by {
+            self.require_grant(who, StepUpAction::AddStaff).await?;
+        }
         let password = new_initial_password();
         let hash = self.hasher.hash(&password).await?;
         let user_id = new_id("usr");
@@ -85,7 +92,11 @@ impl Identity {
         if !inserted {
             return Err(IdentityError::Conflict("an account with this e-mail address already exists"));
         }
-        let event = AuditEvent::new("cli", format!("identity.{}.created", kind.as_str()), &user_id)
+        if let Some(who) = by {
+            self.consume_grant(&mut tx, who, StepUpAction::AddStaff, now_ms()).await?;
+        }
+        let actor = by.map(|w| w.user_id.as_str()).unwrap_or("cli");
+        let event = AuditEvent::new(actor, format!("identity.{}.created", kind.as_str()), &user_id)
             .details(json!({ "role": role, "org": org_ref }));
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;

@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../../migrations/0004_notify_retention.sql"),
     },
     Migration { version: 5, name: "health", sql: include_str!("../../../../migrations/0005_health.sql") },
+    Migration { version: 6, name: "merchants", sql: include_str!("../../../../migrations/0006_merchants.sql") },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

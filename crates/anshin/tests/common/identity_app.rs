@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use anshin::http::{self, AppState, HttpConfig};
 use anshin::identity::password::{HashParams, PasswordHasher};
 use anshin::identity::{Identity, IdentityConfig};
+use anshin::ledger::Ledger;
+use anshin::merchants::{Merchants, MerchantsConfig};
 use anshin::notify::{self, OutboxWorker, Transport};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -17,6 +19,7 @@ pub struct App {
     pub url: String,
     pub t: TestDb,
     pub identity: Identity,
+    pub merchants: Merchants,
 }
 
 /// What a completed registration gave the client.
@@ -32,14 +35,18 @@ pub async fn app(t: TestDb, config: IdentityConfig) -> App {
 }
 
 pub async fn app_with(t: TestDb, config: IdentityConfig, http_config: HttpConfig) -> App {
-    let (url, identity) = serve(&t, config, http_config).await;
-    App { url, t, identity }
+    let (url, identity, merchants) = serve_all(&t, config, http_config, hasher()).await;
+    App { url, t, identity, merchants }
 }
 
 /// The whole HTTP service (identity, pages, dev mailbox) on a loopback port over `t`'s database,
 /// with the database's own keys; returns its URL and its `Identity`.
 pub async fn serve(t: &TestDb, config: IdentityConfig, http_config: HttpConfig) -> (String, Identity) {
-    serve_hashing_with(t, config, http_config, PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap()).await
+    serve_hashing_with(t, config, http_config, hasher()).await
+}
+
+fn hasher() -> PasswordHasher {
+    PasswordHasher::new(HashParams::OWASP_MINIMUM, 2, 64).unwrap()
 }
 
 /// `serve` with a hashing pool of the test's choosing (a tight one to make sign-ups shed).
@@ -49,14 +56,30 @@ pub async fn serve_hashing_with(
     http_config: HttpConfig,
     hasher: PasswordHasher,
 ) -> (String, Identity) {
+    let (url, identity, _) = serve_all(t, config, http_config, hasher).await;
+    (url, identity)
+}
+
+/// Identity, the ledger and merchants behind one server.
+pub async fn serve_all(
+    t: &TestDb,
+    config: IdentityConfig,
+    http_config: HttpConfig,
+    hasher: PasswordHasher,
+) -> (String, Identity, Merchants) {
     let keys = t.db.keys().cloned().expect("test databases carry keys");
-    let identity = Identity::new(t.db.clone(), keys, hasher, config).unwrap();
-    let state = AppState::new(t.db.clone(), http_config.clone(), None, true, false).with_identity(identity.clone());
+    let identity = Identity::new(t.db.clone(), keys.clone(), hasher, config).unwrap();
+    let (ledger, _writer) = Ledger::start(t.db.clone());
+    let merchants = Merchants::new(t.db.clone(), keys, identity.clone(), ledger.clone(), MerchantsConfig::default());
+    let state = AppState::new(t.db.clone(), http_config.clone(), None, true, false)
+        .with_identity(identity.clone())
+        .with_ledger(ledger)
+        .with_merchants(merchants.clone());
     let router = http::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { http::serve(listener, router, None, &http_config, std::future::pending()).await });
-    (url, identity)
+    (url, identity, merchants)
 }
 
 /// A client whose requests come from `ip` (any 127.x.y.z address works on Linux loopback). Test

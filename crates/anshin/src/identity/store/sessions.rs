@@ -50,6 +50,7 @@ pub struct SessionRow {
     pub scope: String,
     pub kind: String,
     pub role: String,
+    pub org_ref: String,
 }
 
 /// The unrevoked session with this token hash, if its account is active (a locked account's
@@ -57,7 +58,7 @@ pub struct SessionRow {
 pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT s.id, s.user_id, s.device_id, s.last_seen_at_ms, s.expires_at_ms, s.idle_timeout_ms,
-                s.authenticated_at_ms, s.scope, u.kind, u.role
+                s.authenticated_at_ms, s.scope, u.kind, u.role, u.org_ref
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.revoked_at_ms IS NULL AND u.status = 'active'",
     )
@@ -76,6 +77,7 @@ pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<SessionRo
             scope: r.try_get("scope")?,
             kind: r.try_get("kind")?,
             role: r.try_get("role")?,
+            org_ref: r.try_get("org_ref")?,
         })
     })
     .transpose()

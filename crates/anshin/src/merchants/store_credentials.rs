@@ -1,0 +1,211 @@
+//! Every SQL statement over merchants' credentials: POS keys and webhook endpoints with their
+//! secrets. Secrets are only ever stored sealed (and POS keys also as a digest).
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::store::Tx;
+use crate::storage::Db;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PosKey {
+    /// `pk_…`: sent by the POS with every signed request.
+    pub id: String,
+    pub merchant_id: String,
+    pub store_id: String,
+    pub label: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    /// 0 while the key works.
+    pub revoked_at_ms: i64,
+}
+
+fn pos_key(r: &AnyRow) -> Result<PosKey, sqlx::Error> {
+    Ok(PosKey {
+        id: r.try_get("id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        store_id: r.try_get("store_id")?,
+        label: r.try_get("label")?,
+        created_by: r.try_get("created_by")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+        revoked_at_ms: r.try_get("revoked_at_ms")?,
+    })
+}
+
+const POS_KEY_COLUMNS: &str = "id, merchant_id, store_id, label, created_by, created_at_ms, revoked_at_ms";
+
+pub struct NewPosKey<'a> {
+    pub id: &'a str,
+    pub merchant_id: &'a str,
+    pub store_id: &'a str,
+    pub label: &'a str,
+    pub digest: &'a str,
+    pub sealed_secret: &'a str,
+    pub created_by: &'a str,
+}
+
+/// Insert unless the merchant already has `max_live` unrevoked keys (one statement: two
+/// requests at once cannot both slip under the cap). False at the cap.
+pub async fn insert_pos_key(tx: &mut Tx, k: &NewPosKey<'_>, max_live: i64, now_ms: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO pos_keys (id, merchant_id, store_id, label, digest, sealed_secret, created_by, created_at_ms)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8
+         WHERE (SELECT COUNT(*) FROM pos_keys WHERE merchant_id = $2 AND revoked_at_ms = 0) < $9",
+    )
+    .bind(k.id)
+    .bind(k.merchant_id)
+    .bind(k.store_id)
+    .bind(k.label)
+    .bind(k.digest)
+    .bind(k.sealed_secret)
+    .bind(k.created_by)
+    .bind(now_ms)
+    .bind(max_live)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn pos_keys_of(db: &Db, merchant_id: &str) -> Result<Vec<PosKey>, sqlx::Error> {
+    let sql = format!("SELECT {POS_KEY_COLUMNS} FROM pos_keys WHERE merchant_id = $1 ORDER BY created_at_ms DESC");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).fetch_all(db.read_pool()).await?;
+    rows.iter().map(pos_key).collect()
+}
+
+/// A live key with its sealed secret, for checking a request's signature.
+pub async fn live_pos_key(db: &Db, id: &str) -> Result<Option<(PosKey, String)>, sqlx::Error> {
+    let sql = format!("SELECT {POS_KEY_COLUMNS}, sealed_secret FROM pos_keys WHERE id = $1 AND revoked_at_ms = 0");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await?;
+    row.map(|r| Ok((pos_key(&r)?, r.try_get("sealed_secret")?))).transpose()
+}
+
+pub async fn revoke_pos_key(tx: &mut Tx, id: &str, merchant_id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE pos_keys SET revoked_at_ms = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at_ms = 0",
+    )
+    .bind(now_ms)
+    .bind(id)
+    .bind(merchant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookEndpoint {
+    /// `we_…`
+    pub id: String,
+    pub merchant_id: String,
+    pub url: String,
+    /// `enabled` or `disabled`.
+    pub status: String,
+    pub created_at_ms: i64,
+    /// The newest secret's version (signatures carry one `v1=` per secret still valid).
+    pub secret_version: i64,
+}
+
+fn endpoint(r: &AnyRow) -> Result<WebhookEndpoint, sqlx::Error> {
+    Ok(WebhookEndpoint {
+        id: r.try_get("id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        url: r.try_get("url")?,
+        status: r.try_get("status")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+        secret_version: r.try_get("secret_version")?,
+    })
+}
+
+const ENDPOINT_SELECT: &str = "SELECT e.id, e.merchant_id, e.url, e.status, e.created_at_ms,
+            (SELECT COALESCE(MAX(version), 0) FROM webhook_secrets s WHERE s.endpoint_id = e.id) AS secret_version
+     FROM webhook_endpoints e";
+
+/// Insert unless the merchant already has `max_endpoints`. False at the cap.
+pub async fn insert_endpoint(
+    tx: &mut Tx,
+    id: &str,
+    merchant_id: &str,
+    url: &str,
+    created_by: &str,
+    max_endpoints: i64,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_endpoints (id, merchant_id, url, status, created_by, created_at_ms)
+         SELECT $1, $2, $3, 'enabled', $4, $5
+         WHERE (SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $2 AND status = 'enabled') < $6",
+    )
+    .bind(id)
+    .bind(merchant_id)
+    .bind(url)
+    .bind(created_by)
+    .bind(now_ms)
+    .bind(max_endpoints)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn endpoints_of(db: &Db, merchant_id: &str) -> Result<Vec<WebhookEndpoint>, sqlx::Error> {
+    let sql = format!("{ENDPOINT_SELECT} WHERE e.merchant_id = $1 ORDER BY e.created_at_ms DESC");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).fetch_all(db.read_pool()).await?;
+    rows.iter().map(endpoint).collect()
+}
+
+pub async fn endpoint_in(tx: &mut Tx, id: &str, merchant_id: &str) -> Result<Option<WebhookEndpoint>, sqlx::Error> {
+    let sql = format!("{ENDPOINT_SELECT} WHERE e.id = $1 AND e.merchant_id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(merchant_id).fetch_optional(&mut **tx).await?.as_ref().map(endpoint).transpose()
+}
+
+pub async fn disable_endpoint(tx: &mut Tx, id: &str, merchant_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET status = 'disabled' WHERE id = $1 AND merchant_id = $2 AND status = 'enabled'",
+    )
+    .bind(id)
+    .bind(merchant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Add secret `version`; every older secret still current retires at `old_retires_at_ms`.
+pub async fn add_secret(
+    tx: &mut Tx,
+    endpoint_id: &str,
+    version: i64,
+    sealed_secret: &str,
+    old_retires_at_ms: i64,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_secrets SET retires_at_ms = $1
+         WHERE endpoint_id = $2 AND (retires_at_ms = 0 OR retires_at_ms > $1)",
+    )
+    .bind(old_retires_at_ms)
+    .bind(endpoint_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhook_secrets (endpoint_id, version, sealed_secret, created_at_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(endpoint_id)
+    .bind(version)
+    .bind(sealed_secret)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The sealed secrets that still sign at `now_ms`, newest first: (version, sealed).
+pub async fn signing_secrets(db: &Db, endpoint_id: &str, now_ms: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT version, sealed_secret FROM webhook_secrets
+         WHERE endpoint_id = $1 AND (retires_at_ms = 0 OR retires_at_ms > $2) ORDER BY version DESC",
+    )
+    .bind(endpoint_id)
+    .bind(now_ms)
+    .fetch_all(db.read_pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("version")?, r.try_get("sealed_secret")?))).collect()
+}
