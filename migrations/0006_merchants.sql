@@ -50,7 +50,7 @@ CREATE TABLE merchant_payout_accounts (
     -- The holder name in Zengin form (half-width kana), as the bank will see it.
     holder_name     TEXT NOT NULL,
     -- exact: the holder name matches the merchant's legal name on the Zengin key; review: it
-    -- does not, and an operator must look before any payout goes there.
+    -- does not, and an operator must look before any payout goes there (approved or rejected).
     name_check      TEXT NOT NULL,
     -- pending, active, replaced, cancelled.
     status          TEXT NOT NULL,

@@ -325,3 +325,75 @@ on_both!(owners_add_staff_with_a_step_up_and_managers_add_only_cashiers, |t: Tes
     assert_eq!(roles, ["owner", "manager", "cashier"]);
     assert!(!all_text(&a).await.contains(password), "the initial password is nowhere in the clear");
 });
+
+// The payout account: real bank and branch codes, the holder in Zengin form matched against the
+// legal name (a mismatch waits for an operator), a step-up for it, owners told, and a change
+// that waits out its delay and can be cancelled meanwhile.
+on_both!(a_payout_account_change_is_announced_and_waits_out_its_delay, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let (mine, owner, codes) = merchant_with(&a, "Eta", "owner@eta.example.jp", "owner").await;
+    let (manager, _) = staff(&a, &mine, "manager@eta.example.jp", "manager").await;
+    let path = format!("/v1/merchants/{mine}/payout-accounts");
+    let account = |bank: &str, branch: &str, number: &str, holder: &str| {
+        json!({ "bank_code": bank, "branch_code": branch, "account_type": "ordinary", "account_number": number,
+                "holder_name": holder })
+    };
+    let good = account("0001", "001", "1234567", "カブシキガイシャテスト");
+    assert_eq!(a.post(&path, good.clone(), Some(&manager)).await.0, StatusCode::FORBIDDEN, "owners only");
+    let (status, e) = a.post(&path, good.clone(), Some(&owner)).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("step_up_required")));
+    let owner = a.step_up_by(&owner, "change_payout_account", "recovery_code", &codes[0]).await;
+    for (body, param) in [
+        (account("9998", "001", "1234567", "テスト"), "bank_code"),
+        (account("0001", "999", "1234567", "テスト"), "branch_code"),
+        (account("0001", "001", "123456", "テスト"), "account_number"),
+        (account("0001", "001", "1234567", "株式会社山田"), "holder_name"),
+    ] {
+        let (status, e) = a.post(&path, body, Some(&owner)).await;
+        assert_eq!((status, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some(param)), "{e}");
+    }
+    let (status, first) = a.post(&path, good, Some(&owner)).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["status"], "active", "the first account applies at once");
+    assert_eq!(first["holder_name"], "ｶ)ﾃｽﾄ", "kept in Zengin form");
+    assert_eq!(first["name_check"], "exact");
+    let dest = a.merchants.payout_destination(&mine).await.unwrap().unwrap();
+    assert_eq!(dest.id, first["id"].as_str().unwrap());
+
+    // A change to someone else's account: announced, pending for 72 hours, sent to review.
+    let owner = a.step_up_by(&owner, "change_payout_account", "recovery_code", &codes[1]).await;
+    let before = a.messages_to("owner@eta.example.jp").await.len();
+    let (status, change) = a.post(&path, account("0009", "001", "7654321", "ヤマダ タロウ"), Some(&owner)).await;
+    assert_eq!(status, StatusCode::CREATED, "{change}");
+    assert_eq!((change["status"].as_str(), change["name_check"].as_str()), (Some("pending"), Some("review")));
+    let delay_ms = change["effective_at_ms"].as_i64().unwrap() - change["created_at_ms"].as_i64().unwrap();
+    assert_eq!(delay_ms, 72 * 3600 * 1000);
+    a.deliver().await;
+    let told = a.messages_to("owner@eta.example.jp").await;
+    assert_eq!(told.len(), before + 1, "the owner hears of it at once");
+    assert!(told[0].body.contains("ﾔﾏﾀﾞ ﾀﾛｳ") && told[0].body.contains("ending 321"), "{}", told[0].body);
+    assert!(!told[0].body.contains("7654321"), "never the whole account number");
+    assert_eq!(a.merchants.payout_destination(&mine).await.unwrap().unwrap().id, dest.id, "still the old one");
+
+    // The owner cancels it; a new change, once due, replaces the old account, but a name that
+    // did not match gets no payouts until an operator approves it.
+    let cancel = format!("{path}/pending/cancellation");
+    assert_eq!(a.post(&cancel, json!({}), Some(&owner)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(a.post(&cancel, json!({}), Some(&owner)).await.0, StatusCode::CONFLICT);
+    let owner = a.step_up_by(&owner, "change_payout_account", "recovery_code", &codes[2]).await;
+    let (_, change) = a.post(&path, account("0009", "001", "7654321", "ヤマダ タロウ"), Some(&owner)).await;
+    sqlx::query("UPDATE merchant_payout_accounts SET effective_at_ms = 1 WHERE status = 'pending'")
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    assert!(a.merchants.payout_destination(&mine).await.unwrap().is_none(), "replaced, but not matched");
+    let (admin, _) = operator(&a, "admin@example.jp", "admin").await;
+    let review = format!("/v1/ops/merchants/{mine}/payout-accounts/{}/review", change["id"].as_str().unwrap());
+    assert_eq!(a.post(&review, json!({ "approve": true }), Some(&owner)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(a.post(&review, json!({ "approve": true }), Some(&admin)).await.0, StatusCode::NO_CONTENT);
+    let dest = a.merchants.payout_destination(&mine).await.unwrap().unwrap();
+    assert_eq!(dest.id, change["id"].as_str().unwrap());
+    let (_, list) = a.get(&path, &owner).await;
+    let statuses: Vec<_> = list.as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(statuses, ["active", "cancelled", "replaced"]);
+});

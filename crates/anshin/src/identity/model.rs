@@ -145,10 +145,12 @@ pub enum StepUpAction {
     CreatePosKey,
     /// Merchant owners and managers: add a webhook endpoint or rotate its secret.
     ManageWebhooks,
+    /// Merchant owners: set or change the account payouts go to.
+    ChangePayoutAccount,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 9] = [
+    pub const ALL: [StepUpAction; 10] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -158,6 +160,7 @@ impl StepUpAction {
         StepUpAction::AddStaff,
         StepUpAction::CreatePosKey,
         StepUpAction::ManageWebhooks,
+        StepUpAction::ChangePayoutAccount,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -173,6 +176,7 @@ impl StepUpAction {
             StepUpAction::AddStaff => "add_staff",
             StepUpAction::CreatePosKey => "create_pos_key",
             StepUpAction::ManageWebhooks => "manage_webhooks",
+            StepUpAction::ChangePayoutAccount => "change_payout_account",
         }
     }
 }

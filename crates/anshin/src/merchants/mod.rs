@@ -7,8 +7,8 @@
 //! one per store; webhook endpoints) are shown once and kept only sealed.
 //!
 //! One file per flow: `onboarding` (propose, review, suspend), `stores` (stores and staff),
-//! `credentials` (POS keys and webhooks). Every SQL statement is in `store` and
-//! `store_credentials`. A request walks downward: HTTP handler → flow → store.
+//! `credentials` (POS keys and webhooks), `payout` (where the money goes). Every SQL statement
+//! is in `store`, `store_credentials` and `store_payout`. A request walks downward: HTTP handler → flow → store.
 //!
 //! Staff reach only their own merchant: asking for another merchant's anything is answered as if
 //! it did not exist (so ids cannot be probed) and audited as an authorization failure.
@@ -16,8 +16,10 @@
 pub mod credentials;
 pub mod model;
 mod onboarding;
+pub mod payout;
 pub mod store;
 pub mod store_credentials;
+pub mod store_payout;
 pub mod stores;
 
 use std::sync::Arc;
@@ -29,6 +31,7 @@ pub use model::*;
 pub use onboarding::NewMerchant;
 pub use store::{Merchant, StaffMember, Store};
 pub use store_credentials::{PosKey, WebhookEndpoint};
+pub use store_payout::PayoutAccount;
 
 use crate::audit::{self, AuditEvent};
 use crate::identity::{AccountKind, Client, Identity, Principal};
@@ -53,11 +56,17 @@ pub struct MerchantsConfig {
     /// Webhook URLs on loopback (`http://127.0.0.1:…`): for tests and local development only;
     /// otherwise every endpoint is `https://` on a public host name.
     pub allow_loopback_webhooks: bool,
+    /// A new payout account replaces the old one only after this delay (the owner is told at once).
+    pub payout_change_delay_secs: i64,
 }
 
 impl Default for MerchantsConfig {
     fn default() -> Self {
-        MerchantsConfig { webhook_secret_overlap_secs: 24 * 3600, allow_loopback_webhooks: false }
+        MerchantsConfig {
+            webhook_secret_overlap_secs: 24 * 3600,
+            allow_loopback_webhooks: false,
+            payout_change_delay_secs: 72 * 3600,
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ops/merchants/{id}/review", post(review))
         .route("/v1/ops/merchants/{id}/suspension", post(suspend))
         .route("/v1/ops/merchants/{id}/reactivation", post(reactivate))
+        .route("/v1/ops/merchants/{id}/payout-accounts/{account_id}/review", post(review_payout_account))
 }
 
 /// Operators: propose a merchant. It stays `pending_review` until another operator (an admin)
@@ -129,4 +130,28 @@ pub async fn list(
         return Err(ApiError::invalid("limit_invalid", "limit must be 1 to 100 and before_ms at least 1").param("limit"));
     }
     Ok(Json(merchants(&state)?.list(&who, q.status, q.before_ms, limit, &client).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutReviewBody {
+    /// True: payouts may go to this account although its holder name differs from the legal name.
+    pub approve: bool,
+}
+
+/// Admins: decide on a payout account whose holder name did not match the merchant's legal name.
+#[utoipa::path(post, path = "/v1/ops/merchants/{id}/payout-accounts/{account_id}/review", tag = "merchants",
+    request_body = PayoutReviewBody, security(("bearer" = [])),
+    params(("id" = String, Path, description = "The merchant's id."),
+        ("account_id" = String, Path, description = "The payout account's id."), IdempotencyKey),
+    responses((status = 204, description = "Decided."), PostJson, FullSession, Conflict))]
+pub async fn review_payout_account(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path((id, account_id)): Path<(String, String)>,
+    Json(b): Json<PayoutReviewBody>,
+) -> Result<StatusCode, ApiError> {
+    merchants(&state)?.review_payout_account(&who, &id, &account_id, b.approve, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

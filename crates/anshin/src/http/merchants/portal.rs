@@ -15,8 +15,11 @@ use crate::http::identity::{Caller, SignedIn};
 use crate::http::idempotency::SecretJson;
 use crate::http::openapi::{Common, Conflict, FullSession, IdempotencyKey, Invalid, Missing, Post, PostJson, Refused};
 use crate::merchants::credentials::{NewPosKeyRequest, NewWebhookRequest};
+use crate::merchants::payout::PayoutAccountRequest;
 use crate::merchants::stores::{NewStaff, NewStore};
-use crate::merchants::{Merchant, NewPosKeyCreated, NewWebhookCreated, PosKey, StaffMember, Store, WebhookEndpoint};
+use crate::merchants::{
+    Merchant, NewPosKeyCreated, NewWebhookCreated, PayoutAccount, PosKey, StaffMember, Store, WebhookEndpoint,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/merchants/{id}/staff", get(staff).post(add_staff))
         .route("/v1/merchants/{id}/pos-keys", get(pos_keys).post(create_pos_key))
         .route("/v1/merchants/{id}/pos-keys/{key_id}/revocation", post(revoke_pos_key))
+        .route("/v1/merchants/{id}/payout-accounts", get(payout_accounts).post(set_payout_account))
+        .route("/v1/merchants/{id}/payout-accounts/pending/cancellation", post(cancel_payout_change))
         .route("/v1/merchants/{id}/webhooks", get(webhooks).post(add_webhook))
         .route("/v1/merchants/{id}/webhooks/{endpoint_id}/secret-rotation", post(rotate_webhook))
         .route("/v1/merchants/{id}/webhooks/{endpoint_id}/disabling", post(disable_webhook))
@@ -238,5 +243,50 @@ pub async fn disable_webhook(
     Path((id, endpoint_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     merchants(&state)?.disable_webhook(&who, &id, &endpoint_id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The owner (and operators): payout accounts, the active one, one waiting out its delay, and past ones.
+#[utoipa::path(get, path = "/v1/merchants/{id}/payout-accounts", tag = "merchants", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The merchant's id.")),
+    responses((status = 200, description = "Payout accounts, newest first.", body = Vec<PayoutAccount>), Common,
+        FullSession, Missing, Refused))]
+pub async fn payout_accounts(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<PayoutAccount>>, ApiError> {
+    Ok(Json(merchants(&state)?.payout_accounts(&who, &id, &client).await?))
+}
+
+/// The owner, with a step-up for `change_payout_account`: set where payouts go. The first account
+/// applies at once; a change waits 72 hours (owners are e-mailed at once and can cancel it). A
+/// holder name that does not match the legal name waits for an operator's review.
+#[utoipa::path(post, path = "/v1/merchants/{id}/payout-accounts", tag = "merchants", request_body = PayoutAccountRequest,
+    security(("bearer" = [])), params(("id" = String, Path, description = "The merchant's id."), IdempotencyKey),
+    responses((status = 201, description = "The new account (active, or pending until `effective_at_ms`).",
+        body = PayoutAccount), PostJson, FullSession, Invalid, Missing, Refused, Conflict))]
+pub async fn set_payout_account(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Json(b): Json<PayoutAccountRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(merchants(&state)?.set_payout_account(&who, &id, &b, &client).await?)))
+}
+
+/// The owner (or an admin): cancel a payout account change still waiting out its delay.
+#[utoipa::path(post, path = "/v1/merchants/{id}/payout-accounts/pending/cancellation", tag = "merchants",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The merchant's id."), IdempotencyKey),
+    responses((status = 204, description = "Cancelled."), Post, FullSession, Missing, Refused, Conflict))]
+pub async fn cancel_payout_change(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    merchants(&state)?.cancel_payout_change(&who, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
