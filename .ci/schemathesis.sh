@@ -5,7 +5,8 @@
 # has a status the operation does not list, or a body, content type or header its schema does
 # not allow, and on any request the schema forbids that the server accepts.
 #
-# Per engine: every operation without credentials; the session operations (/v1/me…, /v1/ops…)
+# Per engine: every operation without credentials; the session operations (/v1/me…, /v1/ops…,
+# /v1/merchants…)
 # with a wallet's token and with an operator's (both obtained through the API, codes read from
 # the dev mailbox); sign-out last, since it ends the session. Bounded by a fixed number of
 # examples per operation and a fixed seed, so a run is repeatable.
@@ -101,7 +102,7 @@ contract() {
     --email contract-ops@example.jp --name "Contract Operator" | sed -n 's/^initial password (shown once): //p')"
   operator="$(python3 "$root/.ci/api_sessions.py" operator "$base" contract-ops@example.jp "$operator_password")"
   # The session operations, with a check that each refuses a missing or wrong token.
-  local sessions='^/v1/(me|ops)(/|$)'
+  local sessions='^/v1/(me|ops|merchants)(/|$)'
   fuzz_checks="$checks,ignored_auth" fuzz "$engine, a wallet's session" \
     -H "Authorization: Bearer $wallet" --include-path-regex "$sessions"
   fuzz_checks="$checks,ignored_auth" fuzz "$engine, an operator's session" \

@@ -403,6 +403,7 @@ on_both!(a_refused_ledger_command_queues_no_message, |t: TestDb| async move {
         command: Command::transfer(key, from, &shop, &jpy, 10, "transfer"),
         origin: Origin::default(),
         notify: vec![OutboxMessage::email("payer@example.jp", subject, "A payment.")],
+        effects: Vec::new(),
     };
     let refused = ledger.submit(pay("alone".into(), &poor, "refused")).await.unwrap_err();
     assert_eq!(refused, LedgerError::InsufficientFunds(poor.clone()));

@@ -477,3 +477,86 @@ on_both!(malformed_ids_and_text_fail_alone, |t: TestDb| async move {
     assert_eq!(b.balance(&bob).await.0, 4);
     b.assert_sound().await;
 });
+
+// Effects: another context's rows commit with the command that applies (and only then); a
+// conditional effect that fails refuses its own command alone, leaving nothing of it behind,
+// while the rest of its batch commits.
+on_both!(effects_commit_with_their_command_and_a_failed_condition_refuses_only_that_command, |t: TestDb| async move {
+    let b = Books::open(&t).await;
+    sqlx::query("CREATE TABLE effect_probe (id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, counter BIGINT NOT NULL)")
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO effect_probe (id, entry_id, counter) VALUES ('device', '', 0)")
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+    let shop = b.wallet().await;
+    let payer = b.funded_wallet(10_000).await;
+    // A payment-like command: its row, and a counter that may only move forward.
+    let pay = |key: String, counter: i64| Request {
+        command: Command::transfer(b.key(&key), &payer, &shop, &b.jpy, 100, "payment"),
+        origin: Origin::default(),
+        notify: vec![anshin::notify::OutboxMessage::email("payer@example.jp", key.clone(), "paid")],
+        effects: vec![
+            Effect {
+                sql: "UPDATE effect_probe SET counter = $1 WHERE id = 'device' AND counter < $1",
+                binds: vec![EffectValue::Int(counter)],
+                expect_rows: Some(1),
+                refusal: "code_stale",
+            },
+            Effect {
+                sql: "INSERT INTO effect_probe (id, entry_id, counter) VALUES ($1, $2, 0)",
+                binds: vec![EffectValue::Text(key.clone()), EffectValue::OutcomeId],
+                expect_rows: None,
+                refusal: "",
+            },
+        ],
+    };
+    let first = b.ledger.submit(pay("p1".into(), 1)).await.unwrap();
+    let Outcome::Entry { entry_id } = &first.outcome else { panic!("{first:?}") };
+    let row: String = sqlx::query_scalar("SELECT entry_id FROM effect_probe WHERE id = 'p1'")
+        .fetch_one(t.db.read_pool())
+        .await
+        .unwrap();
+    assert_eq!(&row, entry_id, "the row carries the entry it belongs to");
+    let again = b.ledger.submit(pay("p1".into(), 1)).await.unwrap();
+    assert!(again.replayed, "a replay runs no effect (else the counter condition would refuse it)");
+
+    // Many at once, all with counters 2..=41 except a stale one (1) in the middle: the stale
+    // one alone is refused; the rest commit in whatever batches they share.
+    let mut tasks = Vec::new();
+    for i in 2..=41 {
+        let req = pay(format!("p{i}"), i);
+        let ledger = b.ledger.clone();
+        tasks.push(tokio::spawn(async move { ledger.submit(req).await }));
+        if i == 20 {
+            let ledger = b.ledger.clone();
+            let stale = pay("stale".into(), 1);
+            tasks.push(tokio::spawn(async move { ledger.submit(stale).await }));
+        }
+    }
+    let mut refused = Vec::new();
+    for task in tasks {
+        if let Err(e) = task.await.unwrap() {
+            refused.push(e);
+        }
+    }
+    // Commands racing may also arrive out of counter order: each refusal is for a counter that
+    // was no longer ahead, and nothing of a refused command is written.
+    assert!(refused.iter().all(|e| *e == LedgerError::EffectRefused("code_stale".into())), "{refused:?}");
+    assert!(refused.contains(&LedgerError::EffectRefused("code_stale".into())), "the stale one is refused");
+    let db = t.db.clone();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.read_pool()).await.unwrap() }
+    };
+    let rows = count("SELECT COUNT(*) FROM effect_probe WHERE id <> 'device'").await;
+    let entries = count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'payment'").await;
+    let mails = count("SELECT COUNT(*) FROM outbox WHERE recipient = 'payer@example.jp'").await;
+    assert_eq!(rows, 1 + 41 - refused.len() as i64, "p1, and every one of the 41 not refused");
+    assert_eq!((entries, mails), (rows, rows), "entries, rows and messages match one to one");
+    assert_eq!(b.balance(&shop).await.0, 100 * rows);
+    assert_eq!(count("SELECT COUNT(*) FROM effect_probe WHERE id = 'stale'").await, 0);
+    b.assert_sound().await;
+});

@@ -124,6 +124,9 @@ pub struct Effects {
     pub idempotency: Vec<(String, String, Outcome)>,
     pub audit: Vec<AuditEvent>,
     pub outbox: Vec<OutboxMessage>,
+    /// Other contexts' statements, with the index of their command in the batch and the id of
+    /// what it made.
+    pub domain: Vec<(usize, Vec<crate::ledger::Effect>, String)>,
 }
 
 /// Internal command used by the expiry sweep; not idempotency-keyed (expiry is a fact of time).
@@ -144,9 +147,18 @@ pub fn request_hash(command: &Command) -> String {
 pub fn apply(snapshot: &mut Snapshot, work: &[Work], now_ms: i64) -> (Vec<Result<Receipt, LedgerError>>, Effects) {
     let mut fx = Effects::default();
     let mut results = Vec::with_capacity(work.len());
-    for item in work {
+    for (index, item) in work.iter().enumerate() {
         let result = match item {
-            Work::Request(req) => apply_request(snapshot, req, now_ms, &mut fx),
+            Work::Request(req) => {
+                let result = apply_request(snapshot, req, now_ms, &mut fx);
+                if let Ok(receipt) = &result
+                    && !receipt.replayed
+                    && !req.effects.is_empty()
+                {
+                    fx.domain.push((index, req.effects.clone(), receipt.outcome.kind_and_id().1.to_owned()));
+                }
+                result
+            }
             Work::Expire { hold_id } => {
                 expire(snapshot, hold_id, now_ms, &mut fx).map(|outcome| Receipt { outcome, replayed: false })
             }

@@ -249,13 +249,67 @@ async fn process(db: &Db, jobs: Vec<Job>) {
     metrics::counter!("anshin_ledger_commands_total", "result" => "rejected").increment(rejected);
 }
 
-async fn run_batch_with_retry(db: &Db, work: &[Work]) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
+type Results = Vec<Result<Receipt, LedgerError>>;
+
+/// Why a batch did not commit.
+enum BatchError {
+    Sql(sqlx::Error),
+    /// The command at this index had an `Effect` whose condition did not hold.
+    Refused { index: usize, refusal: &'static str },
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(e: sqlx::Error) -> Self {
+        BatchError::Sql(e)
+    }
+}
+
+/// Run the batch; a command whose effect's condition fails is refused alone and the batch runs
+/// again without it (at most once per command, so this ends).
+async fn run_batch_with_retry(db: &Db, work: &[Work]) -> Result<Results, sqlx::Error> {
+    let mut refused: Vec<(usize, &'static str)> = Vec::new();
+    let mut live_index: Vec<usize> = (0..work.len()).collect();
+    let mut live: Vec<Work> = Vec::new();
+    loop {
+        let items = if refused.is_empty() { work } else { &live[..] };
+        match run_batch_attempts(db, items).await {
+            Ok(results) => {
+                let mut out: Vec<Option<Result<Receipt, LedgerError>>> = (0..work.len()).map(|_| None).collect();
+                for (k, result) in results.into_iter().enumerate() {
+                    out[live_index[k]] = Some(result);
+                }
+                for (i, refusal) in refused {
+                    out[i] = Some(Err(LedgerError::EffectRefused(refusal.to_owned())));
+                }
+                return Ok(out.into_iter().map(|r| r.expect("every command has a result")).collect());
+            }
+            Err(BatchError::Refused { index, refusal }) => {
+                refused.push((live_index.remove(index), refusal));
+                live = live_index.iter().map(|&i| work[i].clone()).collect();
+                if live.is_empty() {
+                    return Ok(refused_only(work.len(), &refused));
+                }
+            }
+            Err(BatchError::Sql(e)) => return Err(e),
+        }
+    }
+}
+
+fn refused_only(len: usize, refused: &[(usize, &'static str)]) -> Results {
+    let mut out: Results = (0..len).map(|_| Err(LedgerError::EffectRefused(String::new()))).collect();
+    for &(i, refusal) in refused {
+        out[i] = Err(LedgerError::EffectRefused(refusal.to_owned()));
+    }
+    out
+}
+
+async fn run_batch_attempts(db: &Db, work: &[Work]) -> Result<Results, BatchError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         match run_batch(db, work).await {
             Ok(results) => return Ok(results),
-            Err(e) if attempt < BATCH_ATTEMPTS && !is_permanent(&e) => {
+            Err(BatchError::Sql(e)) if attempt < BATCH_ATTEMPTS && !is_permanent(&e) => {
                 tracing::warn!(error = %e, attempt, "ledger batch attempt failed");
                 tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
             }
@@ -272,7 +326,7 @@ fn is_permanent(e: &sqlx::Error) -> bool {
 
 /// One transaction: lock the audit head (which orders ledger writers across processes), load
 /// what the batch reads, apply it in memory, write the effects, audit and outbox rows, commit.
-async fn run_batch(db: &Db, work: &[Work]) -> Result<Vec<Result<Receipt, LedgerError>>, sqlx::Error> {
+async fn run_batch(db: &Db, work: &[Work]) -> Result<Results, BatchError> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     audit::lock_head(db, &mut tx).await?;
@@ -284,6 +338,15 @@ async fn run_batch(db: &Db, work: &[Work]) -> Result<Vec<Result<Receipt, LedgerE
         return Ok(results);
     }
     store::write(db, &mut tx, &snap, &fx, now).await?;
+    for (index, effects, outcome_id) in &fx.domain {
+        for effect in effects {
+            let touched = store::run_effect(&mut tx, effect, outcome_id).await?;
+            if effect.expect_rows.is_some_and(|n| n != touched) {
+                tx.rollback().await?;
+                return Err(BatchError::Refused { index: *index, refusal: effect.refusal });
+            }
+        }
+    }
     audit::append(db, &mut tx, &fx.audit).await?;
     notify::enqueue(db, &mut tx, &fx.outbox).await?;
     tx.commit().await?;

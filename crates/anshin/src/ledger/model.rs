@@ -202,17 +202,46 @@ pub struct Origin {
     pub request_id: String,
 }
 
-/// A command with its audit origin and the messages to send if (and only if) it commits.
+/// A command with its audit origin, the messages to send and the rows of other contexts to write
+/// if (and only if) it commits.
 #[derive(Debug, Clone)]
 pub struct Request {
     pub command: Command,
     pub origin: Origin,
     pub notify: Vec<OutboxMessage>,
+    pub effects: Vec<Effect>,
+}
+
+/// A statement of another context run in the ledger's transaction right after the command's own
+/// rows, only when the command applied (never on an idempotent replay): a payment row beside its
+/// journal entry, a one-time code's counter moved on. With `expect_rows`, the statement is also a
+/// condition: touching any other number of rows refuses the command (`EffectRefused`) and writes
+/// nothing of it, while the rest of its batch commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub sql: &'static str,
+    pub binds: Vec<EffectValue>,
+    pub expect_rows: Option<u64>,
+    /// What `EffectRefused` says when the condition fails.
+    pub refusal: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EffectValue {
+    Text(String),
+    Int(i64),
+    /// The id of what the command made (its entry or hold), known only once it applies.
+    OutcomeId,
 }
 
 impl From<Command> for Request {
     fn from(command: Command) -> Self {
-        Request { command, origin: Origin { actor: "system".into(), request_id: String::new() }, notify: Vec::new() }
+        Request {
+            command,
+            origin: Origin { actor: "system".into(), request_id: String::new() },
+            notify: Vec::new(),
+            effects: Vec::new(),
+        }
     }
 }
 
@@ -277,6 +306,9 @@ pub enum LedgerError {
     CannotReverseReversal(String),
     #[error("idempotency key {0:?} was already used with different content")]
     IdempotencyConflict(String),
+    /// A condition of another context written with the command did not hold (`Effect`).
+    #[error("refused: {0}")]
+    EffectRefused(String),
     #[error("the ledger is overloaded; retry shortly")]
     Overloaded,
     #[error("the ledger is shutting down")]

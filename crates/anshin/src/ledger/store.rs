@@ -327,3 +327,16 @@ pub async fn expired_hold_ids(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<St
     .fetch_all(db.read_pool())
     .await
 }
+
+/// Run another context's statement (`Effect`) in the batch's transaction; the rows it touched.
+pub async fn run_effect(tx: &mut Tx, effect: &Effect, outcome_id: &str) -> Result<u64, sqlx::Error> {
+    let mut q = sqlx::query(effect.sql);
+    for value in &effect.binds {
+        q = match value {
+            EffectValue::Text(s) => q.bind(s.clone()),
+            EffectValue::Int(n) => q.bind(*n),
+            EffectValue::OutcomeId => q.bind(outcome_id.to_owned()),
+        };
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected())
+}

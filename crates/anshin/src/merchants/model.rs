@@ -109,8 +109,8 @@ pub struct PostalCode(String);
 
 impl PostalCode {
     pub fn parse(s: &str) -> Result<PostalCode, String> {
-        let digits: String = s.trim().chars().filter(|&c| c != '-').collect();
-        if digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let digits: String = s.chars().filter(|&c| c != '-').collect();
+        if digits.len() == 7 && s.len() <= 8 && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(PostalCode(digits))
         } else {
             Err("the postal code is seven digits, for example 100-0001".into())
