@@ -3,7 +3,9 @@
 
 mod support;
 
-use emvqr::cpm::{self, Application, CommonData, ConsumerCode, DecodeError, EncodeError, JPQR_FORMAT, Tag, Tlv, Warning};
+use emvqr::cpm::{
+    self, Application, CommonData, ConsumerCode, DecodeError, EncodeError, JPQR_FORMAT, Tag, Tlv, Warning,
+};
 
 fn decoded(name: &str) -> ConsumerCode {
     let d = cpm::decode(support::cpm(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -104,7 +106,11 @@ fn lengths_must_be_definite_and_within_the_code() {
 #[test]
 fn long_form_lengths_are_read_and_written() {
     let label = vec![b'x'; 200];
-    let code = ConsumerCode::new(b"CPV01", &[Application { label: Some(label.clone()), ..Application::new(vec![0xA0]) }], None);
+    let code = ConsumerCode::new(
+        b"CPV01",
+        &[Application { label: Some(label.clone()), ..Application::new(vec![0xA0]) }],
+        None,
+    );
     let bytes = cpm::encode_bytes(&code).unwrap();
     assert_eq!(&bytes[7..10], [0x61, 0x81, 0xCE], "61 in the 0x81 form: 3 + 3 + 200 bytes");
     assert_eq!(cpm::decode_bytes(&bytes).unwrap().code, code);
@@ -141,7 +147,9 @@ fn the_encoder_refuses_what_would_not_read_back() {
     let t61 = Tag::APPLICATION_TEMPLATE;
     let code = ConsumerCode { tlvs: vec![Tlv::primitive(t61, vec![1])] };
     assert_eq!(code.encode().unwrap_err(), EncodeError::FormatNotFirst);
-    let code = ConsumerCode { tlvs: vec![Tlv::primitive(Tag::PAYLOAD_FORMAT, b"CPV01".to_vec()), Tlv::primitive(t61, vec![1])] };
+    let code = ConsumerCode {
+        tlvs: vec![Tlv::primitive(Tag::PAYLOAD_FORMAT, b"CPV01".to_vec()), Tlv::primitive(t61, vec![1])],
+    };
     assert_eq!(code.encode().unwrap_err(), EncodeError::ChildrenExpected { tag: "61".into() });
     let code = ConsumerCode {
         tlvs: vec![Tlv::primitive(Tag::PAYLOAD_FORMAT, b"CPV01".to_vec()), Tlv::constructed(Tag::PAN, vec![])],

@@ -27,10 +27,7 @@ fn a_changed_character_is_a_crc_mismatch_naming_both_values() {
     let tampered = good.replacen("5802JP", "5802JQ", 1);
     let e = err(&tampered);
     assert!(matches!(&e, DecodeError::CrcMismatch { found, .. } if found == "DEE9"), "{e:?}");
-    assert_eq!(
-        err(&bad).to_string(),
-        "CRC mismatch: the payload says DEE8 but its contents give DEE9"
-    );
+    assert_eq!(err(&bad).to_string(), "CRC mismatch: the payload says DEE8 but its contents give DEE9");
 }
 
 #[test]
@@ -124,7 +121,10 @@ fn national_departures_are_warnings_not_errors() {
             Warning::Format { tag: "58".into(), expected: "2 uppercase letters (ISO 3166-1)", found: "jp".into() },
         ]
     );
-    assert_eq!(d.warnings[0].to_string(), "tag 01 (point of initiation) is \"13\"; EMVCo knows 11 (static) and 12 (dynamic)");
+    assert_eq!(
+        d.warnings[0].to_string(),
+        "tag 01 (point of initiation) is \"13\"; EMVCo knows 11 (static) and 12 (dynamic)"
+    );
 }
 
 #[test]
@@ -153,12 +153,18 @@ fn a_jpqr_template_with_wrong_widths_is_a_warning() {
 fn the_encoder_refuses_what_would_not_read_back() {
     let enc = |fields: Vec<Field>| Payload::new(fields).encode().unwrap_err();
     assert_eq!(enc(vec![Field::text("5", "x")]), EncodeError::InvalidId { id: "5".into() });
-    assert_eq!(enc(vec![Field::text("59", "x".repeat(100))]), EncodeError::ValueTooLong { tag: "59".into(), chars: 100 });
+    assert_eq!(
+        enc(vec![Field::text("59", "x".repeat(100))]),
+        EncodeError::ValueTooLong { tag: "59".into(), chars: 100 }
+    );
     let sub = |n: usize| vec![Field::template("62", vec![Field::text("05", "x".repeat(n))])];
     assert_eq!(enc(sub(100)), EncodeError::ValueTooLong { tag: "62/05".into(), chars: 100 });
     // The sub-field fits, but the template around it (four more characters) does not.
     assert_eq!(enc(sub(96)), EncodeError::ValueTooLong { tag: "62".into(), chars: 100 });
-    assert_eq!(enc(vec![Field::text("59", "a"), Field::text("59", "b")]), EncodeError::DuplicateTag { tag: "59".into() });
+    assert_eq!(
+        enc(vec![Field::text("59", "a"), Field::text("59", "b")]),
+        EncodeError::DuplicateTag { tag: "59".into() }
+    );
     assert_eq!(enc(vec![Field::text("63", "ABCD")]), EncodeError::CrcGiven);
     assert_eq!(enc(vec![Field::text("26", "0002AB")]), EncodeError::TemplateExpected { tag: "26".into() });
     assert_eq!(enc(vec![Field::template("59", vec![])]), EncodeError::TextExpected { tag: "59".into() });

@@ -62,7 +62,10 @@ fn pix_codes_read_their_key_and_unreserved_template() {
     assert_eq!(p.sub_text("27", "00"), Some("BR.COM.OUTRO"));
     assert_eq!(p.sub_text("80", "01"), Some("0123.ABCD.3456.WXYZ"));
     assert_eq!(p.sub_text("62", "05"), Some("RP12345678-2019"));
-    assert_eq!((p.text("59"), p.text("60"), p.text("61")), (Some("NOME DO RECEBEDOR"), Some("BRASILIA"), Some("70074900")));
+    assert_eq!(
+        (p.text("59"), p.text("60"), p.text("61")),
+        (Some("NOME DO RECEBEDOR"), Some("BRASILIA"), Some("70074900"))
+    );
 
     let p = decoded("pix_dynamic_url").payload;
     assert_eq!(p.sub_text("26", "25"), Some("bx.com.br/pix/8b3da2f3-9a41-40d1-a91a-bd93113bd441"));
@@ -109,7 +112,11 @@ fn paynow_and_the_sgqr_sample_read_every_network() {
     assert_eq!(p.sub_text("36", "02"), Some("+621234567890123"));
     assert_eq!(p.sub_text("51", "01"), Some("180307510317"));
     assert_eq!(p.text("59"), Some("FOOD XYZ PTE LTD"));
-    assert_eq!(p.sub_text("62", "50"), Some("0015SG.COM.DASH.WWW01100000055502"), "a template in a template stays text");
+    assert_eq!(
+        p.sub_text("62", "50"),
+        Some("0015SG.COM.DASH.WWW01100000055502"),
+        "a template in a template stays text"
+    );
     assert_eq!(p.fields.len(), 27);
 }
 

@@ -22,11 +22,15 @@ pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
 fn base64_error(e: base64::DecodeError) -> DecodeError {
     use base64::DecodeError as B;
     match e {
-        B::InvalidByte(offset, b) => DecodeError::Base64At { offset, reason: format!("{:?} is not a base64 character", b as char) },
+        B::InvalidByte(offset, b) => {
+            DecodeError::Base64At { offset, reason: format!("{:?} is not a base64 character", b as char) }
+        }
         B::InvalidLastSymbol(offset, b) => {
             DecodeError::Base64At { offset, reason: format!("{:?} leaves stray bits in the last character", b as char) }
         }
-        B::InvalidLength(len) => DecodeError::Base64 { reason: format!("{len} characters cannot be base64 (not a whole number of groups)") },
+        B::InvalidLength(len) => {
+            DecodeError::Base64 { reason: format!("{len} characters cannot be base64 (not a whole number of groups)") }
+        }
         B::InvalidPadding => DecodeError::Base64 { reason: "the '=' padding is missing or wrong".into() },
     }
 }

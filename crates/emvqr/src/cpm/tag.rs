@@ -53,10 +53,11 @@ impl Tag {
 
     /// Parses hex such as `9F26` (either case).
     pub fn from_hex(hex: &str) -> Option<Tag> {
-        if hex.len() % 2 != 0 || hex.len() > 2 * MAX_TAG_BYTES {
+        if !hex.len().is_multiple_of(2) || hex.len() > 2 * MAX_TAG_BYTES {
             return None;
         }
-        let bytes: Option<Vec<u8>> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
+        let bytes: Option<Vec<u8>> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
         Tag::new(&bytes?)
     }
 

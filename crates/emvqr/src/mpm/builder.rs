@@ -157,7 +157,11 @@ impl JpqrTemplate {
     pub fn with(mut self, sub: impl Into<String>, value: impl Into<String>) -> Result<Self, EncodeError> {
         let sub = sub.into();
         if matches!(sub.as_str(), "00" | "01" | "02" | "03" | "04") {
-            return Err(EncodeError::ReservedSubTag { tag: "JPQR".into(), sub, reserved: "the GUID and the four levels" });
+            return Err(EncodeError::ReservedSubTag {
+                tag: "JPQR".into(),
+                sub,
+                reserved: "the GUID and the four levels",
+            });
         }
         self.extra.push(Field::text(sub, value));
         Ok(self)

@@ -82,7 +82,9 @@ pub enum EncodeError {
 
     /// 80–99 are read as a template exactly when the value is non-empty and splits into
     /// sub-fields, so text that splits (or an empty template) would come back as the other kind.
-    #[error("tag {tag}: this value would be read back as the other kind (text that splits into sub-fields, or an empty template)")]
+    #[error(
+        "tag {tag}: this value would be read back as the other kind (text that splits into sub-fields, or an empty template)"
+    )]
     Ambiguous { tag: String },
 
     #[error("the payload would be {chars} characters long; at most {max} are read")]

@@ -28,7 +28,9 @@ pub enum Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Warning::LowercaseCrc { found } => write!(f, "tag 63 (CRC) {found:?} is in lowercase; EMVCo writes it in uppercase"),
+            Warning::LowercaseCrc { found } => {
+                write!(f, "tag 63 (CRC) {found:?} is in lowercase; EMVCo writes it in uppercase")
+            }
             Warning::PointOfInitiation { found } => {
                 write!(f, "tag 01 (point of initiation) is {found:?}; EMVCo knows 11 (static) and 12 (dynamic)")
             }
@@ -72,9 +74,12 @@ pub(crate) fn check(payload: &Payload, crc: &str) -> Vec<Warning> {
     out
 }
 
+/// A tag, the format it should have, and the test.
+type FormatRule<'a> = (&'a str, &'static str, &'a dyn Fn(&str) -> bool);
+
 fn check_formats(payload: &Payload, out: &mut Vec<Warning>) {
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    let rules: [(&str, &'static str, &dyn Fn(&str) -> bool); 4] = [
+    let rules: [FormatRule; 4] = [
         ("52", "4 digits", &|s| digits(s, 4)),
         ("53", "3 digits (ISO 4217)", &|s| digits(s, 3)),
         ("54", "an amount: up to 13 characters, digits with at most one '.'", &is_amount),
