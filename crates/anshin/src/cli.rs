@@ -37,6 +37,9 @@ enum Cmd {
     /// Measure throughput and latency against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(crate::bench::BenchCmd),
+    /// Decode or encode EMVCo QR payment codes (merchant- and consumer-presented) as JSON.
+    #[command(subcommand)]
+    Qr(crate::cli_qr::QrCmd),
     /// Helpers for the test suite (multi-process scenarios).
     #[command(subcommand, hide = true)]
     Testkit(TestkitCmd),
@@ -114,7 +117,11 @@ enum TestkitCmd {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::parse() {
+        // A pure codec: no logging, runtime or database.
+        Cli { command: Cmd::Qr(cmd), .. } => return crate::cli_qr::run(cmd),
+        cli => cli,
+    };
     crate::telemetry::init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -210,6 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::run(cmd, &cli.db).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Qr(_) => unreachable!("handled in main before the runtime starts"),
         Cmd::Testkit(TestkitCmd::Overspend { from, to, amount, attempts, concurrency, key_prefix }) => {
             let db = open(&cli.db).await?;
             let (ledger, task) = Ledger::start(db.clone());

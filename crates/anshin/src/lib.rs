@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod cli_qr;
 pub mod config;
 pub mod faults;
 pub mod http;
