@@ -8,7 +8,7 @@
 //! shape. It ignores `warnings`, and for MPM it also ignores `63`, because the CRC is recomputed
 //! from the other fields.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -45,10 +45,11 @@ pub fn run(cmd: QrCmd) -> ExitCode {
         QrCmd::Encode { cpm } => encode(cpm),
     };
     match result {
-        Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
-        }
+        // A closed pipe (`anshin qr decode … | head`) ends the output, not the process in a panic.
+        Ok(out) => match writeln!(std::io::stdout().lock(), "{out}") {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        },
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(REFUSED)
