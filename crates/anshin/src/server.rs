@@ -15,6 +15,7 @@ use crate::identity::{Identity, IdentityConfig};
 use crate::ledger::Ledger;
 use crate::merchants::{Merchants, MerchantsConfig};
 use crate::notify::{OutboxWorker, RetentionConfig, Transport};
+use crate::payments::{Payments, PaymentsConfig};
 use crate::storage::Db;
 
 /// How often expired HTTP idempotency keys, stale sign-in state and old outbox messages are
@@ -53,7 +54,9 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         ..IdentityConfig::default()
     };
     let identity = Identity::new(db.clone(), keys.clone(), hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
-    let merchants = Merchants::new(db.clone(), keys, identity.clone(), ledger.clone(), MerchantsConfig::default());
+    let merchants =
+        Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
+    let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
     let sweep = tokio::spawn(sweep(identity.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
@@ -65,7 +68,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let state = AppState::new(db.clone(), settings.http.clone(), metrics, dev_mailbox, acceptor.is_some())
         .with_ledger(ledger.clone())
         .with_identity(identity)
-        .with_merchants(merchants);
+        .with_merchants(merchants)
+        .with_payments(payments);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {

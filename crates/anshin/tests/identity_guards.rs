@@ -288,8 +288,8 @@ on_both!(shed_sign_ups_are_paced_without_crowding_out_others, |t: TestDb| async 
     use std::time::{Duration, Instant};
     let http = anshin::http::HttpConfig { max_in_flight: 4, ..Default::default() };
     let tight = PasswordHasher::new(HashParams::OWASP_MINIMUM, 1, 0).unwrap();
-    let (url, identity, merchants) = serve_all(&t, IdentityConfig::default(), http, tight).await;
-    let a = App { url, t, identity, merchants };
+    let (url, identity, merchants, payments) = serve_all(&t, IdentityConfig::default(), http, tight).await;
+    let a = App { url, t, identity, merchants, payments };
     let token = a.register("bystander@example.jp", "+819055559001").await.token;
     let client = client();
     let sign_up = |i: usize| {

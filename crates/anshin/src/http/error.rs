@@ -267,7 +267,7 @@ pub fn nul_refused(place: &str) -> ApiError {
 
 /// Read the whole body (within the body limit) and hand back a request that carries it again,
 /// so it can be checked as well as given to axum's own extractor.
-async fn buffered<S: Send + Sync>(req: Request, state: &S) -> Result<(Request, Bytes), BytesRejection> {
+pub(crate) async fn buffered<S: Send + Sync>(req: Request, state: &S) -> Result<(Request, Bytes), BytesRejection> {
     let (parts, body) = req.into_parts();
     let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state).await?;
     Ok((Request::from_parts(parts, Body::from(bytes.clone())), bytes))

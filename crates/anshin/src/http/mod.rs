@@ -13,6 +13,7 @@ pub mod middleware;
 mod openapi;
 mod pages;
 mod passkey_pages;
+mod payments;
 mod routes;
 mod signin_pages;
 pub mod tls;
@@ -91,6 +92,7 @@ pub struct AppState {
     /// Identity flows; their routes exist only when this is set.
     pub identity: Option<crate::identity::Identity>,
     pub merchants: Option<crate::merchants::Merchants>,
+    pub payments: Option<crate::payments::Payments>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -108,6 +110,7 @@ impl AppState {
             ledger: None,
             identity: None,
             merchants: None,
+            payments: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
@@ -119,6 +122,11 @@ impl AppState {
 
     pub fn with_merchants(mut self, merchants: crate::merchants::Merchants) -> Self {
         self.merchants = Some(merchants);
+        self
+    }
+
+    pub fn with_payments(mut self, payments: crate::payments::Payments) -> Self {
+        self.payments = Some(payments);
         self
     }
 
@@ -147,6 +155,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.merchants.is_some() {
         app = app.merge(merchants::routes());
+    }
+    if state.payments.is_some() {
+        app = app.merge(payments::routes());
     }
     if state.dev_mailbox {
         app = app

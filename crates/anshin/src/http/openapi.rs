@@ -21,6 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
+use super::payments::{merchant as merchant_payments, pos, wallet};
 use super::routes;
 
 #[derive(OpenApi)]
@@ -95,7 +96,13 @@ use super::routes;
         portal::webhooks,
         portal::add_webhook,
         portal::rotate_webhook,
-        portal::disable_webhook
+        portal::disable_webhook,
+        merchant_payments::list,
+        pos::charge,
+        pos::payment,
+        wallet::provision_device,
+        wallet::balances,
+        wallet::payment
     ),
     components(schemas(
         ErrorEnvelope,

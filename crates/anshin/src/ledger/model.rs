@@ -60,7 +60,14 @@ impl std::fmt::Display for Currency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountKind {
+    /// A wallet's money: identity-verified funds (sendable and withdrawable).
     UserWallet,
+    /// A wallet's lite balance: prepaid value, never withdrawable.
+    UserLite,
+    /// A wallet's points.
+    UserPoints,
+    /// What campaigns have granted as points (the platform's expense, hence negative).
+    CampaignFunding,
     MerchantReceivable,
     PlatformFeeIncome,
     ConsumptionTaxPayable,
@@ -71,8 +78,11 @@ pub enum AccountKind {
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 8] = [
+    pub const ALL: [AccountKind; 11] = [
         AccountKind::UserWallet,
+        AccountKind::UserLite,
+        AccountKind::UserPoints,
+        AccountKind::CampaignFunding,
         AccountKind::MerchantReceivable,
         AccountKind::PlatformFeeIncome,
         AccountKind::ConsumptionTaxPayable,
@@ -84,6 +94,9 @@ impl AccountKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AccountKind::UserWallet => "user_wallet",
+            AccountKind::UserLite => "user_lite",
+            AccountKind::UserPoints => "user_points",
+            AccountKind::CampaignFunding => "campaign_funding",
             AccountKind::MerchantReceivable => "merchant_receivable",
             AccountKind::PlatformFeeIncome => "platform_fee_income",
             AccountKind::ConsumptionTaxPayable => "consumption_tax_payable",
@@ -99,9 +112,11 @@ impl AccountKind {
     /// Accounts holding money the platform owes someone may never be overdrawn.
     pub fn default_flags(self) -> AccountFlags {
         match self {
-            AccountKind::UserWallet | AccountKind::MerchantReceivable | AccountKind::LossReserve => {
-                AccountFlags::NO_NEGATIVE
-            }
+            AccountKind::UserWallet
+            | AccountKind::UserLite
+            | AccountKind::UserPoints
+            | AccountKind::MerchantReceivable
+            | AccountKind::LossReserve => AccountFlags::NO_NEGATIVE,
             _ => AccountFlags::NONE,
         }
     }

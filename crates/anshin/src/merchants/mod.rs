@@ -166,3 +166,15 @@ fn require_usable(m: &Merchant) -> Result<(), MerchantError> {
         other => Err(MerchantError::NotActive(other.as_str())),
     }
 }
+
+impl Merchants {
+    /// The merchant, if `who` may see its payments (its staff, or an operator).
+    pub async fn for_payments(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Merchant, MerchantError> {
+        Ok(self.authorize(who, merchant_id, Permission::ViewPayments, true, client).await?.0)
+    }
+}

@@ -8,6 +8,7 @@ use anshin::identity::{Identity, IdentityConfig};
 use anshin::ledger::Ledger;
 use anshin::merchants::{Merchants, MerchantsConfig};
 use anshin::notify::{self, OutboxWorker, Transport};
+use anshin::payments::{Payments, PaymentsConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -20,6 +21,7 @@ pub struct App {
     pub t: TestDb,
     pub identity: Identity,
     pub merchants: Merchants,
+    pub payments: Payments,
 }
 
 /// What a completed registration gave the client.
@@ -35,8 +37,8 @@ pub async fn app(t: TestDb, config: IdentityConfig) -> App {
 }
 
 pub async fn app_with(t: TestDb, config: IdentityConfig, http_config: HttpConfig) -> App {
-    let (url, identity, merchants) = serve_all(&t, config, http_config, hasher()).await;
-    App { url, t, identity, merchants }
+    let (url, identity, merchants, payments) = serve_all(&t, config, http_config, hasher()).await;
+    App { url, t, identity, merchants, payments }
 }
 
 /// The whole HTTP service (identity, pages, dev mailbox) on a loopback port over `t`'s database,
@@ -56,7 +58,7 @@ pub async fn serve_hashing_with(
     http_config: HttpConfig,
     hasher: PasswordHasher,
 ) -> (String, Identity) {
-    let (url, identity, _) = serve_all(t, config, http_config, hasher).await;
+    let (url, identity, _, _) = serve_all(t, config, http_config, hasher).await;
     (url, identity)
 }
 
@@ -66,20 +68,23 @@ pub async fn serve_all(
     config: IdentityConfig,
     http_config: HttpConfig,
     hasher: PasswordHasher,
-) -> (String, Identity, Merchants) {
+) -> (String, Identity, Merchants, Payments) {
     let keys = t.db.keys().cloned().expect("test databases carry keys");
     let identity = Identity::new(t.db.clone(), keys.clone(), hasher, config).unwrap();
     let (ledger, _writer) = Ledger::start(t.db.clone());
-    let merchants = Merchants::new(t.db.clone(), keys, identity.clone(), ledger.clone(), MerchantsConfig::default());
+    let merchants =
+        Merchants::new(t.db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
+    let payments = Payments::new(t.db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
     let state = AppState::new(t.db.clone(), http_config.clone(), None, true, false)
         .with_identity(identity.clone())
         .with_ledger(ledger)
-        .with_merchants(merchants.clone());
+        .with_merchants(merchants.clone())
+        .with_payments(payments.clone());
     let router = http::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { http::serve(listener, router, None, &http_config, std::future::pending()).await });
-    (url, identity, merchants)
+    (url, identity, merchants, payments)
 }
 
 /// A client whose requests come from `ip` (any 127.x.y.z address works on Linux loopback). Test

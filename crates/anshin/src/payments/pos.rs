@@ -1,0 +1,78 @@
+//! Signed POS requests. A POS signs each request with its key's secret: HMAC-SHA-256 over
+//! `METHOD\nPATH\nTIMESTAMP\nNONCE\nhex(SHA-256(body))` (`merchants::credentials::pos_signature`,
+//! described for integrators in docs/POS-API.md), sent as `Anshin-Key`, `Anshin-Timestamp`,
+//! `Anshin-Nonce` and `Anshin-Signature`. A timestamp more than `POS_CLOCK_SKEW_SECS` away, a
+//! nonce this key has used, a wrong signature, or a revoked key is refused; so is a request for
+//! a merchant that is not active or a store that is closed.
+
+use super::store;
+use super::{POS_CLOCK_SKEW_SECS, PaymentError, Payments};
+use crate::merchants::{Merchant, MerchantStatus, PosKey, Store, verify_pos_signature};
+use crate::storage::now_ms;
+
+/// The four signature headers of a POS request, as received.
+#[derive(Debug, Clone)]
+pub struct PosSignature {
+    pub key_id: String,
+    pub timestamp: String,
+    pub nonce: String,
+    pub signature: String,
+}
+
+/// An authenticated POS: its key, merchant and store.
+#[derive(Debug, Clone)]
+pub struct PosCaller {
+    pub key: PosKey,
+    pub merchant: Merchant,
+    pub store: Store,
+}
+
+/// Longest nonce accepted (and shortest: a nonce must be unguessable enough not to collide).
+const NONCE_CHARS: std::ops::RangeInclusive<usize> = 16..=64;
+
+impl Payments {
+    pub async fn authenticate_pos(
+        &self,
+        sig: &PosSignature,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<PosCaller, PaymentError> {
+        let nonce_ok = NONCE_CHARS.contains(&sig.nonce.len())
+            && sig.nonce.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !nonce_ok {
+            return Err(PaymentError::PosUnauthenticated("nonce_invalid"));
+        }
+        let now = now_ms();
+        let ts_secs: i64 = sig.timestamp.parse().map_err(|_| PaymentError::PosUnauthenticated("timestamp_invalid"))?;
+        if (now / 1000 - ts_secs).abs() > POS_CLOCK_SKEW_SECS {
+            return Err(PaymentError::PosUnauthenticated("timestamp_stale"));
+        }
+        let (key, secret) = self
+            .merchants
+            .pos_signing_secret(&sig.key_id)
+            .await?
+            .ok_or(PaymentError::PosUnauthenticated("signature_invalid"))?;
+        if !verify_pos_signature(&secret, method, path, &sig.timestamp, &sig.nonce, body, &sig.signature) {
+            return Err(PaymentError::PosUnauthenticated("signature_invalid"));
+        }
+        // Only a correctly signed request spends a nonce, so nobody else can burn a POS's nonces.
+        if !store::spend_nonce(&self.db, &key.id, &sig.nonce, now).await? {
+            return Err(PaymentError::PosUnauthenticated("nonce_reused"));
+        }
+        let merchant = crate::merchants::store::merchant_by_id(&self.db, &key.merchant_id)
+            .await?
+            .ok_or(PaymentError::NotAccepting)?;
+        let store =
+            crate::merchants::store::store_by_id(&self.db, &key.store_id).await?.ok_or(PaymentError::NotAccepting)?;
+        if merchant.status != MerchantStatus::Active || store.status != "open" {
+            return Err(PaymentError::NotAccepting);
+        }
+        Ok(PosCaller { key, merchant, store })
+    }
+
+    /// Forget nonces whose timestamps could no longer be accepted.
+    pub async fn purge_nonces(&self) -> Result<u64, PaymentError> {
+        Ok(store::purge_nonces(&self.db, now_ms() - 2 * POS_CLOCK_SKEW_SECS * 1000).await?)
+    }
+}

@@ -1,0 +1,235 @@
+//! Every SQL statement of the payments context (payment rows, payment devices, POS nonces).
+//! Statements written in the ledger's transaction are `Effect`s built here too.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::ledger::{Effect, EffectValue};
+use crate::storage::Db;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// A live payment device with its sealed secret (live: not revoked, its session not revoked or
+/// expired, its account active).
+pub struct LiveDevice {
+    pub id: String,
+    pub user_id: String,
+    pub sealed_secret: String,
+    pub last_counter: i64,
+}
+
+pub async fn live_device(db: &Db, number: i64, now_ms: i64) -> Result<Option<LiveDevice>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT d.id, d.user_id, d.sealed_secret, d.last_counter FROM payment_devices d
+         JOIN sessions s ON s.id = d.session_id JOIN users u ON u.id = d.user_id
+         WHERE d.number = $1 AND d.revoked_at_ms = 0 AND s.revoked_at_ms IS NULL AND s.expires_at_ms > $2
+           AND u.status = 'active'",
+    )
+    .bind(number)
+    .bind(now_ms)
+    .fetch_optional(db.read_pool())
+    .await?;
+    row.map(|r| {
+        Ok(LiveDevice {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            sealed_secret: r.try_get("sealed_secret")?,
+            last_counter: r.try_get("last_counter")?,
+        })
+    })
+    .transpose()
+}
+
+/// A new device with the next number; the unique number refuses a concurrent twin, which retries.
+pub async fn insert_device(
+    tx: &mut Tx,
+    id: &str,
+    user_id: &str,
+    session_id: &str,
+    sealed_secret: &str,
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO payment_devices (id, number, user_id, session_id, sealed_secret, created_at_ms)
+         SELECT $1, COALESCE(MAX(number), 1000) + 1, $2, $3, $4, $5 FROM payment_devices
+         RETURNING number",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(session_id)
+    .bind(sealed_secret)
+    .bind(now_ms)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Earlier devices of the same session stop (a session shows codes from one device key).
+pub async fn revoke_session_devices(tx: &mut Tx, session_id: &str, now_ms: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("UPDATE payment_devices SET revoked_at_ms = $1 WHERE session_id = $2 AND revoked_at_ms = 0")
+        .bind(now_ms)
+        .bind(session_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Written with the payment's journal: the device's counter moves to `counter`, and only forward
+/// (a code older than one already used is refused, even if it never paid).
+pub fn advance_counter(device_id: &str, counter: i64) -> Effect {
+    Effect {
+        sql: "UPDATE payment_devices SET last_counter = $1 WHERE id = $2 AND last_counter < $1",
+        binds: vec![EffectValue::Int(counter), EffectValue::Text(device_id.to_owned())],
+        expect_rows: Some(1),
+        refusal: "code_used",
+    }
+}
+
+/// A payment as stored and shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Payment {
+    /// `pay_…`
+    pub id: String,
+    pub merchant_id: String,
+    pub store_id: String,
+    pub terminal_id: String,
+    #[serde(skip)]
+    pub customer_user_id: String,
+    /// `customer_presented` or `merchant_presented`.
+    pub method: String,
+    pub amount_minor: i64,
+    pub points_minor: i64,
+    pub lite_minor: i64,
+    pub money_minor: i64,
+    pub fee_minor: i64,
+    pub fee_tax_minor: i64,
+    /// `succeeded`, `requires_confirmation`, `held`, `failed`, `canceled`, `refunded`,
+    /// `partially_refunded`.
+    pub status: String,
+    /// `allow`, `challenge`, `hold` or `deny`, and why.
+    pub decision: String,
+    pub decision_reason: String,
+    /// Shown on the customer's completion screen and in the portal.
+    pub confirmation_code: String,
+    pub reference: String,
+    pub created_at_ms: i64,
+}
+
+fn payment(r: &AnyRow) -> Result<Payment, sqlx::Error> {
+    Ok(Payment {
+        id: r.try_get("id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        store_id: r.try_get("store_id")?,
+        terminal_id: r.try_get("terminal_id")?,
+        customer_user_id: r.try_get("customer_user_id")?,
+        method: r.try_get("method")?,
+        amount_minor: r.try_get("amount_minor")?,
+        points_minor: r.try_get("points_minor")?,
+        lite_minor: r.try_get("lite_minor")?,
+        money_minor: r.try_get("money_minor")?,
+        fee_minor: r.try_get("fee_minor")?,
+        fee_tax_minor: r.try_get("fee_tax_minor")?,
+        status: r.try_get("status")?,
+        decision: r.try_get("decision")?,
+        decision_reason: r.try_get("decision_reason")?,
+        confirmation_code: r.try_get("confirmation_code")?,
+        reference: r.try_get("reference")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+    })
+}
+
+const SELECT: &str = "SELECT id, merchant_id, store_id, terminal_id, customer_user_id, method, amount_minor, points_minor, \
+     lite_minor, money_minor, fee_minor, fee_tax_minor, status, decision, decision_reason, confirmation_code, reference, \
+     created_at_ms FROM payments";
+
+/// The payment row, written with its journal entry (`entry_id` is the entry the command makes).
+pub fn insert_payment(p: &Payment, pos_key_id: &str, ledger_key: &str, now_ms: i64) -> Effect {
+    use EffectValue::{Int, OutcomeId, Text};
+    Effect {
+        sql: "INSERT INTO payments (id, merchant_id, store_id, pos_key_id, terminal_id, customer_user_id, method,
+                  amount_minor, points_minor, lite_minor, money_minor, fee_minor, fee_tax_minor, status, decision,
+                  decision_reason, ledger_key, entry_id, confirmation_code, reference, created_at_ms, updated_at_ms)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+        binds: vec![
+            Text(p.id.clone()),
+            Text(p.merchant_id.clone()),
+            Text(p.store_id.clone()),
+            Text(pos_key_id.to_owned()),
+            Text(p.terminal_id.clone()),
+            Text(p.customer_user_id.clone()),
+            Text(p.method.clone()),
+            Int(p.amount_minor),
+            Int(p.points_minor),
+            Int(p.lite_minor),
+            Int(p.money_minor),
+            Int(p.fee_minor),
+            Int(p.fee_tax_minor),
+            Text(p.status.clone()),
+            Text(p.decision.clone()),
+            Text(p.decision_reason.clone()),
+            Text(ledger_key.to_owned()),
+            OutcomeId,
+            Text(p.confirmation_code.clone()),
+            Text(p.reference.clone()),
+            Int(now_ms),
+        ],
+        expect_rows: None,
+        refusal: "",
+    }
+}
+
+pub async fn by_ledger_key(db: &Db, ledger_key: &str) -> Result<Option<Payment>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE ledger_key = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ledger_key)
+        .fetch_optional(db.read_pool())
+        .await?
+        .as_ref()
+        .map(payment)
+        .transpose()
+}
+
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<Payment>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.read_pool())
+        .await?
+        .as_ref()
+        .map(payment)
+        .transpose()
+}
+
+/// A merchant's payments, newest first, before `(before_ms, before_id)`.
+pub async fn of_merchant(db: &Db, merchant_id: &str, before_ms: i64, limit: i64) -> Result<Vec<Payment>, sqlx::Error> {
+    let sql =
+        format!("{SELECT} WHERE merchant_id = $1 AND created_at_ms < $2 ORDER BY created_at_ms DESC, id DESC LIMIT $3");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(merchant_id)
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(db.read_pool())
+        .await?;
+    rows.iter().map(payment).collect()
+}
+
+/// Record a POS request's nonce; false if this key has sent it before (a replay).
+pub async fn spend_nonce(db: &Db, key_id: &str, nonce: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO pos_nonces (key_id, nonce, seen_at_ms) VALUES ($1, $2, $3) ON CONFLICT (key_id, nonce) DO NOTHING",
+    )
+    .bind(key_id)
+    .bind(nonce)
+    .bind(now_ms)
+    .execute(db.write_pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Nonces older than the clock-skew window can never be accepted again anyway (their
+/// timestamps are stale), so they go.
+pub async fn purge_nonces(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM pos_nonces WHERE seen_at_ms < $1").bind(before_ms).execute(db.write_pool()).await?;
+    Ok(done.rows_affected())
+}

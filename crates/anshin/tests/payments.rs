@@ -1,0 +1,368 @@
+//! Customer-presented payments over real HTTP on SQLite and PostgreSQL: a wallet device's
+//! one-time code, a signed POS request, the decision point, and one journal with its payment,
+//! audit record and notice. Each test ends with the ledger and the audit chain verified.
+
+mod common;
+
+use anshin::ledger::{AccountKind, Command, Currency};
+use anshin::merchants::NewMerchant;
+use anshin::merchants::credentials::pos_signature;
+use anshin::merchants::stores::NewStaff;
+use anshin::payments::codes;
+use base64::Engine;
+use common::TestDb;
+use common::identity_app::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A merchant with an open store and a POS key; the owner's token.
+struct Shop {
+    id: String,
+    store: String,
+    key_id: String,
+    secret: String,
+    owner: String,
+}
+
+async fn shop(a: &App, name: &str) -> Shop {
+    let new = NewMerchant {
+        legal_name: name.into(),
+        legal_name_kana: "カブシキガイシャテスト".into(),
+        mcc: "5411".into(),
+        contact_email: format!("contact@{}.example.jp", name.to_lowercase()),
+        fee_rate_bp: None,
+    };
+    let m = a.merchants.create_active(&new).await.unwrap();
+    let email = format!("owner@{}.example.jp", name.to_lowercase());
+    let staff = NewStaff { email: email.clone(), legal_name: "Owner".into(), role: "owner".into() };
+    let password = a.merchants.add_staff_cli(&m.id, &staff).await.unwrap();
+    let token = a.enrolment_session(&email, &password).await;
+    let (_, codes) = a.enrol_totp(&token).await;
+    let body = json!({ "name": format!("{name} 本店"), "postal_code": "1500002", "address": "東京都渋谷区" });
+    let (_, store) = a.post(&format!("/v1/merchants/{}/stores", m.id), body, Some(&token)).await;
+    let store = store["id"].as_str().unwrap().to_owned();
+    let owner = a.step_up_by(&token, "create_pos_key", "recovery_code", &codes[0]).await;
+    let body = json!({ "store_id": store, "label": "till 1" });
+    let (status, key) = a.post(&format!("/v1/merchants/{}/pos-keys", m.id), body, Some(&owner)).await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    Shop {
+        id: m.id,
+        store,
+        key_id: key["key"]["id"].as_str().unwrap().to_owned(),
+        secret: key["secret"].as_str().unwrap().to_owned(),
+        owner,
+    }
+}
+
+/// A wallet with a device key and money: (token, device number, device secret, user id).
+struct Wallet {
+    token: String,
+    number: i64,
+    secret: Vec<u8>,
+    user_id: String,
+    recovery_codes: Vec<String>,
+}
+
+async fn wallet(a: &App, email: &str, phone: &str, money_minor: i64, points_minor: i64) -> Wallet {
+    let account = a.register(email, phone).await;
+    let (status, device) = a.post("/v1/me/payment-devices", json!({}), Some(&account.token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{device}");
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(device["secret"].as_str().unwrap()).unwrap();
+    let accounts = a.payments.wallets().accounts(&account.user_id).await.unwrap();
+    let ledger = a.payments.wallets().ledger();
+    let jpy = Currency::jpy();
+    let bank = ledger.system_account(AccountKind::BankClearing, &jpy).await.unwrap();
+    let campaign = ledger.system_account(AccountKind::CampaignFunding, &jpy).await.unwrap();
+    for (from, to, amount, what) in
+        [(&bank, &accounts.money, money_minor, "top_up"), (&campaign, &accounts.points, points_minor, "points")]
+    {
+        if amount > 0 {
+            let key = format!("fund-{}-{what}", account.user_id);
+            ledger.submit(Command::transfer(key, from, to, &jpy, amount, what)).await.unwrap();
+        }
+    }
+    Wallet {
+        token: account.token,
+        number: device["device_number"].as_i64().unwrap(),
+        secret,
+        user_id: account.user_id,
+        recovery_codes: account.recovery_codes,
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// A signed POS request; `nonce` and `timestamp` may be chosen to test replays and staleness.
+async fn pos_send(
+    a: &App,
+    shop: &Shop,
+    method: &str,
+    path: &str,
+    body: &str,
+    nonce: &str,
+    timestamp: i64,
+) -> (StatusCode, Value) {
+    let ts = timestamp.to_string();
+    let signature = pos_signature(&shop.secret, method, path, &ts, nonce, body.as_bytes());
+    let client = client();
+    let request =
+        if method == "GET" { client.get(format!("{}{path}", a.url)) } else { client.post(format!("{}{path}", a.url)) };
+    let resp = request
+        .header("content-type", "application/json")
+        .header("Anshin-Key", &shop.key_id)
+        .header("Anshin-Timestamp", ts)
+        .header("Anshin-Nonce", nonce)
+        .header("Anshin-Signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn nonce() -> String {
+    anshin::storage::ids::random_hex_128()
+}
+
+async fn charge(a: &App, shop: &Shop, code: &str, amount: i64) -> (StatusCode, Value) {
+    let body = json!({ "customer_code": code, "amount_minor": amount, "currency": "JPY", "terminal_id": "till-1" });
+    pos_send(a, shop, "POST", "/v1/pos/payments", &body.to_string(), &nonce(), now_secs()).await
+}
+
+async fn assert_books_sound(a: &App) {
+    let report = a.payments.wallets().ledger().verify().await.unwrap();
+    assert!(report.ok(), "ledger: {:?}", report.problems);
+    let audit = anshin::audit::verify(&a.t.db).await.unwrap();
+    assert!(audit.ok(), "audit: {:?}", audit.problems);
+}
+
+// The whole sale: a code pays once, spending points then money; the till learns the outcome
+// from the server; the customer and the merchant see the same confirmation number.
+on_both!(a_customer_code_pays_once_from_points_then_money, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Kappa").await;
+    let w = wallet(&a, "buyer@example.jp", "+819020000001", 10_000, 300).await;
+    let code = codes::encode_qr(&w.secret, w.number, 1, now_secs());
+    let (status, paid) = charge(&a, &shop, &code, 1_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(paid["status"], "succeeded");
+    assert_eq!(
+        (paid["merchant_id"].as_str(), paid["store_id"].as_str()),
+        (Some(shop.id.as_str()), Some(shop.store.as_str()))
+    );
+    assert_eq!((paid["points_minor"].as_i64(), paid["money_minor"].as_i64()), (Some(300), Some(700)));
+    assert_eq!((paid["fee_minor"].as_i64(), paid["fee_tax_minor"].as_i64()), (Some(26), Some(2)));
+    let id = paid["id"].as_str().unwrap().to_owned();
+    let confirmation = paid["confirmation_code"].as_str().unwrap().to_owned();
+
+    // The till retries (a new request, the same sale): the same payment, nothing more taken.
+    let (status, again) = charge(&a, &shop, &code, 1_000).await;
+    assert_eq!((status, again["id"].as_str()), (StatusCode::CREATED, Some(id.as_str())));
+    // The same code for another sale: used.
+    let (status, e) = charge(&a, &shop, &code, 999).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_used")));
+    let (_, balances) = a.get("/v1/me/balances", &w.token).await;
+    assert_eq!(balances, json!({ "money_minor": 9_300, "lite_minor": 0, "points_minor": 0, "total_minor": 9_300 }));
+
+    // The numeric form pays as well.
+    let digits = codes::encode_digits(&w.secret, w.number, 2, now_secs());
+    let (status, second) = charge(&a, &shop, &digits, 500).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+
+    // The customer's view names the registered merchant and store, with the same number.
+    let (status, mine) = a.get(&format!("/v1/me/payments/{id}"), &w.token).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!((mine["merchant_name"].as_str(), mine["store_name"].as_str()), (Some("Kappa"), Some("Kappa 本店")));
+    assert_eq!(mine["confirmation_code"], confirmation.as_str());
+    let other = a.register("other@example.jp", "+819020000002").await;
+    assert_eq!(a.get(&format!("/v1/me/payments/{id}"), &other.token).await.0, StatusCode::NOT_FOUND);
+    // The merchant's list and the POS read show the same number.
+    let (_, list) = a.get(&format!("/v1/merchants/{}/payments", shop.id), &shop.owner).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(list.as_array().unwrap().iter().any(|p| p["confirmation_code"] == confirmation.as_str()));
+    let path = format!("/v1/pos/payments/{id}");
+    let (status, read) = pos_send(&a, &shop, "GET", &path, "", &nonce(), now_secs()).await;
+    assert_eq!((status, read["status"].as_str()), (StatusCode::OK, Some("succeeded")), "{read}");
+    a.deliver().await;
+    let notices = a.messages_to("buyer@example.jp").await;
+    assert!(
+        notices.iter().any(|m| m.body.contains(&confirmation) && m.body.contains("¥1,000")),
+        "the customer is told"
+    );
+    let receivable =
+        anshin::merchants::store::merchant_by_id(&a.t.db, &shop.id).await.unwrap().unwrap().receivable_account_id;
+    let account = a.payments.wallets().ledger().account(&receivable).await.unwrap();
+    assert_eq!(account.balance_minor, 1_500, "the merchant's receivable holds both sales");
+    assert_books_sound(&a).await;
+});
+
+// Codes that must not pay: forged, from another platform, expired, older than one used, after
+// the device's session ended; and the answer never says which device numbers exist.
+on_both!(forged_expired_stale_and_orphaned_codes_are_refused, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Lambda").await;
+    let w = wallet(&a, "buyer2@example.jp", "+819020000003", 10_000, 0).await;
+    let now = now_secs();
+    let refused = |code: &'static str| {
+        move |(status, e): (StatusCode, Value)| {
+            assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{e}");
+        }
+    };
+    refused("code_invalid")(
+        charge(&a, &shop, &codes::encode_qr(b"forged secret of thirty-two byte", w.number, 1, now), 100).await,
+    );
+    refused("code_invalid")(charge(&a, &shop, &codes::encode_qr(&w.secret, w.number + 1000, 1, now), 100).await);
+    refused("code_invalid")(charge(&a, &shop, "hQVDUFYwMWETTwegAAAAVVVVUAhQcm9kdWN0MWETTwegAAAAZmZmUAhQcm9kdWN0MmJJWggSNFZ4kBI0WF8gDkNBUkRIT0xERVIvRU1WXy0IcnVlc2RlZW5kIZ8QBwYBCgMAAACfJghYT9OF+iNLzJ82AgABnzcEbVjvEw==", 100).await);
+    refused("code_expired")(charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 1, now - 61), 100).await);
+    refused("code_invalid")(charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 1, now + 30), 100).await);
+    // Counter 5 pays; 4 (made earlier, never used) is then too old.
+    let four = codes::encode_qr(&w.secret, w.number, 4, now);
+    assert_eq!(charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 5, now), 100).await.0, StatusCode::CREATED);
+    refused("code_used")(charge(&a, &shop, &four, 100).await);
+    // Over the limit, or more than the wallet holds: declined, nothing moves.
+    let (status, e) = charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 6, now), 1_000_001).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "over the per-payment limit: {e}");
+    let (status, e) = charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 7, now), 9_901).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("insufficient_funds")));
+    // The device's session ends: its codes die with it.
+    assert_eq!(a.delete("/v1/sessions/current", &w.token).await, StatusCode::NO_CONTENT);
+    refused("code_invalid")(charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 8, now_secs()), 100).await);
+    let accounts = a.payments.wallets().accounts(&w.user_id).await.unwrap();
+    let left = a.payments.wallets().balances(&accounts).await.unwrap();
+    assert_eq!(left.money_minor, 9_900, "only the one good code paid");
+    assert_books_sound(&a).await;
+});
+
+// Fifty tills sending one code at once make one payment.
+on_both!(fifty_tills_sending_one_code_at_once_make_one_payment, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Mu").await;
+    let w = wallet(&a, "buyer3@example.jp", "+819020000004", 100_000, 0).await;
+    let code = codes::encode_qr(&w.secret, w.number, 1, now_secs());
+    let mut tasks = Vec::new();
+    let a = std::sync::Arc::new(a);
+    let shop = std::sync::Arc::new(shop);
+    for i in 0..50 {
+        let (a, shop, code) = (a.clone(), shop.clone(), code.clone());
+        // Half for this sale, half for other amounts (a thief's till racing the real one).
+        let amount = if i % 2 == 0 { 1_000 } else { 1_000 + i };
+        tasks.push(tokio::spawn(async move { charge(&a, &shop, &code, amount).await }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            StatusCode::CREATED => {
+                ids.insert(body["id"].as_str().unwrap().to_owned());
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(body["error"]["code"], "code_used"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "one payment: {ids:?}");
+    let payments = a.count("SELECT COUNT(*) FROM payments").await;
+    let entries = a.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'payment'").await;
+    assert_eq!((payments, entries), (1, 1));
+    assert_books_sound(&a).await;
+});
+
+// Signed POS requests: a wrong signature, a stale timestamp, a reused nonce and a revoked key are
+// refused; a suspended merchant takes nothing.
+on_both!(pos_requests_must_be_signed_fresh_and_new_and_suspended_merchants_take_nothing, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Nu").await;
+    let w = wallet(&a, "buyer4@example.jp", "+819020000005", 10_000, 0).await;
+    let body = |counter: i64| {
+        let code = codes::encode_qr(&w.secret, w.number, counter, now_secs());
+        json!({ "customer_code": code, "amount_minor": 100, "currency": "JPY", "terminal_id": "t1" }).to_string()
+    };
+    let path = "/v1/pos/payments";
+    let unauthenticated = |(status, e): (StatusCode, Value), code: &str| {
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some(code)), "{e}");
+    };
+    let n = nonce();
+    let first = body(1);
+    assert_eq!(pos_send(&a, &shop, "POST", path, &first, &n, now_secs()).await.0, StatusCode::CREATED);
+    unauthenticated(pos_send(&a, &shop, "POST", path, &first, &n, now_secs()).await, "nonce_reused");
+    unauthenticated(pos_send(&a, &shop, "POST", path, &body(2), &nonce(), now_secs() - 301).await, "timestamp_stale");
+    // Signed over one body, sent with another.
+    let ts = now_secs().to_string();
+    let n = nonce();
+    let signature = pos_signature(&shop.secret, "POST", path, &ts, &n, body(2).as_bytes());
+    let resp = client()
+        .post(format!("{}{path}", a.url))
+        .header("content-type", "application/json")
+        .header("Anshin-Key", &shop.key_id)
+        .header("Anshin-Timestamp", ts)
+        .header("Anshin-Nonce", n)
+        .header("Anshin-Signature", signature)
+        .body(body(3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    let (admin, _) = {
+        let password = a.identity.create_operator("admin@example.jp", "Admin", "admin").await.unwrap();
+        let token = a.enrolment_session("admin@example.jp", &password).await;
+        (token.clone(), a.enrol_totp(&token).await)
+    };
+    let suspend = format!("/v1/ops/merchants/{}/suspension", shop.id);
+    assert_eq!(a.post(&suspend, json!({ "reason": "test" }), Some(&admin)).await.0, StatusCode::OK);
+    let (status, e) = pos_send(&a, &shop, "POST", path, &body(4), &nonce(), now_secs()).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_accepting_payments")));
+    let reactivate = format!("/v1/ops/merchants/{}/reactivation", shop.id);
+    assert_eq!(a.post(&reactivate, json!({ "reason": "ok" }), Some(&admin)).await.0, StatusCode::OK);
+    assert_eq!(pos_send(&a, &shop, "POST", path, &body(5), &nonce(), now_secs()).await.0, StatusCode::CREATED);
+    let revoke = format!("/v1/merchants/{}/pos-keys/{}/revocation", shop.id, shop.key_id);
+    assert_eq!(a.post(&revoke, json!({}), Some(&shop.owner)).await.0, StatusCode::NO_CONTENT);
+    unauthenticated(pos_send(&a, &shop, "POST", path, &body(6), &nonce(), now_secs()).await, "signature_invalid");
+    assert_books_sound(&a).await;
+});
+
+// The decision point's hold path: spending during a contact change's cooling-off is held (the
+// money leaves the wallet for suspense, not for the merchant) for an analyst.
+on_both!(a_payment_during_a_cooling_off_is_held_not_paid, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Xi").await;
+    let w = wallet(&a, "buyer5@example.jp", "+819020000006", 10_000, 0).await;
+    sqlx::query("UPDATE users SET money_out_blocked_until_ms = $1 WHERE id = $2")
+        .bind(i64::MAX / 2)
+        .bind(&w.user_id)
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    let (status, held) = charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 1, now_secs()), 2_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    assert_eq!((held["status"].as_str(), held["decision"].as_str()), (Some("held"), Some("hold")));
+    assert_eq!(held["decision_reason"], "cooling_off");
+    let receivable =
+        anshin::merchants::store::merchant_by_id(&a.t.db, &shop.id).await.unwrap().unwrap().receivable_account_id;
+    assert_eq!(a.payments.wallets().ledger().account(&receivable).await.unwrap().balance_minor, 0);
+    let suspense = a.payments.wallets().ledger().system_account(AccountKind::Suspense, &Currency::jpy()).await.unwrap();
+    assert_eq!(a.payments.wallets().ledger().account(&suspense).await.unwrap().balance_minor, 2_000);
+    assert_books_sound(&a).await;
+});
+
+// A lock from another device (the phone was lost) kills the codes the phone can still make.
+on_both!(a_lock_kills_the_codes_a_lost_phone_can_still_make, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Omicron").await;
+    let w = wallet(&a, "buyer6@example.jp", "+819020000007", 10_000, 0).await;
+    assert_eq!(
+        charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 1, now_secs()), 100).await.0,
+        StatusCode::CREATED
+    );
+    let (status, challenge) =
+        a.post("/v1/account/lock", json!({ "email": "buyer6@example.jp", "password": PASSWORD }), None).await;
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    let path = format!("/v1/account/lock/{}", challenge["challenge_id"].as_str().unwrap());
+    let body = json!({ "factor": "recovery_code", "code": w.recovery_codes[0] });
+    assert_eq!(a.post(&path, body, None).await.0, StatusCode::OK);
+    let (status, e) = charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 2, now_secs()), 100).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{e}");
+    assert_books_sound(&a).await;
+});
