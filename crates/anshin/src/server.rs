@@ -57,7 +57,7 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let merchants =
         Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
     let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
-    let sweep = tokio::spawn(sweep(identity.clone(), stop_rx.clone()));
+    let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
     let listener =
@@ -143,7 +143,8 @@ fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool
 
 /// Identity's background work: unlocks whose cooling-off is over, and owners to tell that
 /// someone knows their password.
-async fn sweep(identity: Identity, mut stop: watch::Receiver<bool>) {
+/// Also forgets POS nonces too old to be accepted again (at the payment rate they pile up fast).
+async fn sweep(identity: Identity, payments: Payments, mut stop: watch::Receiver<bool>) {
     let interval = std::time::Duration::from_secs(crate::identity::SWEEP_INTERVAL_SECS);
     let mut tick = tokio::time::interval(interval);
     loop {
@@ -151,6 +152,9 @@ async fn sweep(identity: Identity, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 if let Err(e) = identity.sweep().await {
                     tracing::warn!(error = %e, "identity sweep failed");
+                }
+                if let Err(e) = payments.purge_nonces().await {
+                    tracing::warn!(error = %e, "purging POS nonces failed");
                 }
             }
             _ = stop.changed() => return,

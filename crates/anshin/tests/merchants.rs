@@ -317,7 +317,7 @@ on_both!(a_suspended_merchant_does_nothing_until_an_admin_reactivates_it, |t: Te
     let (status, m) = a.post(&suspend, json!({ "reason": "fraud report" }), Some(&admin)).await;
     assert_eq!((status, m["status"].as_str()), (StatusCode::OK, Some("suspended")), "{m}");
     a.deliver().await;
-    assert!(a.messages_to("contact@epsilon.example.jp").await.iter().any(|m| m.subject.contains("suspended")));
+    assert!(a.messages_to("contact@epsilon.example.jp").await.iter().any(|m| m.subject.contains("停止")));
 
     let body = json!({ "name": "x", "postal_code": "1000001", "address": "x" });
     let (status, e) = a.post(&format!("/v1/merchants/{mine}/stores"), body.clone(), Some(&owner)).await;
@@ -401,7 +401,7 @@ on_both!(a_payout_account_change_is_announced_and_waits_out_its_delay, |t: TestD
     a.deliver().await;
     let told = a.messages_to("owner@eta.example.jp").await;
     assert_eq!(told.len(), before + 1, "the owner hears of it at once");
-    assert!(told[0].body.contains("ﾔﾏﾀﾞ ﾀﾛｳ") && told[0].body.contains("ending 321"), "{}", told[0].body);
+    assert!(told[0].body.contains("ﾔﾏﾀﾞ ﾀﾛｳ") && told[0].body.contains("末尾321"), "{}", told[0].body);
     assert!(!told[0].body.contains("7654321"), "never the whole account number");
     assert_eq!(a.merchants.payout_destination(&mine).await.unwrap().unwrap().id, dest.id, "still the old one");
 

@@ -366,3 +366,26 @@ on_both!(a_lock_kills_the_codes_a_lost_phone_can_still_make, |t: TestDb| async m
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code_invalid")), "{e}");
     assert_books_sound(&a).await;
 });
+
+// A POS written from docs/POS-API.md alone (Python's standard library) takes a payment.
+on_both!(a_pos_client_written_from_the_docs_takes_a_payment, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Pi").await;
+    let w = wallet(&a, "buyer7@example.jp", "+819020000008", 10_000, 0).await;
+    let code = codes::encode_digits(&w.secret, w.number, 1, now_secs());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pos_client.py");
+    let (url, key_id, secret) = (a.url.clone(), shop.key_id.clone(), shop.secret.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3").args([script, &url, &key_id, &secret, &code, "1234"]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["status"], 201, "{result}");
+    assert_eq!(result["payment"]["status"], "succeeded");
+    assert_eq!(result["payment"]["reference"], "from the docs");
+    assert_eq!(result["read"]["id"], result["payment"]["id"]);
+    assert_eq!(result["read"]["confirmation_code"], result["payment"]["confirmation_code"]);
+    assert_books_sound(&a).await;
+});

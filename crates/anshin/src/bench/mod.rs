@@ -14,6 +14,7 @@ use crate::config::DbArgs;
 use crate::ledger::{AccountKind, Command, Currency, Ledger, NewAccount};
 use crate::storage::{Db, ids::random_hex_128};
 
+mod pay;
 mod storm;
 
 #[derive(Subcommand)]
@@ -24,6 +25,27 @@ pub enum BenchCmd {
     /// sign-ups and logins against that capacity; `GET /v1/me` latency during a sign-up storm on
     /// SQLite and/or PostgreSQL.
     Auth(AuthBenchArgs),
+    /// Customer-presented QR payments per second end to end over HTTP (signed POS request, code
+    /// check, decision, journal, outbox) with p50/p99, next to the ledger's transfer rate.
+    Pay(PayBenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PayBenchArgs {
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    pub backend: Backends,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Tills sending payments at once.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Wallets paying (registered through the real flow, so a few seconds of set-up).
+    #[arg(long, default_value_t = 128)]
+    pub wallets: usize,
+    /// A PostgreSQL server where scratch databases may be created and dropped.
+    #[arg(long, env = "ANSHIN_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
 }
 
 #[derive(clap::Args)]
@@ -71,7 +93,75 @@ pub async fn run(cmd: BenchCmd, _db: &DbArgs) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Ledger(args) => ledger(args).await,
         BenchCmd::Auth(args) => auth(args).await,
+        BenchCmd::Pay(args) => pay_bench(args).await,
     }
+}
+
+async fn pay_bench(args: PayBenchArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(args.seconds.max(1));
+    println!(
+        "anshin bench pay: {} s per run, {} tills, {} wallets, durable commits (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)",
+        duration.as_secs(),
+        args.clients,
+        args.wallets
+    );
+    let ledger_args = LedgerBenchArgs {
+        backend: args.backend,
+        seconds: args.seconds,
+        clients: args.clients,
+        accounts: 1_000,
+        pg_url: args.pg_url.clone(),
+        pgbench_clients: 8,
+    };
+    if matches!(args.backend, Backends::Sqlite | Backends::Both) {
+        let dir = tempfile::tempdir()?;
+        let (paid, refused) = pay::run(
+            &format!("sqlite://{}", dir.path().join("pay.db").display()),
+            args.clients,
+            args.wallets,
+            duration,
+        )
+        .await?;
+        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        let led = ledger_run(&url, &ledger_args, duration).await?;
+        pay_report("SQLite", &paid, refused, &led);
+    }
+    if matches!(args.backend, Backends::Postgres | Backends::Both) {
+        let scratch = PgScratch::create(&args.pg_url, &["pay", "ledger"]).await?;
+        let paid = pay::run(&scratch.url_for("pay"), args.clients, args.wallets, duration).await;
+        let led = ledger_run(&scratch.url_for("ledger"), &ledger_args, duration).await;
+        scratch.drop_all().await;
+        let (paid, refused) = paid?;
+        pay_report("PostgreSQL", &paid, refused, &led?);
+    }
+    println!("  not measured yet: merchant-presented payments and the portal's live feed (not built yet)");
+    Ok(())
+}
+
+fn pay_report(engine: &str, paid: &Measurement, refused: u64, led: &Measurement) {
+    println!("\n== {engine}");
+    println!(
+        "  pay:      customer-presented payments over HTTP: {:.0} payments/s, p50 {:.2} ms, p99 {:.2} ms ({} paid, {} refused, in {:.1} s)",
+        paid.per_sec(),
+        paid.p50_ms,
+        paid.p99_ms,
+        paid.ops,
+        refused,
+        paid.secs
+    );
+    println!(
+        "  ledger:   simple transfers in the same run: {:.0} transfers/s, p50 {:.2} ms, p99 {:.2} ms",
+        led.per_sec(),
+        led.p50_ms,
+        led.p99_ms
+    );
+    let meets = paid.per_sec() >= pay::TARGET_PER_SEC && paid.p99_ms < pay::TARGET_P99_MS && refused == 0;
+    println!(
+        "  target:   >= {:.0} payments/s with p99 < {:.0} ms and none refused: {}",
+        pay::TARGET_PER_SEC,
+        pay::TARGET_P99_MS,
+        if meets { "met" } else { "NOT met" }
+    );
 }
 
 #[derive(Debug, Clone)]

@@ -151,6 +151,17 @@ pub fn message(locale: Locale, id: &str, args: &[(&str, Arg<'_>)]) -> String {
     catalog::format(locale, id, args)
 }
 
+/// An e-mail from the catalogs (`email-<name>-subject` and `email-<name>-body`) in the language
+/// tagged `locale` (the page default for an unknown tag).
+pub fn email(recipient: &str, locale: &str, name: &str, args: &[(&str, Arg<'_>)]) -> crate::notify::OutboxMessage {
+    let locale = Locale::from_tag(locale).unwrap_or(PAGE_DEFAULT);
+    crate::notify::OutboxMessage::email(
+        recipient,
+        message(locale, &format!("email-{name}-subject"), args),
+        message(locale, &format!("email-{name}-body"), args),
+    )
+}
+
 /// An entry with no placeholders.
 pub fn text(locale: Locale, id: &str) -> String {
     catalog::format(locale, id, &[])

@@ -11,7 +11,6 @@ use super::{MAX_MERCHANT_PAGE, Merchants};
 use crate::identity::types::Email;
 use crate::identity::{Client, Principal};
 use crate::ledger::{AccountKind, Currency, NewAccount};
-use crate::notify::OutboxMessage;
 use crate::storage::ids::new_id;
 use crate::storage::now_ms;
 
@@ -203,15 +202,9 @@ impl Merchants {
                 "only a suspended merchant can be reactivated"
             }));
         }
-        let (subject, body) = if suspended {
-            (
-                "Your merchant account is suspended",
-                format!("{} can take no payments until further notice. Reason: {reason}", m.legal_name),
-            )
-        } else {
-            ("Your merchant account is active again", format!("{} can take payments again.", m.legal_name))
-        };
-        let message = OutboxMessage::email(&m.contact_email, subject, body);
+        let name = if suspended { "merchant-suspended" } else { "merchant-reactivated" };
+        let args = [("merchant", m.legal_name.as_str().into()), ("reason", reason.as_str().into())];
+        let message = crate::i18n::email(&m.contact_email, "ja", name, &args);
         crate::notify::enqueue(&self.db, &mut tx, &[message]).await?;
         let action = if suspended { "merchants.suspended" } else { "merchants.reactivated" };
         self.commit_with_audit(tx, &who.user_id, action, id, client, json!({ "reason": reason })).await?;

@@ -13,7 +13,6 @@ use super::store::{self, Tx};
 use super::store_payout::{self as payouts, NewPayoutAccount, PayoutAccount};
 use super::{Merchants, require_usable};
 use crate::identity::{Client, Principal, StepUpAction};
-use crate::notify::OutboxMessage;
 use crate::storage::ids::new_id;
 use crate::storage::now_ms;
 
@@ -166,20 +165,15 @@ impl Merchants {
         recipients.push(m.contact_email.clone());
         recipients.sort();
         recipients.dedup();
-        let when = crate::i18n::tokyo_date_time(effective_at_ms, crate::i18n::Locale::En);
-        let body = if is_change {
-            format!(
-                "The payout account of {} is changing to {} (account ending {}). It takes effect at {when}. \
-                 If you did not ask for this, cancel it in the merchant portal and call us now.",
-                m.legal_name, parsed.holder_name, parsed.last3
-            )
-        } else {
-            format!("Payouts of {} now go to {} (account ending {}).", m.legal_name, parsed.holder_name, parsed.last3)
-        };
-        let messages: Vec<_> = recipients
-            .iter()
-            .map(|r| OutboxMessage::email(r, "Your payout account is changing", body.clone()))
-            .collect();
+        let when = crate::i18n::tokyo_date_time(effective_at_ms, crate::i18n::Locale::Ja);
+        let name = if is_change { "payout-account-changing" } else { "payout-account-set" };
+        let args = [
+            ("merchant", m.legal_name.as_str().into()),
+            ("holder", parsed.holder_name.as_str().into()),
+            ("last3", parsed.last3.as_str().into()),
+            ("when", when.as_str().into()),
+        ];
+        let messages: Vec<_> = recipients.iter().map(|r| crate::i18n::email(r, "ja", name, &args)).collect();
         crate::notify::enqueue(&self.db, tx, &messages).await?;
         Ok(())
     }

@@ -16,7 +16,6 @@ use super::pos::PosCaller;
 use super::store::{self, Payment};
 use super::{CODE_FUTURE_SKEW_SECS, CODE_TTL_SECS, PaymentError, Payments, SPLIT_ATTEMPTS};
 use crate::ledger::{AccountKind, Command, Currency, LedgerError, Origin, Posting, Request};
-use crate::notify::OutboxMessage;
 use crate::risk::{self, Decision, PaymentFacts};
 use crate::storage::now_ms;
 use crate::wallets::Split;
@@ -150,16 +149,17 @@ impl Payments {
         .map(|(account, amount)| Posting { account_id: account.clone(), currency: jpy.clone(), amount_minor: -amount })
         .collect();
         postings.push(Posting { account_id: credit, currency: jpy, amount_minor: req.amount_minor });
-        let notice = OutboxMessage::email(
+        let amount = crate::i18n::yen(req.amount_minor);
+        let notice = crate::i18n::email(
             &customer.email,
-            "Payment made with your Anshin wallet",
-            format!(
-                "You paid {} at {} ({}). Confirmation number: {}. If this was not you, lock your account at once.",
-                crate::i18n::yen(req.amount_minor),
-                pos.store.name,
-                pos.merchant.legal_name,
-                payment.confirmation_code
-            ),
+            &customer.locale,
+            "payment-made",
+            &[
+                ("amount", amount.as_str().into()),
+                ("store", pos.store.name.as_str().into()),
+                ("merchant", pos.merchant.legal_name.as_str().into()),
+                ("code", payment.confirmation_code.as_str().into()),
+            ],
         );
         let request = Request {
             // The command names the sale (merchant, store, amount) and not the attempt, so the

@@ -141,3 +141,27 @@ email-device-revoked-subject = A device was removed from your Anshin account
 email-device-revoked-body =
     A device was removed from your account and its sessions were signed out.
     If this was not you: lock your account from the Anshin site now and contact support.
+
+email-payment-made-subject = You paid { $amount } at { $store }
+email-payment-made-body =
+    You paid { $amount } with your Anshin wallet at { $store } ({ $merchant }).
+    Confirmation number: { $code } (the shop's screen shows the same number).
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-merchant-suspended-subject = [Anshin] { $merchant } is suspended
+email-merchant-suspended-body =
+    { $merchant } can take no payments until further notice.
+    Reason: { $reason }
+    Contact Anshin's merchant support to resolve it.
+email-merchant-reactivated-subject = [Anshin] { $merchant } can take payments again
+email-merchant-reactivated-body =
+    { $merchant } is active again and can take payments.
+    Note: { $reason }
+email-payout-account-set-subject = [Anshin] Payout account of { $merchant } set
+email-payout-account-set-body =
+    Payouts of { $merchant } now go to { $holder } (account ending { $last3 }).
+    If you did not do this, contact Anshin's merchant support now.
+email-payout-account-changing-subject = [Anshin] The payout account of { $merchant } is changing
+email-payout-account-changing-body =
+    The payout account of { $merchant } is changing to { $holder } (account ending { $last3 }).
+    It takes effect at { $when }. Until then, payouts go to the current account.
+    If you did not ask for this, cancel it in the merchant portal and contact Anshin's merchant support now.

@@ -136,3 +136,27 @@ email-device-revoked-subject = 【Anshin】端末が削除されました
 email-device-revoked-body =
     あなたのアカウントから端末が1台削除され、その端末のセッションはログアウトしました。
     心当たりがない場合は、すぐに Anshin のサイトでアカウントをロックし、サポート窓口へご連絡ください。
+
+email-payment-made-subject = 【Anshin】{ $store }で{ $amount }をお支払いしました
+email-payment-made-body =
+    Anshinウォレットで{ $store }（{ $merchant }）に{ $amount }をお支払いしました。
+    確認番号：{ $code }（お店の画面にも同じ番号が表示されます）
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-merchant-suspended-subject = 【Anshin】{ $merchant }の加盟店アカウントを停止しました
+email-merchant-suspended-body =
+    { $merchant }は、追って連絡するまで決済を受け付けられません。
+    理由：{ $reason }
+    解決のため、Anshin加盟店サポートへご連絡ください。
+email-merchant-reactivated-subject = 【Anshin】{ $merchant }の決済受付を再開しました
+email-merchant-reactivated-body =
+    { $merchant }の加盟店アカウントは有効になり、決済を受け付けられます。
+    備考：{ $reason }
+email-payout-account-set-subject = 【Anshin】{ $merchant }の振込先口座を登録しました
+email-payout-account-set-body =
+    { $merchant }の売上は、今後{ $holder }（口座番号末尾{ $last3 }）へ振り込まれます。
+    お心当たりがない場合は、すぐにAnshin加盟店サポートへご連絡ください。
+email-payout-account-changing-subject = 【Anshin】{ $merchant }の振込先口座が変更されます
+email-payout-account-changing-body =
+    { $merchant }の振込先口座が{ $holder }（口座番号末尾{ $last3 }）に変更されます。
+    変更は{ $when }に有効になります。それまでは現在の口座へ振り込みます。
+    お心当たりがない場合は、加盟店ポータルで変更を取り消し、すぐにAnshin加盟店サポートへご連絡ください。
