@@ -37,6 +37,9 @@ enum Cmd {
     /// Measure throughput and latency against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(crate::bench::BenchCmd),
+    /// Simulators of the systems at Anshin's edge, each its own HTTP server.
+    #[command(subcommand)]
+    Sim(crate::sim::SimCmd),
     /// Helpers for the test suite (multi-process scenarios).
     #[command(subcommand, hide = true)]
     Testkit(TestkitCmd),
@@ -188,7 +191,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let m = merchants.create_active(&new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("merchant {} created and active (number {})", m.id, m.number);
-            println!("add its first owner: anshin admin create-merchant-staff --merchant {} --email … --name … --role owner", m.id);
+            println!(
+                "add its first owner: anshin admin create-merchant-staff --merchant {} --email … --name … --role owner",
+                m.id
+            );
             drop((merchants, ledger));
             Ok(ExitCode::SUCCESS)
         }
@@ -208,6 +214,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Bench(cmd) => {
             crate::bench::run(cmd, &cli.db).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Sim(cmd) => {
+            crate::sim::run(cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Testkit(TestkitCmd::Overspend { from, to, amount, attempts, concurrency, key_prefix }) => {

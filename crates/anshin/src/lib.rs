@@ -14,5 +14,6 @@ pub mod ledger;
 pub mod merchants;
 pub mod notify;
 pub mod server;
+pub mod sim;
 pub mod storage;
 pub mod telemetry;
