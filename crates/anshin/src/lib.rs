@@ -2,6 +2,7 @@
 //! stay thin and call into the contexts. See docs/ARCHITECTURE.md.
 
 pub mod audit;
+pub mod bank;
 pub mod bench;
 pub mod cli;
 pub mod config;
