@@ -40,6 +40,9 @@ enum Cmd {
     /// Decode or encode EMVCo QR payment codes (merchant- and consumer-presented) as JSON.
     #[command(subcommand)]
     Qr(crate::cli_qr::QrCmd),
+    /// Simulators of the systems at Anshin's edge, each its own HTTP server.
+    #[command(subcommand)]
+    Sim(crate::sim::SimCmd),
     /// Helpers for the test suite (multi-process scenarios).
     #[command(subcommand, hide = true)]
     Testkit(TestkitCmd),
@@ -221,6 +224,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Qr(_) => unreachable!("handled in main before the runtime starts"),
+        Cmd::Sim(cmd) => {
+            crate::sim::run(cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Testkit(TestkitCmd::Overspend { from, to, amount, attempts, concurrency, key_prefix }) => {
             let db = open(&cli.db).await?;
             let (ledger, task) = Ledger::start(db.clone());

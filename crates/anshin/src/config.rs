@@ -98,6 +98,13 @@ pub struct ServeArgs {
     /// Sender number or name.
     #[arg(long, env = "ANSHIN_SMS_FROM")]
     pub sms_from: Option<String>,
+    /// The bank API's base URL (`anshin sim bank` in development); plain HTTP on loopback only.
+    #[arg(long, env = "ANSHIN_BANK_URL")]
+    pub bank_url: Option<String>,
+    /// The bank API's bearer key. Never read from the file; prefer the environment, since a
+    /// flag shows in the process list.
+    #[arg(long, env = "ANSHIN_BANK_API_KEY", hide_env_values = true)]
+    pub bank_api_key: Option<String>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -130,6 +137,7 @@ struct FileConfig {
     sms_url: Option<String>,
     sms_account: Option<String>,
     sms_from: Option<String>,
+    bank_url: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -176,6 +184,8 @@ pub struct Settings {
     pub public_url: String,
     pub breach_check_url: Option<String>,
     pub sms: Option<crate::notify::SmsConfig>,
+    /// The bank API, when `--bank-url` is given.
+    pub bank: Option<crate::bank::BankConfig>,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -269,6 +279,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
                 timeout_secs: 10,
             }),
         },
+        bank: resolve_bank(serve.bank_url.clone().or(file.bank_url), serve.bank_api_key.as_deref())?,
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),
@@ -277,6 +288,16 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         outbox,
         outbox_retention,
     })
+}
+
+/// A bank URL needs its key. A key alone is ignored: `ANSHIN_BANK_API_KEY` may be set for the
+/// simulator in the same shell.
+fn resolve_bank(url: Option<String>, api_key: Option<&str>) -> anyhow::Result<Option<crate::bank::BankConfig>> {
+    let Some(url) = url else { return Ok(None) };
+    let key = api_key.context("--bank-url needs --bank-api-key (or ANSHIN_BANK_API_KEY)")?;
+    let config =
+        crate::bank::BankConfig::new(&url, key).map_err(|e| anyhow::anyhow!("--bank-url / --bank-api-key: {e}"))?;
+    Ok(Some(config))
 }
 
 /// `10.0.0.0/8, 192.0.2.7` → networks; a bare address is itself only. Anything else is an error,
@@ -326,6 +347,24 @@ mod tests {
         assert_eq!(retention, RetentionConfig { delivered_days: 7, dead_days: 60 });
         let zero = ServeArgs { outbox_retention_days: Some(0), ..ServeArgs::default() };
         assert!(resolve(&db, &zero).is_err(), "a retention under a day is refused");
+    }
+
+    #[test]
+    fn the_bank_needs_a_loopback_url_and_a_key_that_never_shows() {
+        let flags = ServeArgs {
+            bank_url: Some("http://127.0.0.1:9100".into()),
+            bank_api_key: Some("bank-key-0123456789".into()),
+            ..ServeArgs::default()
+        };
+        let settings = resolve(&DbArgs::default(), &flags).unwrap();
+        let bank = settings.bank.as_ref().expect("a bank");
+        assert_eq!((bank.base_url.as_str(), bank.api_key.as_str()), ("http://127.0.0.1:9100", "bank-key-0123456789"));
+        assert!(!format!("{settings:?}").contains("0123456789"), "the key stays out of Debug");
+        let no_key = ServeArgs { bank_api_key: None, ..flags.clone() };
+        assert!(resolve(&DbArgs::default(), &no_key).is_err());
+        let remote = ServeArgs { bank_url: Some("http://192.0.2.1:9100".into()), ..flags };
+        assert!(resolve(&DbArgs::default(), &remote).is_err());
+        assert!(resolve(&DbArgs::default(), &ServeArgs::default()).unwrap().bank.is_none(), "no bank by default");
     }
 
     #[test]

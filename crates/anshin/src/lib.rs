@@ -2,6 +2,7 @@
 //! stay thin and call into the contexts. See docs/ARCHITECTURE.md.
 
 pub mod audit;
+pub mod bank;
 pub mod bench;
 pub mod cli;
 pub mod cli_qr;
@@ -17,6 +18,7 @@ pub mod notify;
 pub mod payments;
 pub mod risk;
 pub mod server;
+pub mod sim;
 pub mod storage;
 pub mod telemetry;
 pub mod wallets;
