@@ -127,7 +127,7 @@ fn parse_digits(code: &str, now_secs: i64) -> Result<Claims, Unreadable> {
         device_number: num(4, 14),
         counter: num(14, 20),
         time_secs,
-        mac: code[25..35].as_bytes().to_vec(),
+        mac: code.as_bytes()[25..35].to_vec(),
         form: Form::Digits,
     })
 }
