@@ -314,8 +314,18 @@ async fn auth(args: AuthBenchArgs) -> anyhow::Result<()> {
 }
 
 pub(crate) async fn signed_in_user(db: &Db, identity: &crate::identity::Identity) -> anyhow::Result<String> {
+    signed_in_user_numbered(db, identity, "prober", 99_999_999).await
+}
+
+/// A user registered as `bench-{tag}@example.jp` with phone number `n`, signed in.
+pub(crate) async fn signed_in_user_numbered(
+    db: &Db,
+    identity: &crate::identity::Identity,
+    tag: &str,
+    n: usize,
+) -> anyhow::Result<String> {
     use crate::notify::{OutboxWorker, Transport};
-    let input = bench_registration("prober", 99_999_999);
+    let input = bench_registration(tag, n);
     let (email, phone) = (input.email.clone(), input.phone.clone());
     let started = identity.register(input, &Default::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     OutboxWorker::new(db.clone(), Transport::dev_mailbox(db.clone()), Default::default()).run_once().await?;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use super::{Measurement, bench_identity, signed_in_user, summarise};
+use super::{Measurement, bench_identity, signed_in_user_numbered, summarise};
 use crate::http::{self, AppState, HttpConfig};
 use crate::identity::Client;
 use crate::ledger::{AccountKind, Command, Currency, Ledger};
@@ -124,8 +124,8 @@ async fn devices(
     let jpy = Currency::jpy();
     let bank = ledger.system_account(AccountKind::BankClearing, &jpy).await?;
     let mut devices = Vec::with_capacity(wallets);
-    for _ in 0..wallets {
-        let token = signed_in_user(db, identity).await?;
+    for i in 0..wallets {
+        let token = signed_in_user_numbered(db, identity, &format!("payer{i}"), i).await?;
         let who = identity.authenticate(&token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let device = payments.provision_device(&who, &Client::default()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let accounts = payments.wallets().accounts(&who.user_id).await?;

@@ -148,6 +148,28 @@ impl Ledger {
         })
     }
 
+    /// What each account may spend now (posted balance less holds), in the order asked; one
+    /// query for a wallet's parts instead of one per account.
+    pub async fn available(&self, account_ids: &[&str]) -> Result<Vec<i64>, LedgerError> {
+        let list = (1..=account_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT id, balance_minor - pending_debit_minor AS available FROM ledger_accounts WHERE id IN ({list})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in account_ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(self.db.read_pool()).await?;
+        account_ids
+            .iter()
+            .map(|id| {
+                let row = rows.iter().find(|r| r.try_get::<String, _>("id").is_ok_and(|found| found == *id));
+                let row = row.ok_or_else(|| LedgerError::AccountNotFound((*id).to_owned()))?;
+                Ok(row.try_get("available")?)
+            })
+            .collect()
+    }
+
     /// Postings of one account, newest first. `before` is the `next_before` of the previous page.
     pub async fn statement(
         &self,

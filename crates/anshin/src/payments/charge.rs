@@ -72,6 +72,13 @@ impl Payments {
         }
         let ledger_key = format!("cpm:{}:{}", device.id, claims.counter);
         if claims.counter <= device.last_counter {
+            // A till's retry: answered from what is stored, and its nonce spent now, since no
+            // journal will carry it.
+            if let Some(nonce) = &pos.unspent_nonce
+                && !store::spend_nonce(&self.db, &pos.key.id, nonce, now).await?
+            {
+                return Err(PaymentError::PosUnauthenticated("nonce_reused"));
+            }
             return self.same_sale_or_used(&ledger_key, pos, req).await;
         }
         for _ in 0..SPLIT_ATTEMPTS {
@@ -94,13 +101,12 @@ impl Payments {
         request_id: &str,
     ) -> Result<Payment, PaymentError> {
         let now = now_ms();
-        let customer = crate::identity::store::users::by_id(&self.db, &device.user_id).await?;
         let accounts = self.wallets.accounts(&device.user_id).await?;
         let available = self.wallets.balances(&accounts).await?;
         let facts = PaymentFacts {
             amount_minor: req.amount_minor,
             available_minor: available.total_minor,
-            money_out_blocked_until_ms: customer.money_out_blocked_until_ms,
+            money_out_blocked_until_ms: device.money_out_blocked_until_ms,
             now_ms: now,
         };
         let decision = risk::decide_payment(&self.config.risk, &facts);
@@ -151,8 +157,8 @@ impl Payments {
         postings.push(Posting { account_id: credit, currency: jpy, amount_minor: req.amount_minor });
         let amount = crate::i18n::yen(req.amount_minor);
         let notice = crate::i18n::email(
-            &customer.email,
-            &customer.locale,
+            &device.email,
+            &device.locale,
             "payment-made",
             &[
                 ("amount", amount.as_str().into()),
@@ -172,14 +178,21 @@ impl Payments {
             },
             origin: Origin { actor: pos.key.id.clone(), request_id: request_id.to_owned() },
             notify: vec![notice],
-            effects: vec![
-                store::advance_counter(&device.id, counter),
-                store::insert_payment(&payment, &pos.key.id, ledger_key, now),
-            ],
+            effects: [
+                Some(store::advance_counter(&device.id, counter)),
+                pos.unspent_nonce.as_deref().map(|n| store::spend_nonce_with(&pos.key.id, n, now)),
+                Some(store::insert_payment(&payment, &pos.key.id, ledger_key, now)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         };
         match self.ledger.submit(request).await {
             Ok(_) => self.same_sale_or_used(ledger_key, pos, req).await,
             Err(LedgerError::InsufficientFunds(_)) => Err(PaymentError::Declined("retry")),
+            Err(LedgerError::EffectRefused(r)) if r == "nonce_reused" => {
+                Err(PaymentError::PosUnauthenticated("nonce_reused"))
+            }
             Err(LedgerError::EffectRefused(_) | LedgerError::IdempotencyConflict(_)) => {
                 self.same_sale_or_used(ledger_key, pos, req).await
             }

@@ -25,6 +25,18 @@ pub struct PosCaller {
     pub key: PosKey,
     pub merchant: Merchant,
     pub store: Store,
+    /// A nonce still to be spent: a payment spends it in its own transaction (group-committed
+    /// with the journal instead of a durable write of its own).
+    pub unspent_nonce: Option<String>,
+}
+
+/// When a request's nonce is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceSpending {
+    /// Now, in a write of its own (reads, and anything without a journal).
+    Now,
+    /// With the payment the request makes (`store::spend_nonce_with`); refused now if already seen.
+    WithThePayment,
 }
 
 /// Longest nonce accepted (and shortest: a nonce must be unguessable enough not to collide).
@@ -37,6 +49,7 @@ impl Payments {
         method: &str,
         path: &str,
         body: &[u8],
+        spending: NonceSpending,
     ) -> Result<PosCaller, PaymentError> {
         let nonce_ok = NONCE_CHARS.contains(&sig.nonce.len())
             && sig.nonce.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -57,9 +70,14 @@ impl Payments {
             return Err(PaymentError::PosUnauthenticated("signature_invalid"));
         }
         // Only a correctly signed request spends a nonce, so nobody else can burn a POS's nonces.
-        if !store::spend_nonce(&self.db, &key.id, &sig.nonce, now).await? {
+        let fresh = match spending {
+            NonceSpending::Now => store::spend_nonce(&self.db, &key.id, &sig.nonce, now).await?,
+            NonceSpending::WithThePayment => !store::nonce_seen(&self.db, &key.id, &sig.nonce).await?,
+        };
+        if !fresh {
             return Err(PaymentError::PosUnauthenticated("nonce_reused"));
         }
+        let unspent_nonce = (spending == NonceSpending::WithThePayment).then(|| sig.nonce.clone());
         let merchant = crate::merchants::store::merchant_by_id(&self.db, &key.merchant_id)
             .await?
             .ok_or(PaymentError::NotAccepting)?;
@@ -68,7 +86,7 @@ impl Payments {
         if merchant.status != MerchantStatus::Active || store.status != "open" {
             return Err(PaymentError::NotAccepting);
         }
-        Ok(PosCaller { key, merchant, store })
+        Ok(PosCaller { key, merchant, store, unspent_nonce })
     }
 
     /// Forget nonces whose timestamps could no longer be accepted.

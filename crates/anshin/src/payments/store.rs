@@ -17,11 +17,16 @@ pub struct LiveDevice {
     pub user_id: String,
     pub sealed_secret: String,
     pub last_counter: i64,
+    /// The owner's contact and state, read with the device (one query on the payment path).
+    pub email: String,
+    pub locale: String,
+    pub money_out_blocked_until_ms: i64,
 }
 
 pub async fn live_device(db: &Db, number: i64, now_ms: i64) -> Result<Option<LiveDevice>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT d.id, d.user_id, d.sealed_secret, d.last_counter FROM payment_devices d
+        "SELECT d.id, d.user_id, d.sealed_secret, d.last_counter, u.email, u.locale, u.money_out_blocked_until_ms
+         FROM payment_devices d
          JOIN sessions s ON s.id = d.session_id JOIN users u ON u.id = d.user_id
          WHERE d.number = $1 AND d.revoked_at_ms = 0 AND s.revoked_at_ms IS NULL AND s.expires_at_ms > $2
            AND u.status = 'active'",
@@ -36,6 +41,9 @@ pub async fn live_device(db: &Db, number: i64, now_ms: i64) -> Result<Option<Liv
             user_id: r.try_get("user_id")?,
             sealed_secret: r.try_get("sealed_secret")?,
             last_counter: r.try_get("last_counter")?,
+            email: r.try_get("email")?,
+            locale: r.try_get("locale")?,
+            money_out_blocked_until_ms: r.try_get("money_out_blocked_until_ms")?,
         })
     })
     .transpose()
@@ -224,6 +232,30 @@ pub async fn spend_nonce(db: &Db, key_id: &str, nonce: &str, now_ms: i64) -> Res
     .execute(db.write_pool())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+pub async fn nonce_seen(db: &Db, key_id: &str, nonce: &str) -> Result<bool, sqlx::Error> {
+    let seen: Option<i64> = sqlx::query_scalar("SELECT seen_at_ms FROM pos_nonces WHERE key_id = $1 AND nonce = $2")
+        .bind(key_id)
+        .bind(nonce)
+        .fetch_optional(db.read_pool())
+        .await?;
+    Ok(seen.is_some())
+}
+
+/// Written with the payment: the request's nonce, refusing the payment if two requests with
+/// one nonce raced past `nonce_seen`.
+pub fn spend_nonce_with(key_id: &str, nonce: &str, now_ms: i64) -> Effect {
+    Effect {
+        sql: "INSERT INTO pos_nonces (key_id, nonce, seen_at_ms) VALUES ($1, $2, $3) ON CONFLICT (key_id, nonce) DO NOTHING",
+        binds: vec![
+            EffectValue::Text(key_id.to_owned()),
+            EffectValue::Text(nonce.to_owned()),
+            EffectValue::Int(now_ms),
+        ],
+        expect_rows: Some(1),
+        refusal: "nonce_reused",
+    }
 }
 
 /// Nonces older than the clock-skew window can never be accepted again anyway (their

@@ -86,9 +86,8 @@ impl Wallets {
 
     /// What the wallet can spend now, per part.
     pub async fn balances(&self, accounts: &WalletAccounts) -> Result<Balances, LedgerError> {
-        let money_minor = self.ledger.account(&accounts.money).await?.available_minor;
-        let lite_minor = self.ledger.account(&accounts.lite).await?.available_minor;
-        let points_minor = self.ledger.account(&accounts.points).await?.available_minor;
+        let parts = self.ledger.available(&[&accounts.money, &accounts.lite, &accounts.points]).await?;
+        let (money_minor, lite_minor, points_minor) = (parts[0], parts[1], parts[2]);
         Ok(Balances { money_minor, lite_minor, points_minor, total_minor: money_minor + lite_minor + points_minor })
     }
 

@@ -13,6 +13,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, Json, buffered};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Common, Missing, PostJson};
+use crate::payments::pos::NonceSpending;
 use crate::payments::{ChargeRequest, Payment, PosCaller, PosSignature};
 
 pub fn routes() -> Router<AppState> {
@@ -39,7 +40,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedPos<T> {
         };
         let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
         let method = req.method().as_str().to_owned();
-        let caller = payments(state)?.authenticate_pos(&sig, &method, &path, &body).await?;
+        // A payment spends its nonce with its journal; anything else spends it at once.
+        let spending = if method == "POST" && path == "/v1/pos/payments" {
+            NonceSpending::WithThePayment
+        } else {
+            NonceSpending::Now
+        };
+        let caller = payments(state)?.authenticate_pos(&sig, &method, &path, &body, spending).await?;
         let value = if body.is_empty() && method == "GET" {
             serde_json::from_value(serde_json::Value::Null)
                 .map_err(|e| ApiError::invalid("body_invalid", e.to_string()))?
