@@ -195,7 +195,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let m = merchants.create_active(&new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("merchant {} created and active (number {})", m.id, m.number);
-            println!("add its first owner: anshin admin create-merchant-staff --merchant {} --email … --name … --role owner", m.id);
+            println!(
+                "add its first owner: anshin admin create-merchant-staff --merchant {} --email … --name … --role owner",
+                m.id
+            );
             drop((merchants, ledger));
             Ok(ExitCode::SUCCESS)
         }

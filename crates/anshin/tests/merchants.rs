@@ -95,55 +95,79 @@ async fn all_text(a: &App) -> String {
 }
 
 // Four eyes: one operator proposes, another approves; the proposer cannot approve their own.
-on_both!(a_merchant_proposed_by_one_operator_is_approved_by_another_and_gets_its_ledger_account, |t: TestDb| async move {
-    let a = app(t, Default::default()).await;
-    let (first, _) = operator(&a, "ops1@example.jp", "admin").await;
-    let (second, _) = operator(&a, "ops2@example.jp", "admin").await;
-    let (analyst, _) = operator(&a, "analyst@example.jp", "analyst").await;
+on_both!(
+    a_merchant_proposed_by_one_operator_is_approved_by_another_and_gets_its_ledger_account,
+    |t: TestDb| async move {
+        let a = app(t, Default::default()).await;
+        let (first, _) = operator(&a, "ops1@example.jp", "admin").await;
+        let (second, _) = operator(&a, "ops2@example.jp", "admin").await;
+        let (analyst, _) = operator(&a, "analyst@example.jp", "analyst").await;
 
-    for (body, param) in [
-        (json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "株式会社安心", "mcc": "5812", "contact_email": "a@b.jp" }), "legal_name_kana"),
-        (json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "アンシン", "mcc": "58", "contact_email": "a@b.jp" }), "mcc"),
-        (json!({ "legal_name": "\u{200b}", "legal_name_kana": "アンシン", "mcc": "5812", "contact_email": "a@b.jp" }), "legal_name"),
-        (json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "アンシン", "mcc": "5812", "contact_email": "not-mail" }), "contact_email"),
-        (json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "アンシン", "mcc": "5812", "contact_email": "a@b.jp", "fee_rate_bp": 5000 }), "fee_rate_bp"),
-    ] {
-        let (status, e) = a.post("/v1/ops/merchants", body, Some(&first)).await;
-        assert_eq!((status, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some(param)), "{e}");
+        for (body, param) in [
+            (
+                json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "株式会社安心", "mcc": "5812", "contact_email": "a@b.jp" }),
+                "legal_name_kana",
+            ),
+            (
+                json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "アンシン", "mcc": "58", "contact_email": "a@b.jp" }),
+                "mcc",
+            ),
+            (
+                json!({ "legal_name": "\u{200b}", "legal_name_kana": "アンシン", "mcc": "5812", "contact_email": "a@b.jp" }),
+                "legal_name",
+            ),
+            (
+                json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "アンシン", "mcc": "5812", "contact_email": "not-mail" }),
+                "contact_email",
+            ),
+            (
+                json!({ "legal_name": "株式会社アンシン", "legal_name_kana": "アンシン", "mcc": "5812", "contact_email": "a@b.jp", "fee_rate_bp": 5000 }),
+                "fee_rate_bp",
+            ),
+        ] {
+            let (status, e) = a.post("/v1/ops/merchants", body, Some(&first)).await;
+            assert_eq!((status, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some(param)), "{e}");
+        }
+
+        let (status, m) = a
+            .post("/v1/ops/merchants", new_merchant("株式会社アンシン", "カブシキガイシャアンシン"), Some(&first))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+        assert_eq!(m["status"], "pending_review");
+        assert_eq!(m["fee_rate_bp"], 260, "2.6% by default");
+        let id = m["id"].as_str().unwrap();
+        let review = format!("/v1/ops/merchants/{id}/review");
+
+        let (status, e) = a.post(&review, json!({ "approve": true }), Some(&first)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "the proposer cannot approve: {e}");
+        let (status, _) = a.post(&review, json!({ "approve": true }), Some(&analyst)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "analysts do not decide");
+        let (status, approved) =
+            a.post(&review, json!({ "approve": true, "reason": "documents checked" }), Some(&second)).await;
+        assert_eq!(status, StatusCode::OK, "{approved}");
+        assert_eq!(approved["status"], "active");
+        let account = approved["receivable_account_id"].as_str().unwrap();
+        let owner: String =
+            sqlx::query_scalar("SELECT owner_ref FROM ledger_accounts WHERE id = $1 AND kind = 'merchant_receivable'")
+                .bind(account)
+                .fetch_one(a.t.db.read_pool())
+                .await
+                .unwrap();
+        assert_eq!(owner, id);
+        let (status, _) = a.post(&review, json!({ "approve": false }), Some(&second)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "decided once");
+
+        let (status, list) = a.get("/v1/ops/merchants?status=active", &analyst).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(list.as_array().unwrap().iter().any(|m| m["id"] == id));
+        let audited = a
+            .count("SELECT COUNT(*) FROM audit_log WHERE action IN ('merchants.proposed', 'merchants.approved')")
+            .await;
+        assert_eq!(audited, 2);
+        let refusals = a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'authz.denied'").await;
+        assert!(refusals >= 2, "both refusals audited");
     }
-
-    let (status, m) = a.post("/v1/ops/merchants", new_merchant("株式会社アンシン", "カブシキガイシャアンシン"), Some(&first)).await;
-    assert_eq!(status, StatusCode::CREATED, "{m}");
-    assert_eq!(m["status"], "pending_review");
-    assert_eq!(m["fee_rate_bp"], 260, "2.6% by default");
-    let id = m["id"].as_str().unwrap();
-    let review = format!("/v1/ops/merchants/{id}/review");
-
-    let (status, e) = a.post(&review, json!({ "approve": true }), Some(&first)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "the proposer cannot approve: {e}");
-    let (status, _) = a.post(&review, json!({ "approve": true }), Some(&analyst)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "analysts do not decide");
-    let (status, approved) = a.post(&review, json!({ "approve": true, "reason": "documents checked" }), Some(&second)).await;
-    assert_eq!(status, StatusCode::OK, "{approved}");
-    assert_eq!(approved["status"], "active");
-    let account = approved["receivable_account_id"].as_str().unwrap();
-    let owner: String = sqlx::query_scalar("SELECT owner_ref FROM ledger_accounts WHERE id = $1 AND kind = 'merchant_receivable'")
-        .bind(account)
-        .fetch_one(a.t.db.read_pool())
-        .await
-        .unwrap();
-    assert_eq!(owner, id);
-    let (status, _) = a.post(&review, json!({ "approve": false }), Some(&second)).await;
-    assert_eq!(status, StatusCode::CONFLICT, "decided once");
-
-    let (status, list) = a.get("/v1/ops/merchants?status=active", &analyst).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(list.as_array().unwrap().iter().any(|m| m["id"] == id));
-    let audited = a.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('merchants.proposed', 'merchants.approved')").await;
-    assert_eq!(audited, 2);
-    let refusals = a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'authz.denied'").await;
-    assert!(refusals >= 2, "both refusals audited");
-});
+);
 
 // Staff reach only their own merchant (another's is "not found", and audited), and a cashier
 // takes payments but changes nothing.
@@ -177,7 +201,10 @@ on_both!(staff_reach_only_their_own_merchant_and_a_cashier_changes_nothing, |t: 
         (format!("/v1/merchants/{mine}/stores/{store}/status"), json!({ "open": false })),
         (format!("/v1/merchants/{mine}/pos-keys"), json!({ "store_id": store, "label": "till" })),
         (format!("/v1/merchants/{mine}/webhooks"), json!({ "url": "https://hooks.example.com/anshin" })),
-        (format!("/v1/merchants/{mine}/staff"), json!({ "email": "x@alpha.example.jp", "legal_name": "X", "role": "cashier" })),
+        (
+            format!("/v1/merchants/{mine}/staff"),
+            json!({ "email": "x@alpha.example.jp", "legal_name": "X", "role": "cashier" }),
+        ),
     ] {
         let (status, e) = a.post(&path, body, Some(&cashier)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {e}");
@@ -265,7 +292,10 @@ on_both!(webhook_urls_must_be_public_https_and_secrets_rotate_with_an_overlap, |
     assert_eq!(rotated["endpoint"]["secret_version"], 2);
     assert_eq!(a.merchants.webhook_signing_secrets(&endpoint).await.unwrap(), vec![second.clone(), first.clone()]);
     // Once the overlap is over, only the new one signs.
-    sqlx::query("UPDATE webhook_secrets SET retires_at_ms = 1 WHERE version = 1").execute(a.t.db.write_pool()).await.unwrap();
+    sqlx::query("UPDATE webhook_secrets SET retires_at_ms = 1 WHERE version = 1")
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
     assert_eq!(a.merchants.webhook_signing_secrets(&endpoint).await.unwrap(), vec![second.clone()]);
     let text = all_text(&a).await;
     assert!(!text.contains(&first) && !text.contains(&second), "webhook secrets are stored only sealed");

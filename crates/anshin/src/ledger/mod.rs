@@ -255,7 +255,10 @@ type Results = Vec<Result<Receipt, LedgerError>>;
 enum BatchError {
     Sql(sqlx::Error),
     /// The command at this index had an `Effect` whose condition did not hold.
-    Refused { index: usize, refusal: &'static str },
+    Refused {
+        index: usize,
+        refusal: &'static str,
+    },
 }
 
 impl From<sqlx::Error> for BatchError {

@@ -63,7 +63,8 @@ impl Merchants {
     ) -> Result<NewPosKeyCreated, MerchantError> {
         let (m, _) = self.authorize(who, merchant_id, Permission::ManageKeys, false, client).await?;
         require_usable(&m)?;
-        let label = display_text(&req.label, 100, "the label").map_err(MerchantError::invalid("label_invalid", "label"))?;
+        let label =
+            display_text(&req.label, 100, "the label").map_err(MerchantError::invalid("label_invalid", "label"))?;
         let s = store::store_by_id(&self.db, &req.store_id).await?;
         if s.as_ref().is_none_or(|s| s.merchant_id != merchant_id) {
             return Err(MerchantError::Invalid {
@@ -105,7 +106,12 @@ impl Merchants {
         Ok(NewPosKeyCreated { key, secret })
     }
 
-    pub async fn pos_keys(&self, who: &Principal, merchant_id: &str, client: &Client) -> Result<Vec<PosKey>, MerchantError> {
+    pub async fn pos_keys(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Vec<PosKey>, MerchantError> {
         self.authorize(who, merchant_id, Permission::ManageKeys, true, client).await?;
         Ok(creds::pos_keys_of(&self.db, merchant_id).await?)
     }

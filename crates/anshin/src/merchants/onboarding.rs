@@ -41,14 +41,25 @@ const NUMBER_ATTEMPTS: usize = 3;
 
 impl Merchants {
     /// An operator proposes a merchant; it waits for another operator's review.
-    pub async fn propose(&self, who: &Principal, new: &NewMerchant, client: &Client) -> Result<Merchant, MerchantError> {
+    pub async fn propose(
+        &self,
+        who: &Principal,
+        new: &NewMerchant,
+        client: &Client,
+    ) -> Result<Merchant, MerchantError> {
         self.require_operator(who, false, "merchants.propose", client).await?;
         self.insert(&who.user_id, new, MerchantStatus::PendingReview, client).await
     }
 
     /// The command line creates an active merchant at once (whoever runs it holds the server).
     pub async fn create_active(&self, new: &NewMerchant) -> Result<Merchant, MerchantError> {
-        let client = Client { ip: "cli".into(), user_agent: String::new(), request_id: String::new(), device: None, locale: "ja".into() };
+        let client = Client {
+            ip: "cli".into(),
+            user_agent: String::new(),
+            request_id: String::new(),
+            device: None,
+            locale: "ja".into(),
+        };
         let m = self.insert("cli", new, MerchantStatus::PendingReview, &client).await?;
         self.decide(&m.id, "cli", true, "", &client).await
     }
@@ -70,7 +81,8 @@ impl Merchants {
             param: "legal_name_kana",
         })?;
         let mcc = Mcc::parse(&new.mcc).map_err(MerchantError::invalid("mcc_invalid", "mcc"))?;
-        let email = Email::parse(&new.contact_email).map_err(MerchantError::invalid("email_invalid", "contact_email"))?;
+        let email =
+            Email::parse(&new.contact_email).map_err(MerchantError::invalid("email_invalid", "contact_email"))?;
         let fee_rate_bp = new.fee_rate_bp.unwrap_or(DEFAULT_FEE_RATE_BP);
         if !(0..=MAX_FEE_RATE_BP).contains(&fee_rate_bp) {
             return Err(MerchantError::Invalid {
@@ -97,7 +109,9 @@ impl Merchants {
             let mut tx = self.db.begin_write().await?;
             match store::insert_merchant(&mut tx, &row).await {
                 Ok(number) => break (tx, number),
-                Err(e) if attempt < NUMBER_ATTEMPTS && e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
+                Err(e)
+                    if attempt < NUMBER_ATTEMPTS && e.as_database_error().is_some_and(|d| d.is_unique_violation()) =>
+                {
                     tx.rollback().await?;
                 }
                 Err(e) => return Err(e.into()),
@@ -158,8 +172,7 @@ impl Merchants {
             store::set_receivable_account(&mut tx, id, account).await?;
         }
         let action = if approve { "merchants.approved" } else { "merchants.rejected" };
-        self.commit_with_audit(tx, actor, action, id, client, json!({ "reason": reason, "account": account }))
-            .await?;
+        self.commit_with_audit(tx, actor, action, id, client, json!({ "reason": reason, "account": account })).await?;
         store::merchant_by_id(&self.db, id).await?.ok_or(MerchantError::NotFound)
     }
 
@@ -174,7 +187,8 @@ impl Merchants {
         client: &Client,
     ) -> Result<Merchant, MerchantError> {
         self.require_operator(who, true, "merchants.suspend", client).await?;
-        let reason = display_text(reason, 500, "the reason").map_err(MerchantError::invalid("reason_invalid", "reason"))?;
+        let reason =
+            display_text(reason, 500, "the reason").map_err(MerchantError::invalid("reason_invalid", "reason"))?;
         let (from, to) = if suspended {
             (MerchantStatus::Active, MerchantStatus::Suspended)
         } else {
@@ -190,7 +204,10 @@ impl Merchants {
             }));
         }
         let (subject, body) = if suspended {
-            ("Your merchant account is suspended", format!("{} can take no payments until further notice. Reason: {reason}", m.legal_name))
+            (
+                "Your merchant account is suspended",
+                format!("{} can take no payments until further notice. Reason: {reason}", m.legal_name),
+            )
         } else {
             ("Your merchant account is active again", format!("{} can take payments again.", m.legal_name))
         };

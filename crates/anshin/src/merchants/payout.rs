@@ -49,11 +49,8 @@ impl Merchants {
         let (m, _) = self.authorize(who, merchant_id, Permission::ManagePayout, false, client).await?;
         require_usable(&m)?;
         let parsed = parse_request(req)?;
-        let name_check = if zengin::names_match(&parsed.holder_name, &m.legal_name_kana).is_exact() {
-            "exact"
-        } else {
-            "review"
-        };
+        let name_check =
+            if zengin::names_match(&parsed.holder_name, &m.legal_name_kana).is_exact() { "exact" } else { "review" };
         self.identity.require_grant(who, StepUpAction::ChangePayoutAccount).await?;
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
@@ -83,7 +80,11 @@ impl Merchants {
             "account_last3": &req.account_number[4..], "name_check": name_check, "effective_at_ms": effective_at_ms,
         });
         self.commit_with_audit(tx, &who.user_id, "merchants.payout_account.set", &id, client, details).await?;
-        self.payout_accounts(who, merchant_id, client).await?.into_iter().find(|p| p.id == id).ok_or(MerchantError::NotFound)
+        self.payout_accounts(who, merchant_id, client)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(MerchantError::NotFound)
     }
 
     /// The payout accounts (active, pending, past), newest first; due changes are applied first.
@@ -137,8 +138,7 @@ impl Merchants {
             return Err(MerchantError::Conflict("this payout account is not awaiting review"));
         }
         let details = json!({ "merchant": merchant_id, "decision": decision });
-        self.commit_with_audit(tx, &who.user_id, "merchants.payout_account.reviewed", account_id, client, details)
-            .await
+        self.commit_with_audit(tx, &who.user_id, "merchants.payout_account.reviewed", account_id, client, details).await
     }
 
     /// The account payouts go to now, if there is one payouts may use (its name matched, or an
@@ -176,8 +176,10 @@ impl Merchants {
         } else {
             format!("Payouts of {} now go to {} (account ending {}).", m.legal_name, parsed.holder_name, parsed.last3)
         };
-        let messages: Vec<_> =
-            recipients.iter().map(|r| OutboxMessage::email(r, "Your payout account is changing", body.clone())).collect();
+        let messages: Vec<_> = recipients
+            .iter()
+            .map(|r| OutboxMessage::email(r, "Your payout account is changing", body.clone()))
+            .collect();
         crate::notify::enqueue(&self.db, tx, &messages).await?;
         Ok(())
     }
@@ -198,7 +200,11 @@ fn parse_request(req: &PayoutAccountRequest) -> Result<Parsed, MerchantError> {
         return Err(invalid("branch_code_invalid", "branch_code", "this bank has no branch with this code"));
     }
     if !matches!(req.account_type.as_str(), "ordinary" | "current" | "savings") {
-        return Err(invalid("account_type_invalid", "account_type", "the account type is ordinary, current or savings"));
+        return Err(invalid(
+            "account_type_invalid",
+            "account_type",
+            "the account type is ordinary, current or savings",
+        ));
     }
     if !digits(&req.account_number, 7) {
         return Err(invalid("account_number_invalid", "account_number", "the account number is seven digits"));

@@ -87,7 +87,13 @@ pub async fn insert_merchant(tx: &mut Tx, m: &NewMerchantRow<'_>) -> Result<i64,
 
 pub async fn merchant_by_id(db: &Db, id: &str) -> Result<Option<Merchant>, sqlx::Error> {
     let sql = format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await?.as_ref().map(merchant).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.read_pool())
+        .await?
+        .as_ref()
+        .map(merchant)
+        .transpose()
 }
 
 /// The merchant row inside a write transaction (what a status change decides on).

@@ -81,14 +81,13 @@ pub async fn live_pos_key(db: &Db, id: &str) -> Result<Option<(PosKey, String)>,
 }
 
 pub async fn revoke_pos_key(tx: &mut Tx, id: &str, merchant_id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE pos_keys SET revoked_at_ms = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at_ms = 0",
-    )
-    .bind(now_ms)
-    .bind(id)
-    .bind(merchant_id)
-    .execute(&mut **tx)
-    .await?;
+    let done =
+        sqlx::query("UPDATE pos_keys SET revoked_at_ms = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at_ms = 0")
+            .bind(now_ms)
+            .bind(id)
+            .bind(merchant_id)
+            .execute(&mut **tx)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -154,7 +153,14 @@ pub async fn endpoints_of(db: &Db, merchant_id: &str) -> Result<Vec<WebhookEndpo
 
 pub async fn endpoint_in(tx: &mut Tx, id: &str, merchant_id: &str) -> Result<Option<WebhookEndpoint>, sqlx::Error> {
     let sql = format!("{ENDPOINT_SELECT} WHERE e.id = $1 AND e.merchant_id = $2");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(merchant_id).fetch_optional(&mut **tx).await?.as_ref().map(endpoint).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(merchant_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .as_ref()
+        .map(endpoint)
+        .transpose()
 }
 
 pub async fn disable_endpoint(tx: &mut Tx, id: &str, merchant_id: &str) -> Result<bool, sqlx::Error> {

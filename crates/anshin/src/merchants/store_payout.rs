@@ -108,15 +108,22 @@ pub async fn apply_due(tx: &mut Tx, merchant_id: &str, now_ms: i64) -> Result<bo
 
 pub async fn active(tx: &mut Tx, merchant_id: &str) -> Result<Option<PayoutAccount>, sqlx::Error> {
     let sql = format!("{COLUMNS} WHERE merchant_id = $1 AND status = 'active'");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).fetch_optional(&mut **tx).await?.as_ref().map(account).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(merchant_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .as_ref()
+        .map(account)
+        .transpose()
 }
 
 pub async fn cancel_pending(tx: &mut Tx, merchant_id: &str) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE merchant_payout_accounts SET status = 'cancelled' WHERE merchant_id = $1 AND status = 'pending'")
-            .bind(merchant_id)
-            .execute(&mut **tx)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE merchant_payout_accounts SET status = 'cancelled' WHERE merchant_id = $1 AND status = 'pending'",
+    )
+    .bind(merchant_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(done.rows_affected())
 }
 

@@ -45,11 +45,12 @@ impl Merchants {
     ) -> Result<Store, MerchantError> {
         let (m, _) = self.authorize(who, merchant_id, Permission::ManageStores, false, client).await?;
         require_usable(&m)?;
-        let name = display_text(&new.name, 100, "the store name").map_err(MerchantError::invalid("name_invalid", "name"))?;
+        let name =
+            display_text(&new.name, 100, "the store name").map_err(MerchantError::invalid("name_invalid", "name"))?;
         let postal = PostalCode::parse(&new.postal_code)
             .map_err(MerchantError::invalid("postal_code_invalid", "postal_code"))?;
-        let address =
-            display_text(&new.address, 200, "the address").map_err(MerchantError::invalid("address_invalid", "address"))?;
+        let address = display_text(&new.address, 200, "the address")
+            .map_err(MerchantError::invalid("address_invalid", "address"))?;
         let id = new_id("sto");
         let mut tx = self.db.begin_write().await?;
         let number = store::insert_store(
@@ -70,7 +71,12 @@ impl Merchants {
     }
 
     /// Stores of a merchant, for its staff and operators.
-    pub async fn stores(&self, who: &Principal, merchant_id: &str, client: &Client) -> Result<Vec<Store>, MerchantError> {
+    pub async fn stores(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Vec<Store>, MerchantError> {
         self.authorize(who, merchant_id, Permission::TakePayments, true, client).await?;
         Ok(store::stores_of(&self.db, merchant_id).await?)
     }
@@ -131,7 +137,12 @@ impl Merchants {
         Ok(self.identity.create_merchant_staff(None, merchant_id, &new.email, &new.legal_name, &new.role).await?)
     }
 
-    pub async fn staff(&self, who: &Principal, merchant_id: &str, client: &Client) -> Result<Vec<StaffMember>, MerchantError> {
+    pub async fn staff(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Vec<StaffMember>, MerchantError> {
         self.authorize(who, merchant_id, Permission::ManageStaff, true, client).await?;
         Ok(store::staff_of(&self.db, merchant_id).await?)
     }

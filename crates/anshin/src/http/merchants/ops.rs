@@ -127,7 +127,9 @@ pub async fn list(
 ) -> Result<Json<Vec<Merchant>>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_MERCHANT_PAGE).contains(&limit) || q.before_ms.is_some_and(|b| b < 1) {
-        return Err(ApiError::invalid("limit_invalid", "limit must be 1 to 100 and before_ms at least 1").param("limit"));
+        return Err(
+            ApiError::invalid("limit_invalid", "limit must be 1 to 100 and before_ms at least 1").param("limit")
+        );
     }
     Ok(Json(merchants(&state)?.list(&who, q.status, q.before_ms, limit, &client).await?))
 }
