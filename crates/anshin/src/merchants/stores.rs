@@ -117,9 +117,8 @@ impl Merchants {
             param: "role",
         })?;
         let allowed = match actor {
-            Actor::Staff(StaffRole::Owner) | Actor::Operator { admin: true } => true,
-            Actor::Staff(StaffRole::Manager) => role == StaffRole::Cashier,
-            _ => false,
+            Actor::Staff(me) => me.may_add(role),
+            Actor::Operator { admin } => admin,
         };
         if !allowed {
             return Err(self.identity.denied(who, &format!("merchants.{merchant_id}.add_staff"), client).await.into());
