@@ -8,9 +8,11 @@ pub mod idempotency;
 mod identity;
 mod lang;
 mod layout;
+mod merchant_pages;
 mod merchants;
 pub mod middleware;
 mod openapi;
+mod ops_merchant_pages;
 mod pages;
 mod passkey_pages;
 mod routes;
@@ -147,6 +149,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.merchants.is_some() {
         app = app.merge(merchants::routes());
+    }
+    if state.identity.is_some() && state.merchants.is_some() {
+        app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());
     }
     if state.dev_mailbox {
         app = app
