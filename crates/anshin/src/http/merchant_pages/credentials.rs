@@ -51,7 +51,8 @@ pub(super) fn pos_keys_section(csrf: &str, keys: &[PosKey], stores: &[Store]) ->
                 select #pos_store name="store_id" { @for s in &open { option value=(s.id) { (s.name) } } }
                 label for="pos_label" { (t("merchant-pos-key-label")) }
                 input #pos_label name="label" required maxlength="100" aria-describedby="pos-label-hint";
-                p #pos-label-hint .hint { (t("merchant-pos-key-label-hint")) " " (t("merchant-needs-step-up")) }
+                p #pos-label-hint .hint { (t("merchant-pos-key-label-hint")) }
+                p.hint { (t("merchant-needs-step-up")) }
                 button #create-pos-key type="submit" { (t("merchant-pos-key-create")) }
             }
         }
@@ -89,7 +90,8 @@ pub(super) fn webhooks_section(csrf: &str, hooks: &[WebhookEndpoint]) -> Markup 
             input type="hidden" name="csrf" value=(csrf);
             label for="webhook_url" { (t("merchant-webhook-url")) }
             input #webhook_url name="url" type="url" required maxlength="2048" aria-describedby="webhook-url-hint";
-            p #webhook-url-hint .hint { (t("merchant-webhook-url-hint")) " " (t("merchant-needs-step-up")) }
+            p #webhook-url-hint .hint { (t("merchant-webhook-url-hint")) }
+            p.hint { (t("merchant-needs-step-up")) }
             button #add-webhook type="submit" { (t("merchant-webhook-add")) }
         }
     }

@@ -87,7 +87,8 @@ pub(super) fn payout_section(csrf: &str, accounts: &[PayoutAccount], delay_hours
             input #account_number name="account_number" required inputmode="numeric" maxlength="7" autocomplete="off";
             label for="holder_name" { (t("payout-holder")) }
             input #holder_name name="holder_name" required maxlength="100" autocomplete="off" aria-describedby="holder-hint";
-            p #holder-hint .hint { (t("payout-holder-hint")) " " (t("merchant-needs-step-up")) }
+            p #holder-hint .hint { (t("payout-holder-hint")) }
+            p.hint { (t("merchant-needs-step-up")) }
             button #set-payout type="submit" { (t("payout-set")) }
         }
     }
