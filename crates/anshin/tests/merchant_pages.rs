@@ -365,3 +365,67 @@ on_both!(four_eyes_hold_on_the_ops_pages_and_analysts_only_read, |t: TestDb| asy
     assert_eq!(a.merchants.payout_destination(&id).await.unwrap().unwrap().id, account_id);
     assert!(!page(&a, "/ops/merchants", &second).await.body.contains(&account_id), "decided, so no longer listed");
 });
+
+on_both!(stores_webhooks_and_a_payout_change_are_run_from_the_portal, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let mine = merchant(&a, "Alpha").await;
+    let (owner, codes) = staff(&a, &mine, "owner@alpha.example.jp", "owner").await;
+    let store = add_store(&a, &mine, &owner).await;
+
+    let closed =
+        post(&a, "/merchant/stores/status", &owner, Some(CSRF), &[("store_id", &store), ("open", "false")]).await;
+    assert_eq!(closed.location, "/merchant");
+    let portal = page(&a, "/merchant", &owner).await;
+    assert!(portal.body.contains("data-status=\"closed\"") && portal.body.contains("Reopen this store"));
+    assert!(portal.body.contains("add or reopen a store first"), "no POS key for a closed store");
+    post(&a, "/merchant/stores/status", &owner, Some(CSRF), &[("store_id", &store), ("open", "true")]).await;
+
+    // Webhooks: each secret shown once, the rotation saying how long the old one still works.
+    let owner = a.step_up_by(&owner, "manage_webhooks", "recovery_code", &codes[0]).await;
+    let added =
+        post(&a, "/merchant/webhooks", &owner, Some(CSRF), &[("url", "https://hooks.example.com/anshin")]).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let first = added.body.split("id=\"webhook-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"));
+    let portal = page(&a, "/merchant", &owner).await;
+    let endpoint = portal.body.split("data-endpoint=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(!portal.body.contains(&first));
+    let rotate = [("endpoint_id", endpoint.as_str())];
+    let needs = post(&a, "/merchant/webhooks/rotate", &owner, Some(CSRF), &rotate).await;
+    assert_eq!(needs.location, "/wallet/step-up?action=manage_webhooks", "the grant was spent on the endpoint");
+    let owner = a.step_up_by(&owner, "manage_webhooks", "recovery_code", &codes[1]).await;
+    let rotated = post(&a, "/merchant/webhooks/rotate", &owner, Some(CSRF), &rotate).await;
+    assert!(rotated.body.contains("keeps working for 24 hours"), "{}", rotated.body);
+    assert_eq!(a.merchants.webhook_signing_secrets(&endpoint).await.unwrap().len(), 2, "both sign for a day");
+    let disabled = post(&a, "/merchant/webhooks/disable", &owner, Some(CSRF), &rotate).await;
+    assert_eq!(disabled.location, "/merchant");
+    assert!(page(&a, "/merchant", &owner).await.body.contains("data-status=\"disabled\""));
+
+    // The first payout account applies at once; a change waits, with its time in Japan time, and
+    // can be cancelled from the portal.
+    let account = |number: &'static str| {
+        [
+            ("bank_code", "0001"),
+            ("branch_code", "001"),
+            ("account_type", "ordinary"),
+            ("account_number", number),
+            ("holder_name", "カブシキガイシャテスト"),
+        ]
+    };
+    let owner = a.step_up_by(&owner, "change_payout_account", "recovery_code", &codes[2]).await;
+    let set = post(&a, "/merchant/payout-account", &owner, Some(CSRF), &account("1234567")).await;
+    assert!(set.body.contains("Payouts now go to this account"), "{}", set.body);
+    let owner = a.step_up_by(&owner, "change_payout_account", "recovery_code", &codes[3]).await;
+    let change = post(&a, "/merchant/payout-account", &owner, Some(CSRF), &account("7654321")).await;
+    assert!(change.body.contains("Payouts move to this account at") && change.body.contains("JST"), "{}", change.body);
+    let portal = page(&a, "/merchant", &owner).await;
+    let pending = portal.body.split("id=\"payout-pending\"").nth(1).unwrap();
+    assert!(pending.contains("ending 321") && pending.contains("JST") && !portal.body.contains("7654321"));
+    let cancelled = post(&a, "/merchant/payout-account/cancel", &owner, Some(CSRF), &[]).await;
+    assert_eq!(cancelled.location, "/merchant");
+    let portal = page(&a, "/merchant", &owner).await;
+    assert!(!portal.body.contains("id=\"payout-pending\"") && portal.body.contains("ending 567"));
+    let again = post(&a, "/merchant/payout-account/cancel", &owner, Some(CSRF), &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("No payout account change is waiting"), "{}", again.body);
+});
