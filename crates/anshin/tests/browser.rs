@@ -1,6 +1,7 @@
 //! The pages in headless Chromium driven over W3C WebDriver with `fantoccini` (Debian's chromium,
 //! chromium-driver and fonts-noto-cjk; `.ci/run` installs them): registration and enrolment,
-//! the first operator, passkeys, and the Japanese sign-in page actually drawing its glyphs.
+//! the first operator, onboarding a merchant and setting it up in the portal, passkeys, and the
+//! Japanese sign-in page actually drawing its glyphs.
 //!
 //! Each test's chromedriver runs in a process group of its own, with the Chromium it starts;
 //! dropping the `Driver` guard kills the whole group, also when the test panics.
@@ -430,6 +431,149 @@ async fn the_first_operator_enrols_and_reaches_the_ops_console() {
     let after = browser.text("#audit-status").await;
     assert!(after.starts_with("Intact") && after != before, "a newer check, over more records: {after}");
     browser.screenshot("ops-console").await;
+    browser.quit().await;
+}
+
+/// `anshin admin …` on the server's data directory; returns the initial password it prints.
+fn admin_cli(data_dir: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(common::anshin_bin())
+        .args(["--data-dir", data_dir, "admin"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    stdout.lines().find_map(|l| l.strip_prefix("initial password (shown once): ")).unwrap().to_owned()
+}
+
+impl Browser {
+    /// First sign-in of staff or an operator: the initial password, then an authenticator app
+    /// before anything else. Returns the recovery codes, for step-ups.
+    async fn first_sign_in(&self, server: &str, email: &str, password: &str) -> Vec<String> {
+        self.goto(&format!("{server}/login")).await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("#sign-in").await;
+        self.click("#add-totp").await;
+        let secret = self.text("#totp-secret").await;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        self.fill("#code", &anshin::identity::totp::code_from_base32(&secret, now).unwrap()).await;
+        self.click("#confirm-totp").await;
+        let codes = self.text("#recovery-codes").await;
+        codes.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    }
+
+    async fn sign_out(&self, server: &str) {
+        self.goto(&format!("{server}/wallet/sessions")).await;
+        self.click("#sign-out").await;
+        self.wait_for_text("h1", "Sign in").await;
+    }
+
+    /// The step-up page a change sent us to: confirm with a recovery code, back to the portal.
+    async fn step_up_with(&self, recovery_code: &str) {
+        self.click("#start-step-up").await;
+        self.click("#factor option[value=recovery_code]").await;
+        self.fill("#code", recovery_code).await;
+        self.click("#confirm").await;
+        self.wait_for_text("#confirmed", "Confirmed").await;
+    }
+}
+
+/// Four eyes and the merchant portal through the real pages: one operator proposes a merchant
+/// (and may not approve it), a second approves it; its first owner adds a store, steps up for a
+/// POS key whose secret is shown once, and adds a cashier, who can change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_is_onboarded_and_set_up_through_the_real_pages() {
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let first = admin_cli(data_dir, &["create-operator", "--email", "ops1@example.jp", "--name", "Ops One"]);
+    let second = admin_cli(data_dir, &["create-operator", "--email", "ops2@example.jp", "--name", "Ops Two"]);
+    let server = Server::start(&["--data-dir", data_dir, "--listen", "127.0.0.1:0"], &[]);
+    let url = server.url.clone();
+
+    browser.first_sign_in(&url, "ops1@example.jp", &first).await;
+    browser.goto(&format!("{url}/ops")).await;
+    browser.click("#merchants-link").await;
+    browser.click("#propose-link").await;
+    browser.fill("#legal_name", "株式会社アンシン食堂").await;
+    browser.fill("#legal_name_kana", "カブシキガイシャアンシンシヨクドウ").await;
+    browser.fill("#mcc", "5812").await;
+    browser.fill("#contact_email", "contact@shokudo.example.jp").await;
+    browser.click("#propose").await;
+    let id = browser.text("#merchant-id").await;
+    browser.goto(&format!("{url}/ops/merchants")).await;
+    browser.fill(&format!("#reason-{id}"), "my own proposal").await;
+    browser.click(&format!("#approve-{id}")).await;
+    browser.wait_for_text("p.error", "other than the operator who proposed it").await;
+    browser.sign_out(&url).await;
+
+    browser.first_sign_in(&url, "ops2@example.jp", &second).await;
+    browser.goto(&format!("{url}/ops/merchants")).await;
+    browser.fill(&format!("#reason-{id}"), "documents checked").await;
+    browser.click(&format!("#approve-{id}")).await;
+    browser.wait_for_text("#done", "approved and active").await;
+    browser.screenshot("ops-merchant-approved").await;
+    browser.sign_out(&url).await;
+
+    let owner = admin_cli(
+        data_dir,
+        &[
+            "create-merchant-staff",
+            "--merchant",
+            &id,
+            "--email",
+            "owner@shokudo.example.jp",
+            "--name",
+            "Owner",
+            "--role",
+            "owner",
+        ],
+    );
+    let codes = browser.first_sign_in(&url, "owner@shokudo.example.jp", &owner).await;
+    browser.goto(&format!("{url}/merchant")).await;
+    assert_eq!(browser.text("#merchant-status").await, "Active");
+    browser.fill("#store_name", "渋谷店").await;
+    browser.fill("#postal_code", "150-0002").await;
+    browser.fill("#address", "東京都渋谷区渋谷2-1-1").await;
+    browser.click("#add-store").await;
+    browser.wait_for_text("#stores", "渋谷店").await;
+
+    // A POS key needs a step-up for it: the form sends the owner through the step-up page and back.
+    browser.fill("#pos_label", "Till 1").await;
+    browser.click("#create-pos-key").await;
+    browser.step_up_with(&codes[0]).await;
+    browser.fill("#pos_label", "Till 1").await;
+    browser.click("#create-pos-key").await;
+    let secret = browser.text("#pos-secret").await;
+    assert!(secret.starts_with("ansk_"), "{secret}");
+    assert!(browser.text("p[role=status] strong").await.contains("only this once"));
+    browser.screenshot("merchant-pos-key-secret").await;
+    browser.goto(&format!("{url}/merchant")).await;
+    assert!(browser.text("#pos-keys").await.contains("Till 1"));
+    assert!(!browser.source().await.contains(&secret), "the secret is gone after the page that showed it");
+
+    browser.fill("#staff_email", "cashier@shokudo.example.jp").await;
+    browser.fill("#staff_name", "Cashier").await;
+    browser.click("#staff_role option[value=cashier]").await;
+    browser.click("#add-staff").await;
+    browser.step_up_with(&codes[1]).await;
+    browser.fill("#staff_email", "cashier@shokudo.example.jp").await;
+    browser.fill("#staff_name", "Cashier").await;
+    browser.click("#staff_role option[value=cashier]").await;
+    browser.click("#add-staff").await;
+    let cashier = browser.text("#initial-password").await;
+    assert!(browser.text("p[role=status]").await.contains("Cashier"));
+    browser.sign_out(&url).await;
+
+    browser.first_sign_in(&url, "cashier@shokudo.example.jp", &cashier).await;
+    browser.goto(&format!("{url}/merchant")).await;
+    assert!(browser.text("#stores").await.contains("渋谷店"), "a cashier sees the stores");
+    assert_eq!(browser.text("#role").await, "Cashier");
+    let forms = browser.execute("return document.forms.length;", vec![]).await;
+    assert_eq!(forms, 0, "and has nothing to change: {}", browser.source().await);
+    browser.screenshot("merchant-cashier").await;
     browser.quit().await;
 }
 

@@ -4,24 +4,26 @@
 
 mod common;
 
-use anshin::http::HttpConfig;
 use anshin::identity::IdentityConfig;
+use anshin::merchants::NewMerchant;
+use anshin::merchants::stores::NewStaff;
 use anshin::notify::{self, OutboxWorker, Transport};
 use common::TestDb;
-use common::identity_app::serve;
+use common::identity_app;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 struct App {
     url: String,
-    t: TestDb,
+    /// The whole service, with its flows for setting up operators and merchants.
+    full: identity_app::App,
     client: reqwest::Client,
 }
 
 async fn app(t: TestDb) -> App {
-    let (url, _) = serve(&t, IdentityConfig::default(), HttpConfig::default()).await;
+    let full = identity_app::app(t, IdentityConfig::default()).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    App { url, t, client }
+    App { url: full.url.clone(), full, client }
 }
 
 impl App {
@@ -45,10 +47,10 @@ impl App {
     }
 
     async fn code_for(&self, recipient: &str) -> String {
-        let worker =
-            OutboxWorker::new(self.t.db.clone(), Transport::dev_mailbox(self.t.db.clone()), Default::default());
+        let db = &self.full.t.db;
+        let worker = OutboxWorker::new(db.clone(), Transport::dev_mailbox(db.clone()), Default::default());
         worker.run_once().await.unwrap();
-        let body = notify::mailbox(&self.t.db, Some(recipient), 1).await.unwrap().remove(0).body;
+        let body = notify::mailbox(db, Some(recipient), 1).await.unwrap().remove(0).body;
         body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
     }
 
@@ -153,6 +155,77 @@ on_both!(api_errors_speak_the_callers_language_with_type_and_code_unchanged, |t:
     assert_eq!(body["error"]["message"], "コードが正しくありません。あと4回入力できます。");
 });
 
+/// An operator or member of staff with a full session: (token, recovery codes).
+async fn enrolled(a: &App, email: &str, password: &str) -> (String, Vec<String>) {
+    let token = a.full.enrolment_session(email, password).await;
+    let (_, codes) = a.full.enrol_totp(&token).await;
+    (token, codes)
+}
+
+impl App {
+    /// A form posted from a page of this site: the session, the CSRF cookie and its token.
+    async fn post_form(&self, path: &str, session: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let csrf = "0123456789abcdef0123456789abcdef";
+        let form: Vec<(&str, &str)> = fields.iter().copied().chain([("csrf", csrf)]).collect();
+        let cookie = format!("__Host-anshin_session={session}; __Host-anshin_csrf={csrf}");
+        let resp =
+            self.client.post(format!("{}{path}", self.url)).header("cookie", cookie).form(&form).send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
+    /// The ops console's merchant pages and the merchant portal, with something on each, in both
+    /// languages; and the pages that answer their forms (one shows a secret once).
+    async fn merchant_pages(&self) -> Vec<(String, String)> {
+        let operator = self.full.identity.create_operator("ops@example.jp", "Ops Person", "admin").await.unwrap();
+        let (operator, _) = enrolled(self, "ops@example.jp", &operator).await;
+        let proposal = json!({ "legal_name": "株式会社ベータ", "legal_name_kana": "カブシキガイシャベータ",
+                               "mcc": "5812", "contact_email": "beta@shop.example.jp" });
+        assert_eq!(self.full.post("/v1/ops/merchants", proposal, Some(&operator)).await.0, StatusCode::CREATED);
+        let new = NewMerchant {
+            legal_name: "株式会社アンシン".into(),
+            legal_name_kana: "カブシキガイシャアンシン".into(),
+            mcc: "5411".into(),
+            contact_email: "contact@anshin.example.jp".into(),
+            fee_rate_bp: None,
+        };
+        let merchant = self.full.merchants.create_active(&new).await.unwrap().id;
+        let staff =
+            NewStaff { email: "owner@anshin.example.jp".into(), legal_name: "Owner".into(), role: "owner".into() };
+        let password = self.full.merchants.add_staff_cli(&merchant, &staff).await.unwrap();
+        let (owner, codes) = enrolled(self, "owner@anshin.example.jp", &password).await;
+        let store = json!({ "name": "渋谷店", "postal_code": "150-0002", "address": "東京都渋谷区渋谷2-1-1" });
+        let (status, _) = self.full.post(&format!("/v1/merchants/{merchant}/stores"), store, Some(&owner)).await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let mut pages = Vec::new();
+        for (path, session) in [("/ops/merchants", &operator), ("/ops/merchants/new", &operator), ("/merchant", &owner)]
+        {
+            for lang in ["ja", "en"] {
+                let cookie = format!("__Host-anshin_session={session}");
+                let (status, page) = self.page(path, &[("accept-language", lang), ("cookie", &cookie)]).await;
+                assert_eq!(status, StatusCode::OK, "{path}: {page}");
+                pages.push((path.to_owned(), page));
+            }
+        }
+        let proposal = [
+            ("legal_name", "株式会社ガンマ"),
+            ("legal_name_kana", "カブシキガイシャガンマ"),
+            ("mcc", "5812"),
+            ("contact_email", "gamma@shop.example.jp"),
+            ("fee_rate_bp", "260"),
+        ];
+        let (status, proposed) = self.post_form("/ops/merchants/new", &operator, &proposal).await;
+        assert_eq!(status, StatusCode::OK, "{proposed}");
+        pages.push(("/ops/merchants/new (proposed)".into(), proposed));
+        let owner = self.full.step_up_by(&owner, "add_staff", "recovery_code", &codes[0]).await;
+        let member = [("email", "cashier@anshin.example.jp"), ("legal_name", "Cashier"), ("role", "cashier")];
+        let (status, added) = self.post_form("/merchant/staff", &owner, &member).await;
+        assert!(status == StatusCode::OK && added.contains("id=\"initial-password\""), "{added}");
+        pages.push(("/merchant/staff (added)".into(), added));
+        pages
+    }
+}
+
 on_both!(every_page_uses_our_stylesheet_and_nothing_inline, |t: TestDb| async move {
     let a = app(t).await;
     let token = a.registered("sato@example.jp", "+819012345670").await;
@@ -166,6 +239,7 @@ on_both!(every_page_uses_our_stylesheet_and_nothing_inline, |t: TestDb| async mo
     for path in ["/wallet/security", "/wallet/sessions"] {
         pages.push((path.to_owned(), a.page(path, &[("cookie", &session)]).await.1));
     }
+    pages.extend(a.merchant_pages().await);
     // The authenticator-app page holds the QR code's SVG.
     let form = a.client.get(format!("{}/wallet/security", a.url)).header("cookie", &session).send().await.unwrap();
     let csrf = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();

@@ -94,7 +94,15 @@ async fn till(db: &Db, merchants: &Merchants) -> anyhow::Result<Till> {
     let m = merchants.create_active(&new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let store_id = format!("sto_bench{}", &random_hex_128()[..8]);
     let mut tx = db.begin_write().await?;
-    crate::merchants::store::insert_store(&mut tx, &store_id, &m.id, "本店", "1000001", "東京都", 10, now_ms()).await?;
+    let store = crate::merchants::store::NewStoreRow {
+        id: &store_id,
+        merchant_id: &m.id,
+        name: "本店",
+        postal_code: "1000001",
+        address: "東京都",
+        now_ms: now_ms(),
+    };
+    crate::merchants::store::insert_store(&mut tx, &store, 10).await?;
     let key_id = format!("pk_bench{}", &random_hex_128()[..8]);
     let secret = format!("ansk_{}{}", random_hex_128(), random_hex_128());
     let sealed = db.keys().expect("bench keys").seal_credential(&secret, &key_id);

@@ -107,6 +107,7 @@ fn back_target(method: &Method, path: &str, query: Option<&str>) -> String {
     match first {
         "wallet" if path.starts_with("/wallet/sessions") => "/wallet/sessions".into(),
         "wallet" => "/wallet/security".into(),
+        "ops" if path.starts_with("/ops/merchants") => "/ops/merchants".into(),
         "logout" => "/login".into(),
         "register" | "login" | "lock" | "unlock" | "reset" | "ops" | "merchant" => format!("/{first}"),
         _ => "/".into(),
@@ -215,6 +216,9 @@ mod tests {
             ("/wallet/sessions", "/wallet/sessions"),
             ("/logout", "/login"),
             ("/reset/complete", "/reset"),
+            ("/ops/merchants/review", "/ops/merchants"),
+            ("/ops/revoke-sessions", "/ops"),
+            ("/merchant/pos-keys", "/merchant"),
             ("/v1/sessions", "/"),
         ] {
             assert_eq!(back_target(&post, path, None), back, "{path}");

@@ -8,9 +8,11 @@ pub mod idempotency;
 mod identity;
 mod lang;
 mod layout;
+mod merchant_pages;
 mod merchants;
 pub mod middleware;
 mod openapi;
+mod ops_merchant_pages;
 mod pages;
 mod passkey_pages;
 mod payments;
@@ -158,6 +160,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.payments.is_some() {
         app = app.merge(payments::routes());
+    }
+    if state.identity.is_some() && state.merchants.is_some() {
+        app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());
     }
     if state.dev_mailbox {
         app = app

@@ -644,6 +644,22 @@ pub async fn confirm_contact_change(
     ))
 }
 
+/// Where a completed step-up goes: back to the page the confirmed change is made on.
+fn step_up_return(action: StepUpAction) -> &'static str {
+    match action {
+        StepUpAction::AddStaff
+        | StepUpAction::CreatePosKey
+        | StepUpAction::ManageWebhooks
+        | StepUpAction::ChangePayoutAccount => "/merchant",
+        StepUpAction::ChangePassword
+        | StepUpAction::ChangeContact
+        | StepUpAction::AddFactor
+        | StepUpAction::RemoveFactor
+        | StepUpAction::RevokeDevice
+        | StepUpAction::UnlockUser => "/wallet/security",
+    }
+}
+
 #[derive(Deserialize)]
 pub struct StepUpQuery {
     #[serde(default)]
@@ -742,7 +758,7 @@ pub async fn step_up_verify(
         .await
         .map_err(|e| refused(&e))?;
     // The token is reissued at step-up: the cookie follows.
-    let location = format!("/wallet/security?confirmed={}", stepped.action.as_str());
+    let location = format!("{}?confirmed={}", step_up_return(stepped.action), stepped.action.as_str());
     let mut response = Redirect::to(&location).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,

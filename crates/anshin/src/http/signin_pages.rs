@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -36,7 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/ops", get(ops_console))
         .route("/ops/revoke-sessions", post(ops_revoke))
         .route("/ops/audit/verify", post(ops_verify_audit))
-        .route("/merchant", get(merchant_portal))
         .route("/reset", get(reset_form).post(reset_request))
         .route("/reset/sms", post(reset_sms))
         .route("/reset/complete", post(reset_complete))
@@ -339,6 +338,8 @@ pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> P
                     input type="hidden" name="csrf" value=(csrf);
                     button #verify-audit .secondary type="submit" { (t("ops-audit-verify")) }
                 }
+                h2 { (t("ops-merchants-title")) }
+                p { a #merchants-link href="/ops/merchants" { (t("ops-merchants-link")) } }
                 h2 { (t("ops-takeover")) }
                 form method="post" action="/ops/revoke-sessions" {
                     input type="hidden" name="csrf" value=(csrf);
@@ -378,24 +379,6 @@ pub async fn ops_revoke(
     let who = full(&state, &headers).await?;
     let n = identity(&state)?.revoke_all_for(&who, &form.user_id, &client).await.map_err(|e| page_error(&e))?;
     Ok(done_page(&t("ops-revoked-title"), &t_args("ops-revoked", &[("count", n.into())]), ("/ops", &t("common-back"))))
-}
-
-pub async fn merchant_portal(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let who = full(&state, &headers).await?;
-    if who.kind != AccountKind::MerchantStaff {
-        return Err(problem_page(StatusCode::FORBIDDEN, &t("problem-merchants-title"), &t("problem-merchants")).into());
-    }
-    let page = layout(
-        &t("merchant-title"),
-        html! {
-            p { (t("merchant-signed-in-role")) (gap()) strong { (who.role) } }
-            ul.links {
-                li { a href="/wallet/security" { (t("merchant-security")) } }
-                li { a href="/wallet/sessions" { (t("security-sessions-link")) } }
-            }
-        },
-    );
-    Ok((StatusCode::OK, Html(page.into_string())).into_response())
 }
 
 pub async fn reset_form(headers: HeaderMap) -> Response {

@@ -41,6 +41,16 @@ fn samples() -> Vec<(&'static str, Arg<'static>)> {
         ("hours", 24i64.into()),
         ("at", "2026年12月1日 09:00".into()),
         ("key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into()),
+        ("number", 12i64.into()),
+        ("reason", "書類の確認が取れません".into()),
+        ("name", "株式会社アンシン".into()),
+        ("email", "tanaka@example.jp".into()),
+        ("label", "2番レジ".into()),
+        ("id", "pk_0123456789abcdef".into()),
+        ("url", "https://shop.example.jp/anshin/events".into()),
+        ("mcc", "5812".into()),
+        ("rate", "2.60%".into()),
+        ("digits", "567".into()),
     ]
 }
 

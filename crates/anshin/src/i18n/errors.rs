@@ -8,7 +8,7 @@ pub fn error_id(code: &str) -> String {
     format!("error-{}", code.replace('_', "-"))
 }
 
-/// Conflicts carry one code and an English sentence from the identity flows; each sentence has
+/// Conflicts carry one code and an English sentence from the identity and merchant flows; each sentence has
 /// its own entry. A sentence missing here still reads, through the generic `error-conflict`
 /// (a test lists every sentence the flows use and fails on one without an entry).
 const CONFLICTS: &[(&str, &str)] = &[
@@ -22,6 +22,14 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("this account has no passkey", "error-conflict-no-passkey"),
     ("this account has no phone", "error-conflict-no-phone"),
     ("no such account", "error-conflict-no-such-account"),
+    ("this merchant is not awaiting review", "error-conflict-not-awaiting-review"),
+    ("only an active merchant can be suspended", "error-conflict-not-active"),
+    ("only a suspended merchant can be reactivated", "error-conflict-not-suspended"),
+    ("this merchant has as many stores as it may have", "error-conflict-store-limit"),
+    ("this merchant has as many live POS keys as it may have", "error-conflict-pos-key-limit"),
+    ("this merchant has as many webhook endpoints as it may have", "error-conflict-webhook-limit"),
+    ("no payout account change is waiting", "error-conflict-no-payout-change"),
+    ("this payout account is not awaiting review", "error-conflict-payout-not-awaiting-review"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.
@@ -72,13 +80,14 @@ mod tests {
         assert!(detail.contains("missing field `email`"), "a parser's detail is quoted: {detail}");
     }
 
-    /// Every conflict sentence the identity flows can send has its own entry in both languages.
-    /// Reads the flows' source, so a new sentence fails here until it is translated.
+    /// Every conflict sentence the identity and merchant flows can send has its own entry in both
+    /// languages. Reads the flows' source, so a new sentence fails here until it is translated.
     #[test]
-    fn every_conflict_sentence_of_the_identity_flows_is_translated() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/identity");
+    fn every_conflict_sentence_of_the_flows_is_translated() {
+        let root = env!("CARGO_MANIFEST_DIR");
         let mut sentences = Vec::new();
-        let mut files = vec![std::path::PathBuf::from(dir)];
+        let mut files: Vec<std::path::PathBuf> =
+            ["src/identity", "src/merchants"].iter().map(|d| std::path::Path::new(root).join(d)).collect();
         while let Some(path) = files.pop() {
             if path.is_dir() {
                 files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
@@ -86,6 +95,11 @@ mod tests {
                 let source = std::fs::read_to_string(&path).unwrap();
                 for piece in source.split("Conflict(\"").skip(1) {
                     sentences.push(piece.split('"').next().unwrap().to_owned());
+                }
+                // A conflict chosen between two sentences: `Conflict(if … { "…" } else { "…" })`.
+                for piece in source.split("Conflict(if ").skip(1) {
+                    let choice = piece.split("))").next().unwrap_or_default();
+                    sentences.extend(choice.split('"').skip(1).step_by(2).map(str::to_owned));
                 }
             }
         }

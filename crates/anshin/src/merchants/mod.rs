@@ -48,6 +48,9 @@ pub const MAX_POS_KEYS_PER_MERCHANT: i64 = 200;
 pub const MAX_WEBHOOK_ENDPOINTS: i64 = 10;
 /// Merchants an operator lists at once.
 pub const MAX_MERCHANT_PAGE: i64 = 100;
+/// Payout accounts awaiting a name review that operators see at once: the queue is worked
+/// oldest first, and a longer one means more reviewers, not a longer page.
+pub const MAX_PAYOUT_REVIEWS_LISTED: i64 = 100;
 
 #[derive(Debug, Clone)]
 pub struct MerchantsConfig {
@@ -95,6 +98,16 @@ impl Merchants {
         &self.db
     }
 
+    /// How long an old webhook secret keeps signing after a rotation (pages tell the owner).
+    pub fn webhook_secret_overlap_secs(&self) -> i64 {
+        self.config.webhook_secret_overlap_secs
+    }
+
+    /// How long a payout account change waits before it applies (pages tell the owner).
+    pub fn payout_change_delay_secs(&self) -> i64 {
+        self.config.payout_change_delay_secs
+    }
+
     /// The merchant `merchant_id` as `who` may see it for `permission`: one of its staff whose
     /// role allows it, or an operator when `operators` says they may. Everything else is audited;
     /// staff of another merchant (or of none) are told it does not exist.
@@ -108,7 +121,7 @@ impl Merchants {
     ) -> Result<(Merchant, Actor), MerchantError> {
         let what = format!("merchants.{merchant_id}.{permission:?}");
         let actor = match who.kind {
-            AccountKind::Operator if who.is_full() && operators => Some(Actor::Operator { admin: who.role == "admin" }),
+            AccountKind::Operator if who.is_full() && operators => Some(Actor::Operator { admin: is_admin(who) }),
             AccountKind::MerchantStaff if who.is_full() && who.org_ref == merchant_id => {
                 StaffRole::parse(&who.role).map(Actor::Staff)
             }
@@ -136,7 +149,7 @@ impl Merchants {
         what: &str,
         client: &Client,
     ) -> Result<(), MerchantError> {
-        let ok = who.kind == AccountKind::Operator && who.is_full() && (!admin_only || who.role == "admin");
+        let ok = who.kind == AccountKind::Operator && who.is_full() && (!admin_only || is_admin(who));
         if ok { Ok(()) } else { Err(self.identity.denied(who, what, client).await.into()) }
     }
 
@@ -157,6 +170,12 @@ impl Merchants {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Operators who decide (reviews, suspensions, payout-name reviews): admins, never analysts.
+/// Pages ask this to offer only what the operator may do; the flows ask it to refuse the rest.
+pub fn is_admin(who: &Principal) -> bool {
+    who.kind == AccountKind::Operator && who.is_full() && who.role == "admin"
 }
 
 /// Staff may only act while their merchant is active, or set it up while it awaits review.

@@ -84,6 +84,14 @@ impl StaffRole {
             StaffRole::Cashier => matches!(p, TakePayments | ViewPayments),
         }
     }
+    /// Whom a member of staff may add: the owner anyone, a manager cashiers only.
+    pub fn may_add(self, role: StaffRole) -> bool {
+        match self {
+            StaffRole::Owner => true,
+            StaffRole::Manager => role == StaffRole::Cashier,
+            StaffRole::Cashier => false,
+        }
+    }
 }
 
 /// ISO 18245 merchant category code: four digits.
@@ -195,6 +203,8 @@ mod tests {
         assert!(StaffRole::Manager.may(Permission::Refund));
         assert!(!StaffRole::Manager.may(Permission::ManagePayout));
         assert!(StaffRole::Owner.may(Permission::ManagePayout));
+        assert!(StaffRole::Manager.may_add(StaffRole::Cashier) && !StaffRole::Manager.may_add(StaffRole::Manager));
+        assert!(StaffRole::Owner.may_add(StaffRole::Owner) && !StaffRole::Cashier.may_add(StaffRole::Cashier));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::model::{MerchantError, Permission, StaffRole};
 use super::store::{self, Tx};
 use super::store_payout::{self as payouts, NewPayoutAccount, PayoutAccount};
-use super::{Merchants, require_usable};
+use super::{MAX_PAYOUT_REVIEWS_LISTED, Merchants, require_usable};
 use crate::identity::{Client, Principal, StepUpAction};
 use crate::storage::ids::new_id;
 use crate::storage::now_ms;
@@ -138,6 +138,16 @@ impl Merchants {
         }
         let details = json!({ "merchant": merchant_id, "decision": decision });
         self.commit_with_audit(tx, &who.user_id, "merchants.payout_account.reviewed", account_id, client, details).await
+    }
+
+    /// Operators: the accounts waiting for a decision on their holder name, oldest first.
+    pub async fn payout_accounts_awaiting_review(
+        &self,
+        who: &Principal,
+        client: &Client,
+    ) -> Result<Vec<PayoutAccount>, MerchantError> {
+        self.require_operator(who, false, "merchants.payout_account.reviews", client).await?;
+        Ok(payouts::awaiting_review(&self.db, MAX_PAYOUT_REVIEWS_LISTED).await?)
     }
 
     /// The account payouts go to now, if there is one payouts may use (its name matched, or an

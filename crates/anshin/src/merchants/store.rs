@@ -190,31 +190,30 @@ fn store(r: &AnyRow) -> Result<Store, sqlx::Error> {
 
 const STORE_COLUMNS: &str = "id, merchant_id, number, name, postal_code, address, status, created_at_ms";
 
+pub struct NewStoreRow<'a> {
+    pub id: &'a str,
+    pub merchant_id: &'a str,
+    pub name: &'a str,
+    pub postal_code: &'a str,
+    pub address: &'a str,
+    pub now_ms: i64,
+}
+
 /// Insert with the merchant's next store number, unless it already has `max_stores`.
 /// Returns `None` at the cap.
-#[allow(clippy::too_many_arguments)] // one row's columns; a struct would only rename them
-pub async fn insert_store(
-    tx: &mut Tx,
-    id: &str,
-    merchant_id: &str,
-    name: &str,
-    postal_code: &str,
-    address: &str,
-    max_stores: i64,
-    now_ms: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+pub async fn insert_store(tx: &mut Tx, s: &NewStoreRow<'_>, max_stores: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO merchant_stores (id, merchant_id, number, name, postal_code, address, status, created_at_ms)
          SELECT $1, $2, COALESCE(MAX(number), 0) + 1, $3, $4, $5, 'open', $6 FROM merchant_stores WHERE merchant_id = $2
          HAVING COUNT(*) < $7
          RETURNING number",
     )
-    .bind(id)
-    .bind(merchant_id)
-    .bind(name)
-    .bind(postal_code)
-    .bind(address)
-    .bind(now_ms)
+    .bind(s.id)
+    .bind(s.merchant_id)
+    .bind(s.name)
+    .bind(s.postal_code)
+    .bind(s.address)
+    .bind(s.now_ms)
     .bind(max_stores)
     .fetch_optional(&mut **tx)
     .await

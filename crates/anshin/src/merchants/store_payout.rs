@@ -140,6 +140,15 @@ pub async fn decide_review(tx: &mut Tx, merchant_id: &str, id: &str, decision: &
     Ok(done.rows_affected() == 1)
 }
 
+/// Accounts in use or about to be whose holder name an operator must look at, oldest first.
+pub async fn awaiting_review(db: &Db, limit: i64) -> Result<Vec<PayoutAccount>, sqlx::Error> {
+    let sql = format!(
+        "{COLUMNS} WHERE name_check = 'review' AND status IN ('active', 'pending') ORDER BY created_at_ms, id LIMIT $1"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(db.read_pool()).await?;
+    rows.iter().map(account).collect()
+}
+
 pub async fn list(db: &Db, merchant_id: &str) -> Result<Vec<PayoutAccount>, sqlx::Error> {
     let sql = format!("{COLUMNS} WHERE merchant_id = $1 ORDER BY created_at_ms DESC, id DESC");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).fetch_all(db.read_pool()).await?;

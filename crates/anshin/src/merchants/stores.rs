@@ -53,18 +53,17 @@ impl Merchants {
             .map_err(MerchantError::invalid("address_invalid", "address"))?;
         let id = new_id("sto");
         let mut tx = self.db.begin_write().await?;
-        let number = store::insert_store(
-            &mut tx,
-            &id,
+        let row = store::NewStoreRow {
+            id: &id,
             merchant_id,
-            &name,
-            postal.as_str(),
-            &address,
-            MAX_STORES_PER_MERCHANT,
-            now_ms(),
-        )
-        .await?
-        .ok_or(MerchantError::Conflict("this merchant has as many stores as it may have"))?;
+            name: &name,
+            postal_code: postal.as_str(),
+            address: &address,
+            now_ms: now_ms(),
+        };
+        let number = store::insert_store(&mut tx, &row, MAX_STORES_PER_MERCHANT)
+            .await?
+            .ok_or(MerchantError::Conflict("this merchant has as many stores as it may have"))?;
         let details = json!({ "merchant": merchant_id, "number": number });
         self.commit_with_audit(tx, &who.user_id, "merchants.store.added", &id, client, details).await?;
         store::store_by_id(&self.db, &id).await?.ok_or(MerchantError::NotFound)
@@ -118,9 +117,8 @@ impl Merchants {
             param: "role",
         })?;
         let allowed = match actor {
-            Actor::Staff(StaffRole::Owner) | Actor::Operator { admin: true } => true,
-            Actor::Staff(StaffRole::Manager) => role == StaffRole::Cashier,
-            _ => false,
+            Actor::Staff(me) => me.may_add(role),
+            Actor::Operator { admin } => admin,
         };
         if !allowed {
             return Err(self.identity.denied(who, &format!("merchants.{merchant_id}.add_staff"), client).await.into());

@@ -76,3 +76,30 @@ error-idempotency-key-reused = This Idempotency-Key was already used with a diff
 error-idempotency-request-in-progress = A request with this Idempotency-Key is still being processed. Retry shortly.
 error-idempotency-secret-not-replayed = The first answer carried a secret that is shown once, so it is not replayed. Start this step over with a new Idempotency-Key.
 error-nul-byte = The request contains a NUL character, which is not allowed.
+
+## Merchants
+
+error-merchant-not-active = This merchant is not active: nothing can be changed until Anshin makes it active.
+error-legal-name-kana-invalid = Please check the form: enter the legal name in katakana, as the bank knows it.
+error-mcc-invalid = Please check the form: the merchant category code is four digits, for example 5812.
+error-fee-rate-invalid = Please check the form: the fee rate is 0 to 1000 basis points.
+error-reason-invalid = Please check the form: give a reason of 1 to 500 characters.
+error-name-invalid = Please check the form: enter the store name (1 to 100 characters).
+error-postal-code-invalid = Please check the form: the postal code is seven digits, for example 150-0002.
+error-address-invalid = Please check the form: enter the address (1 to 200 characters).
+error-label-invalid = Please check the form: enter a name for the key (1 to 100 characters).
+error-store-invalid = Please choose one of this merchant's stores.
+error-url-invalid = Please check the webhook URL: it must start with https:// and a public host name, without a user name, password or fragment.
+error-bank-code-invalid = Please check the form: no bank has this code.
+error-branch-code-invalid = Please check the form: this bank has no branch with this code.
+error-account-type-invalid = Please choose ordinary, current or savings.
+error-account-number-invalid = Please check the form: the account number is seven digits.
+error-holder-name-invalid = Please check the form: write the holder name in katakana, as in the bank book.
+error-conflict-not-awaiting-review = This merchant is not awaiting review: another admin may have decided already.
+error-conflict-not-active = Only an active merchant can be suspended.
+error-conflict-not-suspended = Only a suspended merchant can be reactivated.
+error-conflict-store-limit = This merchant has as many stores as it may have.
+error-conflict-pos-key-limit = This merchant has as many live POS keys as it may have. Revoke one it no longer uses.
+error-conflict-webhook-limit = This merchant has as many webhook endpoints as it may have. Disable one it no longer uses.
+error-conflict-no-payout-change = No payout account change is waiting.
+error-conflict-payout-not-awaiting-review = This payout account is not awaiting review.

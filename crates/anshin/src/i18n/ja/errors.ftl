@@ -75,3 +75,30 @@ error-idempotency-key-reused = この Idempotency-Key は、別の内容のリ�
 error-idempotency-request-in-progress = この Idempotency-Key のリクエストはまだ処理中です。少し待ってから再試行してください。
 error-idempotency-secret-not-replayed = 最初の応答には一度しか表示しない秘密の情報が含まれていたため、再送できません。新しい Idempotency-Key で、この手順を最初からやり直してください。
 error-nul-byte = リクエストに使えない文字（NUL）が含まれています。
+
+## 加盟店
+
+error-merchant-not-active = この加盟店は現在利用できない状態です。Anshin が利用を再開するまで、変更はできません。
+error-legal-name-kana-invalid = 入力内容を確認してください：正式名称を、金融機関に届け出ているとおりカタカナで入力してください。
+error-mcc-invalid = 入力内容を確認してください：業種コード（MCC）は4桁の数字です。例：5812
+error-fee-rate-invalid = 入力内容を確認してください：手数料率は0〜1000のベーシスポイントで入力してください。
+error-reason-invalid = 入力内容を確認してください：理由を1〜500文字で入力してください。
+error-name-invalid = 入力内容を確認してください：店舗名を1〜100文字で入力してください。
+error-postal-code-invalid = 入力内容を確認してください：郵便番号は7桁の数字です。例：150-0002
+error-address-invalid = 入力内容を確認してください：住所を1〜200文字で入力してください。
+error-label-invalid = 入力内容を確認してください：キーの名前を1〜100文字で入力してください。
+error-store-invalid = この加盟店の店舗から選んでください。
+error-url-invalid = WebhookのURLを確認してください：公開されたホスト名の https:// で始まるURLにしてください。ユーザー名・パスワード・フラグメント（# 以降）は含められません。
+error-bank-code-invalid = 入力内容を確認してください：この金融機関コードの金融機関はありません。
+error-branch-code-invalid = 入力内容を確認してください：この金融機関には、この支店コードの支店はありません。
+error-account-type-invalid = 預金種目は「普通」「当座」「貯蓄」から選んでください。
+error-account-number-invalid = 入力内容を確認してください：口座番号は7桁の数字です。
+error-holder-name-invalid = 入力内容を確認してください：口座名義は、通帳に記載のとおりカタカナで入力してください。
+error-conflict-not-awaiting-review = この加盟店は審査待ちではありません。ほかの管理者がすでに審査した可能性があります。
+error-conflict-not-active = 停止できるのは、利用中の加盟店だけです。
+error-conflict-not-suspended = 利用を再開できるのは、停止中の加盟店だけです。
+error-conflict-store-limit = この加盟店は、登録できる店舗数の上限に達しています。
+error-conflict-pos-key-limit = この加盟店は、有効なPOSキーの数の上限に達しています。使っていないキーを無効にしてください。
+error-conflict-webhook-limit = この加盟店は、Webhookの送信先の数の上限に達しています。使っていない送信先を停止してください。
+error-conflict-no-payout-change = 取り消せる振込先口座の変更はありません。
+error-conflict-payout-not-awaiting-review = この振込先口座は、名義の確認待ちではありません。
