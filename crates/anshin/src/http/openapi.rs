@@ -145,16 +145,20 @@ fn describe(status: u16) -> &'static str {
         }
         401 => {
             "Not signed in (`not_signed_in`), or a password, code, challenge or key that is wrong, used up or \
-             expired (`login_failed`, `code_rejected`, `code_expired`)."
+             expired (`login_failed`, `code_rejected`, `code_expired`); for a POS request, a signature that is \
+             wrong, stale or replayed (`signature_invalid`, `timestamp_stale`, `nonce_reused`)."
         }
         403 => {
             "The session may not do this: it may only enrol a factor (`enrolment_required`), the action needs a \
-             step-up grant (`step_up_required`), or the role does not allow it (`forbidden`)."
+             step-up grant (`step_up_required`), or the role does not allow it (`forbidden`); or the merchant or \
+             store cannot take payments now (`not_accepting_payments`)."
         }
         409 => {
             "Conflicts with the current state (`conflict`), or the `Idempotency-Key` was used for another request, \
              is still in progress, or answered with a secret that is not replayed (`idempotency_error`)."
         }
+        402 => "Declined (`insufficient_funds`, `over_payment_limit`): nothing moved.",
+        422 => "The customer's code cannot pay (`code_invalid`, `code_expired`, `code_used`): ask for a new code.",
         404 => "No such resource, or one that belongs to someone else (`resource_missing`).",
         413 => "The request body is larger than the server accepts (`payload_too_large`).",
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
@@ -217,6 +221,13 @@ error_set! {
     Conflict: [409];
     /// No such resource, or one the caller may not see (the same answer, so ids cannot be probed).
     Missing: [404];
+    /// A POS request: not signed right, stale, replayed or an unknown key (401); a merchant or
+    /// store that cannot take payments now (403).
+    PosSigned: [401, 403];
+    /// The payment was declined.
+    Declined: [402];
+    /// The customer's code cannot pay.
+    CodeRefused: [422];
     /// A guard or quota refused the attempt.
     Throttled: [429];
 }

@@ -51,6 +51,12 @@ fn samples() -> Vec<(&'static str, Arg<'static>)> {
         ("mcc", "5812".into()),
         ("rate", "2.60%".into()),
         ("digits", "567".into()),
+        ("amount", "¥1,200".into()),
+        ("store", "渋谷店".into()),
+        ("merchant", "株式会社アンシン".into()),
+        ("holder", "ｶ)ｱﾝｼﾝ".into()),
+        ("last3", "321".into()),
+        ("when", "2026年12月3日 18:00".into()),
     ]
 }
 

@@ -133,6 +133,17 @@ impl Merchants {
         self.commit_with_audit(tx, &who.user_id, "merchants.pos_key.revoked", key_id, client, details).await
     }
 
+    /// The live key `key_id` with its signing secret, merchant and store, for a POS request.
+    pub async fn pos_context(&self, key_id: &str) -> Result<Option<PosContext>, MerchantError> {
+        let Some((key, sealed, merchant, store)) = creds::live_pos_key_with_merchant(&self.db, key_id).await? else {
+            return Ok(None);
+        };
+        let secret = self.keys.open_credential(&sealed, &key.id).map_err(|e| {
+            MerchantError::Identity(crate::identity::IdentityError::Internal(format!("POS key {}: {e}", key.id)))
+        })?;
+        Ok(Some(PosContext { key, secret, merchant, store }))
+    }
+
     /// The live key `key_id` and its signing secret, for checking a POS request.
     pub async fn pos_signing_secret(&self, key_id: &str) -> Result<Option<(PosKey, String)>, MerchantError> {
         let Some((key, sealed)) = creds::live_pos_key(&self.db, key_id).await? else { return Ok(None) };
@@ -269,6 +280,15 @@ impl Merchants {
             None => Err(bad("needs a host")),
         }
     }
+}
+
+/// What a POS request is checked against and acts for.
+#[derive(Debug, Clone)]
+pub struct PosContext {
+    pub key: PosKey,
+    pub secret: String,
+    pub merchant: super::store::Merchant,
+    pub store: super::store::Store,
 }
 
 fn new_webhook_secret() -> String {

@@ -29,10 +29,10 @@ pub struct Merchant {
     pub receivable_account_id: String,
 }
 
-const MERCHANT_COLUMNS: &str = "id, number, legal_name, legal_name_kana, mcc, status, status_reason, fee_rate_bp, \
+pub(super) const MERCHANT_COLUMNS: &str = "id, number, legal_name, legal_name_kana, mcc, status, status_reason, fee_rate_bp, \
      contact_email, created_by, created_at_ms, reviewed_by, reviewed_at_ms, receivable_account_id";
 
-fn merchant(r: &AnyRow) -> Result<Merchant, sqlx::Error> {
+pub(super) fn merchant(r: &AnyRow) -> Result<Merchant, sqlx::Error> {
     Ok(Merchant {
         id: r.try_get("id")?,
         number: r.try_get("number")?,

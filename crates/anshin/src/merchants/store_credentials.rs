@@ -215,3 +215,46 @@ pub async fn signing_secrets(db: &Db, endpoint_id: &str, now_ms: i64) -> Result<
     .await?;
     rows.iter().map(|r| Ok((r.try_get("version")?, r.try_get("sealed_secret")?))).collect()
 }
+
+/// A live POS key with its sealed secret, its merchant and its store, in one query (the POS
+/// request path reads this on every payment). Merchant columns keep their names; the key's and
+/// the store's are prefixed.
+pub async fn live_pos_key_with_merchant(
+    db: &Db,
+    id: &str,
+) -> Result<Option<(PosKey, String, super::store::Merchant, super::store::Store)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT k.id AS k_id, k.merchant_id AS k_merchant_id, k.store_id AS k_store_id, k.label AS k_label,
+                k.created_by AS k_created_by, k.created_at_ms AS k_created_at_ms, k.sealed_secret AS k_sealed_secret,
+                s.id AS s_id, s.number AS s_number, s.name AS s_name, s.postal_code AS s_postal_code,
+                s.address AS s_address, s.status AS s_status, s.created_at_ms AS s_created_at_ms,
+                {}
+         FROM pos_keys k JOIN merchants m ON m.id = k.merchant_id JOIN merchant_stores s ON s.id = k.store_id
+         WHERE k.id = $1 AND k.revoked_at_ms = 0 AND s.merchant_id = k.merchant_id",
+        super::store::MERCHANT_COLUMNS.split(", ").map(|c| format!("m.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await? else {
+        return Ok(None);
+    };
+    let key = PosKey {
+        id: r.try_get("k_id")?,
+        merchant_id: r.try_get("k_merchant_id")?,
+        store_id: r.try_get("k_store_id")?,
+        label: r.try_get("k_label")?,
+        created_by: r.try_get("k_created_by")?,
+        created_at_ms: r.try_get("k_created_at_ms")?,
+        revoked_at_ms: 0,
+    };
+    let store = super::store::Store {
+        id: r.try_get("s_id")?,
+        merchant_id: key.merchant_id.clone(),
+        number: r.try_get("s_number")?,
+        name: r.try_get("s_name")?,
+        postal_code: r.try_get("s_postal_code")?,
+        address: r.try_get("s_address")?,
+        status: r.try_get("s_status")?,
+        created_at_ms: r.try_get("s_created_at_ms")?,
+    };
+    let merchant = super::store::merchant(&r)?;
+    Ok(Some((key, r.try_get("k_sealed_secret")?, merchant, store)))
+}

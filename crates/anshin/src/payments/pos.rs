@@ -61,9 +61,9 @@ impl Payments {
         if (now / 1000 - ts_secs).abs() > POS_CLOCK_SKEW_SECS {
             return Err(PaymentError::PosUnauthenticated("timestamp_stale"));
         }
-        let (key, secret) = self
+        let crate::merchants::credentials::PosContext { key, secret, merchant, store: shop } = self
             .merchants
-            .pos_signing_secret(&sig.key_id)
+            .pos_context(&sig.key_id)
             .await?
             .ok_or(PaymentError::PosUnauthenticated("signature_invalid"))?;
         if !verify_pos_signature(&secret, method, path, &sig.timestamp, &sig.nonce, body, &sig.signature) {
@@ -78,15 +78,10 @@ impl Payments {
             return Err(PaymentError::PosUnauthenticated("nonce_reused"));
         }
         let unspent_nonce = (spending == NonceSpending::WithThePayment).then(|| sig.nonce.clone());
-        let merchant = crate::merchants::store::merchant_by_id(&self.db, &key.merchant_id)
-            .await?
-            .ok_or(PaymentError::NotAccepting)?;
-        let store =
-            crate::merchants::store::store_by_id(&self.db, &key.store_id).await?.ok_or(PaymentError::NotAccepting)?;
-        if merchant.status != MerchantStatus::Active || store.status != "open" {
+        if merchant.status != MerchantStatus::Active || shop.status != "open" {
             return Err(PaymentError::NotAccepting);
         }
-        Ok(PosCaller { key, merchant, store, unspent_nonce })
+        Ok(PosCaller { key, merchant, store: shop, unspent_nonce })
     }
 
     /// Forget nonces whose timestamps could no longer be accepted.

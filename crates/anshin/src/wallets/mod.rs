@@ -51,21 +51,30 @@ impl Split {
     }
 }
 
+/// Wallets whose account ids are remembered in memory (they never change once opened); past
+/// this the memory starts over, so it stays bounded.
+const ACCOUNT_CACHE_MAX: usize = 100_000;
+
 #[derive(Clone)]
 pub struct Wallets {
     db: Db,
     ledger: Ledger,
+    cache: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, WalletAccounts>>>,
 }
 
 impl Wallets {
     pub fn new(db: Db, ledger: Ledger) -> Wallets {
-        Wallets { db, ledger }
+        Wallets { db, ledger, cache: Default::default() }
     }
 
     /// The user's accounts, opened on first use. Two first uses at once both open accounts; one
     /// set wins the insert and the other stays empty and unused, which is harmless.
     pub async fn accounts(&self, user_id: &str) -> Result<WalletAccounts, LedgerError> {
+        if let Some(accounts) = self.cache.lock().expect("not poisoned").get(user_id) {
+            return Ok(accounts.clone());
+        }
         if let Some(accounts) = store::by_user(&self.db, user_id).await? {
+            self.remember(&accounts);
             return Ok(accounts);
         }
         let open = |kind: AccountKind| NewAccount {
@@ -82,6 +91,14 @@ impl Wallets {
         };
         store::insert(&self.db, &accounts, now_ms()).await?;
         Ok(store::by_user(&self.db, user_id).await?.expect("a wallet row exists after the insert"))
+    }
+
+    fn remember(&self, accounts: &WalletAccounts) {
+        let mut cache = self.cache.lock().expect("not poisoned");
+        if cache.len() >= ACCOUNT_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(accounts.user_id.clone(), accounts.clone());
     }
 
     /// What the wallet can spend now, per part.

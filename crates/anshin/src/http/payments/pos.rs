@@ -12,7 +12,7 @@ use super::payments;
 use crate::http::AppState;
 use crate::http::error::{ApiError, Json, buffered};
 use crate::http::middleware::RequestId;
-use crate::http::openapi::{Common, Missing, PostJson};
+use crate::http::openapi::{CodeRefused, Common, Declined, IdempotencyKey, Missing, PosSigned, PostJson};
 use crate::payments::pos::NonceSpending;
 use crate::payments::{ChargeRequest, Payment, PosCaller, PosSignature};
 
@@ -60,18 +60,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedPos<T> {
 /// POS: take a customer-presented payment. The answer is the payment's own state, which reaches
 /// the till independently of the customer's phone.
 #[utoipa::path(post, path = "/v1/pos/payments", tag = "pos", request_body = ChargeRequest,
-    params(
+    params(IdempotencyKey,
         ("Anshin-Key" = String, Header, description = "The POS key's id (`pk_…`)."),
         ("Anshin-Timestamp" = String, Header, description = "Unix seconds; within 300 s of the server's clock."),
         ("Anshin-Nonce" = String, Header, description = "16 to 64 of [A-Za-z0-9_-], never reused by this key."),
         ("Anshin-Signature" = String, Header, description = "Hex HMAC-SHA-256 (docs/POS-API.md)."),
     ),
     responses((status = 201, description = "The payment (`succeeded`, or `held` for review).", body = Payment),
-        (status = 401, description = "Not signed right, stale, replayed, or an unknown key."),
-        (status = 402, description = "Declined (`insufficient_funds`, `over_payment_limit`)."),
-        (status = 403, description = "The merchant or store cannot take payments now."),
-        (status = 422, description = "The customer's code is invalid, expired or used (`code_invalid`, `code_expired`, `code_used`)."),
-        PostJson))]
+        PostJson, PosSigned, Declined, CodeRefused))]
 pub async fn charge(
     State(state): State<AppState>,
     axum::Extension(request_id): axum::Extension<RequestId>,
@@ -88,10 +84,7 @@ pub async fn charge(
         ("Anshin-Timestamp" = String, Header, description = "Unix seconds."),
         ("Anshin-Nonce" = String, Header, description = "Never reused by this key."),
         ("Anshin-Signature" = String, Header, description = "Over an empty body.")),
-    responses((status = 200, description = "The payment.", body = Payment),
-        (status = 401, description = "Not signed right, stale, replayed, or an unknown key."),
-        (status = 403, description = "The merchant or store cannot take payments now."),
-        Common, Missing))]
+    responses((status = 200, description = "The payment.", body = Payment), Common, PosSigned, Missing))]
 pub async fn payment(
     State(state): State<AppState>,
     Path(id): Path<String>,
