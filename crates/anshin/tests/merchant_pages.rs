@@ -5,10 +5,9 @@
 
 mod common;
 
-use anshin::merchants::NewMerchant;
-use anshin::merchants::stores::NewStaff;
 use common::TestDb;
 use common::identity_app::*;
+use common::merchant_app::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -54,42 +53,6 @@ async fn post(a: &App, path: &str, session: &str, csrf_cookie: Option<&str>, fie
     let form: Vec<(&str, &str)> = fields.iter().copied().chain([("csrf", CSRF)]).collect();
     let resp = browser().post(format!("{}{path}", a.url)).header("cookie", cookie).form(&form).send().await.unwrap();
     answer(resp).await
-}
-
-/// An operator with a full session: (token, recovery codes).
-async fn operator(a: &App, email: &str, role: &str) -> (String, Vec<String>) {
-    let password = a.identity.create_operator(email, "Ops Person", role).await.unwrap();
-    let token = a.enrolment_session(email, &password).await;
-    let (_, codes) = a.enrol_totp(&token).await;
-    (token, codes)
-}
-
-/// An active merchant, made the way the command line makes one: its id.
-async fn merchant(a: &App, name: &str) -> String {
-    let new = NewMerchant {
-        legal_name: name.into(),
-        legal_name_kana: "カブシキガイシャテスト".into(),
-        mcc: "5411".into(),
-        contact_email: "contact@shop.example.jp".into(),
-        fee_rate_bp: None,
-    };
-    a.merchants.create_active(&new).await.unwrap().id
-}
-
-/// A member of staff with a full session: (token, recovery codes).
-async fn staff(a: &App, merchant_id: &str, email: &str, role: &str) -> (String, Vec<String>) {
-    let new = NewStaff { email: email.into(), legal_name: "Staff Member".into(), role: role.into() };
-    let password = a.merchants.add_staff_cli(merchant_id, &new).await.unwrap();
-    let token = a.enrolment_session(email, &password).await;
-    let (_, codes) = a.enrol_totp(&token).await;
-    (token, codes)
-}
-
-async fn add_store(a: &App, merchant_id: &str, token: &str) -> String {
-    let body = json!({ "name": "渋谷店", "postal_code": "150-0002", "address": "東京都渋谷区渋谷2-1-1" });
-    let (status, store) = a.post(&format!("/v1/merchants/{merchant_id}/stores"), body, Some(token)).await;
-    assert_eq!(status, StatusCode::CREATED, "{store}");
-    store["id"].as_str().unwrap().to_owned()
 }
 
 /// Everything a merchant form could change, counted.

@@ -5,13 +5,12 @@
 mod common;
 
 use anshin::ledger::{AccountKind, Command, Currency};
-use anshin::merchants::NewMerchant;
 use anshin::merchants::credentials::pos_signature;
-use anshin::merchants::stores::NewStaff;
 use anshin::payments::codes;
 use base64::Engine;
 use common::TestDb;
 use common::identity_app::*;
+use common::merchant_app::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -25,28 +24,17 @@ struct Shop {
 }
 
 async fn shop(a: &App, name: &str) -> Shop {
-    let new = NewMerchant {
-        legal_name: name.into(),
-        legal_name_kana: "カブシキガイシャテスト".into(),
-        mcc: "5411".into(),
-        contact_email: format!("contact@{}.example.jp", name.to_lowercase()),
-        fee_rate_bp: None,
-    };
-    let m = a.merchants.create_active(&new).await.unwrap();
-    let email = format!("owner@{}.example.jp", name.to_lowercase());
-    let staff = NewStaff { email: email.clone(), legal_name: "Owner".into(), role: "owner".into() };
-    let password = a.merchants.add_staff_cli(&m.id, &staff).await.unwrap();
-    let token = a.enrolment_session(&email, &password).await;
-    let (_, codes) = a.enrol_totp(&token).await;
+    let (id, token, codes) =
+        merchant_with(a, name, &format!("owner@{}.example.jp", name.to_lowercase()), "owner").await;
     let body = json!({ "name": format!("{name} 本店"), "postal_code": "1500002", "address": "東京都渋谷区" });
-    let (_, store) = a.post(&format!("/v1/merchants/{}/stores", m.id), body, Some(&token)).await;
+    let (_, store) = a.post(&format!("/v1/merchants/{id}/stores"), body, Some(&token)).await;
     let store = store["id"].as_str().unwrap().to_owned();
     let owner = a.step_up_by(&token, "create_pos_key", "recovery_code", &codes[0]).await;
     let body = json!({ "store_id": store, "label": "till 1" });
-    let (status, key) = a.post(&format!("/v1/merchants/{}/pos-keys", m.id), body, Some(&owner)).await;
+    let (status, key) = a.post(&format!("/v1/merchants/{id}/pos-keys"), body, Some(&owner)).await;
     assert_eq!(status, StatusCode::CREATED, "{key}");
     Shop {
-        id: m.id,
+        id,
         store,
         key_id: key["key"]["id"].as_str().unwrap().to_owned(),
         secret: key["secret"].as_str().unwrap().to_owned(),
