@@ -53,6 +53,11 @@ CREATE TABLE payments (
     -- Shown on the customer's completion screen and in the portal, to tell a fake screen.
     confirmation_code   TEXT NOT NULL,
     reference           TEXT NOT NULL DEFAULT '',
+    -- What refunds have given back, in all and per part (never more than was paid).
+    refunded_minor          BIGINT NOT NULL DEFAULT 0,
+    refunded_points_minor   BIGINT NOT NULL DEFAULT 0,
+    refunded_lite_minor     BIGINT NOT NULL DEFAULT 0,
+    refunded_money_minor    BIGINT NOT NULL DEFAULT 0,
     created_at_ms       BIGINT NOT NULL,
     updated_at_ms       BIGINT NOT NULL
 );
@@ -67,3 +72,19 @@ CREATE TABLE pos_nonces (
     PRIMARY KEY (key_id, nonce)
 );
 CREATE INDEX pos_nonces_seen ON pos_nonces (seen_at_ms);
+
+-- Refunds, each written with its journal entry (receivable back to the parts it was paid from).
+CREATE TABLE refunds (
+    id              TEXT PRIMARY KEY,
+    payment_id      TEXT NOT NULL REFERENCES payments (id),
+    amount_minor    BIGINT NOT NULL,
+    points_minor    BIGINT NOT NULL,
+    lite_minor      BIGINT NOT NULL,
+    money_minor     BIGINT NOT NULL,
+    -- Who asked: a member of staff's user id, or a POS key's id.
+    created_by      TEXT NOT NULL,
+    reason          TEXT NOT NULL DEFAULT '',
+    ledger_key      TEXT NOT NULL UNIQUE,
+    created_at_ms   BIGINT NOT NULL
+);
+CREATE INDEX refunds_payment ON refunds (payment_id);

@@ -21,6 +21,8 @@ struct Shop {
     key_id: String,
     secret: String,
     owner: String,
+    /// The owner's unused recovery codes (the first went on the POS key's step-up).
+    codes: Vec<String>,
 }
 
 async fn shop(a: &App, name: &str) -> Shop {
@@ -39,6 +41,7 @@ async fn shop(a: &App, name: &str) -> Shop {
         key_id: key["key"]["id"].as_str().unwrap().to_owned(),
         secret: key["secret"].as_str().unwrap().to_owned(),
         owner,
+        codes: codes[1..].to_vec(),
     }
 }
 
@@ -375,5 +378,103 @@ on_both!(a_pos_client_written_from_the_docs_takes_a_payment, |t: TestDb| async m
     assert_eq!(result["payment"]["reference"], "from the docs");
     assert_eq!(result["read"]["id"], result["payment"]["id"]);
     assert_eq!(result["read"]["confirmation_code"], result["payment"]["confirmation_code"]);
+    assert_books_sound(&a).await;
+});
+
+// Refunds: never more than was paid, even with 50 partial refunds at once; back to the parts the
+// payment came from (money first); idempotent on the refund key; owners and managers with a
+// step-up, or the store's POS; never a cashier, never another merchant.
+on_both!(refunds_never_exceed_the_payment_and_go_back_where_the_money_came_from, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Rho").await;
+    // Another customer's sale first, so the merchant's receivable could cover far more refunds
+    // than this payment allows: only the payment's own bounds stop them.
+    let rich = wallet(&a, "buyer9@example.jp", "+819020000010", 50_000, 0).await;
+    let code = codes::encode_qr(&rich.secret, rich.number, 1, now_secs());
+    assert_eq!(charge(&a, &shop, &code, 20_000).await.0, StatusCode::CREATED);
+    let w = wallet(&a, "buyer8@example.jp", "+819020000009", 700, 300).await;
+    let (status, paid) = charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 1, now_secs()), 1_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    let id = paid["id"].as_str().unwrap().to_owned();
+    let pos_path = format!("/v1/pos/payments/{id}/refunds");
+    let refund = |amount: i64, key: &str| json!({ "amount_minor": amount, "refund_key": key }).to_string();
+
+    // The POS refunds 500: money first (the payment took 700 of money and 300 of points).
+    let (status, r) = pos_send(&a, &shop, "POST", &pos_path, &refund(500, "refund-first"), &nonce(), now_secs()).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!((r["money_minor"].as_i64(), r["points_minor"].as_i64()), (Some(500), Some(0)));
+    let (status, again) =
+        pos_send(&a, &shop, "POST", &pos_path, &refund(500, "refund-first"), &nonce(), now_secs()).await;
+    assert_eq!(
+        (status, again["id"].as_str()),
+        (StatusCode::CREATED, r["id"].as_str()),
+        "the same key, the same refund"
+    );
+
+    // Fifty refunds of 20 at once against the 500 left: exactly 25 succeed.
+    let a = std::sync::Arc::new(a);
+    let shop = std::sync::Arc::new(shop);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (a, shop, path, body) =
+            (a.clone(), shop.clone(), pos_path.clone(), refund(20, &format!("refund-many-{i:02}")));
+        tasks.push(tokio::spawn(async move { pos_send(&a, &shop, "POST", &path, &body, &nonce(), now_secs()).await }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            StatusCode::CREATED => ok += 1,
+            StatusCode::PAYMENT_REQUIRED => {
+                assert!(
+                    matches!(
+                        body["error"]["code"].as_str(),
+                        Some("refund_exceeds_payment" | "not_refundable" | "refund_busy")
+                    ),
+                    "{body}"
+                )
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(ok, 25, "500 left, 20 each");
+    let refunded = a.count(&format!("SELECT refunded_minor FROM payments WHERE id = '{id}'")).await;
+    let total = a
+        .count(&format!("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE payment_id = '{id}'"))
+        .await;
+    assert_eq!((refunded, total), (1_000, 1_000));
+    let (_, balances) = a.get("/v1/me/balances", &w.token).await;
+    assert_eq!(balances["money_minor"], 700, "money back first");
+    assert_eq!(balances["points_minor"], 300, "then points");
+    let (_, mine) = a.get(&format!("/v1/me/payments/{id}"), &w.token).await;
+    assert_eq!(mine["status"], "refunded");
+
+    // A second payment: a cashier cannot refund; another merchant cannot see it; the owner needs
+    // a step-up for it, spent by the refund.
+    let (status, second) = charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 2, now_secs()), 600).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let second = second["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/merchants/{}/payments/{second}/refunds", shop.id);
+    let (cashier, _) = staff(&a, &shop.id, "cashier@rho.example.jp", "cashier").await;
+    assert_eq!(
+        a.post(&path, json!({ "amount_minor": 100, "refund_key": "cashier-try" }), Some(&cashier)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (other_id, other_owner, _) = merchant_with(&a, "Sigma", "owner@sigma.example.jp", "owner").await;
+    let other_path = format!("/v1/merchants/{other_id}/payments/{second}/refunds");
+    assert_eq!(
+        a.post(&other_path, json!({ "amount_minor": 100, "refund_key": "other-try" }), Some(&other_owner)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let body = json!({ "amount_minor": 600, "refund_key": "owner-refund" });
+    let (status, e) = a.post(&path, body.clone(), Some(&shop.owner)).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("step_up_required")), "{e}");
+    let owner = a.step_up_by(&shop.owner, "refund", "recovery_code", &shop.codes[0]).await;
+    let (status, r) = a.post(&path, body, Some(&owner)).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let (status, e) = a.post(&path, json!({ "amount_minor": 1, "refund_key": "owner-again" }), Some(&owner)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the grant was spent: {e}");
+    a.deliver().await;
+    assert!(a.messages_to("buyer8@example.jp").await.iter().any(|m| m.body.contains("¥600")), "the customer is told");
     assert_books_sound(&a).await;
 });

@@ -98,8 +98,10 @@ use super::routes;
         portal::rotate_webhook,
         portal::disable_webhook,
         merchant_payments::list,
+        merchant_payments::refund,
         pos::charge,
         pos::payment,
+        pos::refund,
         wallet::provision_device,
         wallet::balances,
         wallet::payment

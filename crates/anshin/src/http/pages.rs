@@ -650,7 +650,8 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         StepUpAction::AddStaff
         | StepUpAction::CreatePosKey
         | StepUpAction::ManageWebhooks
-        | StepUpAction::ChangePayoutAccount => "/merchant",
+        | StepUpAction::ChangePayoutAccount
+        | StepUpAction::Refund => "/merchant",
         StepUpAction::ChangePassword
         | StepUpAction::ChangeContact
         | StepUpAction::AddFactor

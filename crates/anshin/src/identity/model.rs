@@ -147,10 +147,12 @@ pub enum StepUpAction {
     ManageWebhooks,
     /// Merchant owners: set or change the account payouts go to.
     ChangePayoutAccount,
+    /// Merchant owners and managers: refund a payment from the portal.
+    Refund,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 10] = [
+    pub const ALL: [StepUpAction; 11] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -161,6 +163,7 @@ impl StepUpAction {
         StepUpAction::CreatePosKey,
         StepUpAction::ManageWebhooks,
         StepUpAction::ChangePayoutAccount,
+        StepUpAction::Refund,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -177,6 +180,7 @@ impl StepUpAction {
             StepUpAction::CreatePosKey => "create_pos_key",
             StepUpAction::ManageWebhooks => "manage_webhooks",
             StepUpAction::ChangePayoutAccount => "change_payout_account",
+            StepUpAction::Refund => "refund",
         }
     }
 }

@@ -109,6 +109,12 @@ impl Identity {
         }
     }
 
+    /// The grant for `action`, spent by a ledger command's `Effect` (money movements commit in
+    /// the ledger's batch, not in a transaction of identity's).
+    pub(crate) fn grant_effect(&self, who: &Principal, action: StepUpAction) -> crate::ledger::Effect {
+        grants::consume_effect(&who.session_id, action.as_str(), now_ms())
+    }
+
     /// Consume the grant for `action` inside the action's transaction.
     pub(crate) async fn consume_grant(
         &self,

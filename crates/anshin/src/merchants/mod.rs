@@ -98,6 +98,10 @@ impl Merchants {
         &self.db
     }
 
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
     /// How long an old webhook secret keeps signing after a rotation (pages tell the owner).
     pub fn webhook_secret_overlap_secs(&self) -> i64 {
         self.config.webhook_secret_overlap_secs
@@ -187,6 +191,16 @@ fn require_usable(m: &Merchant) -> Result<(), MerchantError> {
 }
 
 impl Merchants {
+    /// The merchant, if `who` is one of its staff whose role may refund (owner or manager).
+    pub async fn for_refunds(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Merchant, MerchantError> {
+        Ok(self.authorize(who, merchant_id, Permission::Refund, false, client).await?.0)
+    }
+
     /// The merchant, if `who` may see its payments (its staff, or an operator).
     pub async fn for_payments(
         &self,

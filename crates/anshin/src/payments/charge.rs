@@ -142,6 +142,7 @@ impl Payments {
             decision_reason: decision.reason().into(),
             confirmation_code: confirmation_code(),
             reference: req.reference.clone(),
+            refunded_minor: 0,
             created_at_ms: now,
         };
         let jpy = Currency::jpy();

@@ -12,6 +12,7 @@ pub mod codes;
 mod devices;
 pub mod fees;
 pub mod pos;
+pub mod refunds;
 pub mod store;
 mod views;
 
@@ -20,7 +21,8 @@ use std::sync::Arc;
 pub use charge::ChargeRequest;
 pub use devices::DeviceProvisioned;
 pub use pos::{PosCaller, PosSignature};
-pub use store::Payment;
+pub use refunds::{RefundBy, RefundRequest};
+pub use store::{Payment, Refund};
 pub use views::CustomerPayment;
 
 use crate::identity::IdentityError;

@@ -120,6 +120,8 @@ pub struct Payment {
     /// Shown on the customer's completion screen and in the portal.
     pub confirmation_code: String,
     pub reference: String,
+    /// What refunds have given back so far.
+    pub refunded_minor: i64,
     pub created_at_ms: i64,
 }
 
@@ -142,13 +144,14 @@ fn payment(r: &AnyRow) -> Result<Payment, sqlx::Error> {
         decision_reason: r.try_get("decision_reason")?,
         confirmation_code: r.try_get("confirmation_code")?,
         reference: r.try_get("reference")?,
+        refunded_minor: r.try_get("refunded_minor")?,
         created_at_ms: r.try_get("created_at_ms")?,
     })
 }
 
 const SELECT: &str = "SELECT id, merchant_id, store_id, terminal_id, customer_user_id, method, amount_minor, points_minor, \
      lite_minor, money_minor, fee_minor, fee_tax_minor, status, decision, decision_reason, confirmation_code, reference, \
-     created_at_ms FROM payments";
+     refunded_minor, created_at_ms FROM payments";
 
 /// The payment row, written with its journal entry (`entry_id` is the entry the command makes).
 pub fn insert_payment(p: &Payment, pos_key_id: &str, ledger_key: &str, now_ms: i64) -> Effect {
@@ -264,4 +267,110 @@ pub async fn purge_nonces(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
     let done =
         sqlx::query("DELETE FROM pos_nonces WHERE seen_at_ms < $1").bind(before_ms).execute(db.write_pool()).await?;
     Ok(done.rows_affected())
+}
+
+/// What refunds have given back per part of a payment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Refunded {
+    pub points_minor: i64,
+    pub lite_minor: i64,
+    pub money_minor: i64,
+}
+
+pub async fn refunded_parts(db: &Db, payment_id: &str) -> Result<Refunded, sqlx::Error> {
+    let r = sqlx::query(
+        "SELECT refunded_points_minor, refunded_lite_minor, refunded_money_minor FROM payments WHERE id = $1",
+    )
+    .bind(payment_id)
+    .fetch_one(db.read_pool())
+    .await?;
+    Ok(Refunded {
+        points_minor: r.try_get("refunded_points_minor")?,
+        lite_minor: r.try_get("refunded_lite_minor")?,
+        money_minor: r.try_get("refunded_money_minor")?,
+    })
+}
+
+/// Written with a refund's journal: the payment's refunded amounts move on, never past what was
+/// paid in all nor past what any part paid; otherwise the refund is refused (and planned again
+/// from the new state). Refunds racing in one batch are checked one after another here.
+pub fn record_refund(payment_id: &str, parts: &Refunded, now_ms: i64) -> Effect {
+    use EffectValue::{Int, Text};
+    let amount = parts.points_minor + parts.lite_minor + parts.money_minor;
+    Effect {
+        sql: "UPDATE payments SET refunded_minor = refunded_minor + $1, refunded_points_minor = refunded_points_minor + $2,
+                  refunded_lite_minor = refunded_lite_minor + $3, refunded_money_minor = refunded_money_minor + $4,
+                  status = CASE WHEN refunded_minor + $1 = amount_minor THEN 'refunded' ELSE 'partially_refunded' END,
+                  updated_at_ms = $5
+              WHERE id = $6 AND refunded_minor + $1 <= amount_minor
+                AND refunded_points_minor + $2 <= points_minor AND refunded_lite_minor + $3 <= lite_minor
+                AND refunded_money_minor + $4 <= money_minor AND status IN ('succeeded', 'partially_refunded')",
+        binds: vec![
+            Int(amount),
+            Int(parts.points_minor),
+            Int(parts.lite_minor),
+            Int(parts.money_minor),
+            Int(now_ms),
+            Text(payment_id.to_owned()),
+        ],
+        expect_rows: Some(1),
+        refusal: "refund_raced",
+    }
+}
+
+/// A refund as stored and shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Refund {
+    /// `re_…`
+    pub id: String,
+    pub payment_id: String,
+    pub amount_minor: i64,
+    pub points_minor: i64,
+    pub lite_minor: i64,
+    pub money_minor: i64,
+    pub created_at_ms: i64,
+}
+
+pub fn insert_refund(r: &Refund, created_by: &str, reason: &str, ledger_key: &str) -> Effect {
+    use EffectValue::{Int, Text};
+    Effect {
+        sql: "INSERT INTO refunds (id, payment_id, amount_minor, points_minor, lite_minor, money_minor, created_by, reason,
+                  ledger_key, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        binds: vec![
+            Text(r.id.clone()),
+            Text(r.payment_id.clone()),
+            Int(r.amount_minor),
+            Int(r.points_minor),
+            Int(r.lite_minor),
+            Int(r.money_minor),
+            Text(created_by.to_owned()),
+            Text(reason.to_owned()),
+            Text(ledger_key.to_owned()),
+            Int(r.created_at_ms),
+        ],
+        expect_rows: None,
+        refusal: "",
+    }
+}
+
+pub async fn refund_by_ledger_key(db: &Db, ledger_key: &str) -> Result<Option<Refund>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, payment_id, amount_minor, points_minor, lite_minor, money_minor, created_at_ms FROM refunds
+         WHERE ledger_key = $1",
+    )
+    .bind(ledger_key)
+    .fetch_optional(db.read_pool())
+    .await?;
+    row.map(|r| {
+        Ok(Refund {
+            id: r.try_get("id")?,
+            payment_id: r.try_get("payment_id")?,
+            amount_minor: r.try_get("amount_minor")?,
+            points_minor: r.try_get("points_minor")?,
+            lite_minor: r.try_get("lite_minor")?,
+            money_minor: r.try_get("money_minor")?,
+            created_at_ms: r.try_get("created_at_ms")?,
+        })
+    })
+    .transpose()
 }

@@ -48,6 +48,12 @@ impl From<PaymentError> for ApiError {
                 match reason {
                     "insufficient_funds" => "Declined: the wallet does not hold enough.",
                     "over_payment_limit" => "Declined: the amount is over the limit for one payment.",
+                    "refund_exceeds_payment" => "Refused: that is more than the payment has left to refund.",
+                    "not_refundable" => {
+                        "Refused: this payment cannot be refunded (it did not succeed, or is refunded)."
+                    }
+                    "merchant_balance_insufficient" => "Refused: the merchant's balance cannot cover this refund now.",
+                    "refund_busy" => "Refused: other refunds of this payment are in progress; try again.",
                     _ => "Declined.",
                 },
             ),

@@ -14,10 +14,13 @@ use crate::http::error::{ApiError, Json, buffered};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{CodeRefused, Common, Declined, IdempotencyKey, Missing, PosSigned, PostJson};
 use crate::payments::pos::NonceSpending;
-use crate::payments::{ChargeRequest, Payment, PosCaller, PosSignature};
+use crate::payments::{ChargeRequest, Payment, PosCaller, PosSignature, Refund, RefundBy, RefundRequest};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/pos/payments", post(charge)).route("/v1/pos/payments/{id}", get(payment))
+    Router::new()
+        .route("/v1/pos/payments", post(charge))
+        .route("/v1/pos/payments/{id}", get(payment))
+        .route("/v1/pos/payments/{id}/refunds", post(refund))
 }
 
 /// A request from a POS whose signature holds, with its JSON body.
@@ -91,4 +94,22 @@ pub async fn payment(
     SignedPos(pos, ()): SignedPos<()>,
 ) -> Result<Json<Payment>, ApiError> {
     Ok(Json(payments(&state)?.payment_for_pos(&pos, &id).await?))
+}
+
+/// POS: refund a payment of this store's merchant, fully or in part (idempotent on `refund_key`).
+#[utoipa::path(post, path = "/v1/pos/payments/{id}/refunds", tag = "pos", request_body = RefundRequest,
+    params(("id" = String, Path, description = "The payment's id."), IdempotencyKey,
+        ("Anshin-Key" = String, Header, description = "The POS key's id."),
+        ("Anshin-Timestamp" = String, Header, description = "Unix seconds."),
+        ("Anshin-Nonce" = String, Header, description = "Never reused by this key."),
+        ("Anshin-Signature" = String, Header, description = "Hex HMAC-SHA-256 (docs/POS-API.md).")),
+    responses((status = 201, description = "The refund.", body = Refund), PostJson, PosSigned, Declined, Missing))]
+pub async fn refund(
+    State(state): State<AppState>,
+    axum::Extension(request_id): axum::Extension<RequestId>,
+    Path(id): Path<String>,
+    SignedPos(pos, body): SignedPos<RefundRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let refund = payments(&state)?.refund(RefundBy::Pos(&pos), &id, &body, &request_id.0).await?;
+    Ok((StatusCode::CREATED, Json(refund)))
 }

@@ -165,3 +165,8 @@ email-payout-account-changing-body =
     The payout account of { $merchant } is changing to { $holder } (account ending { $last3 }).
     It takes effect at { $when }. Until then, payouts go to the current account.
     If you did not ask for this, cancel it in the merchant portal and contact Anshin's merchant support now.
+
+email-refund-made-subject = Refund of { $amount } to your Anshin wallet
+email-refund-made-body =
+    { $amount } of your payment (confirmation number { $code }) was refunded to your Anshin wallet.
+    If you did not expect this, contact support.

@@ -160,3 +160,8 @@ email-payout-account-changing-body =
     { $merchant }の振込先口座が{ $holder }（口座番号末尾{ $last3 }）に変更されます。
     変更は{ $when }に有効になります。それまでは現在の口座へ振り込みます。
     お心当たりがない場合は、加盟店ポータルで変更を取り消し、すぐにAnshin加盟店サポートへご連絡ください。
+
+email-refund-made-subject = 【Anshin】{ $amount }が返金されました
+email-refund-made-body =
+    お支払い（確認番号：{ $code }）のうち{ $amount }がAnshinウォレットに返金されました。
+    お心当たりがない場合は、サポート窓口へご連絡ください。

@@ -64,6 +64,21 @@ pub async fn consume(tx: &mut Tx, session_id: &str, action: &str, now: i64) -> R
     Ok(one(done))
 }
 
+/// The same as `consume`, as a statement another context's ledger command carries (`Effect`), so
+/// the grant is spent in the transaction of the money movement it authorises.
+pub fn consume_effect(session_id: &str, action: &str, now: i64) -> crate::ledger::Effect {
+    use crate::ledger::EffectValue::{Int, Text};
+    crate::ledger::Effect {
+        sql: "UPDATE step_up_grants SET used_at_ms = $1
+              WHERE id = (SELECT id FROM step_up_grants WHERE session_id = $2 AND action = $3 AND used_at_ms IS NULL
+                            AND expires_at_ms > $1 ORDER BY created_at_ms LIMIT 1)
+                AND used_at_ms IS NULL",
+        binds: vec![Int(now), Text(session_id.to_owned()), Text(action.to_owned())],
+        expect_rows: Some(1),
+        refusal: "step_up_required",
+    }
+}
+
 /// Void every unused grant of a user (a lock, a reset, a password change).
 pub async fn void_all(tx: &mut Tx, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE step_up_grants SET used_at_ms = $1 WHERE user_id = $2 AND used_at_ms IS NULL")
