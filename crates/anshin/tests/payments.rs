@@ -478,3 +478,57 @@ on_both!(refunds_never_exceed_the_payment_and_go_back_where_the_money_came_from,
     assert!(a.messages_to("buyer8@example.jp").await.iter().any(|m| m.body.contains("¥600")), "the customer is told");
     assert_books_sound(&a).await;
 });
+
+// The merchant's list filters by status and store, and exports CSV that no spreadsheet runs as
+// a formula; another merchant sees none of it, and the export is audited.
+on_both!(a_merchant_filters_and_exports_its_payments_as_safe_csv, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Tau").await;
+    let w = wallet(&a, "buyer10@example.jp", "+819020000011", 10_000, 0).await;
+    let code = codes::encode_qr(&w.secret, w.number, 1, now_secs());
+    let body = json!({ "customer_code": code, "amount_minor": 1_500, "currency": "JPY", "terminal_id": "t1",
+                       "reference": "=HYPERLINK(\"http://evil.example\",\"x\")" });
+    let (status, paid) = pos_send(&a, &shop, "POST", "/v1/pos/payments", &body.to_string(), &nonce(), now_secs()).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(
+        charge(&a, &shop, &codes::encode_qr(&w.secret, w.number, 2, now_secs()), 300).await.0,
+        StatusCode::CREATED
+    );
+
+    let list = |query: String| {
+        let (a, owner, id) = (&a, shop.owner.clone(), shop.id.clone());
+        async move { a.get(&format!("/v1/merchants/{id}/payments{query}"), &owner).await }
+    };
+    assert_eq!(list(String::new()).await.1.as_array().unwrap().len(), 2);
+    assert_eq!(list("?status=refunded".into()).await.1.as_array().unwrap().len(), 0);
+    assert_eq!(list(format!("?store_id={}", shop.store)).await.1.as_array().unwrap().len(), 2);
+    assert_eq!(list("?store_id=sto_other".into()).await.1.as_array().unwrap().len(), 0);
+    assert_eq!(list("?status=nonsense".into()).await.0, StatusCode::BAD_REQUEST);
+
+    let resp = client()
+        .get(format!("{}/v1/merchants/{}/payments/export", a.url, shop.id))
+        .bearer_auth(&shop.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and two payments: {csv}");
+    assert!(lines[0].starts_with("id,created_at_ms,store_id"));
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""), "written as text: {csv}");
+    assert!(!csv.contains(",=HYPERLINK"), "never a bare formula: {csv}");
+    let (other_id, other_owner, _) = merchant_with(&a, "Upsilon", "owner@upsilon.example.jp", "owner").await;
+    let _ = other_id;
+    assert_eq!(a.get(&format!("/v1/merchants/{}/payments", shop.id), &other_owner).await.0, StatusCode::NOT_FOUND);
+    let resp = client()
+        .get(format!("{}/v1/merchants/{}/payments/export", a.url, shop.id))
+        .bearer_auth(&other_owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.exported'").await, 1);
+    assert_books_sound(&a).await;
+});

@@ -98,6 +98,7 @@ use super::routes;
         portal::rotate_webhook,
         portal::disable_webhook,
         merchant_payments::list,
+        merchant_payments::export,
         merchant_payments::refund,
         pos::charge,
         pos::payment,

@@ -22,8 +22,9 @@ pub use charge::ChargeRequest;
 pub use devices::DeviceProvisioned;
 pub use pos::{PosCaller, PosSignature};
 pub use refunds::{RefundBy, RefundRequest};
-pub use store::{Payment, Refund};
+pub use store::{Payment, PaymentFilter, Refund};
 pub use views::CustomerPayment;
+pub use views::MAX_EXPORT_ROWS;
 
 use crate::identity::IdentityError;
 use crate::keys::Keys;

@@ -212,12 +212,34 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<Payment>, sqlx::Error> {
 }
 
 /// A merchant's payments, newest first, before `(before_ms, before_id)`.
-pub async fn of_merchant(db: &Db, merchant_id: &str, before_ms: i64, limit: i64) -> Result<Vec<Payment>, sqlx::Error> {
-    let sql =
-        format!("{SELECT} WHERE merchant_id = $1 AND created_at_ms < $2 ORDER BY created_at_ms DESC, id DESC LIMIT $3");
+/// Which of a merchant's payments to list: empty strings and the widest times mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub status: String,
+    pub store_id: String,
+    /// Created at or after this time.
+    pub from_ms: i64,
+    /// Created before this time (the cursor: the `created_at_ms` of the last one seen).
+    pub before_ms: i64,
+}
+
+pub async fn of_merchant(
+    db: &Db,
+    merchant_id: &str,
+    filter: &PaymentFilter,
+    limit: i64,
+) -> Result<Vec<Payment>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE merchant_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3
+           AND ($4 = '' OR status = $4) AND ($5 = '' OR store_id = $5)
+         ORDER BY created_at_ms DESC, id DESC LIMIT $6"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(merchant_id)
-        .bind(before_ms)
+        .bind(filter.from_ms)
+        .bind(filter.before_ms)
+        .bind(&filter.status)
+        .bind(&filter.store_id)
         .bind(limit)
         .fetch_all(db.read_pool())
         .await?;

@@ -3,8 +3,12 @@
 
 use serde::Serialize;
 
+use super::store::PaymentFilter;
 use super::store::{self, Payment};
 use super::{MAX_PAYMENT_PAGE, PaymentError, Payments};
+
+/// Rows one export holds at most (a month of a busy store); narrow the time range for more.
+pub const MAX_EXPORT_ROWS: i64 = 10_000;
 use crate::identity::{Client, Principal};
 use crate::wallets::Balances;
 
@@ -37,17 +41,78 @@ impl Payments {
         Ok(self.wallets.balances(&accounts).await?)
     }
 
-    /// A merchant's payments, newest first, created before `before_ms`.
+    /// A merchant's payments, newest first, as `filter` says.
     pub async fn merchant_payments(
         &self,
         who: &Principal,
         merchant_id: &str,
-        before_ms: Option<i64>,
+        filter: &PaymentFilter,
         limit: i64,
         client: &Client,
     ) -> Result<Vec<Payment>, PaymentError> {
         self.merchants.for_payments(who, merchant_id, client).await?;
         let limit = limit.clamp(1, MAX_PAYMENT_PAGE);
-        Ok(store::of_merchant(&self.db, merchant_id, before_ms.unwrap_or(i64::MAX), limit).await?)
+        Ok(store::of_merchant(&self.db, merchant_id, filter, limit).await?)
+    }
+
+    /// The same list as CSV, up to `MAX_EXPORT_ROWS`, for a spreadsheet. The export is audited.
+    pub async fn merchant_payments_csv(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        filter: &PaymentFilter,
+        client: &Client,
+    ) -> Result<String, PaymentError> {
+        self.merchants.for_payments(who, merchant_id, client).await?;
+        let rows = store::of_merchant(&self.db, merchant_id, filter, MAX_EXPORT_ROWS).await?;
+        let event = crate::audit::AuditEvent::new(&who.user_id, "payments.exported", merchant_id)
+            .request_id(client.request_id.clone())
+            .details(serde_json::json!({ "ip": client.ip, "rows": rows.len() }));
+        crate::audit::record(&self.db, event).await?;
+        let mut out = String::from(
+            "id,created_at_ms,store_id,terminal_id,status,amount_minor,refunded_minor,fee_minor,fee_tax_minor,confirmation_code,reference\r\n",
+        );
+        for p in rows {
+            let cells = [
+                p.id,
+                p.created_at_ms.to_string(),
+                p.store_id,
+                p.terminal_id,
+                p.status,
+                p.amount_minor.to_string(),
+                p.refunded_minor.to_string(),
+                p.fee_minor.to_string(),
+                p.fee_tax_minor.to_string(),
+                p.confirmation_code,
+                p.reference,
+            ];
+            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        Ok(out)
+    }
+}
+
+/// One CSV cell (RFC 4180 quoting). A cell a spreadsheet would run as a formula (starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return: the merchant's own `reference` could be
+/// `=HYPERLINK(…)`) is prefixed with `'` so it is shown as text, as OWASP advises.
+fn csv_cell(value: &str) -> String {
+    let value =
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_run_as_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(csv_cell("+81"), "'+81");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
     }
 }
