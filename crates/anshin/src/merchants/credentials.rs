@@ -144,15 +144,6 @@ impl Merchants {
         Ok(Some(PosContext { key, secret, merchant, store }))
     }
 
-    /// The live key `key_id` and its signing secret, for checking a POS request.
-    pub async fn pos_signing_secret(&self, key_id: &str) -> Result<Option<(PosKey, String)>, MerchantError> {
-        let Some((key, sealed)) = creds::live_pos_key(&self.db, key_id).await? else { return Ok(None) };
-        let secret = self.keys.open_credential(&sealed, &key.id).map_err(|e| {
-            MerchantError::Identity(crate::identity::IdentityError::Internal(format!("POS key {}: {e}", key.id)))
-        })?;
-        Ok(Some((key, secret)))
-    }
-
     pub async fn add_webhook(
         &self,
         who: &Principal,

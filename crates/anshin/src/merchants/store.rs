@@ -176,19 +176,25 @@ pub struct Store {
 }
 
 fn store(r: &AnyRow) -> Result<Store, sqlx::Error> {
+    store_prefixed(r, "")
+}
+
+/// A store from columns named `{prefix}{column}` (a join names them apart from the merchant's).
+pub(super) fn store_prefixed(r: &AnyRow, prefix: &str) -> Result<Store, sqlx::Error> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(Store {
-        id: r.try_get("id")?,
-        merchant_id: r.try_get("merchant_id")?,
-        number: r.try_get("number")?,
-        name: r.try_get("name")?,
-        postal_code: r.try_get("postal_code")?,
-        address: r.try_get("address")?,
-        status: r.try_get("status")?,
-        created_at_ms: r.try_get("created_at_ms")?,
+        id: r.try_get(col("id").as_str())?,
+        merchant_id: r.try_get(col("merchant_id").as_str())?,
+        number: r.try_get(col("number").as_str())?,
+        name: r.try_get(col("name").as_str())?,
+        postal_code: r.try_get(col("postal_code").as_str())?,
+        address: r.try_get(col("address").as_str())?,
+        status: r.try_get(col("status").as_str())?,
+        created_at_ms: r.try_get(col("created_at_ms").as_str())?,
     })
 }
 
-const STORE_COLUMNS: &str = "id, merchant_id, number, name, postal_code, address, status, created_at_ms";
+pub(super) const STORE_COLUMNS: &str = "id, merchant_id, number, name, postal_code, address, status, created_at_ms";
 
 pub struct NewStoreRow<'a> {
     pub id: &'a str,

@@ -22,15 +22,25 @@ pub struct PosKey {
 }
 
 fn pos_key(r: &AnyRow) -> Result<PosKey, sqlx::Error> {
+    pos_key_prefixed(r, "")
+}
+
+fn pos_key_prefixed(r: &AnyRow, prefix: &str) -> Result<PosKey, sqlx::Error> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(PosKey {
-        id: r.try_get("id")?,
-        merchant_id: r.try_get("merchant_id")?,
-        store_id: r.try_get("store_id")?,
-        label: r.try_get("label")?,
-        created_by: r.try_get("created_by")?,
-        created_at_ms: r.try_get("created_at_ms")?,
-        revoked_at_ms: r.try_get("revoked_at_ms")?,
+        id: r.try_get(col("id").as_str())?,
+        merchant_id: r.try_get(col("merchant_id").as_str())?,
+        store_id: r.try_get(col("store_id").as_str())?,
+        label: r.try_get(col("label").as_str())?,
+        created_by: r.try_get(col("created_by").as_str())?,
+        created_at_ms: r.try_get(col("created_at_ms").as_str())?,
+        revoked_at_ms: r.try_get(col("revoked_at_ms").as_str())?,
     })
+}
+
+/// `columns` ("a, b, c") as `{table}.a AS {prefix}a, …`.
+fn prefixed(table: &str, columns: &str, prefix: &str) -> String {
+    columns.split(", ").map(|c| format!("{table}.{c} AS {prefix}{c}")).collect::<Vec<_>>().join(", ")
 }
 
 const POS_KEY_COLUMNS: &str = "id, merchant_id, store_id, label, created_by, created_at_ms, revoked_at_ms";
@@ -71,13 +81,6 @@ pub async fn pos_keys_of(db: &Db, merchant_id: &str) -> Result<Vec<PosKey>, sqlx
     let sql = format!("SELECT {POS_KEY_COLUMNS} FROM pos_keys WHERE merchant_id = $1 ORDER BY created_at_ms DESC");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).fetch_all(db.read_pool()).await?;
     rows.iter().map(pos_key).collect()
-}
-
-/// A live key with its sealed secret, for checking a request's signature.
-pub async fn live_pos_key(db: &Db, id: &str) -> Result<Option<(PosKey, String)>, sqlx::Error> {
-    let sql = format!("SELECT {POS_KEY_COLUMNS}, sealed_secret FROM pos_keys WHERE id = $1 AND revoked_at_ms = 0");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await?;
-    row.map(|r| Ok((pos_key(&r)?, r.try_get("sealed_secret")?))).transpose()
 }
 
 pub async fn revoke_pos_key(tx: &mut Tx, id: &str, merchant_id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
@@ -224,37 +227,20 @@ pub async fn live_pos_key_with_merchant(
     id: &str,
 ) -> Result<Option<(PosKey, String, super::store::Merchant, super::store::Store)>, sqlx::Error> {
     let sql = format!(
-        "SELECT k.id AS k_id, k.merchant_id AS k_merchant_id, k.store_id AS k_store_id, k.label AS k_label,
-                k.created_by AS k_created_by, k.created_at_ms AS k_created_at_ms, k.sealed_secret AS k_sealed_secret,
-                s.id AS s_id, s.number AS s_number, s.name AS s_name, s.postal_code AS s_postal_code,
-                s.address AS s_address, s.status AS s_status, s.created_at_ms AS s_created_at_ms,
-                {}
+        "SELECT {}, k.sealed_secret AS k_sealed_secret, {}, {}
          FROM pos_keys k JOIN merchants m ON m.id = k.merchant_id JOIN merchant_stores s ON s.id = k.store_id
          WHERE k.id = $1 AND k.revoked_at_ms = 0 AND s.merchant_id = k.merchant_id",
+        prefixed("k", POS_KEY_COLUMNS, "k_"),
+        prefixed("s", super::store::STORE_COLUMNS, "s_"),
         super::store::MERCHANT_COLUMNS.split(", ").map(|c| format!("m.{}", c.trim())).collect::<Vec<_>>().join(", ")
     );
     let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await? else {
         return Ok(None);
     };
-    let key = PosKey {
-        id: r.try_get("k_id")?,
-        merchant_id: r.try_get("k_merchant_id")?,
-        store_id: r.try_get("k_store_id")?,
-        label: r.try_get("k_label")?,
-        created_by: r.try_get("k_created_by")?,
-        created_at_ms: r.try_get("k_created_at_ms")?,
-        revoked_at_ms: 0,
-    };
-    let store = super::store::Store {
-        id: r.try_get("s_id")?,
-        merchant_id: key.merchant_id.clone(),
-        number: r.try_get("s_number")?,
-        name: r.try_get("s_name")?,
-        postal_code: r.try_get("s_postal_code")?,
-        address: r.try_get("s_address")?,
-        status: r.try_get("s_status")?,
-        created_at_ms: r.try_get("s_created_at_ms")?,
-    };
-    let merchant = super::store::merchant(&r)?;
-    Ok(Some((key, r.try_get("k_sealed_secret")?, merchant, store)))
+    Ok(Some((
+        pos_key_prefixed(&r, "k_")?,
+        r.try_get("k_sealed_secret")?,
+        super::store::merchant(&r)?,
+        super::store::store_prefixed(&r, "s_")?,
+    )))
 }
