@@ -30,7 +30,19 @@ fn header(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for SignedPos<T> {
+/// What a POS request carries, and when its nonce is spent: a payment spends it with its
+/// journal; anything else at once.
+pub trait PosBody: DeserializeOwned {
+    const NONCE_SPENDING: NonceSpending = NonceSpending::Now;
+}
+
+impl PosBody for ChargeRequest {
+    const NONCE_SPENDING: NonceSpending = NonceSpending::WithThePayment;
+}
+impl PosBody for RefundRequest {}
+impl PosBody for () {}
+
+impl<T: PosBody> FromRequest<AppState> for SignedPos<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
@@ -43,13 +55,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignedPos<T> {
         };
         let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
         let method = req.method().as_str().to_owned();
-        // A payment spends its nonce with its journal; anything else spends it at once.
-        let spending = if method == "POST" && path == "/v1/pos/payments" {
-            NonceSpending::WithThePayment
-        } else {
-            NonceSpending::Now
-        };
-        let caller = payments(state)?.authenticate_pos(&sig, &method, &path, &body, spending).await?;
+        let caller = payments(state)?.authenticate_pos(&sig, &method, &path, &body, T::NONCE_SPENDING).await?;
         let value = if body.is_empty() && method == "GET" {
             serde_json::from_value(serde_json::Value::Null)
                 .map_err(|e| ApiError::invalid("body_invalid", e.to_string()))?
