@@ -532,3 +532,23 @@ on_both!(a_merchant_filters_and_exports_its_payments_as_safe_csv, |t: TestDb| as
     assert_eq!(a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.exported'").await, 1);
     assert_books_sound(&a).await;
 });
+
+// A fake completion: a till asking about a payment id that never succeeded here (unknown, or
+// another merchant's) never reads as succeeded: it is not found.
+on_both!(a_till_never_reads_another_merchants_or_an_unknown_payment_as_succeeded, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let ours = shop(&a, "Phi").await;
+    let theirs = shop(&a, "Chi").await;
+    let w = wallet(&a, "buyer11@example.jp", "+819020000012", 10_000, 0).await;
+    let (status, paid) = charge(&a, &theirs, &codes::encode_qr(&w.secret, w.number, 1, now_secs()), 800).await;
+    assert_eq!((status, paid["status"].as_str()), (StatusCode::CREATED, Some("succeeded")));
+    let id = paid["id"].as_str().unwrap();
+    for path in [format!("/v1/pos/payments/{id}"), "/v1/pos/payments/pay_00000000000000000000000000".to_owned()] {
+        let (status, body) = pos_send(&a, &ours, "GET", &path, "", &nonce(), now_secs()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(body.get("status").is_none(), "nothing that reads as a payment: {body}");
+    }
+    let (status, _) = pos_send(&a, &theirs, "GET", &format!("/v1/pos/payments/{id}"), "", &nonce(), now_secs()).await;
+    assert_eq!(status, StatusCode::OK, "its own merchant's till reads it");
+    assert_books_sound(&a).await;
+});
