@@ -126,6 +126,7 @@ pub fn anshin_bin() -> String {
 
 pub mod identity_app;
 pub mod merchant_app;
+pub mod pay_app;
 pub mod smtp;
 
 /// A running `anshin serve` child process, killed on drop.
