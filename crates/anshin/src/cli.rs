@@ -43,9 +43,28 @@ enum Cmd {
     /// Simulators of the systems at Anshin's edge, each its own HTTP server.
     #[command(subcommand)]
     Sim(crate::sim::SimCmd),
+    /// Settle a business day for every merchant (idempotent), then send the payouts that may go
+    /// to the bank and read back its results. Prints what it did as JSON.
+    Settle(SettleArgs),
     /// Helpers for the test suite (multi-process scenarios).
     #[command(subcommand, hide = true)]
     Testkit(TestkitCmd),
+}
+
+#[derive(clap::Args)]
+struct SettleArgs {
+    /// The business day, YYYY-MM-DD (Japan time); by default the last one that is over.
+    #[arg(long)]
+    date: Option<String>,
+    /// When a business day ends, Japan time (HH:MM; default 00:00). Use the server's setting.
+    #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
+    settlement_cutoff: Option<String>,
+    /// The bank API (`anshin sim bank` in development); without it the day is settled and
+    /// payouts wait for a run that has a bank.
+    #[arg(long, env = "ANSHIN_BANK_URL")]
+    bank_url: Option<String>,
+    #[arg(long, env = "ANSHIN_BANK_API_KEY", hide_env_values = true)]
+    bank_api_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -223,6 +242,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::run(cmd, &cli.db).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Settle(args) => settle(&cli.db, args).await,
         Cmd::Qr(_) => unreachable!("handled in main before the runtime starts"),
         Cmd::Sim(cmd) => {
             crate::sim::run(cmd).await?;
@@ -268,6 +288,31 @@ async fn cli_merchants(args: &DbArgs) -> anyhow::Result<(crate::merchants::Merch
     let (ledger, _task) = Ledger::start(db.clone());
     let config = crate::merchants::MerchantsConfig::default();
     Ok((crate::merchants::Merchants::new(db, keys, identity, ledger.clone(), config), ledger))
+}
+
+async fn settle(db: &DbArgs, args: SettleArgs) -> anyhow::Result<ExitCode> {
+    use crate::settlement::{BusinessDay, Cutoff, SettlementConfig, Settlements};
+    let cutoff = match &args.settlement_cutoff {
+        None => Cutoff::MIDNIGHT,
+        Some(s) => Cutoff::parse(s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
+    };
+    let config = SettlementConfig { cutoff, ..SettlementConfig::default() };
+    let day = match &args.date {
+        Some(d) => BusinessDay::parse(d).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
+        None => BusinessDay::last_closed(crate::storage::now_ms(), cutoff, config.grace_secs),
+    };
+    let bank = crate::config::resolve_bank(args.bank_url.clone(), args.bank_api_key.as_deref())?
+        .map(|b| b.client())
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("bank: {e}"))?;
+    if bank.is_none() {
+        eprintln!("no --bank-url: the day is settled; payouts wait for a run with a bank");
+    }
+    let (merchants, ledger) = cli_merchants(db).await?;
+    let settlements = Settlements::new(merchants.db().clone(), ledger.clone(), merchants, bank, config);
+    let (settled, payouts) = settlements.run_day(day, "cli").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "settle": settled, "payouts": payouts }))?);
+    Ok(if settled.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
 fn print_initial_password(who: &str, password: &str) {

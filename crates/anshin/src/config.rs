@@ -105,6 +105,9 @@ pub struct ServeArgs {
     /// flag shows in the process list.
     #[arg(long, env = "ANSHIN_BANK_API_KEY", hide_env_values = true)]
     pub bank_api_key: Option<String>,
+    /// When a business day ends for settlement, Japan time (HH:MM; default 00:00).
+    #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
+    pub settlement_cutoff: Option<String>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -138,6 +141,7 @@ struct FileConfig {
     sms_account: Option<String>,
     sms_from: Option<String>,
     bank_url: Option<String>,
+    settlement_cutoff: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -186,6 +190,8 @@ pub struct Settings {
     pub sms: Option<crate::notify::SmsConfig>,
     /// The bank API, when `--bank-url` is given.
     pub bank: Option<crate::bank::BankConfig>,
+    /// When a business day ends (Japan time).
+    pub settlement_cutoff: crate::settlement::Cutoff,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -280,6 +286,10 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             }),
         },
         bank: resolve_bank(serve.bank_url.clone().or(file.bank_url), serve.bank_api_key.as_deref())?,
+        settlement_cutoff: match serve.settlement_cutoff.clone().or(file.settlement_cutoff) {
+            None => crate::settlement::Cutoff::MIDNIGHT,
+            Some(s) => crate::settlement::Cutoff::parse(&s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
+        },
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),
@@ -292,7 +302,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
 
 /// A bank URL needs its key. A key alone is ignored: `ANSHIN_BANK_API_KEY` may be set for the
 /// simulator in the same shell.
-fn resolve_bank(url: Option<String>, api_key: Option<&str>) -> anyhow::Result<Option<crate::bank::BankConfig>> {
+pub fn resolve_bank(url: Option<String>, api_key: Option<&str>) -> anyhow::Result<Option<crate::bank::BankConfig>> {
     let Some(url) = url else { return Ok(None) };
     let key = api_key.context("--bank-url needs --bank-api-key (or ANSHIN_BANK_API_KEY)")?;
     let config =

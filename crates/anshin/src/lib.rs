@@ -18,6 +18,7 @@ pub mod notify;
 pub mod payments;
 pub mod risk;
 pub mod server;
+pub mod settlement;
 pub mod sim;
 pub mod storage;
 pub mod telemetry;

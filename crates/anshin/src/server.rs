@@ -16,6 +16,7 @@ use crate::ledger::Ledger;
 use crate::merchants::{Merchants, MerchantsConfig};
 use crate::notify::{OutboxWorker, RetentionConfig, Transport};
 use crate::payments::{Payments, PaymentsConfig};
+use crate::settlement::{SettlementConfig, Settlements};
 use crate::storage::Db;
 
 /// How often expired HTTP idempotency keys, stale sign-in state and old outbox messages are
@@ -57,6 +58,10 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let merchants =
         Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
     let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
+    let bank = settings.bank.as_ref().map(|b| b.client()).transpose().map_err(|e| anyhow::anyhow!("bank: {e}"))?;
+    let settlement_config =
+        SettlementConfig { cutoff: settings.settlement_cutoff, ..SettlementConfig::default() };
+    let settlements = Settlements::new(db.clone(), ledger.clone(), merchants.clone(), bank, settlement_config);
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
@@ -69,7 +74,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         .with_ledger(ledger.clone())
         .with_identity(identity)
         .with_merchants(merchants)
-        .with_payments(payments);
+        .with_payments(payments)
+        .with_settlements(settlements);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {

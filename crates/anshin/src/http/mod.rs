@@ -17,6 +17,8 @@ mod pages;
 mod passkey_pages;
 mod payments;
 mod routes;
+mod settlement;
+mod settlement_pages;
 mod signin_pages;
 pub mod tls;
 
@@ -95,6 +97,7 @@ pub struct AppState {
     pub identity: Option<crate::identity::Identity>,
     pub merchants: Option<crate::merchants::Merchants>,
     pub payments: Option<crate::payments::Payments>,
+    pub settlements: Option<crate::settlement::Settlements>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -113,6 +116,7 @@ impl AppState {
             identity: None,
             merchants: None,
             payments: None,
+            settlements: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
@@ -134,6 +138,11 @@ impl AppState {
 
     pub fn with_ledger(mut self, ledger: crate::ledger::Ledger) -> Self {
         self.ledger = Some(ledger);
+        self
+    }
+
+    pub fn with_settlements(mut self, settlements: crate::settlement::Settlements) -> Self {
+        self.settlements = Some(settlements);
         self
     }
 }
@@ -160,6 +169,12 @@ pub fn router(state: AppState) -> Router {
     }
     if state.payments.is_some() {
         app = app.merge(payments::routes());
+    }
+    if state.settlements.is_some() {
+        app = app.merge(settlement::routes());
+    }
+    if state.settlements.is_some() && state.identity.is_some() {
+        app = app.merge(settlement_pages::routes());
     }
     if state.identity.is_some() && state.merchants.is_some() {
         app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());

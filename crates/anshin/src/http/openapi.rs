@@ -23,6 +23,7 @@ use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
 use super::payments::{merchant as merchant_payments, pos, wallet};
 use super::routes;
+use super::settlement;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -105,7 +106,11 @@ use super::routes;
         pos::refund,
         wallet::provision_device,
         wallet::balances,
-        wallet::payment
+        wallet::payment,
+        settlement::list,
+        settlement::one,
+        settlement::day,
+        settlement::run
     ),
     components(schemas(
         ErrorEnvelope,

@@ -75,10 +75,14 @@ pub enum AccountKind {
     BankClearing,
     LossReserve,
     Suspense,
+    /// What a settlement owes a merchant until its payout leaves (fees and tax already taken).
+    MerchantPayable,
+    /// Payouts in a transfer file the bank has not yet paid or returned.
+    PayoutClearing,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 11] = [
+    pub const ALL: [AccountKind; 13] = [
         AccountKind::UserWallet,
         AccountKind::UserLite,
         AccountKind::UserPoints,
@@ -90,6 +94,8 @@ impl AccountKind {
         AccountKind::BankClearing,
         AccountKind::LossReserve,
         AccountKind::Suspense,
+        AccountKind::MerchantPayable,
+        AccountKind::PayoutClearing,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -104,6 +110,8 @@ impl AccountKind {
             AccountKind::BankClearing => "bank_clearing",
             AccountKind::LossReserve => "loss_reserve",
             AccountKind::Suspense => "suspense",
+            AccountKind::MerchantPayable => "merchant_payable",
+            AccountKind::PayoutClearing => "payout_clearing",
         }
     }
     pub fn parse(s: &str) -> Option<AccountKind> {
@@ -116,6 +124,8 @@ impl AccountKind {
             | AccountKind::UserLite
             | AccountKind::UserPoints
             | AccountKind::MerchantReceivable
+            | AccountKind::MerchantPayable
+            | AccountKind::PayoutClearing
             | AccountKind::LossReserve => AccountFlags::NO_NEGATIVE,
             _ => AccountFlags::NONE,
         }

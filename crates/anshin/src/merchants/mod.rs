@@ -211,3 +211,15 @@ impl Merchants {
         Ok(self.authorize(who, merchant_id, Permission::ViewPayments, true, client).await?.0)
     }
 }
+
+impl Merchants {
+    /// The merchant, if `who` may see its settlements and payouts (owners, managers, operators).
+    pub async fn for_settlements(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Merchant, MerchantError> {
+        Ok(self.authorize(who, merchant_id, Permission::ViewSettlements, true, client).await?.0)
+    }
+}

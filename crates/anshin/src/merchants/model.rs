@@ -58,6 +58,8 @@ pub enum Permission {
     /// Adding staff; a manager may add cashiers only (checked where staff are added).
     ManageStaff,
     ManagePayout,
+    /// Settlements and payouts: owners and managers (the money, not the till).
+    ViewSettlements,
 }
 
 impl StaffRole {

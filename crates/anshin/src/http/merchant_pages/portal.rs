@@ -69,6 +69,7 @@ pub async fn page(
                 ul.links {
                     li { a href="/wallet/security" { (t("merchant-security")) } }
                     li { a href="/wallet/sessions" { (t("security-sessions-link")) } }
+                    @if may(Permission::ViewSettlements) { li { a #settlements-link href="/merchant/settlements" { (t("settlement-link")) } } }
                 }
                 (super::stores::stores_section(csrf, &view.stores, may(Permission::ManageStores)))
                 @if let Some(staff) = &view.staff { (super::stores::staff_section(csrf, staff, s.role)) }

@@ -170,3 +170,8 @@ email-refund-made-subject = Refund of { $amount } to your Anshin wallet
 email-refund-made-body =
     { $amount } of your payment (confirmation number { $code }) was refunded to your Anshin wallet.
     If you did not expect this, contact support.
+
+email-payout-returned-subject = [Anshin] A payout to { $merchant } came back
+email-payout-returned-body =
+    The bank returned a payout of { $amount } to { $merchant }'s account ending { $last3 } ({ $when }).
+    The money is kept for you at Anshin. Check the payout account in the merchant portal and contact Anshin's merchant support.

@@ -165,3 +165,8 @@ email-refund-made-subject = 【Anshin】{ $amount }が返金されました
 email-refund-made-body =
     お支払い（確認番号：{ $code }）のうち{ $amount }がAnshinウォレットに返金されました。
     お心当たりがない場合は、サポート窓口へご連絡ください。
+
+email-payout-returned-subject = 【Anshin】{ $merchant }への振込が組み戻されました
+email-payout-returned-body =
+    { $merchant }の口座（口座番号末尾{ $last3 }）への{ $amount }の振込が銀行から返却されました（{ $when }）。
+    資金はAnshinでお預かりしています。加盟店ポータルで振込先口座をご確認のうえ、Anshin加盟店サポートへご連絡ください。
