@@ -79,10 +79,10 @@ impl Env {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// An account at the bank (0001 みずほ, 001 東京営業部) in the test merchant's name.
-    async fn bank_account(&self, number: &str) {
+    /// An account at the bank (0001 みずほ, 001 東京営業部) held by `holder`.
+    async fn bank_account(&self, number: &str, holder: &str) {
         let body = json!({ "bank_code": "0001", "branch_code": "001", "account_type": "ordinary",
-                           "account_number": number, "holder_name": "カブシキガイシャテスト" });
+                           "account_number": number, "holder_name": holder });
         let (status, answer) = self.sim(reqwest::Method::POST, "/v1/test/accounts", Some(body)).await;
         assert_eq!(status, 201, "{answer}");
     }
@@ -93,14 +93,15 @@ impl Env {
         body["balance_minor"].as_i64().unwrap()
     }
 
-    /// The owner sets the payout account (a step-up with a recovery code); the first applies at once.
-    async fn payout_account(&self, shop: &Shop, number: &str, holder: &str) -> Value {
+    /// The owner sets the payout account (a step-up with a recovery code); the first applies at
+    /// once. The account, and the owner's token after the step-up.
+    async fn payout_account(&self, shop: &Shop, number: &str, holder: &str) -> (Value, String) {
         let owner = self.a.step_up_by(&shop.owner, "change_payout_account", "recovery_code", &shop.codes[0]).await;
         let body = json!({ "bank_code": "0001", "branch_code": "001", "account_type": "ordinary",
                            "account_number": number, "holder_name": holder });
         let (status, account) = self.a.post(&format!("/v1/merchants/{}/payout-accounts", shop.id), body, Some(&owner)).await;
         assert_eq!(status, StatusCode::CREATED, "{account}");
-        account
+        (account, owner)
     }
 
     async fn balance(&self, account_id: &str) -> i64 {
@@ -157,8 +158,8 @@ on_both!(a_day_with_payments_and_a_refund_settles_to_the_exact_net_and_is_paid, 
     let e = env(t).await;
     let a = &e.a;
     let shop = shop(a, "Sigma").await;
-    e.bank_account("2222221").await;
-    e.payout_account(&shop, "2222221", "カブシキガイシャテスト").await;
+    e.bank_account("2222221", "カブシキガイシャテスト").await;
+    let (_, owner) = e.payout_account(&shop, "2222221", "カブシキガイシャテスト").await;
     let w = wallet(a, "buyer@example.jp", "+819020000001", 50_000, 0).await;
     let ids = pay(a, &shop, &w, 1, &[10_000, 3_850, 39]).await;
     let body = json!({ "amount_minor": 1_000, "refund_key": "refund-0001" }).to_string();
@@ -210,11 +211,11 @@ on_both!(a_day_with_payments_and_a_refund_settles_to_the_exact_net_and_is_paid, 
 
     // Reports: owner and manager; not a cashier; another merchant's owner is told it does not exist.
     let list_path = format!("/v1/merchants/{}/settlements", shop.id);
-    let (status, list) = a.get(&list_path, &shop.owner).await;
+    let (status, list) = a.get(&list_path, &owner).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let first = &list[0];
     assert_eq!((first["settlement"]["net_minor"].as_i64(), first["payout"]["status"].as_str()), (Some(12_492), Some("paid")));
-    let (status, one) = a.get(&format!("{list_path}/{}", s.id), &shop.owner).await;
+    let (status, one) = a.get(&format!("{list_path}/{}", s.id), &owner).await;
     assert_eq!((status, one["settlement"]["payments_count"].as_i64()), (StatusCode::OK, Some(3)));
     let (manager, _) = staff(a, &shop.id, "manager@sigma.example.jp", "manager").await;
     assert_eq!(a.get(&list_path, &manager).await.0, StatusCode::OK);
@@ -235,8 +236,8 @@ on_both!(a_returned_payout_credits_the_merchant_back_and_tells_the_owner, |t: Te
     let e = env(t).await;
     let a = &e.a;
     let shop = shop(a, "Upsilon").await;
-    e.bank_account("3333338").await;
-    e.payout_account(&shop, "3333338", "カブシキガイシャテスト").await;
+    e.bank_account("3333338", "カブシキガイシャテスト").await;
+    let (_, owner) = e.payout_account(&shop, "3333338", "カブシキガイシャテスト").await;
     let w = wallet(a, "buyer@example.jp", "+819020000001", 50_000, 0).await;
     pay(a, &shop, &w, 1, &[20_000]).await;
     let end = cut_off().await;
@@ -247,7 +248,7 @@ on_both!(a_returned_payout_credits_the_merchant_back_and_tells_the_owner, |t: Te
     assert_eq!((payouts.sent.len(), payouts.paid.len(), payouts.returned.len()), (1, 0, 1), "{payouts:?}");
     let report = e.s.run_payouts("test").await.unwrap();
     assert!(report.sent.is_empty() && report.returned.is_empty(), "decided once: {report:?}");
-    let (_, list) = a.get(&format!("/v1/merchants/{}/settlements", shop.id), &shop.owner).await;
+    let (_, list) = a.get(&format!("/v1/merchants/{}/settlements", shop.id), &owner).await;
     let payout = &list[0]["payout"];
     assert_eq!((payout["status"].as_str(), payout["result_code"].as_i64()), (Some("returned"), Some(3)));
     assert_eq!(e.payable(&shop.id).await, 19_428, "the money is back with the merchant");
@@ -264,7 +265,7 @@ on_both!(settling_twice_and_from_two_servers_at_once_settles_once, |t: TestDb| a
     let e = env(t).await;
     let a = &e.a;
     let shop = shop(a, "Phi").await;
-    e.bank_account("4444441").await;
+    e.bank_account("4444441", "カブシキガイシャテスト").await;
     e.payout_account(&shop, "4444441", "カブシキガイシャテスト").await;
     let w = wallet(a, "buyer@example.jp", "+819020000001", 50_000, 0).await;
     pay(a, &shop, &w, 1, &[1_000, 2_000]).await;
@@ -274,6 +275,7 @@ on_both!(settling_twice_and_from_two_servers_at_once_settles_once, |t: TestDb| a
     let d = day("2026-01-05");
     let (one, two) = tokio::join!(e.s.settle_day_ending(d, end, "server-1"), other.settle_day_ending(d, end, "server-2"));
     let (one, two) = (one.unwrap(), two.unwrap());
+    assert!(one.failed.is_empty() && two.failed.is_empty(), "{one:?} {two:?}");
     assert_eq!(one.settlements[0].id, two.settlements[0].id);
     let again = e.s.settle_day_ending(d, end, "server-1").await.unwrap();
     assert_eq!(again.settlements[0].id, one.settlements[0].id);
@@ -332,8 +334,9 @@ on_both!(a_payout_waits_for_a_matching_name_and_an_active_merchant, |t: TestDb| 
     let e = env(t).await;
     let a = &e.a;
     let shop = shop(a, "Psi").await;
-    e.bank_account("5555551").await;
-    let account = e.payout_account(&shop, "5555551", "ヤマダ タロウ").await;
+    // The account of the owner in person: not the merchant's legal name.
+    e.bank_account("5555551", "ヤマダ タロウ").await;
+    let (account, owner) = e.payout_account(&shop, "5555551", "ヤマダ タロウ").await;
     assert_eq!(account["name_check"], "review");
     let w = wallet(a, "buyer@example.jp", "+819020000001", 50_000, 0).await;
     pay(a, &shop, &w, 1, &[10_000]).await;
@@ -362,11 +365,42 @@ on_both!(a_payout_waits_for_a_matching_name_and_an_active_merchant, |t: TestDb| 
     let run_path = |d: &str| format!("/v1/ops/settlements/{d}/run");
     let (status, body) = a.post(&run_path(&today.to_string()), json!({}), Some(&admin)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("day_not_over")), "{body}");
-    assert_eq!(a.post(&run_path("2026-01-04"), json!({}), Some(&shop.owner)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(a.post(&run_path("2026-01-04"), json!({}), Some(&owner)).await.0, StatusCode::FORBIDDEN);
     let (status, body) = a.post(&run_path("2026-01-04"), json!({}), Some(&admin)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, day_list) = a.get("/v1/ops/settlements/2026-01-05", &admin).await;
     assert_eq!((status, day_list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{day_list}");
-    assert_eq!(a.get("/v1/ops/settlements/2026-01-05", &shop.owner).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(a.get("/v1/ops/settlements/2026-01-05", &owner).await.0, StatusCode::FORBIDDEN);
+    assert_books_sound(a).await;
+});
+
+// A day whose refunds and fees reach its gross moves nothing: its settlement is carried over and
+// its payments and refunds are netted with the next day's.
+on_both!(a_day_whose_net_is_not_positive_carries_over_to_the_next, |t: TestDb| async move {
+    let e = env(t).await;
+    let a = &e.a;
+    let shop = shop(a, "Omega").await;
+    let w = wallet(a, "buyer@example.jp", "+819020000001", 50_000, 0).await;
+    let ids = pay(a, &shop, &w, 1, &[100]).await;
+    let body = json!({ "amount_minor": 100, "refund_key": "refund-0001" }).to_string();
+    let path = format!("/v1/pos/payments/{}/refunds", ids[0]);
+    assert_eq!(pos_send(a, &shop, "POST", &path, &body, &nonce(), now_secs()).await.0, StatusCode::CREATED);
+    let first = e.s.settle_day_ending(day("2026-01-05"), cut_off().await, "test").await.unwrap();
+    let s = &first.settlements[0];
+    // 100 − 100 − ⌊2.6⌋ − ⌊0.2⌋ = −2.
+    assert_eq!((s.status.as_str(), s.net_minor), ("carried_over", -2));
+    assert_eq!(a.count("SELECT COUNT(*) FROM payments WHERE settlement_id IS NOT NULL").await, 0);
+    assert_eq!(a.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'settlement'").await, 0);
+    pay(a, &shop, &w, 2, &[1_000]).await;
+    let second = e.s.settle_day_ending(day("2026-01-06"), cut_off().await, "test").await.unwrap();
+    let s = &second.settlements[0];
+    // Gross 100 + 1,000; refunds 100; fees 2 + 26 = 28; tax ⌊2.8⌋ = 2; net 1,100 − 100 − 28 − 2 = 970.
+    assert_eq!(
+        (s.status.as_str(), s.payments_count, s.refunds_count, s.gross_minor, s.fee_minor, s.fee_tax_minor, s.net_minor),
+        ("settled", 2, 1, 1_100, 28, 2, 970)
+    );
+    assert_eq!((e.receivable(&shop.id).await, e.payable(&shop.id).await), (0, 970));
+    let held = e.s.run_payouts("test").await.unwrap();
+    assert_eq!(held.held.len(), 1, "one payout, for the settled day only: {held:?}");
     assert_books_sound(a).await;
 });

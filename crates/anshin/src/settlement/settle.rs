@@ -27,7 +27,7 @@ use crate::storage::now_ms;
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct SettleRun {
     pub business_day: String,
-    /// Settled now or before (a second run finds the first's rows).
+    /// The day's settlements, made by this run or an earlier one.
     pub settlements: Vec<Settlement>,
     /// Merchants that could not be settled, and why; a later run tries again.
     pub failed: Vec<SettleFailure>,
@@ -65,14 +65,15 @@ impl Settlements {
         let mut run = SettleRun { business_day: day.to_string(), ..SettleRun::default() };
         for merchant_id in store::merchants_with_unsettled(&self.db, end_ms, MAX_MERCHANTS_PER_RUN).await? {
             match self.settle_merchant(&merchant_id, day, end_ms, actor).await {
-                Ok(Some(s)) => run.settlements.push(s),
-                Ok(None) => {}
+                Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(merchant = %merchant_id, day = %day, error = %e, "settlement failed");
                     run.failed.push(SettleFailure { merchant_id, reason: e.to_string() });
                 }
             }
         }
+        // The day as it stands, whichever run settled each merchant.
+        run.settlements = store::settlements_of_day(&self.db, &run.business_day, MAX_MERCHANTS_PER_RUN).await?;
         Ok(run)
     }
 
