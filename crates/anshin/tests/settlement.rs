@@ -291,6 +291,17 @@ on_both!(settling_twice_and_from_two_servers_at_once_settles_once, |t: TestDb| a
     assert_eq!(a.count("SELECT COUNT(*) FROM payouts").await, 1);
     assert_eq!(a.count("SELECT COUNT(*) FROM payouts WHERE status = 'paid'").await, 1);
     assert_eq!(e.bank_balance("4444441").await, 2_915, "paid once");
+    // The legal name changes: the account's holder no longer matches it, so the next payout is held.
+    sqlx::query("UPDATE merchants SET legal_name_kana = 'カブシキガイシャベツメイ' WHERE id = $1")
+        .bind(&shop.id)
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    pay(a, &shop, &w, 3, &[500]).await;
+    e.s.settle_day_ending(day("2026-01-06"), cut_off().await, "server-1").await.unwrap();
+    let run = e.s.run_payouts("server-1").await.unwrap();
+    assert_eq!((run.sent.len(), run.held[0].reason.as_str()), (0, "holder_name_mismatch"), "{run:?}");
+    assert_eq!(e.bank_balance("4444441").await, 2_915);
     assert_books_sound(a).await;
 });
 

@@ -121,6 +121,14 @@ impl Settlements {
                 Err(LedgerError::EffectRefused(_) | LedgerError::IdempotencyConflict(_)) => {
                     return Ok(store::settlement_of_day(&self.db, merchant_id, &day_text).await?);
                 }
+                // The receivable was emptied under us: by a run that settled this day (then its row
+                // is the answer), or by refunds since the cut-off (then the day waits for payments).
+                Err(e @ LedgerError::InsufficientFunds(_)) => {
+                    return match store::settlement_of_day(&self.db, merchant_id, &day_text).await? {
+                        Some(done) => Ok(Some(done)),
+                        None => Err(e.into()),
+                    };
+                }
                 Err(e) => return Err(e.into()),
             }
         }
