@@ -59,8 +59,7 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
     let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
     let bank = settings.bank.as_ref().map(|b| b.client()).transpose().map_err(|e| anyhow::anyhow!("bank: {e}"))?;
-    let settlement_config =
-        SettlementConfig { cutoff: settings.settlement_cutoff, ..SettlementConfig::default() };
+    let settlement_config = SettlementConfig { cutoff: settings.settlement_cutoff, ..SettlementConfig::default() };
     let settlements = Settlements::new(db.clone(), ledger.clone(), merchants.clone(), bank, settlement_config);
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));

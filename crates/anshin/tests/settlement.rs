@@ -19,8 +19,8 @@ use anshin::storage::now_ms;
 use common::TestDb;
 use common::identity_app::*;
 use common::merchant_app::*;
-use common::pay_app::*;
 use common::pay_app::now_secs;
+use common::pay_app::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -58,7 +58,9 @@ async fn env(t: TestDb) -> Env {
     let router = http::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { http::serve(listener, router, None, &HttpConfig::default(), std::future::pending()).await });
+    tokio::spawn(
+        async move { http::serve(listener, router, None, &HttpConfig::default(), std::future::pending()).await },
+    );
     Env { a: App { url, t, identity, merchants, payments }, s, ledger, sim_url }
 }
 
@@ -99,7 +101,8 @@ impl Env {
         let owner = self.a.step_up_by(&shop.owner, "change_payout_account", "recovery_code", &shop.codes[0]).await;
         let body = json!({ "bank_code": "0001", "branch_code": "001", "account_type": "ordinary",
                            "account_number": number, "holder_name": holder });
-        let (status, account) = self.a.post(&format!("/v1/merchants/{}/payout-accounts", shop.id), body, Some(&owner)).await;
+        let (status, account) =
+            self.a.post(&format!("/v1/merchants/{}/payout-accounts", shop.id), body, Some(&owner)).await;
         assert_eq!(status, StatusCode::CREATED, "{account}");
         (account, owner)
     }
@@ -190,10 +193,8 @@ on_both!(a_day_with_payments_and_a_refund_settles_to_the_exact_net_and_is_paid, 
     let payouts = e.s.run_payouts("test").await.unwrap();
     assert_eq!((payouts.sent.len(), payouts.paid.len(), payouts.returned.len()), (1, 1, 0), "{payouts:?}");
     // The file as sent, read back by the Zengin parser.
-    let contents: String = sqlx::query_scalar("SELECT contents_hex FROM payout_files")
-        .fetch_one(a.t.db.read_pool())
-        .await
-        .unwrap();
+    let contents: String =
+        sqlx::query_scalar("SELECT contents_hex FROM payout_files").fetch_one(a.t.db.read_pool()).await.unwrap();
     let file = zengin::parse(&hex::decode(contents).unwrap()).unwrap();
     assert_eq!(file.header.requester_code, "0000000001");
     assert_eq!(file.header.requester_name.as_str(), "ｱﾝｼﾝ(ｶ");
@@ -214,7 +215,10 @@ on_both!(a_day_with_payments_and_a_refund_settles_to_the_exact_net_and_is_paid, 
     let (status, list) = a.get(&list_path, &owner).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let first = &list[0];
-    assert_eq!((first["settlement"]["net_minor"].as_i64(), first["payout"]["status"].as_str()), (Some(12_492), Some("paid")));
+    assert_eq!(
+        (first["settlement"]["net_minor"].as_i64(), first["payout"]["status"].as_str()),
+        (Some(12_492), Some("paid"))
+    );
     let (status, one) = a.get(&format!("{list_path}/{}", s.id), &owner).await;
     assert_eq!((status, one["settlement"]["payments_count"].as_i64()), (StatusCode::OK, Some(3)));
     let (manager, _) = staff(a, &shop.id, "manager@sigma.example.jp", "manager").await;
@@ -273,7 +277,8 @@ on_both!(settling_twice_and_from_two_servers_at_once_settles_once, |t: TestDb| a
     let (second_ledger, _writer) = Ledger::start(a.t.db.clone());
     let other = settlements(&a.t, &second_ledger, &a.merchants, &e.sim_url);
     let d = day("2026-01-05");
-    let (one, two) = tokio::join!(e.s.settle_day_ending(d, end, "server-1"), other.settle_day_ending(d, end, "server-2"));
+    let (one, two) =
+        tokio::join!(e.s.settle_day_ending(d, end, "server-1"), other.settle_day_ending(d, end, "server-2"));
     let (one, two) = (one.unwrap(), two.unwrap());
     assert!(one.failed.is_empty() && two.failed.is_empty(), "{one:?} {two:?}");
     assert_eq!(one.settlements[0].id, two.settlements[0].id);
@@ -317,7 +322,8 @@ on_both!(a_payment_before_the_cut_off_is_in_its_day_and_one_after_in_the_next, |
     let after = pay(a, &shop, &w, 2, &[2_000]).await;
     let first = e.s.settle_day_ending(day("2026-01-05"), first_end, "test").await.unwrap();
     assert_eq!((first.settlements[0].payments_count, first.settlements[0].gross_minor), (1, 1_000));
-    let settled_in = |id: &str| format!("SELECT COUNT(*) FROM payments WHERE id = '{id}' AND settlement_id IS NOT NULL");
+    let settled_in =
+        |id: &str| format!("SELECT COUNT(*) FROM payments WHERE id = '{id}' AND settlement_id IS NOT NULL");
     assert_eq!(a.count(&settled_in(&after[0])).await, 0, "after the cut-off: not in that day");
     let second_end = cut_off().await;
     let second = e.s.settle_day_ending(day("2026-01-06"), second_end, "test").await.unwrap();
@@ -407,7 +413,15 @@ on_both!(a_day_whose_net_is_not_positive_carries_over_to_the_next, |t: TestDb| a
     let s = &second.settlements[0];
     // Gross 100 + 1,000; refunds 100; fees 2 + 26 = 28; tax ⌊2.8⌋ = 2; net 1,100 − 100 − 28 − 2 = 970.
     assert_eq!(
-        (s.status.as_str(), s.payments_count, s.refunds_count, s.gross_minor, s.fee_minor, s.fee_tax_minor, s.net_minor),
+        (
+            s.status.as_str(),
+            s.payments_count,
+            s.refunds_count,
+            s.gross_minor,
+            s.fee_minor,
+            s.fee_tax_minor,
+            s.net_minor
+        ),
         ("settled", 2, 1, 1_100, 28, 2, 970)
     );
     assert_eq!((e.receivable(&shop.id).await, e.payable(&shop.id).await), (0, 970));

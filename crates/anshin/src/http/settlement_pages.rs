@@ -167,11 +167,17 @@ pub struct RunForm {
 }
 
 /// Admins: settle the day and run the payouts, then back to the day.
-pub async fn run(State(state): State<AppState>, headers: HeaderMap, Caller(client): Caller, Form(form): Form<RunForm>) -> PageResult {
+pub async fn run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Caller(client): Caller,
+    Form(form): Form<RunForm>,
+) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
     let s = settlements(&state)?;
-    let day = BusinessDay::parse(&form.day).map_err(|m| refused(SettlementError::Invalid { code: "day_invalid", message: m, param: "day" }))?;
+    let day = BusinessDay::parse(&form.day)
+        .map_err(|m| refused(SettlementError::Invalid { code: "day_invalid", message: m, param: "day" }))?;
     s.require_admin(&who, &client).await.map_err(refused)?;
     s.run_day(day, &who.user_id).await.map_err(refused)?;
     Ok(Redirect::to(&format!("/ops/settlements?day={day}")).into_response())

@@ -21,7 +21,8 @@ impl Cutoff {
     pub fn parse(s: &str) -> Result<Cutoff, String> {
         let bad = || format!("the cut-off is HH:MM (Japan time), 00:00 to 23:59, not {s:?}");
         let parts: Vec<&str> = s.split(':').collect();
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        if !(2..=3).contains(&parts.len())
+            || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
         {
             return Err(bad());
         }

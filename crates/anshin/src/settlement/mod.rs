@@ -161,7 +161,9 @@ impl From<sqlx::Error> for SettlementError {
 impl From<LedgerError> for SettlementError {
     fn from(e: LedgerError) -> Self {
         match e {
-            LedgerError::Overloaded | LedgerError::ShuttingDown => SettlementError::Identity(IdentityError::Unavailable),
+            LedgerError::Overloaded | LedgerError::ShuttingDown => {
+                SettlementError::Identity(IdentityError::Unavailable)
+            }
             other => SettlementError::Identity(IdentityError::Internal(other.to_string())),
         }
     }

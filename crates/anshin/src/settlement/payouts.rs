@@ -100,8 +100,12 @@ impl Settlements {
             let mut tx = self.db.begin_write().await?;
             if store::insert_payout(&mut tx, &id, &s, now_ms()).await? {
                 let details = json!({ "merchant": s.merchant_id, "settlement": s.id, "amount_minor": s.net_minor });
-                audit::append(&self.db, &mut tx, &[AuditEvent::new(actor, "settlement.payout.created", &id).details(details)])
-                    .await?;
+                audit::append(
+                    &self.db,
+                    &mut tx,
+                    &[AuditEvent::new(actor, "settlement.payout.created", &id).details(details)],
+                )
+                .await?;
             }
             tx.commit().await?;
         }
@@ -205,9 +209,14 @@ impl Settlements {
             }
             let mut tx = self.db.begin_write().await?;
             store::mark_file(&mut tx, file_id, "sent", &accepted.file_id, now_ms()).await?;
-            let details = json!({ "bank_file_id": accepted.file_id, "records": file.records, "total_minor": file.total_minor });
-            audit::append(&self.db, &mut tx, &[AuditEvent::new(actor, "settlement.payout_file.sent", file_id).details(details)])
-                .await?;
+            let details =
+                json!({ "bank_file_id": accepted.file_id, "records": file.records, "total_minor": file.total_minor });
+            audit::append(
+                &self.db,
+                &mut tx,
+                &[AuditEvent::new(actor, "settlement.payout_file.sent", file_id).details(details)],
+            )
+            .await?;
             tx.commit().await?;
             accepted.file_id
         } else {
@@ -263,8 +272,12 @@ impl Settlements {
         let mut tx = self.db.begin_write().await?;
         store::insert_payout_file(&mut tx, &file, now_ms()).await?;
         let details = json!({ "records": file.records, "total_minor": file.total_minor });
-        audit::append(&self.db, &mut tx, &[AuditEvent::new(actor, "settlement.payout_file.built", file_id).details(details)])
-            .await?;
+        audit::append(
+            &self.db,
+            &mut tx,
+            &[AuditEvent::new(actor, "settlement.payout_file.built", file_id).details(details)],
+        )
+        .await?;
         tx.commit().await?;
         // A racing builder's row (the same bytes) is the one kept.
         store::payout_file(&self.db, file_id).await?.ok_or(SettlementError::NotFound)
@@ -303,7 +316,9 @@ impl Settlements {
 
     /// Every owner and the merchant's contact address hear that a payout came back.
     async fn returned_notices(&self, p: &Payout) -> Result<Vec<crate::notify::OutboxMessage>, SettlementError> {
-        let m = crate::merchants::store::merchant_by_id(&self.db, &p.merchant_id).await?.ok_or(SettlementError::NotFound)?;
+        let m = crate::merchants::store::merchant_by_id(&self.db, &p.merchant_id)
+            .await?
+            .ok_or(SettlementError::NotFound)?;
         let staff = crate::merchants::store::staff_of(&self.db, &p.merchant_id).await?;
         let mut to: Vec<String> = staff.into_iter().filter(|s| s.role == "owner").map(|s| s.email).collect();
         to.push(m.contact_email.clone());
@@ -321,7 +336,13 @@ impl Settlements {
         Ok(to.iter().map(|r| crate::i18n::email(r, "ja", "payout-returned", &args)).collect())
     }
 
-    async fn audit(&self, actor: &str, action: &str, target: &str, details: serde_json::Value) -> Result<(), SettlementError> {
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<(), SettlementError> {
         let mut tx = self.db.begin_write().await?;
         audit::append(&self.db, &mut tx, &[AuditEvent::new(actor, action, target).details(details)]).await?;
         tx.commit().await?;

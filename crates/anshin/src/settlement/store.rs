@@ -125,7 +125,9 @@ pub async fn settlements_of(
     before: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Settlement>, sqlx::Error> {
-    let sql = format!("{SETTLEMENT_COLUMNS} WHERE merchant_id = $1 AND business_day < $2 ORDER BY business_day DESC LIMIT $3");
+    let sql = format!(
+        "{SETTLEMENT_COLUMNS} WHERE merchant_id = $1 AND business_day < $2 ORDER BY business_day DESC LIMIT $3"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(merchant_id)
         .bind(before.unwrap_or("9999-99-99"))
@@ -246,7 +248,12 @@ pub async fn payable_account(db: &Db, merchant_id: &str) -> Result<Option<String
 }
 
 /// The first writer's account wins; a second, opened by a racing server, stays empty.
-pub async fn insert_payable_account(db: &Db, merchant_id: &str, account_id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn insert_payable_account(
+    db: &Db,
+    merchant_id: &str,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO settlement_accounts (merchant_id, payable_account_id, created_at_ms) VALUES ($1, $2, $3)
          ON CONFLICT (merchant_id) DO NOTHING",
@@ -470,7 +477,13 @@ pub async fn insert_payout_file(tx: &mut Tx, f: &PayoutFile, now_ms: i64) -> Res
     Ok(())
 }
 
-pub async fn mark_file(tx: &mut Tx, id: &str, status: &str, bank_file_id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_file(
+    tx: &mut Tx,
+    id: &str,
+    status: &str,
+    bank_file_id: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE payout_files SET status = $1, bank_file_id = $2, updated_at_ms = $3 WHERE id = $4")
         .bind(status)
         .bind(bank_file_id)
