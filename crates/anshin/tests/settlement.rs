@@ -142,6 +142,31 @@ async fn pay(a: &App, shop: &Shop, w: &Wallet, first_counter: i64, amounts: &[i6
     ids
 }
 
+/// The double-submit token a page would have set; any 32 hex digits do.
+const CSRF: &str = "0123456789abcdef0123456789abcdef";
+
+fn browser() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ACCEPT_LANGUAGE, "en".parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A page as the signed-in browser of `session` sees it: status and HTML.
+async fn page(a: &App, path: &str, session: &str) -> (StatusCode, String) {
+    let cookie = format!("__Host-anshin_session={session}");
+    let resp = browser().get(format!("{}{path}", a.url)).header("cookie", cookie).send().await.unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+/// A form post with the session and (or not) the CSRF cookie: the status.
+async fn post(a: &App, path: &str, session: &str, csrf_cookie: Option<&str>, form: &[(&str, &str)]) -> StatusCode {
+    let mut cookie = format!("__Host-anshin_session={session}");
+    if let Some(c) = csrf_cookie {
+        cookie.push_str(&format!("; __Host-anshin_csrf={c}"));
+    }
+    browser().post(format!("{}{path}", a.url)).header("cookie", cookie).form(form).send().await.unwrap().status()
+}
+
 fn day(s: &str) -> BusinessDay {
     BusinessDay::parse(s).unwrap()
 }
@@ -388,6 +413,19 @@ on_both!(a_payout_waits_for_a_matching_name_and_an_active_merchant, |t: TestDb| 
     let (status, day_list) = a.get("/v1/ops/settlements/2026-01-05", &admin).await;
     assert_eq!((status, day_list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{day_list}");
     assert_eq!(a.get("/v1/ops/settlements/2026-01-05", &owner).await.0, StatusCode::FORBIDDEN);
+
+    // The same on the pages: the portal's settlements for the owner, the ops console's day with
+    // its run button for admins (a form that needs its CSRF token).
+    let (status, body) = page(a, "/merchant/settlements", &owner).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("¥9,714") && body.contains("data-payout=\"paid\""), "{body}");
+    let (status, body) = page(a, "/ops/settlements?day=2026-01-05", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(&shop.id) && body.contains("run-settlement"), "{body}");
+    assert_eq!(page(a, "/ops/settlements?day=2026-01-05", &owner).await.0, StatusCode::FORBIDDEN);
+    let form = [("day", "2026-01-04"), ("csrf", CSRF)];
+    assert_eq!(post(a, "/ops/settlements/run", &admin, None, &form).await, StatusCode::FORBIDDEN, "no CSRF cookie");
+    assert_eq!(post(a, "/ops/settlements/run", &admin, Some(CSRF), &form).await, StatusCode::SEE_OTHER);
     assert_books_sound(a).await;
 });
 
