@@ -459,4 +459,4 @@ settlement-run = Settle this day and send its payouts
 settlement-day-not-over = This business day is not over yet: it can be settled once its cut-off has passed.
 settlement-bank-unavailable = The bank could not be reached or refused the file. The settlement is kept; run it again later.
 settlement-day-invalid = The day is written YYYY-MM-DD.
-settlement-link = Settlements and payouts
+settlement-link = Daily settlements

@@ -443,4 +443,4 @@ settlement-run = この日を精算して振込を送る
 settlement-day-not-over = この営業日はまだ締まっていません。締め時刻を過ぎてから精算できます。
 settlement-bank-unavailable = 銀行に接続できないか、振込ファイルが受け付けられませんでした。精算は保存されています。後でもう一度実行してください。
 settlement-day-invalid = 日付はYYYY-MM-DDの形で入力してください。
-settlement-link = 精算と振込
+settlement-link = 日々の精算
