@@ -343,6 +343,17 @@ on_both!(a_payment_before_the_cut_off_is_in_its_day_and_one_after_in_the_next, |
     let shop = shop(a, "Chi").await;
     let w = wallet(a, "buyer@example.jp", "+819020000001", 50_000, 0).await;
     let before = pay(a, &shop, &w, 1, &[1_000]).await;
+    // A payment held by the decision point (a cooling-off) waits in suspense: never settled.
+    let cooling = wallet(a, "cooling@example.jp", "+819020000002", 10_000, 0).await;
+    sqlx::query("UPDATE users SET money_out_blocked_until_ms = $1 WHERE id = $2")
+        .bind(i64::MAX / 2)
+        .bind(&cooling.user_id)
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    let code = codes::encode_qr(&cooling.secret, cooling.number, 1, now_secs());
+    let (status, held) = charge(a, &shop, &code, 5_000).await;
+    assert_eq!((status, held["status"].as_str()), (StatusCode::CREATED, Some("held")), "{held}");
     let first_end = cut_off().await;
     let after = pay(a, &shop, &w, 2, &[2_000]).await;
     let first = e.s.settle_day_ending(day("2026-01-05"), first_end, "test").await.unwrap();
@@ -356,6 +367,7 @@ on_both!(a_payment_before_the_cut_off_is_in_its_day_and_one_after_in_the_next, |
     assert_ne!(first.settlements[0].id, second.settlements[0].id);
     assert_eq!(a.count(&settled_in(&before[0])).await, 1);
     assert_eq!(a.count(&settled_in(&after[0])).await, 1);
+    assert_eq!(a.count(&settled_in(held["id"].as_str().unwrap())).await, 0, "held: not settled");
     // A day with nothing left has no settlement; a day not over yet is refused.
     let third = e.s.settle_day_ending(day("2026-01-07"), cut_off().await, "test").await.unwrap();
     assert!(third.settlements.is_empty());
