@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, pos, wallet};
+use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
 use super::routes;
 
 #[derive(OpenApi)]
@@ -105,7 +105,13 @@ use super::routes;
         pos::refund,
         wallet::provision_device,
         wallet::balances,
-        wallet::payment
+        wallet::payment,
+        wallet::start_confirmation,
+        wallet::confirm,
+        wallet::cancel,
+        pos::cancel,
+        ops_payments::waiting,
+        ops_payments::decide
     ),
     components(schemas(
         ErrorEnvelope,
