@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, pos, wallet};
+use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
 use super::routes;
 use super::settlement;
 
@@ -110,7 +110,13 @@ use super::settlement;
         settlement::list,
         settlement::one,
         settlement::day,
-        settlement::run
+        settlement::run,
+        wallet::start_confirmation,
+        wallet::confirm,
+        wallet::cancel,
+        pos::cancel,
+        ops_payments::waiting,
+        ops_payments::decide
     ),
     components(schemas(
         ErrorEnvelope,

@@ -175,3 +175,21 @@ email-payout-returned-subject = [Anshin] A payout to { $merchant } came back
 email-payout-returned-body =
     The bank returned a payout of { $amount } to { $merchant }'s account ending { $last3 } ({ $when }).
     The money is kept for you at Anshin. Check the payout account in the merchant portal and contact Anshin's merchant support.
+
+email-payment-waiting-subject = Confirm your payment of { $amount } at { $store }
+email-payment-waiting-body =
+    A payment of { $amount } with your Anshin wallet at { $store } ({ $merchant }) is waiting.
+    Confirmation number: { $code }. Until it is confirmed the shop is not paid, and if nobody confirms it in time your money comes back.
+    If this was not you, do not confirm it: lock your account now from the sign-in page, then contact support.
+email-payment-completed-subject = Your payment of { $amount } is complete
+email-payment-completed-body =
+    Your payment of { $amount } (confirmation number { $code }) is complete: the shop has been paid.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-payment-returned-subject = Your payment of { $amount } was not made
+email-payment-returned-body =
+    Your payment of { $amount } (confirmation number { $code }) was canceled or not confirmed in time, and { $amount } is back in your Anshin wallet.
+email-payment-held-subject = Your payment of { $amount } at { $store } is being checked
+email-payment-held-body =
+    A payment of { $amount } with your Anshin wallet at { $store } ({ $merchant }) is being checked before the shop is paid, because your account's details changed recently.
+    Confirmation number: { $code }. If it is not approved, the money comes back to your wallet.
+    If this was not you, lock your account now from the sign-in page, then contact support.
