@@ -105,7 +105,8 @@ use super::routes;
         pos::refund,
         wallet::provision_device,
         wallet::balances,
-        wallet::payment
+        wallet::payment,
+        wallet::payments_list
     ),
     components(schemas(
         ErrorEnvelope,
