@@ -782,6 +782,7 @@ async fn the_wallet_shows_a_code_made_in_the_browser_that_a_till_takes() {
     let digits: String = browser.text("#digits").await.chars().filter(|c| !c.is_whitespace()).collect();
     assert!(digits.len() == 35 && digits.starts_with("9860"), "{digits}");
     assert!(browser.text("#countdown").await.contains("A new code in"));
+    assert!(!browser.find("#setup").await.is_displayed().await.unwrap(), "no set-up button beside a working code");
     browser.screenshot("wallet-pay").await;
 
     // The till takes the digits the page shows.
@@ -841,8 +842,9 @@ async fn the_wallet_shows_a_code_made_in_the_browser_that_a_till_takes() {
     sign_in(w.recovery_codes[1].clone()).await;
     browser.goto(&format!("{}/wallet/pay", a.url)).await;
     browser.wait_for_text("#pay-status", "no longer works").await;
-    let hidden = browser.execute("return document.getElementById('setup').hidden;", vec![]).await;
-    assert_eq!(hidden, json!(false), "the page offers to set up again");
+    assert!(browser.find("#setup").await.is_displayed().await.unwrap(), "the page offers to set up again");
+    assert!(!browser.find("#code").await.is_displayed().await.unwrap(), "and shows no dead code");
+    browser.screenshot("wallet-pay-dead").await;
     common::pay_app::assert_books_sound(&a).await;
     browser.quit().await;
 }
