@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, pos, wallet};
+use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
 use super::routes;
 
 #[derive(OpenApi)]
@@ -106,6 +106,12 @@ use super::routes;
         wallet::provision_device,
         wallet::balances,
         wallet::payment,
+        wallet::start_confirmation,
+        wallet::confirm,
+        wallet::cancel,
+        pos::cancel,
+        ops_payments::waiting,
+        ops_payments::decide,
         wallet::payments_list
     ),
     components(schemas(

@@ -5,13 +5,14 @@
 //! function as the JSON API, for the signed-in customer only: another person's payment is
 //! "not found", never shown.
 
+mod decide;
 mod home;
 mod pay;
 mod payment;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::AppState;
 use super::lang::t;
@@ -19,11 +20,15 @@ use super::pages::{PageError, explain, full, problem_page};
 use crate::identity::{AccountKind, Principal};
 use crate::payments::{PaymentError, Payments};
 
+pub(super) use decide::{confirming, start_confirmation};
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/wallet", get(home::page))
         .route("/wallet/payments", get(home::awaiting))
         .route("/wallet/payments/{id}", get(payment::page))
+        .route("/wallet/payments/{id}/confirm", post(decide::confirm))
+        .route("/wallet/payments/{id}/cancel", post(decide::cancel))
         .route("/wallet/pay", get(pay::page))
         .route("/wallet/pay/device", get(pay::device_status).post(pay::provision))
         .route("/static/wallet-pay.js", get(pay::script))
