@@ -744,3 +744,107 @@ fn a_failing_browser_test_leaves_no_browser_running() {
     }
     assert!(left.is_empty(), "still running after the test: {left:#?}");
 }
+
+/// The web wallet's one-time code, end to end in Chromium: a wallet signs in through the pages,
+/// opens /wallet/pay and lets the script provision a device key and import it; the digits the page
+/// shows pay at a signed POS; the key in IndexedDB cannot be exported; the page's encoder makes
+/// exactly the server's codes; and after signing out, the page says the old code no longer works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wallet_shows_a_code_made_in_the_browser_that_a_till_takes() {
+    use anshin::payments::codes;
+    use common::pay_app::{charge, now_secs, shop, wallet};
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
+    let a = common::identity_app::app(common::TestDb::sqlite().await, Default::default()).await;
+    let shop = shop(&a, "Omega").await;
+    let (email, phone) = ("codes@example.jp", "+819020000301");
+    let w = wallet(&a, email, phone, 5_000, 0).await;
+
+    let sign_in = |recovery: String| {
+        let browser = &browser;
+        let url = a.url.clone();
+        async move {
+            browser.goto(&format!("{url}/login")).await;
+            browser.fill("#email", email).await;
+            browser.fill("#password", common::identity_app::PASSWORD).await;
+            browser.click("#sign-in").await;
+            browser.click("#factor option[value=recovery_code]").await;
+            browser.fill("#code", &recovery).await;
+            browser.click("#confirm").await;
+            assert_eq!(browser.text("#account-email").await, email, "signed in");
+        }
+    };
+    sign_in(w.recovery_codes[0].clone()).await;
+    browser.goto(&format!("{}/wallet/pay", a.url)).await;
+    browser.wait_for_text("#pay-status", "set up this browser once").await;
+    browser.click("#setup").await;
+    browser.wait_for_text("#pay-status", "Show this code to the cashier").await;
+    let digits: String = browser.text("#digits").await.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(digits.len() == 35 && digits.starts_with("9860"), "{digits}");
+    assert!(browser.text("#countdown").await.contains("A new code in"));
+    assert!(!browser.find("#setup").await.is_displayed().await.unwrap(), "no set-up button beside a working code");
+    browser.screenshot("wallet-pay").await;
+
+    // The till takes the digits the page shows.
+    let (status, paid) = charge(&a, &shop, &digits, 1_200).await;
+    assert_eq!((status, paid["status"].as_str()), (reqwest::StatusCode::CREATED, Some("succeeded")), "{paid}");
+    // The QR on the canvas carries a code of the same device, with a later counter once refreshed.
+    let payload = browser.execute("return document.getElementById('qr').dataset.payload;", vec![]).await;
+    let claims = codes::parse(payload.as_str().unwrap(), now_secs()).unwrap();
+    assert_eq!(claims.device_number.to_string(), digits[4..14].trim_start_matches('0'));
+
+    // The key in IndexedDB is a CryptoKey that cannot be exported; the raw secret is nowhere.
+    let stored = browser
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const open = indexedDB.open("anshin-wallet", 1);
+               open.onsuccess = () => {
+                 const get = open.result.transaction("device").objectStore("device").get("current");
+                 get.onsuccess = async () => {
+                   const r = get.result;
+                   let exported = "exported";
+                   try { await crypto.subtle.exportKey("raw", r.key); } catch (e) { exported = "refused:" + e.name; }
+                   done({ extractable: r.key.extractable, type: r.key.type, usages: r.key.usages,
+                          exported, fields: Object.keys(r).sort() });
+                 };
+               };"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored["extractable"], false, "{stored}");
+    assert_eq!(stored["exported"], "refused:InvalidAccessError", "{stored}");
+    assert_eq!(stored["usages"], json!(["sign"]), "{stored}");
+    assert_eq!(stored["fields"], json!(["counter", "key", "number"]), "only the key, its number and counter: {stored}");
+
+    // The page's encoder makes exactly the server's codes (a fixed vector, as codes.rs tests it).
+    let secret = b"0123456789abcdef0123456789abcdef";
+    let (number, counter, time) = (42i64, 7i64, 1_796_000_123i64);
+    let made = browser
+        .client
+        .execute_async(
+            r#"const [raw, number, counter, time, done] = arguments;
+               crypto.subtle.importKey("raw", new TextEncoder().encode(raw), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+                 .then((key) => window.anshinCodes.encode(key, number, counter, time))
+                 .then(done, (e) => done({ error: String(e) }));"#,
+            vec![json!(std::str::from_utf8(secret).unwrap()), json!(number), json!(counter), json!(time)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(made["qr"], codes::encode_qr(secret, number, counter, time), "{made}");
+    assert_eq!(made["digits"], codes::encode_digits(secret, number, counter, time), "{made}");
+
+    // Signed out, the key dies on the server; signed in again, the page says the old code no
+    // longer works and offers to set up again.
+    browser.goto(&format!("{}/wallet/sessions", a.url)).await;
+    browser.click("#sign-out").await;
+    sign_in(w.recovery_codes[1].clone()).await;
+    browser.goto(&format!("{}/wallet/pay", a.url)).await;
+    browser.wait_for_text("#pay-status", "no longer works").await;
+    assert!(browser.find("#setup").await.is_displayed().await.unwrap(), "the page offers to set up again");
+    assert!(!browser.find("#code").await.is_displayed().await.unwrap(), "and shows no dead code");
+    browser.screenshot("wallet-pay-dead").await;
+    common::pay_app::assert_books_sound(&a).await;
+    browser.quit().await;
+}

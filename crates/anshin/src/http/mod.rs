@@ -21,6 +21,7 @@ mod settlement;
 mod settlement_pages;
 mod signin_pages;
 pub mod tls;
+mod wallet_pages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -178,6 +179,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.identity.is_some() && state.merchants.is_some() {
         app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());
+    }
+    if state.identity.is_some() && state.payments.is_some() {
+        app = app.merge(wallet_pages::routes());
     }
     if state.dev_mailbox {
         app = app

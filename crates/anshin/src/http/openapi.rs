@@ -116,7 +116,8 @@ use super::settlement;
         wallet::cancel,
         pos::cancel,
         ops_payments::waiting,
-        ops_payments::decide
+        ops_payments::decide,
+        wallet::payments_list
     ),
     components(schemas(
         ErrorEnvelope,

@@ -666,6 +666,9 @@ fn step_up_return(action: StepUpAction) -> &'static str {
 pub struct StepUpQuery {
     #[serde(default)]
     action: String,
+    /// `confirm_payment` only: the payment the factor is for.
+    #[serde(default)]
+    payment: String,
 }
 
 fn step_up_action(s: &str) -> Result<StepUpAction, PageError> {
@@ -680,16 +683,23 @@ pub async fn step_up_form(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<StepUpQuery>,
 ) -> PageResult {
-    full(&state, &headers).await?;
+    let who = full(&state, &headers).await?;
     let action = step_up_action(&q.action)?;
+    // A payment's confirmation shows what the factor will approve: its payee and amount.
+    let payment = match action {
+        StepUpAction::ConfirmPayment => Some(super::wallet_pages::confirming(&state, &who, &q.payment).await?),
+        _ => None,
+    };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         layout(
             &t("factor-title"),
             html! {
                 p { (t(&format!("step-up-for-{}", action.as_str().replace('_', "-")))) (gap()) (t("step-up-once")) }
+                @if let Some(summary) = &payment { (summary) }
                 form method="post" action="/wallet/step-up" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="action" value=(action.as_str());
+                    @if payment.is_some() { input type="hidden" name="payment" value=(q.payment); }
                     button #start-step-up type="submit" { (t("step-up-continue")) }
                 }
             },
@@ -709,6 +719,9 @@ pub struct StepUpForm {
     factor: String,
     #[serde(default)]
     code: String,
+    /// `confirm_payment` only: the payment the factor is for.
+    #[serde(default)]
+    payment: String,
 }
 
 /// Start the step-up for one action and show the factor form.
@@ -721,7 +734,13 @@ pub async fn step_up_start(
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
     let action = step_up_action(&form.action)?;
-    let challenge = identity(&state)?.start_step_up(&who, action, &client).await.map_err(|e| refused(&e))?;
+    let challenge = match action {
+        // Bound to the payment, so the factor approves that payment alone.
+        StepUpAction::ConfirmPayment => {
+            super::wallet_pages::start_confirmation(&state, &who, &form.payment, &client).await?
+        }
+        _ => identity(&state)?.start_step_up(&who, action, &client).await.map_err(|e| refused(&e))?,
+    };
     Ok(with_csrf(&headers, StatusCode::OK, |csrf| {
         factor_markup(csrf, "/wallet/step-up/verify", "/wallet/step-up/sms", &challenge, None)
     }))

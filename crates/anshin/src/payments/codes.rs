@@ -175,6 +175,18 @@ mod tests {
         }
     }
 
+    /// A fixed vector: the web wallet's script (static/wallet-pay.js) must make these exact codes
+    /// from the same inputs (tests/browser.rs checks it in Chromium; the values were also derived
+    /// independently with Python's `hmac`). A change here breaks every wallet already set up.
+    #[test]
+    fn a_known_vector_stays_fixed() {
+        let qr = encode_qr(SECRET, 42, 7, NOW);
+        let digits = encode_digits(SECRET, 42, 7, NOW);
+        println!("qr {qr}\ndigits {digits}");
+        assert_eq!(qr, "hQVDUFYwMWEUTwegAAAJmQABnxkIAAAAAAAAACpiG2QZnyYIJRJ/CN1Z8j2fNgQAAAAHnzcEawzJew==");
+        assert_eq!(digits, "98600000000042000007001235034250813");
+    }
+
     #[test]
     fn other_codes_are_unreadable() {
         for code in ["", "hello", "9860123", "hQVDUFYwMWETTwegAAAAVVVVUAhQcm9kdWN0MWETTwegAAAAZmZmUAhQcm9kdWN0Mg=="] {

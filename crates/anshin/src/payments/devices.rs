@@ -80,6 +80,12 @@ impl Payments {
         })
     }
 
+    /// The number of the device key this session holds, if it still works: the web wallet
+    /// compares it with the key it keeps, to tell the person when their codes no longer work.
+    pub async fn session_device(&self, who: &Principal) -> Result<Option<i64>, PaymentError> {
+        Ok(store::session_device_number(&self.db, &who.user_id, &who.session_id).await?)
+    }
+
     /// The secret of a live device (for checking a code).
     pub(super) fn device_secret(&self, device: &store::LiveDevice) -> Result<Vec<u8>, PaymentError> {
         let secret = self

@@ -246,6 +246,43 @@ pub async fn of_merchant(
     rows.iter().map(payment).collect()
 }
 
+/// A customer's own payments, newest first, before the cursor `(before_ms, before_id)`: the
+/// `created_at_ms` and id of the last one seen (the id breaks ties between payments of the same
+/// millisecond). `payments_customer` indexes `(customer_user_id, created_at_ms)`.
+pub async fn of_customer(
+    db: &Db,
+    user_id: &str,
+    before_ms: i64,
+    before_id: &str,
+    limit: i64,
+) -> Result<Vec<Payment>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE customer_user_id = $1 AND (created_at_ms < $2 OR (created_at_ms = $2 AND id < $3))
+         ORDER BY created_at_ms DESC, id DESC LIMIT $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(before_ms)
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(db.read_pool())
+        .await?;
+    rows.iter().map(payment).collect()
+}
+
+/// The number of the device key this session holds, if it still works (not revoked; the session
+/// and the account are checked by whoever authenticated the caller).
+pub async fn session_device_number(db: &Db, user_id: &str, session_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT number FROM payment_devices WHERE user_id = $1 AND session_id = $2 AND revoked_at_ms = 0
+         ORDER BY created_at_ms DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(session_id)
+    .fetch_optional(db.read_pool())
+    .await
+}
+
 /// Record a POS request's nonce; false if this key has sent it before (a replay).
 pub async fn spend_nonce(db: &Db, key_id: &str, nonce: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(

@@ -1,6 +1,8 @@
 //! Reading payments: a customer sees their own, with the merchant's and store's registered names;
 //! a merchant's staff see their merchant's, newest first.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::store::PaymentFilter;
@@ -34,6 +36,39 @@ impl Payments {
             store_name: store.map(|s| s.name).unwrap_or_default(),
             payment,
         })
+    }
+
+    /// The customer's own payments, newest first, before the cursor (the `created_at_ms` and id
+    /// of the last one seen; `None` for the newest), each with the registered names.
+    pub async fn customer_payments(
+        &self,
+        who: &Principal,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<CustomerPayment>, PaymentError> {
+        let limit = limit.clamp(1, MAX_PAYMENT_PAGE);
+        let (before_ms, before_id) = before.unwrap_or((i64::MAX, ""));
+        let rows = store::of_customer(&self.db, &who.user_id, before_ms, before_id, limit).await?;
+        // A page of payments names a few merchants and stores: each is read once.
+        let mut merchants: HashMap<String, String> = HashMap::new();
+        let mut stores: HashMap<String, String> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for payment in rows {
+            if !merchants.contains_key(&payment.merchant_id) {
+                let m = crate::merchants::store::merchant_by_id(&self.db, &payment.merchant_id).await?;
+                merchants.insert(payment.merchant_id.clone(), m.map(|m| m.legal_name).unwrap_or_default());
+            }
+            if !stores.contains_key(&payment.store_id) {
+                let s = crate::merchants::store::store_by_id(&self.db, &payment.store_id).await?;
+                stores.insert(payment.store_id.clone(), s.map(|s| s.name).unwrap_or_default());
+            }
+            out.push(CustomerPayment {
+                merchant_name: merchants[&payment.merchant_id].clone(),
+                store_name: stores[&payment.store_id].clone(),
+                payment,
+            });
+        }
+        Ok(out)
     }
 
     pub async fn balances_of(&self, who: &Principal) -> Result<Balances, PaymentError> {

@@ -5,16 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use serde::Deserialize;
 
 use super::payments;
 use crate::http::AppState;
-use crate::http::error::{ApiError, Json};
+use crate::http::error::{ApiError, Json, Query};
 use crate::http::idempotency::SecretJson;
 use crate::http::identity::{Caller, SignedIn};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Common, Declined, FullSession, IdempotencyKey, Missing, Post, Refused};
 use crate::identity::LoginChallenge;
-use crate::payments::{CustomerPayment, DeviceProvisioned, Payment};
+use crate::payments::{CustomerPayment, DeviceProvisioned, MAX_PAYMENT_PAGE, Payment};
 use crate::wallets::Balances;
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/payments/{id}/confirmation-challenge", post(start_confirmation))
         .route("/v1/me/payments/{id}/confirmation", post(confirm))
         .route("/v1/me/payments/{id}/cancel", post(cancel))
+        .route("/v1/me/payments", get(payments_list))
 }
 
 /// Wallets: a device key for one-time payment codes, bound to this session (an earlier key of
@@ -104,4 +106,46 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<Payment>, ApiError> {
     Ok(Json(payments(&state)?.customer_decides(&who, &id, false, &request_id.0).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MyPaymentsQuery {
+    /// Payments created before this time: the `created_at_ms` of the last one seen (with
+    /// `before_id`, so payments of the same millisecond are neither skipped nor repeated).
+    #[param(minimum = 1, nullable = false)]
+    pub before_ms: Option<i64>,
+    /// The `id` of the last one seen; only with `before_ms`.
+    #[param(nullable = false, max_length = 64)]
+    pub before_id: Option<String>,
+    /// 1 to 100; default 20.
+    #[param(minimum = 1, maximum = 100, nullable = false)]
+    pub limit: Option<i64>,
+}
+
+/// The customer's own payments, newest first, each with the registered merchant and store names.
+/// For the next page, pass the last one's `created_at_ms` and `id` as `before_ms` and `before_id`.
+#[utoipa::path(get, path = "/v1/me/payments", tag = "payments", security(("bearer" = [])),
+    params(MyPaymentsQuery),
+    responses((status = 200, description = "Payments, newest first.", body = Vec<CustomerPayment>), Common,
+        FullSession))]
+pub async fn payments_list(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Query(q): Query<MyPaymentsQuery>,
+) -> Result<Json<Vec<CustomerPayment>>, ApiError> {
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=MAX_PAYMENT_PAGE).contains(&limit) {
+        return Err(ApiError::invalid("limit_invalid", "limit must be 1 to 100").param("limit"));
+    }
+    if q.before_ms.is_some_and(|b| b < 1) {
+        return Err(ApiError::invalid("range_invalid", "before_ms is at least 1").param("before_ms"));
+    }
+    let before_id = q.before_id.unwrap_or_default();
+    if before_id.chars().count() > 64 {
+        return Err(ApiError::invalid("before_id_invalid", "no payment has that id").param("before_id"));
+    }
+    // Without `before_id`, strictly before `before_ms` (no id sorts below the empty one).
+    let before = q.before_ms.map(|ms| (ms, before_id.as_str()));
+    Ok(Json(payments(&state)?.customer_payments(&who, before, limit).await?))
 }
