@@ -4,6 +4,8 @@
 pub mod client;
 mod connections;
 pub mod error;
+mod funding;
+mod funding_pages;
 pub mod idempotency;
 mod identity;
 mod lang;
@@ -95,6 +97,8 @@ pub struct AppState {
     pub identity: Option<crate::identity::Identity>,
     pub merchants: Option<crate::merchants::Merchants>,
     pub payments: Option<crate::payments::Payments>,
+    /// Bank links, top-ups and points; without it (or without a bank) those answer 503.
+    pub funding: Option<crate::funding::Funding>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -113,6 +117,7 @@ impl AppState {
             identity: None,
             merchants: None,
             payments: None,
+            funding: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
@@ -129,6 +134,11 @@ impl AppState {
 
     pub fn with_payments(mut self, payments: crate::payments::Payments) -> Self {
         self.payments = Some(payments);
+        self
+    }
+
+    pub fn with_funding(mut self, funding: crate::funding::Funding) -> Self {
+        self.funding = Some(funding);
         self
     }
 
@@ -163,6 +173,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.identity.is_some() && state.merchants.is_some() {
         app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());
+    }
+    if state.identity.is_some() {
+        app = app.merge(funding::routes()).merge(funding_pages::routes());
     }
     if state.dev_mailbox {
         app = app

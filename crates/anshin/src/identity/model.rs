@@ -149,10 +149,12 @@ pub enum StepUpAction {
     ChangePayoutAccount,
     /// Merchant owners and managers: refund a payment from the portal.
     Refund,
+    /// Wallet users: link a bank account that top-ups are pulled from.
+    LinkBankAccount,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 11] = [
+    pub const ALL: [StepUpAction; 12] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -164,6 +166,7 @@ impl StepUpAction {
         StepUpAction::ManageWebhooks,
         StepUpAction::ChangePayoutAccount,
         StepUpAction::Refund,
+        StepUpAction::LinkBankAccount,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -181,6 +184,7 @@ impl StepUpAction {
             StepUpAction::ManageWebhooks => "manage_webhooks",
             StepUpAction::ChangePayoutAccount => "change_payout_account",
             StepUpAction::Refund => "refund",
+            StepUpAction::LinkBankAccount => "link_bank_account",
         }
     }
 }

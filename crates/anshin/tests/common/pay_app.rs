@@ -125,4 +125,3 @@ pub async fn assert_books_sound(a: &App) {
     let audit = anshin::audit::verify(&a.t.db).await.unwrap();
     assert!(audit.ok(), "audit: {:?}", audit.problems);
 }
-
