@@ -340,6 +340,38 @@ on_both!(the_holding_cap_holds_under_concurrent_top_ups, |t| async move {
     assert_books_sound(a).await;
 });
 
+on_both!(the_daily_limit_holds_under_concurrent_top_ups, |t| async move {
+    let config = FundingConfig { daily_top_up_limit_minor: 100_000, ..fast() };
+    let s = setup(t, config, 60_000, false).await;
+    let a = &s.a;
+    let (token, _, bank_account) = yamada(a).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (url, token, bank_account) = (a.url.clone(), token.clone(), bank_account.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({ "bank_account_id": bank_account, "amount_minor": 10_000 });
+            let r = identity_app::client().post(format!("{url}/v1/me/top-ups")).json(&body).bearer_auth(&token);
+            let r = r.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (StatusCode::CREATED, _) => accepted += 1,
+            (status, body) => {
+                assert_eq!(
+                    (status, body["error"]["code"].as_str()),
+                    (StatusCode::PAYMENT_REQUIRED, Some("over_daily_limit"))
+                )
+            }
+        }
+    }
+    assert_eq!(accepted, 10, "exactly the day's room, however many ask at once");
+    assert_eq!(a.count("SELECT COUNT(*) FROM funding_top_ups").await, 10);
+    assert_books_sound(a).await;
+});
+
 on_both!(limits_and_cooling_off_refuse_a_top_up, |t| async move {
     let s = setup(t, fast(), 0, false).await;
     let a = &s.a;
