@@ -96,9 +96,13 @@ impl Funding {
         self.commit_with_audit(tx, &who.user_id, "funding.top_up.requested", &top_up.id, client, details).await?;
         // The row exists before the bank is asked, so a crash here leaves a pending top-up the
         // worker asks about again (with the same debit id), never a debit nobody follows.
+        // A bank that does not answer now leaves the top-up pending, not failed: the worker asks
+        // again with the same debit id, so the user is answered with the pending top-up.
         let answer = self.bank()?.debit(&debit).await;
-        self.apply(&top_up, answer).await?;
-        Ok(store::top_up_by_id(&self.db, &top_up.id).await?.ok_or(FundingError::NotFound)?)
+        if let Err(e) = self.apply(&top_up, answer).await {
+            tracing::warn!(error = %e, top_up = %top_up.id, "a new top-up stays pending");
+        }
+        store::top_up_by_id(&self.db, &top_up.id).await?.ok_or(FundingError::NotFound)
     }
 
     /// One of the user's top-ups, asking the bank first while it is pending.
@@ -110,8 +114,10 @@ impl Funding {
         if top_up.status != "pending" || self.bank.is_none() {
             return Ok(top_up);
         }
-        self.refresh(&top_up).await?;
-        Ok(store::top_up_by_id(&self.db, id).await?.ok_or(FundingError::NotFound)?)
+        if let Err(e) = self.refresh(&top_up).await {
+            tracing::warn!(error = %e, top_up = %id, "a pending top-up could not be moved on");
+        }
+        store::top_up_by_id(&self.db, id).await?.ok_or(FundingError::NotFound)
     }
 
     pub async fn top_ups(&self, who: &Principal) -> Result<Vec<TopUp>, FundingError> {
