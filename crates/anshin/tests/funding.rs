@@ -293,7 +293,7 @@ on_both!(the_same_top_up_never_credits_twice, |t| async move {
 
 on_both!(the_holding_cap_holds_under_concurrent_top_ups, |t| async move {
     let config = FundingConfig { daily_top_up_limit_minor: 10_000_000, ..fast() };
-    let s = setup(t, config, 500, true).await;
+    let s = setup(t, config, 1_500, true).await;
     let a = &s.a;
     let (token, user_id, bank_account) = yamada(a).await;
     // Twenty top-ups of ¥50,000 fit the ¥1,000,000 cap exactly when asked for...
@@ -438,4 +438,69 @@ on_both!(without_a_bank_funding_answers_bank_unavailable, |t| async move {
     let (status, body) = a.post("/v1/me/bank-accounts", account(YAMADA), Some(&token)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("bank_unavailable")));
     assert_books_sound(&a).await;
+});
+
+/// A browser that shows where a redirect points instead of following it.
+fn browser() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ACCEPT_LANGUAGE, "en".parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+const CSRF: &str = "0123456789abcdef0123456789abcdef";
+
+async fn page(a: &App, path: &str, session: &str) -> (StatusCode, String) {
+    let r = browser().get(format!("{}{path}", a.url)).header("cookie", format!("__Host-anshin_session={session}"));
+    let r = r.send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// A form posted from a page: (status, where it redirects).
+async fn form(a: &App, path: &str, session: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let cookie = format!("__Host-anshin_session={session}; __Host-anshin_csrf={CSRF}");
+    let fields: Vec<(&str, &str)> = fields.iter().copied().chain([("csrf", CSRF)]).collect();
+    let r = browser().post(format!("{}{path}", a.url)).header("cookie", cookie).form(&fields).send().await.unwrap();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (r.status(), location)
+}
+
+on_both!(the_wallet_and_ops_pages_link_top_up_review_and_grant, |t| async move {
+    let s = setup(t, fast(), 0, false).await;
+    let a = &s.a;
+    let (token, user_id, codes) = wallet_user(a, "hanako@example.jp", "+819011110002", "サトウ ハナコ").await;
+    let (status, body) = page(a, "/wallet/funding", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("link-account") && body.contains("Link a bank account"), "{body}");
+    let fields =
+        [("bank_code", "0001"), ("branch_code", "001"), ("account_type", "ordinary"), ("account_number", YAMADA)];
+    // Without a fresh second factor the form goes to the step-up page for this action.
+    let (status, to) = form(a, "/wallet/bank-accounts", &token, &fields).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/wallet/step-up?action=link_bank_account"));
+    let token = a.step_up_by(&token, "link_bank_account", "recovery_code", &codes[0]).await;
+    let (status, to) = form(a, "/wallet/bank-accounts", &token, &fields).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/wallet/funding"));
+    let (_, body) = page(a, "/wallet/funding", &token).await;
+    assert!(body.contains("***4567") && body.contains("Waiting for review") && !body.contains(YAMADA), "{body}");
+    // An admin approves it on the ops page and grants points there.
+    let (admin, _) = operator(a, "admin@anshin.example", "admin").await;
+    let (status, body) = page(a, "/ops/funding", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("サトウ ハナコ") && body.contains("ﾔﾏﾀﾞ ﾀﾛｳ"), "both names side by side: {body}");
+    let id: String =
+        sqlx::query_scalar("SELECT id FROM funding_bank_accounts").fetch_one(a.t.db.read_pool()).await.unwrap();
+    let (status, to) = form(a, "/ops/funding/review", &admin, &[("id", &id), ("decision", "approve")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/ops/funding"));
+    let points =
+        [("user_id", user_id.as_str()), ("amount_minor", "300"), ("campaign", "Welcome"), ("reference", "w-1")];
+    assert_eq!(form(a, "/ops/funding/points", &admin, &points).await.0, StatusCode::SEE_OTHER);
+    // The wallet user may not open the ops page; the top-up form works once the account is linked.
+    assert_eq!(page(a, "/ops/funding", &token).await.0, StatusCode::FORBIDDEN);
+    let (status, to) = form(a, "/wallet/top-ups", &token, &[("bank_account_id", &id), ("amount_minor", "5,000")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/wallet/funding"));
+    let (_, body) = page(a, "/wallet/funding", &token).await;
+    assert!(body.contains("¥5,000") || body.contains("5,000"), "{body}");
+    assert_eq!(money(a, &token).await, 5_000, "the bank decides at once here, and the page moved it on");
+    let (_, balances) = a.get("/v1/me/balances", &token).await;
+    assert_eq!(balances["points_minor"], 300);
+    assert_books_sound(a).await;
 });
