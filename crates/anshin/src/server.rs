@@ -153,7 +153,8 @@ fn announce(settings: &Settings, local: SocketAddr, tls: bool, dev_mailbox: bool
 
 /// Identity's background work: unlocks whose cooling-off is over, and owners to tell that
 /// someone knows their password.
-/// Also forgets POS nonces too old to be accepted again (at the payment rate they pile up fast).
+/// Also forgets POS nonces too old to be accepted again (at the payment rate they pile up fast),
+/// and voids payments that waited for a confirmation or an analyst longer than allowed.
 async fn sweep(identity: Identity, payments: Payments, mut stop: watch::Receiver<bool>) {
     let interval = std::time::Duration::from_secs(crate::identity::SWEEP_INTERVAL_SECS);
     let mut tick = tokio::time::interval(interval);
@@ -165,6 +166,9 @@ async fn sweep(identity: Identity, payments: Payments, mut stop: watch::Receiver
                 }
                 if let Err(e) = payments.purge_nonces().await {
                     tracing::warn!(error = %e, "purging POS nonces failed");
+                }
+                if let Err(e) = payments.expire_waiting().await {
+                    tracing::warn!(error = %e, "voiding expired waiting payments failed");
                 }
             }
             _ = stop.changed() => return,

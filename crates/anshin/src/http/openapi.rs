@@ -22,7 +22,7 @@ use super::error::{ErrorBody, ErrorEnvelope};
 use super::funding::{ops as funding_ops, wallet as funding_wallet};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, pos, wallet};
+use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
 use super::routes;
 
 #[derive(OpenApi)]
@@ -107,6 +107,12 @@ use super::routes;
         wallet::provision_device,
         wallet::balances,
         wallet::payment,
+        wallet::start_confirmation,
+        wallet::confirm,
+        wallet::cancel,
+        pos::cancel,
+        ops_payments::waiting,
+        ops_payments::decide,
         funding_wallet::link_bank_account,
         funding_wallet::bank_accounts,
         funding_wallet::unlink_bank_account,

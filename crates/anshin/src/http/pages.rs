@@ -658,6 +658,7 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         | StepUpAction::RemoveFactor
         | StepUpAction::RevokeDevice
         | StepUpAction::UnlockUser => "/wallet/security",
+        StepUpAction::ConfirmPayment => "/wallet/payments",
         StepUpAction::LinkBankAccount => "/wallet/bank-accounts",
     }
 }

@@ -149,12 +149,14 @@ pub enum StepUpAction {
     ChangePayoutAccount,
     /// Merchant owners and managers: refund a payment from the portal.
     Refund,
+    /// Wallet users: confirm a payment the decision point challenged (bound to that payment).
+    ConfirmPayment,
     /// Wallet users: link a bank account that top-ups are pulled from.
     LinkBankAccount,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 12] = [
+    pub const ALL: [StepUpAction; 13] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -166,6 +168,7 @@ impl StepUpAction {
         StepUpAction::ManageWebhooks,
         StepUpAction::ChangePayoutAccount,
         StepUpAction::Refund,
+        StepUpAction::ConfirmPayment,
         StepUpAction::LinkBankAccount,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
@@ -184,6 +187,7 @@ impl StepUpAction {
             StepUpAction::ManageWebhooks => "manage_webhooks",
             StepUpAction::ChangePayoutAccount => "change_payout_account",
             StepUpAction::Refund => "refund",
+            StepUpAction::ConfirmPayment => "confirm_payment",
             StepUpAction::LinkBankAccount => "link_bank_account",
         }
     }

@@ -157,10 +157,16 @@ impl Payments {
         .collect();
         postings.push(Posting { account_id: credit, currency: jpy, amount_minor: req.amount_minor });
         let amount = crate::i18n::yen(req.amount_minor);
+        // A payment that waits is not "made": the customer is asked (or told it waits).
+        let template = match status {
+            "succeeded" => "payment-made",
+            "held" => "payment-held",
+            _ => "payment-waiting",
+        };
         let notice = crate::i18n::email(
             &device.email,
             &device.locale,
-            "payment-made",
+            template,
             &[
                 ("amount", amount.as_str().into()),
                 ("store", pos.store.name.as_str().into()),

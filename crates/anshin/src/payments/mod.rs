@@ -11,15 +11,18 @@ pub mod charge;
 pub mod codes;
 mod devices;
 pub mod fees;
+pub mod pending;
 pub mod pos;
 pub mod refunds;
 pub mod store;
+mod store_pending;
 mod views;
 
 use std::sync::Arc;
 
 pub use charge::ChargeRequest;
 pub use devices::DeviceProvisioned;
+pub use pending::{AnalystDecision, CancelRequest, WaitingPayment};
 pub use pos::{PosCaller, PosSignature};
 pub use refunds::{RefundBy, RefundRequest};
 pub use store::{Payment, PaymentFilter, Refund};

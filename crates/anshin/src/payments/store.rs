@@ -125,7 +125,7 @@ pub struct Payment {
     pub created_at_ms: i64,
 }
 
-fn payment(r: &AnyRow) -> Result<Payment, sqlx::Error> {
+pub(super) fn payment(r: &AnyRow) -> Result<Payment, sqlx::Error> {
     Ok(Payment {
         id: r.try_get("id")?,
         merchant_id: r.try_get("merchant_id")?,
@@ -149,7 +149,7 @@ fn payment(r: &AnyRow) -> Result<Payment, sqlx::Error> {
     })
 }
 
-const SELECT: &str = "SELECT id, merchant_id, store_id, terminal_id, customer_user_id, method, amount_minor, points_minor, \
+pub(super) const SELECT: &str = "SELECT id, merchant_id, store_id, terminal_id, customer_user_id, method, amount_minor, points_minor, \
      lite_minor, money_minor, fee_minor, fee_tax_minor, status, decision, decision_reason, confirmation_code, reference, \
      refunded_minor, created_at_ms FROM payments";
 

@@ -35,11 +35,23 @@ impl Decision {
 pub struct RiskConfig {
     /// The most one payment may be (PAYMENTS-DOMAIN: the type-2 cap of 1,000,000 JPY).
     pub per_payment_limit_minor: i64,
+    /// Payments above this ask the customer for a second factor bound to the payment before the
+    /// merchant is paid (a stolen code or phone alone cannot spend much).
+    pub confirm_above_minor: i64,
+    /// How long a challenged payment waits for its customer before it is voided.
+    pub confirmation_ttl_secs: i64,
+    /// How long a held payment waits for an analyst before it is voided.
+    pub hold_ttl_secs: i64,
 }
 
 impl Default for RiskConfig {
     fn default() -> Self {
-        RiskConfig { per_payment_limit_minor: 1_000_000 }
+        RiskConfig {
+            per_payment_limit_minor: 1_000_000,
+            confirm_above_minor: 50_000,
+            confirmation_ttl_secs: 300,
+            hold_ttl_secs: 72 * 3600,
+        }
     }
 }
 
@@ -66,6 +78,9 @@ pub fn decide_payment(config: &RiskConfig, facts: &PaymentFacts) -> Decision {
     }
     if facts.money_out_blocked_until_ms > facts.now_ms {
         return Decision::Hold("cooling_off");
+    }
+    if facts.amount_minor > config.confirm_above_minor {
+        return Decision::Challenge("large_amount");
     }
     Decision::Allow
 }
@@ -120,6 +135,9 @@ mod tests {
         assert_eq!(decide_payment(&c, &facts(1_001, 1_000, 0)), Decision::Deny("insufficient_funds"));
         assert_eq!(decide_payment(&c, &facts(500, 1_000, 2_000)), Decision::Hold("cooling_off"));
         assert_eq!(decide_payment(&c, &facts(500, 1_000, 999)), Decision::Allow, "a cooling-off that ended");
+        assert_eq!(decide_payment(&c, &facts(50_000, 90_000, 0)), Decision::Allow, "at the threshold");
+        assert_eq!(decide_payment(&c, &facts(50_001, 90_000, 0)), Decision::Challenge("large_amount"));
+        assert_eq!(decide_payment(&c, &facts(50_001, 90_000, 2_000)), Decision::Hold("cooling_off"), "a hold outranks");
     }
 
     #[test]

@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "merchants", sql: include_str!("../../../../migrations/0006_merchants.sql") },
     Migration { version: 7, name: "payments", sql: include_str!("../../../../migrations/0007_payments.sql") },
     Migration { version: 10, name: "funding", sql: include_str!("../../../../migrations/0010_funding.sql") },
+    Migration {
+        version: 12,
+        name: "payment_confirmations",
+        sql: include_str!("../../../../migrations/0012_payment_confirmations.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

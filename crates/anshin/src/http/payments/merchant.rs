@@ -32,7 +32,10 @@ pub struct PaymentsQuery {
     #[param(minimum = 0, nullable = false)]
     pub from_ms: Option<i64>,
     /// Only payments in this status.
-    #[param(nullable = false, pattern = "^(succeeded|held|requires_confirmation|refunded|partially_refunded)$")]
+    #[param(
+        nullable = false,
+        pattern = "^(succeeded|held|requires_confirmation|refunded|partially_refunded|canceled|voided)$"
+    )]
     pub status: Option<String>,
     /// Only payments at this store.
     #[param(nullable = false, max_length = 64)]
@@ -67,7 +70,8 @@ fn filter_of(q: &PaymentsQuery) -> Result<PaymentFilter, ApiError> {
             ApiError::invalid("range_invalid", "before_ms is at least 1 and from_ms at least 0").param("before_ms")
         );
     }
-    const STATUSES: [&str; 5] = ["succeeded", "held", "requires_confirmation", "refunded", "partially_refunded"];
+    const STATUSES: [&str; 7] =
+        ["succeeded", "held", "requires_confirmation", "refunded", "partially_refunded", "canceled", "voided"];
     let status = q.status.clone().unwrap_or_default();
     if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
         return Err(ApiError::invalid("status_invalid", "no payment has that status").param("status"));
@@ -89,7 +93,10 @@ pub struct ExportQuery {
     #[param(minimum = 0, nullable = false)]
     pub from_ms: Option<i64>,
     /// Only payments in this status.
-    #[param(nullable = false, pattern = "^(succeeded|held|requires_confirmation|refunded|partially_refunded)$")]
+    #[param(
+        nullable = false,
+        pattern = "^(succeeded|held|requires_confirmation|refunded|partially_refunded|canceled|voided)$"
+    )]
     pub status: Option<String>,
     /// Only payments at this store.
     #[param(nullable = false, max_length = 64)]

@@ -3,6 +3,7 @@
 //! `Payments` and map the result.
 
 pub(super) mod merchant;
+pub(super) mod ops;
 pub(super) mod pos;
 pub(super) mod wallet;
 
@@ -14,7 +15,7 @@ use super::error::ApiError;
 use crate::payments::{PaymentError, Payments};
 
 pub fn routes() -> Router<AppState> {
-    pos::routes().merge(wallet::routes()).merge(merchant::routes())
+    pos::routes().merge(wallet::routes()).merge(merchant::routes()).merge(ops::routes())
 }
 
 fn payments(state: &AppState) -> Result<&Payments, ApiError> {
@@ -54,6 +55,7 @@ impl From<PaymentError> for ApiError {
                     }
                     "merchant_balance_insufficient" => "Refused: the merchant's balance cannot cover this refund now.",
                     "refund_busy" => "Refused: other refunds of this payment are in progress; try again.",
+                    "not_pending" => "Refused: this payment is not waiting for a decision (it was already decided).",
                     _ => "Declined.",
                 },
             ),

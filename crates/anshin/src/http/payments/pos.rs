@@ -14,13 +14,16 @@ use crate::http::error::{ApiError, Json, buffered};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{CodeRefused, Common, Declined, IdempotencyKey, Missing, PosSigned, PostJson};
 use crate::payments::pos::NonceSpending;
-use crate::payments::{ChargeRequest, Payment, PosCaller, PosSignature, Refund, RefundBy, RefundRequest};
+use crate::payments::{
+    CancelRequest, ChargeRequest, Payment, PosCaller, PosSignature, Refund, RefundBy, RefundRequest,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/pos/payments", post(charge))
         .route("/v1/pos/payments/{id}", get(payment))
         .route("/v1/pos/payments/{id}/refunds", post(refund))
+        .route("/v1/pos/payments/{id}/cancel", post(cancel))
 }
 
 /// A request from a POS whose signature holds, with its JSON body.
@@ -40,6 +43,7 @@ impl PosBody for ChargeRequest {
     const NONCE_SPENDING: NonceSpending = NonceSpending::WithThePayment;
 }
 impl PosBody for RefundRequest {}
+impl PosBody for CancelRequest {}
 impl PosBody for () {}
 
 impl<T: PosBody> FromRequest<AppState> for SignedPos<T> {
@@ -118,4 +122,24 @@ pub async fn refund(
 ) -> Result<impl IntoResponse, ApiError> {
     let refund = payments(&state)?.refund(RefundBy::Pos(&pos), &id, &body, &request_id.0).await?;
     Ok((StatusCode::CREATED, Json(refund)))
+}
+
+/// POS: give up on a payment of this merchant that waits for its customer's confirmation or an
+/// analyst (the customer walked away): the money goes back to the wallet. A payment that is
+/// already decided is refused `not_pending`.
+#[utoipa::path(post, path = "/v1/pos/payments/{id}/cancel", tag = "pos", request_body = CancelRequest,
+    params(("id" = String, Path, description = "The payment's id."), IdempotencyKey,
+        ("Anshin-Key" = String, Header, description = "The POS key's id."),
+        ("Anshin-Timestamp" = String, Header, description = "Unix seconds."),
+        ("Anshin-Nonce" = String, Header, description = "Never reused by this key."),
+        ("Anshin-Signature" = String, Header, description = "Hex HMAC-SHA-256 (docs/POS-API.md).")),
+    responses((status = 200, description = "The payment, now `canceled`.", body = Payment), PostJson, PosSigned, Declined,
+        Missing))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    axum::Extension(request_id): axum::Extension<RequestId>,
+    Path(id): Path<String>,
+    SignedPos(pos, body): SignedPos<CancelRequest>,
+) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(payments(&state)?.pos_cancel(&pos, &id, &body, &request_id.0).await?))
 }

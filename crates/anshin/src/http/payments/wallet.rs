@@ -11,8 +11,10 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, Json};
 use crate::http::idempotency::SecretJson;
 use crate::http::identity::{Caller, SignedIn};
-use crate::http::openapi::{Common, FullSession, IdempotencyKey, Missing, Post, Refused};
-use crate::payments::{CustomerPayment, DeviceProvisioned};
+use crate::http::middleware::RequestId;
+use crate::http::openapi::{Common, Declined, FullSession, IdempotencyKey, Missing, Post, Refused};
+use crate::identity::LoginChallenge;
+use crate::payments::{CustomerPayment, DeviceProvisioned, Payment};
 use crate::wallets::Balances;
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/payment-devices", post(provision_device))
         .route("/v1/me/balances", get(balances))
         .route("/v1/me/payments/{id}", get(payment))
+        .route("/v1/me/payments/{id}/confirmation-challenge", post(start_confirmation))
+        .route("/v1/me/payments/{id}/confirmation", post(confirm))
+        .route("/v1/me/payments/{id}/cancel", post(cancel))
 }
 
 /// Wallets: a device key for one-time payment codes, bound to this session (an earlier key of
@@ -54,4 +59,49 @@ pub async fn payment(
     Path(id): Path<String>,
 ) -> Result<Json<CustomerPayment>, ApiError> {
     Ok(Json(payments(&state)?.customer_payment(&who, &id).await?))
+}
+
+/// A payment the decision point challenged (`requires_confirmation`): ask for a second factor
+/// bound to this payment. Complete it with `POST /v1/me/step-up/{challenge_id}`, then confirm
+/// with `POST /v1/me/payments/{id}/confirmation` using the session's new token.
+#[utoipa::path(post, path = "/v1/me/payments/{id}/confirmation-challenge", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The payment's id."), IdempotencyKey),
+    responses((status = 200, description = "A challenge for this payment only.", body = LoginChallenge), Post, FullSession,
+        Declined, Missing))]
+pub async fn start_confirmation(
+    State(state): State<AppState>,
+    Caller(client): Caller,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<LoginChallenge>, ApiError> {
+    Ok(Json(payments(&state)?.start_confirmation(&who, &id, &client).await?))
+}
+
+/// Confirm a challenged payment after its challenge: the merchant is paid. Without the factor
+/// given for this very payment it is refused `step_up_required`.
+#[utoipa::path(post, path = "/v1/me/payments/{id}/confirmation", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The payment's id."), IdempotencyKey),
+    responses((status = 200, description = "The payment, now `succeeded`.", body = Payment), Post, FullSession, Declined,
+        Missing))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    axum::Extension(request_id): axum::Extension<RequestId>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(payments(&state)?.customer_decides(&who, &id, true, &request_id.0).await?))
+}
+
+/// Refuse a challenged payment (it was not you, or you changed your mind): the money comes back.
+#[utoipa::path(post, path = "/v1/me/payments/{id}/cancel", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The payment's id."), IdempotencyKey),
+    responses((status = 200, description = "The payment, now `canceled`.", body = Payment), Post, FullSession, Declined,
+        Missing))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    axum::Extension(request_id): axum::Extension<RequestId>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(payments(&state)?.customer_decides(&who, &id, false, &request_id.0).await?))
 }

@@ -171,6 +171,23 @@ email-refund-made-body =
     { $amount } of your payment (confirmation number { $code }) was refunded to your Anshin wallet.
     If you did not expect this, contact support.
 
+email-payment-waiting-subject = Confirm your payment of { $amount } at { $store }
+email-payment-waiting-body =
+    A payment of { $amount } with your Anshin wallet at { $store } ({ $merchant }) is waiting.
+    Confirmation number: { $code }. Until it is confirmed the shop is not paid, and if nobody confirms it in time your money comes back.
+    If this was not you, do not confirm it: lock your account now from the sign-in page, then contact support.
+email-payment-completed-subject = Your payment of { $amount } is complete
+email-payment-completed-body =
+    Your payment of { $amount } (confirmation number { $code }) is complete: the shop has been paid.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-payment-returned-subject = Your payment of { $amount } was not made
+email-payment-returned-body =
+    Your payment of { $amount } (confirmation number { $code }) was canceled or not confirmed in time, and { $amount } is back in your Anshin wallet.
+email-payment-held-subject = Your payment of { $amount } at { $store } is being checked
+email-payment-held-body =
+    A payment of { $amount } with your Anshin wallet at { $store } ({ $merchant }) is being checked before the shop is paid, because your account's details changed recently.
+    Confirmation number: { $code }. If it is not approved, the money comes back to your wallet.
+    If this was not you, lock your account now from the sign-in page, then contact support.
 email-bank-account-linked-subject = A bank account was linked to your Anshin wallet
 email-bank-account-linked-body =
     The bank account { $digits } held by { $holder } is now linked to your Anshin wallet: top-ups can be taken from it.

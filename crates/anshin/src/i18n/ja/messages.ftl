@@ -166,6 +166,23 @@ email-refund-made-body =
     お支払い（確認番号：{ $code }）のうち{ $amount }がAnshinウォレットに返金されました。
     お心当たりがない場合は、サポート窓口へご連絡ください。
 
+email-payment-waiting-subject = 【Anshin】{ $store }での{ $amount }のお支払いを確認してください
+email-payment-waiting-body =
+    Anshinウォレットによる{ $store }（{ $merchant }）への{ $amount }のお支払いが確認待ちです。
+    確認番号：{ $code }。確認されるまでお店には支払われず、期限までに確認されない場合は残高に戻ります。
+    お心当たりがない場合は確認せず、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-payment-completed-subject = 【Anshin】{ $amount }のお支払いが完了しました
+email-payment-completed-body =
+    { $amount }のお支払い（確認番号：{ $code }）が完了し、お店に支払われました。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-payment-returned-subject = 【Anshin】{ $amount }のお支払いは行われませんでした
+email-payment-returned-body =
+    { $amount }のお支払い（確認番号：{ $code }）は取り消されたか期限までに確認されなかったため、{ $amount }をAnshinウォレットに戻しました。
+email-payment-held-subject = 【Anshin】{ $store }での{ $amount }のお支払いを確認中です
+email-payment-held-body =
+    最近アカウントの登録情報が変更されたため、Anshinウォレットによる{ $store }（{ $merchant }）への{ $amount }のお支払いを、お店に支払う前に確認しています。
+    確認番号：{ $code }。承認されなかった場合は、残高に戻ります。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
 email-bank-account-linked-subject = 【Anshin】銀行口座を登録しました
 email-bank-account-linked-body =
     口座名義 { $holder } の口座（{ $digits }）をAnshinウォレットに登録しました。この口座からチャージできます。

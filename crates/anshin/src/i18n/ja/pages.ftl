@@ -266,6 +266,7 @@ step-up-for-manage-webhooks = Webhookの送信先を追加したりシークレ�
 step-up-for-change-payout-account = 振込先口座を登録するには、2段階認証で本人確認をしてください。
 step-up-for-link-bank-account = 銀行口座を登録するには、2段階認証で本人確認をしてください。
 step-up-for-refund = 返金するには、2段階認証で本人確認をしてください。
+step-up-for-confirm-payment = この金額を支払うには、2段階認証で本人確認をしてください。
 
 ## 加盟店ポータル
 
