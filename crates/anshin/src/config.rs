@@ -108,6 +108,15 @@ pub struct ServeArgs {
     /// When a business day ends for settlement, Japan time (HH:MM; default 00:00).
     #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
     pub settlement_cutoff: Option<String>,
+    /// The most a wallet's money balance may hold, in yen (default 1,000,000).
+    #[arg(long, env = "ANSHIN_HOLDING_CAP_MINOR")]
+    pub holding_cap_minor: Option<i64>,
+    /// The most one top-up may be, in yen (default 500,000).
+    #[arg(long, env = "ANSHIN_TOP_UP_LIMIT_MINOR")]
+    pub top_up_limit_minor: Option<i64>,
+    /// The most one user may top up per JST day, in yen (default 1,000,000).
+    #[arg(long, env = "ANSHIN_DAILY_TOP_UP_LIMIT_MINOR")]
+    pub daily_top_up_limit_minor: Option<i64>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -192,6 +201,8 @@ pub struct Settings {
     pub bank: Option<crate::bank::BankConfig>,
     /// When a business day ends (Japan time).
     pub settlement_cutoff: crate::settlement::Cutoff,
+    /// Holding cap and top-up limits.
+    pub funding: crate::funding::FundingConfig,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -290,6 +301,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             None => crate::settlement::Cutoff::MIDNIGHT,
             Some(s) => crate::settlement::Cutoff::parse(&s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
         },
+        funding: resolve_funding(serve)?,
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),
@@ -298,6 +310,27 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         outbox,
         outbox_retention,
     })
+}
+
+/// The funding limits: each flag replaces its default; each must be 1 yen to the most one debit
+/// may ask for.
+fn resolve_funding(serve: &ServeArgs) -> anyhow::Result<crate::funding::FundingConfig> {
+    let defaults = crate::funding::FundingConfig::default();
+    let config = crate::funding::FundingConfig {
+        holding_cap_minor: serve.holding_cap_minor.unwrap_or(defaults.holding_cap_minor),
+        per_top_up_limit_minor: serve.top_up_limit_minor.unwrap_or(defaults.per_top_up_limit_minor),
+        daily_top_up_limit_minor: serve.daily_top_up_limit_minor.unwrap_or(defaults.daily_top_up_limit_minor),
+        ..defaults
+    };
+    let max = crate::bank::MAX_DEBIT_MINOR;
+    for (name, value) in [
+        ("--holding-cap-minor", config.holding_cap_minor),
+        ("--top-up-limit-minor", config.per_top_up_limit_minor),
+        ("--daily-top-up-limit-minor", config.daily_top_up_limit_minor),
+    ] {
+        anyhow::ensure!((1..=max).contains(&value), "{name} must be 1 to {max} yen");
+    }
+    Ok(config)
 }
 
 /// A bank URL needs its key. A key alone is ignored: `ANSHIN_BANK_API_KEY` may be set for the

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cli_qr;
 pub mod config;
 pub mod faults;
+pub mod funding;
 pub mod http;
 pub mod i18n;
 pub mod identity;

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Settings;
+use crate::funding::Funding;
 use crate::http::{self, AppState};
 use crate::identity::password::{HashParams, PasswordHasher};
 use crate::identity::{Identity, IdentityConfig};
@@ -58,9 +59,13 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let merchants =
         Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
     let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
-    let bank = settings.bank.as_ref().map(|b| b.client()).transpose().map_err(|e| anyhow::anyhow!("bank: {e}"))?;
+    let bank = settings.bank.as_ref().map(|b| b.client()).transpose().map_err(|e| anyhow::anyhow!("the bank: {e}"))?;
     let settlement_config = SettlementConfig { cutoff: settings.settlement_cutoff, ..SettlementConfig::default() };
-    let settlements = Settlements::new(db.clone(), ledger.clone(), merchants.clone(), bank, settlement_config);
+    let settlements = Settlements::new(db.clone(), ledger.clone(), merchants.clone(), bank.clone(), settlement_config);
+    let funding = Funding::new(db.clone(), identity.clone(), ledger.clone(), bank, settings.funding.clone());
+    // Pending top-ups are settled by this worker (and by any GET of one); with several servers
+    // each polls, which is safe: the bank debit and the credit are both idempotent.
+    let top_ups = funding.has_bank().then(|| tokio::spawn(funding.clone().run_worker(stop_rx.clone())));
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
@@ -74,7 +79,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         .with_identity(identity)
         .with_merchants(merchants)
         .with_payments(payments)
-        .with_settlements(settlements);
+        .with_settlements(settlements)
+        .with_funding(funding);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {
@@ -95,6 +101,9 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let _ = worker.await;
     let _ = purge.await;
     let _ = sweep.await;
+    if let Some(top_ups) = top_ups {
+        let _ = top_ups.await;
+    }
     // The writer drains its queue and stops once the last handle is gone; a connection that
     // outlived the grace period may still hold one, so do not wait for ever.
     drop(ledger);

@@ -4,6 +4,8 @@
 pub mod client;
 mod connections;
 pub mod error;
+mod funding;
+mod funding_pages;
 pub mod idempotency;
 mod identity;
 mod lang;
@@ -99,6 +101,8 @@ pub struct AppState {
     pub merchants: Option<crate::merchants::Merchants>,
     pub payments: Option<crate::payments::Payments>,
     pub settlements: Option<crate::settlement::Settlements>,
+    /// Bank links, top-ups and points; without it (or without a bank) those answer 503.
+    pub funding: Option<crate::funding::Funding>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -118,6 +122,7 @@ impl AppState {
             merchants: None,
             payments: None,
             settlements: None,
+            funding: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
@@ -134,6 +139,11 @@ impl AppState {
 
     pub fn with_payments(mut self, payments: crate::payments::Payments) -> Self {
         self.payments = Some(payments);
+        self
+    }
+
+    pub fn with_funding(mut self, funding: crate::funding::Funding) -> Self {
+        self.funding = Some(funding);
         self
     }
 
@@ -182,6 +192,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.identity.is_some() && state.payments.is_some() {
         app = app.merge(wallet_pages::routes());
+    }
+    if state.identity.is_some() {
+        app = app.merge(funding::routes()).merge(funding_pages::routes());
     }
     if state.dev_mailbox {
         app = app

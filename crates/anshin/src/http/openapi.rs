@@ -19,6 +19,7 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, 
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorEnvelope};
+use super::funding::{ops as funding_ops, wallet as funding_wallet};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
 use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
@@ -117,7 +118,17 @@ use super::settlement;
         pos::cancel,
         ops_payments::waiting,
         ops_payments::decide,
-        wallet::payments_list
+        wallet::payments_list,
+        funding_wallet::link_bank_account,
+        funding_wallet::bank_accounts,
+        funding_wallet::unlink_bank_account,
+        funding_wallet::top_up,
+        funding_wallet::top_ups,
+        funding_wallet::top_up_status,
+        funding_ops::reviews,
+        funding_ops::review,
+        funding_ops::grant_points,
+        funding_ops::point_grants
     ),
     components(schemas(
         ErrorEnvelope,
@@ -172,15 +183,23 @@ fn describe(status: u16) -> &'static str {
             "Conflicts with the current state (`conflict`), or the `Idempotency-Key` was used for another request, \
              is still in progress, or answered with a secret that is not replayed (`idempotency_error`)."
         }
-        402 => "Declined (`insufficient_funds`, `over_payment_limit`): nothing moved.",
-        422 => "The customer's code cannot pay (`code_invalid`, `code_expired`, `code_used`): ask for a new code.",
+        402 => {
+            "Declined (`insufficient_funds`, `over_payment_limit`; for a top-up `over_top_up_limit`, \
+             `over_daily_limit`, `over_holding_cap`, `cooling_off`): nothing moved."
+        }
+        422 => {
+            "The customer's code cannot pay (`code_invalid`, `code_expired`, `code_used`): ask for a new code. \
+             For funding, the bank account cannot be used (`bank_account_not_found`, `bank_account_closed`, \
+             `bank_account_not_linked`)."
+        }
         404 => "No such resource, or one that belongs to someone else (`resource_missing`).",
         413 => "The request body is larger than the server accepts (`payload_too_large`).",
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
         429 => "Too many attempts (`too_many_attempts`): retry after the seconds in `Retry-After`.",
         503 => {
-            "The server is shedding load, the request ran out of time, or the database is unavailable \
-             (`overloaded`, `service_unavailable`, `not_ready`): retry after the seconds in `Retry-After`."
+            "The server is shedding load, the request ran out of time, the database is unavailable, or the bank \
+             cannot be reached or is not configured (`overloaded`, `service_unavailable`, `not_ready`, \
+             `bank_unavailable`): retry after the seconds in `Retry-After`."
         }
         _ => "An error; see `error.code`.",
     }
@@ -245,6 +264,8 @@ error_set! {
     CodeRefused: [422];
     /// A guard or quota refused the attempt.
     Throttled: [429];
+    /// The bank account cannot be used: unknown or closed at the bank, or not linked.
+    BankRefused: [422];
 }
 
 /// The `Idempotency-Key` header every POST under `/v1/` accepts.

@@ -319,6 +319,7 @@ pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Page
                 ul.links {
                     li { a #sessions-link href="/wallet/sessions" { (t("security-sessions-link")) } }
                     li { a href="/lock" { (t("security-lock-link")) } }
+                    li { a #funding-link href="/wallet/funding" { (t("funding-title")) } }
                 }
                 h2 { (t("security-factors")) }
                 ul #factors { @for f in &profile.factors { li data-factor=(f) { (factor_name(f)) } } }
@@ -659,6 +660,7 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         | StepUpAction::RevokeDevice
         | StepUpAction::UnlockUser => "/wallet/security",
         StepUpAction::ConfirmPayment => "/wallet/payments",
+        StepUpAction::LinkBankAccount => "/wallet/bank-accounts",
     }
 }
 

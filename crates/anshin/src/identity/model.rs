@@ -151,10 +151,12 @@ pub enum StepUpAction {
     Refund,
     /// Wallet users: confirm a payment the decision point challenged (bound to that payment).
     ConfirmPayment,
+    /// Wallet users: link a bank account that top-ups are pulled from.
+    LinkBankAccount,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 12] = [
+    pub const ALL: [StepUpAction; 13] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -167,6 +169,7 @@ impl StepUpAction {
         StepUpAction::ChangePayoutAccount,
         StepUpAction::Refund,
         StepUpAction::ConfirmPayment,
+        StepUpAction::LinkBankAccount,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -185,6 +188,7 @@ impl StepUpAction {
             StepUpAction::ChangePayoutAccount => "change_payout_account",
             StepUpAction::Refund => "refund",
             StepUpAction::ConfirmPayment => "confirm_payment",
+            StepUpAction::LinkBankAccount => "link_bank_account",
         }
     }
 }

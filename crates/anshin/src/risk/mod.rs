@@ -85,6 +85,40 @@ pub fn decide_payment(config: &RiskConfig, facts: &PaymentFacts) -> Decision {
     Decision::Allow
 }
 
+/// What the decision point knows of a top-up from a linked bank account.
+#[derive(Debug, Clone)]
+pub struct TopUpFacts {
+    pub amount_minor: i64,
+    /// The most one top-up may be (`FundingConfig::per_top_up_limit_minor`).
+    pub per_top_up_limit_minor: i64,
+    /// The most the money balance may hold (`FundingConfig::holding_cap_minor`).
+    pub holding_cap_minor: i64,
+    /// The money balance now plus every top-up still waiting for the bank.
+    pub money_and_pending_minor: i64,
+    /// Until when money may not leave after a contact change or reset (0: none).
+    pub money_out_blocked_until_ms: i64,
+    pub now_ms: i64,
+}
+
+/// The rules for money coming in from a bank until scoring exists. Over the per-top-up limit or
+/// past the holding cap (counting what is already on its way) is a denial. A top-up while a
+/// contact change or password reset cools off is denied too: it is the moment a takeover would
+/// pull the victim's bank money into a wallet it can spend from, and nothing is lost by waiting.
+/// The daily limit and the cap at credit time are enforced atomically where the rows change
+/// (funding's store and the ledger effect); this check only refuses early and clearly.
+pub fn decide_top_up(facts: &TopUpFacts) -> Decision {
+    if facts.amount_minor > facts.per_top_up_limit_minor {
+        return Decision::Deny("over_top_up_limit");
+    }
+    if facts.money_and_pending_minor.saturating_add(facts.amount_minor) > facts.holding_cap_minor {
+        return Decision::Deny("over_holding_cap");
+    }
+    if facts.money_out_blocked_until_ms > facts.now_ms {
+        return Decision::Deny("cooling_off");
+    }
+    Decision::Allow
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +138,21 @@ mod tests {
         assert_eq!(decide_payment(&c, &facts(50_000, 90_000, 0)), Decision::Allow, "at the threshold");
         assert_eq!(decide_payment(&c, &facts(50_001, 90_000, 0)), Decision::Challenge("large_amount"));
         assert_eq!(decide_payment(&c, &facts(50_001, 90_000, 2_000)), Decision::Hold("cooling_off"), "a hold outranks");
+    }
+
+    #[test]
+    fn a_top_up_is_denied_over_its_limit_past_the_cap_or_while_cooling_off() {
+        let facts = |amount_minor, held, blocked_until| TopUpFacts {
+            amount_minor,
+            per_top_up_limit_minor: 500_000,
+            holding_cap_minor: 1_000_000,
+            money_and_pending_minor: held,
+            money_out_blocked_until_ms: blocked_until,
+            now_ms: 1_000,
+        };
+        assert_eq!(decide_top_up(&facts(500_000, 500_000, 0)), Decision::Allow, "up to the cap exactly");
+        assert_eq!(decide_top_up(&facts(500_001, 0, 0)), Decision::Deny("over_top_up_limit"));
+        assert_eq!(decide_top_up(&facts(1, 1_000_000, 0)), Decision::Deny("over_holding_cap"));
+        assert_eq!(decide_top_up(&facts(1, 0, 2_000)), Decision::Deny("cooling_off"));
     }
 }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "health", sql: include_str!("../../../../migrations/0005_health.sql") },
     Migration { version: 6, name: "merchants", sql: include_str!("../../../../migrations/0006_merchants.sql") },
     Migration { version: 7, name: "payments", sql: include_str!("../../../../migrations/0007_payments.sql") },
+    Migration { version: 10, name: "funding", sql: include_str!("../../../../migrations/0010_funding.sql") },
     Migration { version: 11, name: "settlement", sql: include_str!("../../../../migrations/0011_settlement.sql") },
     Migration {
         version: 12,

@@ -103,3 +103,13 @@ error-conflict-pos-key-limit = This merchant has as many live POS keys as it may
 error-conflict-webhook-limit = This merchant has as many webhook endpoints as it may have. Disable one it no longer uses.
 error-conflict-no-payout-change = No payout account change is waiting.
 error-conflict-payout-not-awaiting-review = This payout account is not awaiting review.
+
+error-bank-unavailable = The bank cannot be reached now (or this server has no bank configured); try again later.
+error-bank-account-not-found = The bank has no such account: check the bank, branch, type and number.
+error-bank-account-closed = The bank says this account is closed.
+error-bank-account-not-linked = This bank account cannot be used yet: it is waiting for review, or was rejected or unlinked.
+error-bank-account-invalid = Please check the bank account: a 4-digit bank code, a 3-digit branch code that exists, and a 7-digit number.
+error-over-top-up-limit = Declined: the amount is over the limit for one top-up.
+error-over-holding-cap = Declined: the wallet would hold more than its cap.
+error-over-daily-limit = Declined: that is over today's top-up limit.
+error-cooling-off = Declined: a contact change or password reset is cooling off; top up once it has ended.

@@ -193,3 +193,20 @@ email-payment-held-body =
     A payment of { $amount } with your Anshin wallet at { $store } ({ $merchant }) is being checked before the shop is paid, because your account's details changed recently.
     Confirmation number: { $code }. If it is not approved, the money comes back to your wallet.
     If this was not you, lock your account now from the sign-in page, then contact support.
+email-bank-account-linked-subject = A bank account was linked to your Anshin wallet
+email-bank-account-linked-body =
+    The bank account { $digits } held by { $holder } is now linked to your Anshin wallet: top-ups can be taken from it.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-top-up-credited-subject = { $amount } was added to your Anshin wallet
+email-top-up-credited-body =
+    Your bank confirmed the top-up: { $amount } is now in your wallet's money balance.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-top-up-failed-subject = Your top-up of { $amount } did not go through
+email-top-up-failed-body =
+    Your bank refused the top-up of { $amount }. Nothing was taken from your account and nothing was added to your wallet.
+email-top-up-over-cap-subject = Your top-up of { $amount } is waiting
+email-top-up-over-cap-body =
+    Your bank sent { $amount }, but your wallet would hold more than it may. The money is kept aside and support will return it to your bank account.
+email-points-granted-subject = You received { $amount } in points
+email-points-granted-body =
+    { $amount } in points from the campaign "{ $label }" were added to your Anshin wallet.

@@ -102,3 +102,13 @@ error-conflict-pos-key-limit = この加盟店は、有効なPOSキーの数の�
 error-conflict-webhook-limit = この加盟店は、Webhookの送信先の数の上限に達しています。使っていない送信先を停止してください。
 error-conflict-no-payout-change = 取り消せる振込先口座の変更はありません。
 error-conflict-payout-not-awaiting-review = この振込先口座は、名義の確認待ちではありません。
+
+error-bank-unavailable = 現在、銀行に接続できません（またはこのサーバーに銀行が設定されていません）。しばらくしてからお試しください。
+error-bank-account-not-found = 該当する口座が銀行にありません。金融機関・支店・預金種目・口座番号をご確認ください。
+error-bank-account-closed = この口座は解約済みです。
+error-bank-account-not-linked = この口座はまだ使えません（確認待ち、否認、または登録解除済みです）。
+error-bank-account-invalid = 口座情報をご確認ください（金融機関コード4桁、実在する支店コード3桁、口座番号7桁）。
+error-over-top-up-limit = 1回のチャージ上限を超えています。
+error-over-holding-cap = ウォレットの保有上限を超えるため、チャージできません。
+error-over-daily-limit = 本日のチャージ上限を超えています。
+error-cooling-off = 連絡先の変更またはパスワード再設定の直後のため、しばらくチャージできません。

@@ -188,3 +188,20 @@ email-payment-held-body =
     最近アカウントの登録情報が変更されたため、Anshinウォレットによる{ $store }（{ $merchant }）への{ $amount }のお支払いを、お店に支払う前に確認しています。
     確認番号：{ $code }。承認されなかった場合は、残高に戻ります。
     お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-bank-account-linked-subject = 【Anshin】銀行口座を登録しました
+email-bank-account-linked-body =
+    口座名義 { $holder } の口座（{ $digits }）をAnshinウォレットに登録しました。この口座からチャージできます。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-top-up-credited-subject = 【Anshin】{ $amount }をチャージしました
+email-top-up-credited-body =
+    銀行での引き落としが確認できたため、{ $amount }をウォレットのマネー残高に入金しました。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-top-up-failed-subject = 【Anshin】{ $amount }のチャージができませんでした
+email-top-up-failed-body =
+    銀行が{ $amount }の引き落としを受け付けませんでした。口座からの引き落としもウォレットへの入金も行われていません。
+email-top-up-over-cap-subject = 【Anshin】{ $amount }のチャージを保留しています
+email-top-up-over-cap-body =
+    銀行から{ $amount }を受け取りましたが、ウォレットの保有上限を超えるため入金できませんでした。お預かりしたお金はサポートが銀行口座へお返しします。
+email-points-granted-subject = 【Anshin】{ $amount }分のポイントを付与しました
+email-points-granted-body =
+    キャンペーン「{ $label }」のポイント{ $amount }分をAnshinウォレットに付与しました。
