@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// Generate (once) and use a self-signed development certificate in the data directory.
     #[arg(long, env = "ANSHIN_TLS_SELF_SIGNED")]
     pub tls_self_signed: bool,
+    /// Seed a demo merchant, cashier and wallet (with a test bank run inside the process unless
+    /// --bank-url is given) and print how to sign in as each. Loopback and the dev mailbox only.
+    #[arg(long)]
+    pub demo: bool,
     /// SMTP server for e-mail; without it messages go to the local dev mailbox.
     #[arg(long, env = "ANSHIN_SMTP_HOST")]
     pub smtp_host: Option<String>,
@@ -187,6 +191,8 @@ fn resolve_db(args: &DbArgs, file: &FileConfig) -> anyhow::Result<DbSettings> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub db: DbSettings,
+    /// `--demo`: seed demo accounts once the server listens (see `demo`).
+    pub demo: bool,
     pub listen: SocketAddr,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub tls_self_signed: bool,
@@ -302,6 +308,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             Some(s) => crate::settlement::Cutoff::parse(&s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
         },
         funding: resolve_funding(serve)?,
+        demo: serve.demo,
         listen,
         tls,
         tls_self_signed: serve.tls_self_signed || file.tls_self_signed.unwrap_or(false),

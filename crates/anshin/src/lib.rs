@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod cli_qr;
 pub mod config;
+pub mod demo;
 pub mod faults;
 pub mod funding;
 pub mod http;

@@ -27,7 +27,7 @@ const IDEMPOTENCY_RETENTION_SECS: i64 = 48 * 3_600;
 /// Password checks waiting for a hashing worker before new ones are refused with 503.
 const PASSWORD_HASH_QUEUE: usize = 64;
 
-pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
     let metrics = crate::telemetry::metrics_handle();
     let keys = crate::keys::Keys::load(&settings.db.data_dir)?;
     let db = Db::open(&settings.db.database_url)
@@ -44,6 +44,16 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         transport = transport.with_sms(sms.clone())?;
     }
     let dev_mailbox = transport.is_dev_mailbox() && loopback;
+    if settings.demo {
+        // The demo prints passwords and seeds accounts anyone on the network could use.
+        anyhow::ensure!(
+            loopback && dev_mailbox && acceptor.is_none(),
+            "--demo runs only on a loopback address, over plain HTTP, with the dev mailbox (no SMTP or SMS settings)"
+        );
+        if settings.bank.is_none() {
+            settings.bank = Some(demo_bank().await?);
+        }
+    }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(OutboxWorker::new(db.clone(), transport, settings.outbox.clone()).run(stop_rx.clone()));
@@ -73,6 +83,16 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;
     announce(&settings, local, acceptor.is_some(), dev_mailbox, &db);
+    if settings.demo {
+        let (db, merchants, data_dir) = (db.clone(), merchants.clone(), settings.db.data_dir.clone());
+        let base = format!("http://{local}");
+        tokio::spawn(async move {
+            match crate::demo::seed(&base, &db, &merchants, &data_dir).await {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("the demo could not be seeded: {e:#}"),
+            }
+        });
+    }
 
     let state = AppState::new(db.clone(), settings.http.clone(), metrics, dev_mailbox, acceptor.is_some())
         .with_ledger(ledger.clone())
@@ -112,6 +132,21 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     anyhow::ensure!(!ledger_failed.load(Ordering::SeqCst), "the ledger writer failed");
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `--demo` without `--bank-url`: the bank simulator inside this process, on a loopback port.
+async fn demo_bank() -> anyhow::Result<crate::bank::BankConfig> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let api_key = crate::storage::ids::random_hex_128();
+    let config = crate::sim::BankSimConfig::new(api_key.clone());
+    tokio::spawn(async move {
+        if let Err(e) = crate::sim::serve_bank(listener, config).await {
+            tracing::error!(error = %e, "the demo's bank simulator stopped");
+        }
+    });
+    println!("Demo bank simulator listening on {url} (docs/BANK-SIMULATOR.md lists its test accounts)");
+    crate::bank::BankConfig::new(&url, &api_key).map_err(|e| anyhow::anyhow!("the demo bank: {e}"))
 }
 
 fn tls_acceptor(settings: &Settings, loopback: bool) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
