@@ -108,6 +108,11 @@ pub struct ServeArgs {
     /// When a business day ends for settlement, Japan time (HH:MM; default 00:00).
     #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
     pub settlement_cutoff: Option<String>,
+    /// Development and tests only: accept and deliver to webhook URLs on loopback over plain
+    /// `http://` (otherwise every endpoint is `https://` on a public host name). Refused unless
+    /// the server itself listens on loopback. Never read from the file.
+    #[arg(long, env = "ANSHIN_DEV_LOOPBACK_WEBHOOKS")]
+    pub dev_loopback_webhooks: bool,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -192,6 +197,8 @@ pub struct Settings {
     pub bank: Option<crate::bank::BankConfig>,
     /// When a business day ends (Japan time).
     pub settlement_cutoff: crate::settlement::Cutoff,
+    /// Webhooks to `http://127.0.0.1…` allowed (development only; loopback servers only).
+    pub dev_loopback_webhooks: bool,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -297,7 +304,18 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         http,
         outbox,
         outbox_retention,
+        dev_loopback_webhooks: dev_loopback_webhooks(serve.dev_loopback_webhooks, listen)?,
     })
+}
+
+/// Plain-HTTP loopback webhooks are a development convenience; a server reachable from other
+/// machines refuses to start with them rather than quietly weakening its webhook rules.
+fn dev_loopback_webhooks(asked: bool, listen: SocketAddr) -> anyhow::Result<bool> {
+    anyhow::ensure!(
+        !asked || listen.ip().is_loopback(),
+        "--dev-loopback-webhooks is for development on loopback only; {listen} is not loopback"
+    );
+    Ok(asked)
 }
 
 /// A bank URL needs its key. A key alone is ignored: `ANSHIN_BANK_API_KEY` may be set for the

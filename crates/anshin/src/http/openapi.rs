@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
+use super::payments::{events as merchant_events, merchant as merchant_payments, ops as ops_payments, pos, wallet};
 use super::routes;
 use super::settlement;
 
@@ -117,7 +117,8 @@ use super::settlement;
         pos::cancel,
         ops_payments::waiting,
         ops_payments::decide,
-        wallet::payments_list
+        wallet::payments_list,
+        merchant_events::stream
     ),
     components(schemas(
         ErrorEnvelope,
@@ -125,7 +126,8 @@ use super::settlement;
         routes::Health,
         routes::Readiness,
         routes::SendTestMessage,
-        routes::Queued
+        routes::Queued,
+        crate::payments::events::MerchantEvent
     ))
 )]
 struct ApiDoc;

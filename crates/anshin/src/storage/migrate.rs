@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "payments", sql: include_str!("../../../../migrations/0007_payments.sql") },
     Migration { version: 11, name: "settlement", sql: include_str!("../../../../migrations/0011_settlement.sql") },
     Migration {
+        version: 9,
+        name: "merchant_events",
+        sql: include_str!("../../../../migrations/0009_merchant_events.sql"),
+    },
+    Migration {
         version: 12,
         name: "payment_confirmations",
         sql: include_str!("../../../../migrations/0012_payment_confirmations.sql"),
