@@ -251,6 +251,7 @@ fn webhook_worker(a: &App, config: WorkerConfig) -> OutboxWorker {
 /// Register `url` for `shop` (spending one of its recovery codes on the step-up): (endpoint, secret).
 async fn add_webhook(a: &App, shop: &mut Shop, url: &str) -> (String, String) {
     let owner = a.step_up_by(&shop.owner, "manage_webhooks", "recovery_code", &shop.codes.remove(0)).await;
+    shop.owner = owner.clone(); // a step-up answers with the session's new token
     let (status, created) = a.post(&format!("/v1/merchants/{}/webhooks", shop.id), json!({ "url": url }), Some(&owner)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     (created["endpoint"]["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
