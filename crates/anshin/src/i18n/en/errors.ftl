@@ -103,3 +103,6 @@ error-conflict-pos-key-limit = This merchant has as many live POS keys as it may
 error-conflict-webhook-limit = This merchant has as many webhook endpoints as it may have. Disable one it no longer uses.
 error-conflict-no-payout-change = No payout account change is waiting.
 error-conflict-payout-not-awaiting-review = This payout account is not awaiting review.
+error-too-many-streams = Too many live feeds are open for this session: close another page first.
+error-last-event-id-invalid = Last-Event-ID must be an event number.
+error-after-invalid = after must be an event number (0 or more).

@@ -102,3 +102,6 @@ error-conflict-pos-key-limit = この加盟店は、有効なPOSキーの数の�
 error-conflict-webhook-limit = この加盟店は、Webhookの送信先の数の上限に達しています。使っていない送信先を停止してください。
 error-conflict-no-payout-change = 取り消せる振込先口座の変更はありません。
 error-conflict-payout-not-awaiting-review = この振込先口座は、名義の確認待ちではありません。
+error-too-many-streams = このセッションで開いているライブ表示が多すぎます。ほかのページを閉じてからお試しください。
+error-last-event-id-invalid = Last-Event-ID にはイベント番号を指定してください。
+error-after-invalid = after にはイベント番号（0以上）を指定してください。
