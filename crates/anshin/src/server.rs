@@ -42,7 +42,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     if let Some(sms) = &settings.sms {
         transport = transport.with_sms(sms.clone())?;
     }
-    let webhooks = crate::notify::webhook::WebhookSender::new(db.clone(), keys.clone(), settings.dev_loopback_webhooks)?;
+    let webhooks =
+        crate::notify::webhook::WebhookSender::new(db.clone(), keys.clone(), settings.dev_loopback_webhooks)?;
     transport = transport.with_webhooks(webhooks);
     let dev_mailbox = transport.is_dev_mailbox() && loopback;
 

@@ -20,8 +20,8 @@ use anshin::payments::codes;
 use anshin::payments::{Payments, PaymentsConfig};
 use common::TestDb;
 use common::identity_app::*;
-use common::pay_app::*;
 use common::pay_app::now_secs;
+use common::pay_app::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -64,7 +64,12 @@ struct Sse {
     buf: String,
 }
 
-async fn open_feed(a: &App, merchant: &str, token: &str, last_event_id: Option<i64>) -> Result<Sse, (StatusCode, Value)> {
+async fn open_feed(
+    a: &App,
+    merchant: &str,
+    token: &str,
+    last_event_id: Option<i64>,
+) -> Result<Sse, (StatusCode, Value)> {
     let mut req = client().get(format!("{}/v1/merchants/{merchant}/events", a.url)).bearer_auth(token);
     if let Some(id) = last_event_id {
         req = req.header("Last-Event-ID", id.to_string());
@@ -230,7 +235,8 @@ async fn receiver(status: u16) -> Receiver {
         post(move |headers: axum::http::HeaderMap, body: String| {
             let record = record.clone();
             async move {
-                let signature = headers.get("anshin-signature").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                let signature =
+                    headers.get("anshin-signature").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
                 record.lock().unwrap().push((signature, body, std::time::Instant::now()));
                 axum::http::StatusCode::from_u16(status).unwrap()
             }
@@ -252,7 +258,8 @@ fn webhook_worker(a: &App, config: WorkerConfig) -> OutboxWorker {
 async fn add_webhook(a: &App, shop: &mut Shop, url: &str) -> (String, String) {
     let owner = a.step_up_by(&shop.owner, "manage_webhooks", "recovery_code", &shop.codes.remove(0)).await;
     shop.owner = owner.clone(); // a step-up answers with the session's new token
-    let (status, created) = a.post(&format!("/v1/merchants/{}/webhooks", shop.id), json!({ "url": url }), Some(&owner)).await;
+    let (status, created) =
+        a.post(&format!("/v1/merchants/{}/webhooks", shop.id), json!({ "url": url }), Some(&owner)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     (created["endpoint"]["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
 }
@@ -294,8 +301,10 @@ on_both!(webhooks_are_signed_verified_independently_and_rotate_with_two_signatur
     let confirmation = paid["confirmation_code"].as_str().unwrap().to_owned();
     let queued = a.count("SELECT COUNT(*) FROM outbox WHERE channel = 'webhook'").await;
     assert_eq!(queued, 1);
-    let at_rest: Vec<String> =
-        sqlx::query_scalar("SELECT body FROM outbox WHERE channel = 'webhook'").fetch_all(a.t.db.read_pool()).await.unwrap();
+    let at_rest: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox WHERE channel = 'webhook'")
+        .fetch_all(a.t.db.read_pool())
+        .await
+        .unwrap();
     assert!(at_rest.iter().all(|b| !b.contains(&confirmation) && !b.contains("payment.succeeded")), "sealed at rest");
 
     let worker = webhook_worker(&a, WorkerConfig::default());
@@ -305,7 +314,10 @@ on_both!(webhooks_are_signed_verified_independently_and_rotate_with_two_signatur
     let (header, body, _) = &got[0];
     assert!(header.starts_with("t=") && header.matches("v1=").count() == 1, "{header}");
     let event: Value = serde_json::from_str(body).unwrap();
-    assert_eq!((event["type"].as_str(), event["payment"]["id"].as_str()), (Some("payment.succeeded"), paid["id"].as_str()));
+    assert_eq!(
+        (event["type"].as_str(), event["payment"]["id"].as_str()),
+        (Some("payment.succeeded"), paid["id"].as_str())
+    );
     assert_eq!(event["payment"]["confirmation_code"], confirmation.as_str(), "the code the customer's screen shows");
     assert_eq!(python_verdict(&secret, header, body, now_secs()).await, "valid");
     assert!(anshin::notify::webhook::verify_signature(header, &secret, body, now_secs(), 300));
@@ -357,7 +369,8 @@ on_both!(a_failing_receiver_is_retried_with_backoff_then_dead_lettered, |t: Test
     let hook = receiver(500).await;
     add_webhook(&a, &mut shop, &hook.url).await;
     pay(&a, &shop, &w, 1, 100).await;
-    let config = WorkerConfig { max_attempts: 3, backoff_base_ms: 300, backoff_max_ms: 10_000, ..WorkerConfig::default() };
+    let config =
+        WorkerConfig { max_attempts: 3, backoff_base_ms: 300, backoff_max_ms: 10_000, ..WorkerConfig::default() };
     let worker = webhook_worker(&a, config);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while a.count("SELECT COUNT(*) FROM outbox WHERE channel = 'webhook' AND status = 'dead'").await == 0 {
@@ -403,8 +416,9 @@ on_both!(loopback_receivers_need_the_development_setting, |t: TestDb| async move
     let a = app(t, Default::default()).await;
     let shop = shop(&a, "Alpha").await;
     let owner = a.step_up_by(&shop.owner, "manage_webhooks", "recovery_code", &shop.codes[0]).await;
-    let (status, e) =
-        a.post(&format!("/v1/merchants/{}/webhooks", shop.id), json!({ "url": "http://127.0.0.1:9/hook" }), Some(&owner)).await;
+    let (status, e) = a
+        .post(&format!("/v1/merchants/{}/webhooks", shop.id), json!({ "url": "http://127.0.0.1:9/hook" }), Some(&owner))
+        .await;
     assert_eq!((status, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("url")), "{e}");
     let serve = anshin::config::ServeArgs {
         listen: Some("0.0.0.0:8443".parse().unwrap()),
@@ -422,7 +436,13 @@ on_both!(loopback_receivers_need_the_development_setting, |t: TestDb| async move
 const CSRF: &str = "0123456789abcdef0123456789abcdef";
 
 /// A page or form as the portal's browser sends it (session cookie, CSRF cookie), redirects shown.
-async fn portal(a: &App, method: &str, path: &str, session: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+async fn portal(
+    a: &App,
+    method: &str,
+    path: &str,
+    session: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let cookie = format!("__Host-anshin_session={session}; __Host-anshin_csrf={CSRF}");
     let url = format!("{}{path}", a.url);
@@ -482,7 +502,11 @@ on_both!(the_portal_lists_payments_by_code_and_refunds_after_a_step_up, |t: Test
     let (_, _, seen_by_owner) = portal(&a, "GET", &page, &shop.owner, &[]).await;
     assert!(seen_by_owner.contains("id=\"refund-form\""));
     let (status, location, _) = portal(&a, "POST", &refund, &shop.owner, &form).await;
-    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/wallet/step-up?action=refund"), "a fresh factor first");
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/wallet/step-up?action=refund"),
+        "a fresh factor first"
+    );
     let owner = a.step_up_by(&shop.owner, "refund", "recovery_code", &shop.codes.remove(0)).await;
     let (status, location, _) = portal(&a, "POST", &refund, &owner, &form).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, page.as_str()));

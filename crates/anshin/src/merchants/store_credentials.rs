@@ -151,7 +151,13 @@ pub async fn insert_endpoint(
 /// One endpoint by id, whichever merchant's (the webhook transport delivering to it).
 pub async fn endpoint_by_id(db: &Db, id: &str) -> Result<Option<WebhookEndpoint>, sqlx::Error> {
     let sql = format!("{ENDPOINT_SELECT} WHERE e.id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await?.as_ref().map(endpoint).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.read_pool())
+        .await?
+        .as_ref()
+        .map(endpoint)
+        .transpose()
 }
 
 pub async fn endpoints_of(db: &Db, merchant_id: &str) -> Result<Vec<WebhookEndpoint>, sqlx::Error> {

@@ -71,7 +71,11 @@ impl WebhookSender {
             // Never the URL (it may carry the merchant's own token) or the body in an error.
             .map_err(|e| format!("webhook: {}", e.without_url()))?;
         let status = response.status();
-        if status.is_success() { Ok(format!("webhook {status}")) } else { Err(format!("webhook endpoint answered {status}")) }
+        if status.is_success() {
+            Ok(format!("webhook {status}"))
+        } else {
+            Err(format!("webhook endpoint answered {status}"))
+        }
     }
 }
 
@@ -82,7 +86,11 @@ fn check_url(raw: &str, allow_loopback_http: bool) -> Result<(), String> {
     let loopback = url.host_str().is_some_and(super::transport::is_loopback_host);
     match (url.scheme(), url.host()) {
         (_, _) if loopback => {
-            if allow_loopback_http { Ok(()) } else { Err("loopback webhook URLs are not allowed on this server".into()) }
+            if allow_loopback_http {
+                Ok(())
+            } else {
+                Err("loopback webhook URLs are not allowed on this server".into())
+            }
         }
         ("https", Some(url::Host::Domain(_))) => Ok(()),
         _ => Err("the endpoint URL is not https on a host name".into()),

@@ -176,7 +176,11 @@ impl Payments {
     }
 
     /// A payment's events, for its page in the portal (the caller has checked the merchant).
-    pub async fn payment_events(&self, merchant_id: &str, payment_id: &str) -> Result<Vec<MerchantEvent>, PaymentError> {
+    pub async fn payment_events(
+        &self,
+        merchant_id: &str,
+        payment_id: &str,
+    ) -> Result<Vec<MerchantEvent>, PaymentError> {
         Ok(store::of_payment(&self.db, merchant_id, payment_id).await?)
     }
 }

@@ -40,7 +40,7 @@ pub const MAX_STREAM_SECS: u64 = 300;
 /// What a page receives next.
 #[derive(Debug, Clone)]
 pub enum FeedItem {
-    Event(MerchantEvent),
+    Event(Box<MerchantEvent>),
     /// More events were missed than a resume replays: reload the list.
     Reset,
 }
@@ -187,7 +187,7 @@ impl Subscription {
                 // Nothing of ours up to `seen`: never look below it again.
                 None => self.cursor = self.cursor.max(seen),
             }
-            self.pending.extend(events.into_iter().map(FeedItem::Event));
+            self.pending.extend(events.into_iter().map(|e| FeedItem::Event(Box::new(e))));
         }
     }
 

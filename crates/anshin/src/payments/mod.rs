@@ -24,8 +24,8 @@ mod views;
 use std::sync::Arc;
 
 pub use charge::ChargeRequest;
-pub use events::MerchantEvent;
 pub use devices::DeviceProvisioned;
+pub use events::MerchantEvent;
 pub use pending::{AnalystDecision, CancelRequest, WaitingPayment};
 pub use pos::{PosCaller, PosSignature};
 pub use refunds::{RefundBy, RefundRequest};

@@ -169,6 +169,7 @@ pub async fn newest_seq(db: &Db) -> Result<i64, sqlx::Error> {
 /// A payment's events, oldest first (its page in the portal).
 pub async fn of_payment(db: &Db, merchant_id: &str, payment_id: &str) -> Result<Vec<MerchantEvent>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE e.merchant_id = $1 AND e.payment_id = $2 ORDER BY e.seq LIMIT 100");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).bind(payment_id).fetch_all(db.read_pool()).await?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).bind(payment_id).fetch_all(db.read_pool()).await?;
     rows.iter().map(event).collect()
 }

@@ -59,7 +59,8 @@ pub struct ListQuery {
 /// Midnight at the start of `day` in Japan, in UTC milliseconds; None for anything else.
 fn jst_day_start_ms(day: &str) -> Option<i64> {
     let date: jiff::civil::Date = day.parse().ok()?;
-    let zoned = date.to_datetime(jiff::civil::Time::midnight()).to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)));
+    let zoned =
+        date.to_datetime(jiff::civil::Time::midnight()).to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)));
     Some(zoned.ok()?.timestamp().as_millisecond())
 }
 
@@ -91,12 +92,11 @@ pub async fn list(
     staff_of_payments(&s)?;
     let id = s.merchant_id().to_owned();
     let filter = filter_of(&q);
-    let rows = payments(&state)?
-        .merchant_payments(&s.who, &id, &filter, PAGE_ROWS, &client)
-        .await
-        .map_err(|e| refused(&e))?;
+    let rows =
+        payments(&state)?.merchant_payments(&s.who, &id, &filter, PAGE_ROWS, &client).await.map_err(|e| refused(&e))?;
     let stores = merchants(&state)?.stores(&s.who, &id, &client).await.unwrap_or_default();
-    let store_name = |sid: &str| stores.iter().find(|st| st.id == sid).map_or_else(|| sid.to_owned(), |st| st.name.clone());
+    let store_name =
+        |sid: &str| stores.iter().find(|st| st.id == sid).map_or_else(|| sid.to_owned(), |st| st.name.clone());
     let query = |before: Option<i64>| {
         let mut out = form_urlencoded::Serializer::new(String::new());
         out.append_pair("status", &filter.status).append_pair("store", &filter.store_id);
@@ -168,7 +168,8 @@ pub async fn export(
 ) -> PageResult {
     let s = staff(&state, &headers).await?;
     let id = s.merchant_id().to_owned();
-    let csv = payments(&state)?.merchant_payments_csv(&s.who, &id, &filter_of(&q), &client).await.map_err(|e| refused(&e))?;
+    let csv =
+        payments(&state)?.merchant_payments_csv(&s.who, &id, &filter_of(&q), &client).await.map_err(|e| refused(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -101,9 +101,7 @@ async fn watcher(state: &AppState, headers: &HeaderMap) -> Result<Principal, Api
                 .ok_or(IdentityError::Unauthenticated)?;
             identity.authenticate(token).await?
         }
-        None => {
-            crate::http::pages::signed_in(state, headers).await.map_err(|_| IdentityError::Unauthenticated)?
-        }
+        None => crate::http::pages::signed_in(state, headers).await.map_err(|_| IdentityError::Unauthenticated)?,
     };
     if !who.is_full() {
         return Err(IdentityError::Forbidden.into());
