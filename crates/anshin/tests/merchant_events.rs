@@ -515,3 +515,27 @@ on_both!(the_portal_lists_payments_by_code_and_refunds_after_a_step_up, |t: Test
     assert_eq!(a.count("SELECT COUNT(*) FROM refunds").await, 1);
     assert_books_sound(&a).await;
 });
+
+// A payment that waits tells the merchant so (do not hand the goods over yet), and how it ends:
+// a challenged payment the till gives up on is `canceled`, never `succeeded`.
+on_both!(a_waiting_payment_tells_the_merchant_each_step, |t: TestDb| async move {
+    let a = events_app(t).await;
+    let shop = shop(&a, "Eta").await;
+    let w = wallet(&a, "big@eta.example.jp", "+819030000041", 200_000, 0).await;
+    let mut feed = open_feed(&a, &shop.id, &shop.owner, None).await.unwrap();
+    let waiting = pay(&a, &shop, &w, 1, 60_000).await;
+    assert_eq!(waiting["status"], "requires_confirmation", "{waiting}");
+    let e = feed.next(WAIT).await.expect("the waiting payment's event");
+    assert_eq!(
+        (e.data["type"].as_str(), e.data["payment"]["id"].as_str()),
+        (Some("payment.requires_confirmation"), waiting["id"].as_str())
+    );
+    let path = format!("/v1/pos/payments/{}/cancel", waiting["id"].as_str().unwrap());
+    let (status, canceled) = pos_send(&a, &shop, "POST", &path, "{}", &nonce(), now_secs()).await;
+    assert_eq!(status, StatusCode::OK, "{canceled}");
+    let e = feed.next(WAIT).await.expect("the cancel's event");
+    assert_eq!(e.data["type"], "payment.canceled");
+    assert_eq!(e.data["payment"]["confirmation_code"], waiting["confirmation_code"]);
+    assert!(feed.next(Duration::from_millis(500)).await.is_none(), "nothing reads as succeeded");
+    assert_books_sound(&a).await;
+});
