@@ -121,6 +121,11 @@ pub struct ServeArgs {
     /// The most one user may top up per JST day, in yen (default 1,000,000).
     #[arg(long, env = "ANSHIN_DAILY_TOP_UP_LIMIT_MINOR")]
     pub daily_top_up_limit_minor: Option<i64>,
+    /// Development and tests only: accept and deliver to webhook URLs on loopback over plain
+    /// `http://` (otherwise every endpoint is `https://` on a public host name). Refused unless
+    /// the server itself listens on loopback. Never read from the file.
+    #[arg(long, env = "ANSHIN_DEV_LOOPBACK_WEBHOOKS")]
+    pub dev_loopback_webhooks: bool,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -209,6 +214,8 @@ pub struct Settings {
     pub settlement_cutoff: crate::settlement::Cutoff,
     /// Holding cap and top-up limits.
     pub funding: crate::funding::FundingConfig,
+    /// Webhooks to `http://127.0.0.1…` allowed (development only; loopback servers only).
+    pub dev_loopback_webhooks: bool,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -316,6 +323,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         http,
         outbox,
         outbox_retention,
+        dev_loopback_webhooks: dev_loopback_webhooks(serve.dev_loopback_webhooks, listen)?,
     })
 }
 
@@ -338,6 +346,16 @@ fn resolve_funding(serve: &ServeArgs) -> anyhow::Result<crate::funding::FundingC
         anyhow::ensure!((1..=max).contains(&value), "{name} must be 1 to {max} yen");
     }
     Ok(config)
+}
+
+/// Plain-HTTP loopback webhooks are a development convenience; a server reachable from other
+/// machines refuses to start with them rather than quietly weakening its webhook rules.
+fn dev_loopback_webhooks(asked: bool, listen: SocketAddr) -> anyhow::Result<bool> {
+    anyhow::ensure!(
+        !asked || listen.ip().is_loopback(),
+        "--dev-loopback-webhooks is for development on loopback only; {listen} is not loopback"
+    );
+    Ok(asked)
 }
 
 /// A bank URL needs its key. A key alone is ignored: `ANSHIN_BANK_API_KEY` may be set for the

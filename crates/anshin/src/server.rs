@@ -43,6 +43,9 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     if let Some(sms) = &settings.sms {
         transport = transport.with_sms(sms.clone())?;
     }
+    let webhooks =
+        crate::notify::webhook::WebhookSender::new(db.clone(), keys.clone(), settings.dev_loopback_webhooks)?;
+    transport = transport.with_webhooks(webhooks);
     let dev_mailbox = transport.is_dev_mailbox() && loopback;
     if settings.demo {
         // The demo prints passwords and seeds accounts anyone on the network could use.
@@ -66,8 +69,9 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
         ..IdentityConfig::default()
     };
     let identity = Identity::new(db.clone(), keys.clone(), hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
-    let merchants =
-        Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
+    let merchants_config =
+        MerchantsConfig { allow_loopback_webhooks: settings.dev_loopback_webhooks, ..MerchantsConfig::default() };
+    let merchants = Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), merchants_config);
     let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
     let bank = settings.bank.as_ref().map(|b| b.client()).transpose().map_err(|e| anyhow::anyhow!("the bank: {e}"))?;
     let settlement_config = SettlementConfig { cutoff: settings.settlement_cutoff, ..SettlementConfig::default() };

@@ -134,7 +134,7 @@ async fn pay_bench(args: PayBenchArgs) -> anyhow::Result<()> {
         let (paid, refused) = paid?;
         pay_report("PostgreSQL", &paid, refused, &led?);
     }
-    println!("  not measured yet: merchant-presented payments and the portal's live feed (not built yet)");
+    println!("  not measured yet: merchant-presented payments (not built yet)");
     Ok(())
 }
 

@@ -104,15 +104,13 @@ impl Connection {
         let activity = Arc::new(Activity::new());
         let service = {
             let (app, peer, activity) = (self.app.clone(), self.peer, activity.clone());
+            let stopping = Stopping(self.stop.clone());
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                req.extensions_mut().insert(stopping.clone());
                 let in_flight = activity.begin();
                 let response = app.clone().oneshot(req.map(axum::body::Body::new));
-                async move {
-                    let response = response.await;
-                    drop(in_flight);
-                    response
-                }
+                async move { response.await.map(|r| held_while_streaming(r, in_flight)) }
             })
         };
         let builder = builder(self.idle);
@@ -153,6 +151,44 @@ impl Connection {
                         None => {}
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A request stays in flight until its response is ready; a stream of server-sent events (the
+/// live feed) until its body ends, so the idle watchdog does not close a connection that is
+/// busy streaming. Such a stream ends itself when the server stops (`Stopping`).
+fn held_while_streaming(response: axum::response::Response, in_flight: InFlight) -> axum::response::Response {
+    use futures::StreamExt;
+    let streaming = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if !streaming {
+        return response; // `in_flight` is dropped here: the response is ready
+    }
+    response.map(|body| {
+        axum::body::Body::from_stream(body.into_data_stream().map(move |chunk| {
+            let _held = &in_flight;
+            chunk
+        }))
+    })
+}
+
+/// Given to every request: resolves once the server begins to stop, so a response that could run
+/// for ever (the live feed) ends and graceful shutdown is not held up until its grace runs out.
+#[derive(Clone)]
+pub struct Stopping(watch::Receiver<bool>);
+
+impl Stopping {
+    pub async fn wait(&mut self) {
+        loop {
+            if *self.0.borrow_and_update() {
+                return;
+            }
+            if self.0.changed().await.is_err() {
+                return;
             }
         }
     }

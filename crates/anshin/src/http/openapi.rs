@@ -22,7 +22,7 @@ use super::error::{ErrorBody, ErrorEnvelope};
 use super::funding::{ops as funding_ops, wallet as funding_wallet};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, ops as ops_payments, pos, wallet};
+use super::payments::{events as merchant_events, merchant as merchant_payments, ops as ops_payments, pos, wallet};
 use super::routes;
 use super::settlement;
 
@@ -128,7 +128,8 @@ use super::settlement;
         funding_ops::reviews,
         funding_ops::review,
         funding_ops::grant_points,
-        funding_ops::point_grants
+        funding_ops::point_grants,
+        merchant_events::stream
     ),
     components(schemas(
         ErrorEnvelope,
@@ -136,7 +137,8 @@ use super::settlement;
         routes::Health,
         routes::Readiness,
         routes::SendTestMessage,
-        routes::Queued
+        routes::Queued,
+        crate::payments::events::MerchantEvent
     ))
 )]
 struct ApiDoc;

@@ -58,6 +58,7 @@ fn samples() -> Vec<(&'static str, Arg<'static>)> {
         ("last3", "321".into()),
         ("when", "2026年12月3日 18:00".into()),
         ("seconds", 30i64.into()),
+        ("status", "partially_refunded".into()),
     ]
 }
 

@@ -14,7 +14,7 @@ pub mod verify;
 use std::time::Duration;
 
 use sqlx::Row;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::audit;
 use crate::notify;
@@ -45,14 +45,23 @@ struct Job {
 pub struct Ledger {
     db: Db,
     queue: mpsc::Sender<Job>,
+    /// Counts batches that committed something: readers of rows written with journals (the
+    /// merchants' live feed) wake on it instead of polling the database.
+    commits: watch::Receiver<u64>,
 }
 
 impl Ledger {
     /// Start the writer task. It stops when every `Ledger` clone is dropped, after draining its queue.
     pub fn start(db: Db) -> (Ledger, tokio::task::JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let handle = tokio::spawn(writer(db.clone(), rx));
-        (Ledger { db, queue }, handle)
+        let (commits_tx, commits) = watch::channel(0);
+        let handle = tokio::spawn(writer(db.clone(), rx, commits_tx));
+        (Ledger { db, queue, commits }, handle)
+    }
+
+    /// Changes after every batch that committed at least one command (after the commit).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.clone()
     }
 
     pub fn db(&self) -> &Db {
@@ -214,7 +223,7 @@ impl Ledger {
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, commits: watch::Sender<u64>) {
     let mut sweep = tokio::time::interval(EXPIRY_SWEEP_INTERVAL);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
@@ -235,11 +244,14 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
-        process(&db, std::mem::take(&mut batch)).await;
+        if process(&db, std::mem::take(&mut batch)).await > 0 {
+            commits.send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 }
 
-async fn process(db: &Db, jobs: Vec<Job>) {
+/// Apply one batch and answer its submitters; how many commands committed.
+async fn process(db: &Db, jobs: Vec<Job>) -> u64 {
     let (work, replies): (Vec<Work>, Vec<_>) = jobs.into_iter().map(|j| (j.work, j.reply)).unzip();
     metrics::histogram!("anshin_ledger_batch_size").record(work.len() as f64);
     let results = match run_batch_with_retry(db, &work).await {
@@ -269,6 +281,7 @@ async fn process(db: &Db, jobs: Vec<Job>) {
     }
     metrics::counter!("anshin_ledger_commands_total", "result" => "ok").increment(ok);
     metrics::counter!("anshin_ledger_commands_total", "result" => "rejected").increment(rejected);
+    ok
 }
 
 type Results = Vec<Result<Receipt, LedgerError>>;

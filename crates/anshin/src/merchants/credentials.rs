@@ -231,15 +231,7 @@ impl Merchants {
 
     /// The secrets that sign deliveries to `endpoint_id` now, newest first.
     pub async fn webhook_signing_secrets(&self, endpoint_id: &str) -> Result<Vec<String>, MerchantError> {
-        let sealed = creds::signing_secrets(&self.db, endpoint_id, now_ms()).await?;
-        sealed
-            .iter()
-            .map(|(version, s)| {
-                self.keys.open_credential(s, &format!("{endpoint_id}/{version}")).map_err(|e| {
-                    MerchantError::Identity(crate::identity::IdentityError::Internal(format!("webhook secret: {e}")))
-                })
-            })
-            .collect()
+        webhook_signing_secrets(&self.db, &self.keys, endpoint_id).await
     }
 
     /// `https://` on a host name (never an address literal, user info or an odd port scheme), so
@@ -271,6 +263,24 @@ impl Merchants {
             None => Err(bad("needs a host")),
         }
     }
+}
+
+/// The secrets that sign deliveries to `endpoint_id` now, newest first (two during a rotation's
+/// overlap). For the webhook transport, which runs without the rest of the context.
+pub async fn webhook_signing_secrets(
+    db: &crate::storage::Db,
+    keys: &crate::keys::Keys,
+    endpoint_id: &str,
+) -> Result<Vec<String>, MerchantError> {
+    let sealed = creds::signing_secrets(db, endpoint_id, now_ms()).await?;
+    sealed
+        .iter()
+        .map(|(version, s)| {
+            keys.open_credential(s, &format!("{endpoint_id}/{version}")).map_err(|e| {
+                MerchantError::Identity(crate::identity::IdentityError::Internal(format!("webhook secret: {e}")))
+            })
+        })
+        .collect()
 }
 
 /// What a POS request is checked against and acts for.

@@ -148,6 +148,18 @@ pub async fn insert_endpoint(
     Ok(done.rows_affected() == 1)
 }
 
+/// One endpoint by id, whichever merchant's (the webhook transport delivering to it).
+pub async fn endpoint_by_id(db: &Db, id: &str) -> Result<Option<WebhookEndpoint>, sqlx::Error> {
+    let sql = format!("{ENDPOINT_SELECT} WHERE e.id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.read_pool())
+        .await?
+        .as_ref()
+        .map(endpoint)
+        .transpose()
+}
+
 pub async fn endpoints_of(db: &Db, merchant_id: &str) -> Result<Vec<WebhookEndpoint>, sqlx::Error> {
     let sql = format!("{ENDPOINT_SELECT} WHERE e.merchant_id = $1 ORDER BY e.created_at_ms DESC");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).fetch_all(db.read_pool()).await?;

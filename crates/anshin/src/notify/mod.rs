@@ -11,6 +11,7 @@
 
 mod retention;
 mod transport;
+pub mod webhook;
 mod worker;
 
 use serde::{Deserialize, Serialize};

@@ -51,12 +51,14 @@ pub struct Transport {
     smtp: Option<Box<Smtp>>,
     sms: Option<SmsGateway>,
     mailbox: Option<Db>,
+    /// Merchants' webhook endpoints; without it webhook messages go to the dev mailbox (if on).
+    webhooks: Option<super::webhook::WebhookSender>,
 }
 
 impl Transport {
     /// Every channel into the dev mailbox (the default).
     pub fn dev_mailbox(db: Db) -> Transport {
-        Transport { smtp: None, sms: None, mailbox: Some(db) }
+        Transport { smtp: None, sms: None, mailbox: Some(db), webhooks: None }
     }
 
     /// E-mail over SMTP; other channels need their own gateway.
@@ -71,7 +73,12 @@ impl Transport {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
         let from: Mailbox = config.from.parse()?;
-        Ok(Transport { smtp: Some(Box::new(Smtp { mailer: builder.build(), from })), sms: None, mailbox: None })
+        Ok(Transport {
+            smtp: Some(Box::new(Smtp { mailer: builder.build(), from })),
+            sms: None,
+            mailbox: None,
+            webhooks: None,
+        })
     }
 
     /// Add an SMS gateway. Plain HTTP is accepted only on loopback (a local relay or a test stand-in).
@@ -85,6 +92,12 @@ impl Transport {
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(config.timeout_secs)).build()?;
         self.sms = Some(SmsGateway { config, http });
         Ok(self)
+    }
+
+    /// Deliver webhook messages to merchants' endpoints, signed (`notify::webhook`).
+    pub fn with_webhooks(mut self, sender: super::webhook::WebhookSender) -> Transport {
+        self.webhooks = Some(sender);
+        self
     }
 
     /// True when the dev mailbox takes e-mail (and so its pages may be shown on loopback).
@@ -103,6 +116,9 @@ impl Transport {
 
     /// Deliver one message through its channel's route.
     pub async fn deliver(&self, outbox_id: &str, m: &OutboxMessage) -> Result<String, String> {
+        if let (Channel::Webhook, Some(webhooks)) = (m.channel, &self.webhooks) {
+            return webhooks.deliver(m).await;
+        }
         match (m.channel, &self.smtp, &self.sms, &self.mailbox) {
             (Channel::Email, Some(smtp), _, _) => send_email(smtp, outbox_id, m).await,
             (Channel::Sms, _, Some(gateway), _) => send_sms(gateway, m).await,

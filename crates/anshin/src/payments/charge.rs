@@ -174,6 +174,9 @@ impl Payments {
                 ("code", payment.confirmation_code.as_str().into()),
             ],
         );
+        // Merchant events hook (payments/events.rs): the event row and its webhook deliveries
+        // commit with this journal, after the payment row.
+        let events = super::events::effects(&self.db, &self.keys, &payment, super::events::Change::Status).await?;
         let request = Request {
             // The command names the sale (merchant, store, amount) and not the attempt, so the
             // same code sent again for the same sale replays, and for another sale conflicts.
@@ -192,6 +195,7 @@ impl Payments {
             ]
             .into_iter()
             .flatten()
+            .chain(events)
             .collect(),
         };
         match self.ledger.submit(request).await {

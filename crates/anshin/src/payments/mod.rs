@@ -10,11 +10,14 @@
 pub mod charge;
 pub mod codes;
 mod devices;
+pub mod events;
+pub mod feed;
 pub mod fees;
 pub mod pending;
 pub mod pos;
 pub mod refunds;
 pub mod store;
+pub mod store_events;
 mod store_pending;
 mod views;
 
@@ -22,6 +25,7 @@ use std::sync::Arc;
 
 pub use charge::ChargeRequest;
 pub use devices::DeviceProvisioned;
+pub use events::MerchantEvent;
 pub use pending::{AnalystDecision, CancelRequest, WaitingPayment};
 pub use pos::{PosCaller, PosSignature};
 pub use refunds::{RefundBy, RefundRequest};
@@ -62,12 +66,15 @@ pub struct Payments {
     wallets: Wallets,
     merchants: Merchants,
     config: Arc<PaymentsConfig>,
+    /// The merchants' live feed (`events`, `feed`).
+    feed: feed::Feed,
 }
 
 impl Payments {
     pub fn new(db: Db, keys: Keys, ledger: Ledger, merchants: Merchants, config: PaymentsConfig) -> Payments {
         let wallets = Wallets::new(db.clone(), ledger.clone());
-        Payments { db, keys, ledger, wallets, merchants, config: Arc::new(config) }
+        let feed = feed::Feed::new(db.clone(), ledger.commits());
+        Payments { db, keys, ledger, wallets, merchants, config: Arc::new(config), feed }
     }
 
     pub fn wallets(&self) -> &Wallets {
@@ -94,6 +101,9 @@ pub enum PaymentError {
     NotAccepting,
     #[error("not found")]
     NotFound,
+    /// This session has as many live feeds open as it may (`feed::MAX_STREAMS_PER_SESSION`).
+    #[error("too many live feeds are open")]
+    TooManyStreams,
     #[error(transparent)]
     Identity(#[from] IdentityError),
 }

@@ -127,6 +127,10 @@ impl Payments {
         if let RefundBy::Staff { who, .. } = by {
             effects.push(self.merchants.identity().grant_effect(who, StepUpAction::Refund));
         }
+        // Merchant events hook (payments/events.rs): after `record_refund`, which it reads.
+        effects.extend(
+            super::events::effects(&self.db, &self.keys, payment, super::events::Change::Refunded(&refund)).await?,
+        );
         let customer = crate::identity::store::users::by_id(&self.db, &payment.customer_user_id).await?;
         let notice = crate::i18n::email(
             &customer.email,

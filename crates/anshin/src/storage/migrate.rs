@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 10, name: "funding", sql: include_str!("../../../../migrations/0010_funding.sql") },
     Migration { version: 11, name: "settlement", sql: include_str!("../../../../migrations/0011_settlement.sql") },
     Migration {
+        version: 9,
+        name: "merchant_events",
+        sql: include_str!("../../../../migrations/0009_merchant_events.sql"),
+    },
+    Migration {
         version: 12,
         name: "payment_confirmations",
         sql: include_str!("../../../../migrations/0012_payment_confirmations.sql"),

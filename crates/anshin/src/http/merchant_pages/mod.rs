@@ -10,6 +10,7 @@
 //! be fetched again.
 
 mod credentials;
+mod payments;
 mod payout;
 mod portal;
 mod stores;
@@ -42,6 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/merchant/webhooks/disable", post(credentials::disable_webhook))
         .route("/merchant/payout-account", post(payout::set_account))
         .route("/merchant/payout-account/cancel", post(payout::cancel_change))
+        .route("/merchant/payments", get(payments::list))
+        .route("/merchant/payments/export", get(payments::export))
+        .route("/merchant/payments/{id}", get(payments::detail))
+        .route("/merchant/payments/{id}/refund", post(payments::refund))
+        .route("/static/merchant-feed.js", get(payments::script))
 }
 
 pub(super) fn merchants(state: &AppState) -> Result<&Merchants, PageError> {

@@ -67,6 +67,7 @@ pub async fn page(
                 @if confirmed.is_some() { p #confirmed .notice.success role="status" { (t("merchant-step-up-done")) } }
                 (summary(&view.merchant, s.role))
                 ul.links {
+                    li { a #payments-link href="/merchant/payments" { (t("merchant-payments-title")) } }
                     li { a href="/wallet/security" { (t("merchant-security")) } }
                     li { a href="/wallet/sessions" { (t("security-sessions-link")) } }
                     @if may(Permission::ViewSettlements) { li { a #settlements-link href="/merchant/settlements" { (t("settlement-link")) } } }

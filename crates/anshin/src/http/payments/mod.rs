@@ -2,6 +2,7 @@
 //! balances and payments, `merchant` for a merchant's list of payments. Handlers only parse, call
 //! `Payments` and map the result.
 
+pub(super) mod events;
 pub(super) mod merchant;
 pub(super) mod ops;
 pub(super) mod pos;
@@ -15,7 +16,7 @@ use super::error::ApiError;
 use crate::payments::{PaymentError, Payments};
 
 pub fn routes() -> Router<AppState> {
-    pos::routes().merge(wallet::routes()).merge(merchant::routes()).merge(ops::routes())
+    pos::routes().merge(wallet::routes()).merge(merchant::routes()).merge(ops::routes()).merge(events::routes())
 }
 
 fn payments(state: &AppState) -> Result<&Payments, ApiError> {
@@ -66,6 +67,12 @@ impl From<PaymentError> for ApiError {
                 "This merchant or store cannot take payments now.",
             ),
             PaymentError::NotFound => ApiError::not_found(),
+            PaymentError::TooManyStreams => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "too_many_streams",
+                "Too many live feeds are open for this session: close another page first.",
+            ),
             PaymentError::Identity(e) => e.into(),
         }
     }

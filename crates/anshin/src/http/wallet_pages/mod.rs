@@ -67,9 +67,10 @@ fn explain_payment(e: &PaymentError) -> String {
         PaymentError::Declined(reason) if *reason == "over_payment_limit" => t("wallet-declined-limit"),
         PaymentError::Declined(_) => t("wallet-declined"),
         PaymentError::NotAccepting => t("wallet-not-accepting"),
-        PaymentError::Invalid { .. } | PaymentError::CodeRefused(_) | PaymentError::PosUnauthenticated(_) => {
-            t("wallet-not-possible")
-        }
+        PaymentError::Invalid { .. }
+        | PaymentError::CodeRefused(_)
+        | PaymentError::PosUnauthenticated(_)
+        | PaymentError::TooManyStreams => t("wallet-not-possible"),
     }
 }
 

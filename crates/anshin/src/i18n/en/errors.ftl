@@ -113,3 +113,6 @@ error-over-top-up-limit = Declined: the amount is over the limit for one top-up.
 error-over-holding-cap = Declined: the wallet would hold more than its cap.
 error-over-daily-limit = Declined: that is over today's top-up limit.
 error-cooling-off = Declined: a contact change or password reset is cooling off; top up once it has ended.
+error-too-many-streams = Too many live feeds are open for this session: close another page first.
+error-last-event-id-invalid = Last-Event-ID must be an event number.
+error-after-invalid = after must be an event number (0 or more).

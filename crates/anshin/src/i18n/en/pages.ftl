@@ -572,3 +572,41 @@ funding-ops-campaign = Campaign
 funding-ops-reference = Reference
 funding-ops-grant = Grant points
 funding-ops-grants = Latest grants
+merchant-payments-title = Payments
+merchant-payments-status = Status
+merchant-payments-store = Store
+merchant-payments-any = Any
+merchant-payments-from = From (day)
+merchant-payments-to = To (day)
+merchant-payments-filter = Show
+merchant-payments-export = Export these payments as CSV
+merchant-payments-live = Live: new payments appear at the top as Anshin records them.
+merchant-payments-live-new = New payment, confirmation code:
+merchant-payments-code = Confirmation code
+merchant-payments-amount = Amount
+merchant-payments-when = When
+merchant-payments-none = No payments match.
+merchant-payments-older = Older payments
+merchant-payment-title = Payment
+merchant-payments-refunded = Refunded so far
+merchant-payments-id = Payment id
+merchant-payments-terminal = Till
+merchant-payments-reference = Your reference
+merchant-payments-events = What happened
+merchant-payments-refund = Refund
+merchant-payments-refund-amount = Amount to refund (yen)
+merchant-payments-refund-reason = Reason (optional)
+merchant-payments-refund-invalid = Please check the amount (1 yen up to what is left to refund) and the reason (up to 200 characters).
+merchant-payments-refund-too-much = That is more than this payment has left to refund.
+merchant-payments-not-refundable = This payment cannot be refunded: it did not succeed, or it is already refunded in full.
+merchant-payments-refund-failed = The refund could not be made now. Please try again in a moment.
+merchant-payments-status-name = { $status ->
+    [succeeded] Succeeded
+    [held] Held for review
+    [requires_confirmation] Awaiting the customer's confirmation
+    [refunded] Refunded
+    [partially_refunded] Partly refunded
+    [canceled] Canceled
+    [voided] Released
+   *[other] { $status }
+}

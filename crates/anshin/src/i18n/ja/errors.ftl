@@ -112,3 +112,6 @@ error-over-top-up-limit = 1回のチャージ上限を超えています。
 error-over-holding-cap = ウォレットの保有上限を超えるため、チャージできません。
 error-over-daily-limit = 本日のチャージ上限を超えています。
 error-cooling-off = 連絡先の変更またはパスワード再設定の直後のため、しばらくチャージできません。
+error-too-many-streams = このセッションで開いているライブ表示が多すぎます。ほかのページを閉じてからお試しください。
+error-last-event-id-invalid = Last-Event-ID にはイベント番号を指定してください。
+error-after-invalid = after にはイベント番号（0以上）を指定してください。

@@ -556,3 +556,41 @@ funding-ops-campaign = キャンペーン名
 funding-ops-reference = 参照番号
 funding-ops-grant = ポイントを付与する
 funding-ops-grants = 最近の付与
+merchant-payments-title = 決済
+merchant-payments-status = 状態
+merchant-payments-store = 店舗
+merchant-payments-any = すべて
+merchant-payments-from = 開始日
+merchant-payments-to = 終了日
+merchant-payments-filter = 表示
+merchant-payments-export = この条件の決済をCSVで書き出す
+merchant-payments-live = ライブ表示中：Anshinが記録した新しい決済が上に表示されます。
+merchant-payments-live-new = 新しい決済、確認番号：
+merchant-payments-code = 確認番号
+merchant-payments-amount = 金額
+merchant-payments-when = 日時
+merchant-payments-none = 該当する決済はありません。
+merchant-payments-older = 以前の決済
+merchant-payment-title = 決済の詳細
+merchant-payments-refunded = 返金済み
+merchant-payments-id = 決済ID
+merchant-payments-terminal = レジ
+merchant-payments-reference = 管理番号
+merchant-payments-events = 経過
+merchant-payments-refund = 返金する
+merchant-payments-refund-amount = 返金額（円）
+merchant-payments-refund-reason = 理由（任意）
+merchant-payments-refund-invalid = 金額（1円から返金できる残額まで）と理由（200文字まで）をご確認ください。
+merchant-payments-refund-too-much = この決済で返金できる残額を超えています。
+merchant-payments-not-refundable = この決済は返金できません。決済が完了していないか、全額返金済みです。
+merchant-payments-refund-failed = 今は返金できませんでした。しばらくしてからもう一度お試しください。
+merchant-payments-status-name = { $status ->
+    [succeeded] 完了
+    [held] 審査のため保留中
+    [requires_confirmation] お客様の確認待ち
+    [refunded] 返金済み
+    [partially_refunded] 一部返金済み
+    [canceled] 取消
+    [voided] 解除
+   *[other] { $status }
+}
