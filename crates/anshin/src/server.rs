@@ -57,6 +57,8 @@ pub async fn run(settings: Settings, shutdown: impl std::future::Future<Output =
     let merchants =
         Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), MerchantsConfig::default());
     let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
+    // The key that signs store codes exists from the first start (servers starting together agree on one).
+    payments.qr_keys().signer().await.map_err(|e| anyhow::anyhow!("cannot prepare the QR signing key: {e}"))?;
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
@@ -155,6 +157,9 @@ async fn sweep(identity: Identity, payments: Payments, mut stop: watch::Receiver
                 }
                 if let Err(e) = payments.purge_nonces().await {
                     tracing::warn!(error = %e, "purging POS nonces failed");
+                }
+                if let Err(e) = payments.purge_scans().await {
+                    tracing::warn!(error = %e, "purging expired scans failed");
                 }
             }
             _ = stop.changed() => return,

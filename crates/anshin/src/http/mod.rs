@@ -15,6 +15,7 @@ mod openapi;
 mod ops_merchant_pages;
 mod pages;
 mod passkey_pages;
+mod pay_pages;
 mod payments;
 mod routes;
 mod signin_pages;
@@ -163,6 +164,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.identity.is_some() && state.merchants.is_some() {
         app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());
+    }
+    if state.identity.is_some() && state.payments.is_some() {
+        app = app.merge(pay_pages::routes());
     }
     if state.dev_mailbox {
         app = app

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{merchant as merchant_payments, pos, wallet};
+use super::payments::{merchant as merchant_payments, pos, qr, wallet};
 use super::routes;
 
 #[derive(OpenApi)]
@@ -105,7 +105,16 @@ use super::routes;
         pos::refund,
         wallet::provision_device,
         wallet::balances,
-        wallet::payment
+        wallet::payment,
+        qr::create_request,
+        qr::read_request,
+        qr::cancel_request,
+        qr::scan,
+        qr::read_scan,
+        qr::pay,
+        qr::store_code,
+        qr::store_svg,
+        qr::store_png
     ),
     components(schemas(
         ErrorEnvelope,

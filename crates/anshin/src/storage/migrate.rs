@@ -30,6 +30,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "health", sql: include_str!("../../../../migrations/0005_health.sql") },
     Migration { version: 6, name: "merchants", sql: include_str!("../../../../migrations/0006_merchants.sql") },
     Migration { version: 7, name: "payments", sql: include_str!("../../../../migrations/0007_payments.sql") },
+    Migration {
+        version: 8,
+        name: "merchant_codes",
+        sql: include_str!("../../../../migrations/0008_merchant_codes.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

@@ -12,6 +12,7 @@
 mod credentials;
 mod payout;
 mod portal;
+mod posters;
 mod stores;
 
 pub(super) use portal::{fee_rate, status_name};
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/merchant/webhooks/disable", post(credentials::disable_webhook))
         .route("/merchant/payout-account", post(payout::set_account))
         .route("/merchant/payout-account/cancel", post(payout::cancel_change))
+        .route("/merchant/stores/{store_id}/poster.png", get(posters::png))
+        .route("/merchant/stores/{store_id}/poster.svg", get(posters::svg))
 }
 
 pub(super) fn merchants(state: &AppState) -> Result<&Merchants, PageError> {

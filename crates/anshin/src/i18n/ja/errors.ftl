@@ -102,3 +102,19 @@ error-conflict-pos-key-limit = この加盟店は、有効なPOSキーの数の�
 error-conflict-webhook-limit = この加盟店は、Webhookの送信先の数の上限に達しています。使っていない送信先を停止してください。
 error-conflict-no-payout-change = 取り消せる振込先口座の変更はありません。
 error-conflict-payout-not-awaiting-review = この振込先口座は、名義の確認待ちではありません。
+
+## 店舗のコードの読み取り（店舗提示型の支払い）
+
+error-qr-unreadable = Anshinで読み取れる支払いコードではありません。店員にもう一度コードを見せてもらうか、コードの文字列を入力してください。
+error-qr-foreign = このコードはAnshinではなく、別の決済サービスのものです。そのサービスのアプリで支払うか、店員にAnshinのコードを確認してください。
+error-qr-unsigned = このコードにはAnshinの署名がないため、お店の本物のコードではない可能性があります。このコードで支払わず、レジのコードを店員に確認してください。
+error-qr-forged = このコードはAnshinが発行したものではありません。お店のコードの上に貼られたシールかもしれません。このコードで支払わず、店員に知らせてください。
+error-qr-retired = このコードは現在使えません。お店に最新のコードを確認してください。
+error-qr-expired = このコードは有効期限が切れています。店員に新しいコードを表示してもらってください。
+error-qr-used = このコードはすでに支払いに使われています。店員に新しいコードを表示してもらってください。
+error-qr-canceled = お店がこの会計を取り消しました。店員に新しいコードを表示してもらってください。
+error-merchant-suspended = このお店は現在Anshinでの支払いを受け付けていません。別の方法で支払うか、お店に確認してください。
+error-store-closed = この店舗は現在Anshinでの支払いを受け付けていません。ほかの支払い方法を店員に確認してください。
+error-image-unreadable = 読み取れるPNG画像ではありません。コードをPNGで撮影して送るか、コードの文字列を入力してください。
+error-image-no-code = 写真の中にQRコードが見つかりませんでした。コードに近づき、正面からピントを合わせて撮り直してください。
+error-image-too-large = 写真が大きすぎます（1 MBまで）。小さめの写真を送ってください。
