@@ -11,6 +11,8 @@ use common::TestDb;
 use common::identity_app::*;
 use common::merchant_app::*;
 use common::pay_app::*;
+// The payment clock is signed seconds (codes carry i64); identity_app has its own u64 one.
+use common::pay_app::now_secs;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
