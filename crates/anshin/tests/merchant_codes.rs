@@ -10,14 +10,14 @@ use anshin::payments::mpm_code::{self, CodeFields};
 use base64::Engine;
 use common::TestDb;
 use common::identity_app::*;
-use common::pay_app::*;
 use common::pay_app::now_secs;
+use common::pay_app::*;
 use emvqr::mpm::{self, Field, Value as MpmValue};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// A real PromptPay payload (crates/emvqr golden tests): valid EMVCo, another platform.
-const PROMPTPAY: &str = "00020101021229370016A000000677010111011300669245317755802TH54076000.00530376463049B3B";
+const PROMPTPAY: &str = "00020101021129370016A000000677010111011300669245317755802TH54076000.00530376463049B3B";
 
 async fn store_code(a: &App, shop: &Shop) -> String {
     let (status, body) = a.get(&format!("/v1/merchants/{}/stores/{}/qr", shop.id, shop.store), &shop.owner).await;

@@ -113,7 +113,7 @@ pub async fn store_by_numbers(
     store_number: i64,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT m.id AS merchant_id, s.id AS store_id FROM merchants m JOIN stores s ON s.merchant_id = m.id
+        "SELECT m.id AS merchant_id, s.id AS store_id FROM merchants m JOIN merchant_stores s ON s.merchant_id = m.id
          WHERE m.number = $1 AND s.number = $2",
     )
     .bind(merchant_number)

@@ -205,5 +205,6 @@ pub async fn store_png(
 /// A file to save: its type, and a name from the store's id (ids are `[a-z0-9_]`, safe in a header).
 pub(crate) fn download(content_type: &'static str, store_id: &str, ext: &str, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"anshin-{store_id}.{ext}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
 }
