@@ -124,7 +124,7 @@ impl Payments {
             .collect(),
         };
         match self.submit_sale(sale).await? {
-            Submitted::Fresh(payment) => Ok(payment),
+            Submitted::Fresh(payment) => Ok(*payment),
             Submitted::Retry => Err(PaymentError::Declined("retry")),
             Submitted::Refused("nonce_reused") => Err(PaymentError::PosUnauthenticated("nonce_reused")),
             Submitted::Refused(_) | Submitted::AlreadyMade => self.same_sale_or_used(ledger_key, pos, req).await,

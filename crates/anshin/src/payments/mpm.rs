@@ -230,13 +230,23 @@ impl Payments {
         &self,
         pos: &PosCaller,
         id: &str,
+        reason: &str,
         request_id: &str,
     ) -> Result<PaymentRequest, PaymentError> {
+        if reason.chars().count() > 200 || reason.chars().any(crate::identity::types::is_hidden) {
+            return Err(PaymentError::Invalid {
+                code: "reason_invalid",
+                message: "the reason is up to 200 visible characters".into(),
+                param: "reason",
+            });
+        }
         let current = self.payment_request_for_pos(pos, id).await?;
         let mut tx = self.db.begin_write().await?;
         audit::lock_head(&self.db, &mut tx).await?;
         if store_mpm::cancel_request(&mut tx, id, &pos.merchant.id, now_ms()).await? {
-            let event = AuditEvent::new(&pos.key.id, "payment_request.canceled", id).request_id(request_id);
+            let event = AuditEvent::new(&pos.key.id, "payment_request.canceled", id)
+                .request_id(request_id)
+                .details(json!({ "reason": reason }));
             audit::append(&self.db, &mut tx, &[event]).await?;
             tx.commit().await?;
         } else {
@@ -412,7 +422,7 @@ impl Payments {
                 effects,
             };
             match self.submit_sale(sale).await? {
-                Submitted::Fresh(payment) => return Ok(payment),
+                Submitted::Fresh(payment) => return Ok(*payment),
                 Submitted::Retry => continue,
                 Submitted::Refused("code_used") => {
                     let r = request.as_ref().map(|r| r.id.as_str()).unwrap_or_default();

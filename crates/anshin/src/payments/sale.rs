@@ -48,7 +48,7 @@ pub(super) struct Sale<'a> {
 /// How one submission ended, short of an error the flow passes on as it is.
 pub(super) enum Submitted {
     /// Written now, as built.
-    Fresh(Payment),
+    Fresh(Box<Payment>),
     /// The ledger already had this key: the payment made with it before (or a conflicting one).
     AlreadyMade,
     /// A flow's effect refused the command (its `refusal`).
@@ -144,7 +144,7 @@ impl Payments {
             effects,
         };
         match self.ledger.submit(request).await {
-            Ok(receipt) if !receipt.replayed => Ok(Submitted::Fresh(payment)),
+            Ok(receipt) if !receipt.replayed => Ok(Submitted::Fresh(Box::new(payment))),
             Ok(_) | Err(LedgerError::IdempotencyConflict(_)) => Ok(Submitted::AlreadyMade),
             Err(LedgerError::InsufficientFunds(_)) => Ok(Submitted::Retry),
             Err(LedgerError::EffectRefused(r)) => Ok(Submitted::Refused(refusal(&r))),

@@ -36,10 +36,15 @@ pub fn routes() -> Router<AppState> {
 
 impl PosBody for NewPaymentRequest {}
 
-/// The body of a cancel: `{}`.
+/// The body of a cancel: `{}`, or why (kept in the audit record).
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CancelRequest {}
+pub struct CancelRequest {
+    /// Why the sale was canceled, up to 200 characters.
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub reason: String,
+}
 
 impl PosBody for CancelRequest {}
 
@@ -86,16 +91,16 @@ pub async fn read_request(
         ("Anshin-Key" = String, Header, description = "The POS key's id."),
         ("Anshin-Timestamp" = String, Header, description = "Unix seconds."),
         ("Anshin-Nonce" = String, Header, description = "Never reused by this key."),
-        ("Anshin-Signature" = String, Header, description = "Hex HMAC-SHA-256 over the body `{}`.")),
+        ("Anshin-Signature" = String, Header, description = "Hex HMAC-SHA-256 (docs/POS-API.md).")),
     responses((status = 200, description = "The payment request, `canceled` (or as it was if it had expired).",
         body = PaymentRequest), PostJson, PosSigned, Missing, Invalid))]
 pub async fn cancel_request(
     State(state): State<AppState>,
     axum::Extension(request_id): axum::Extension<RequestId>,
     Path(id): Path<String>,
-    SignedPos(pos, _): SignedPos<CancelRequest>,
+    SignedPos(pos, body): SignedPos<CancelRequest>,
 ) -> Result<Json<PaymentRequest>, ApiError> {
-    Ok(Json(payments(&state)?.cancel_payment_request(&pos, &id, &request_id.0).await?))
+    Ok(Json(payments(&state)?.cancel_payment_request(&pos, &id, &body.reason, &request_id.0).await?))
 }
 
 /// Wallets: a scanned store code (its text, or a PNG photo of it). The answer names the
