@@ -480,6 +480,10 @@ on_both!(the_wallet_pays_a_store_code_through_the_pages, |t: TestDb| async move 
     assert_eq!(scan_page.status(), StatusCode::OK);
     let body = scan_page.text().await.unwrap();
     assert!(body.contains("type=\"file\"") && body.contains("name=\"payload\""), "{body}");
+    assert!(body.contains("src=\"/static/scan.js\""), "the camera reader is a served file");
+    let script = browser.get(format!("{}/static/scan.js", a.url)).send().await.unwrap();
+    assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(script.text().await.unwrap().contains("BarcodeDetector"));
 
     // The poster from the portal, as a PNG photo of the code.
     let owner_cookie = format!("__Host-anshin_session={}", shop.owner);

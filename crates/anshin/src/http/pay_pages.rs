@@ -24,6 +24,21 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet/pay/scan", post(scan).layer(DefaultBodyLimit::max(poster::PHOTO_BODY_BYTES)))
         .route("/wallet/pay/scans/{id}", get(confirm_page))
         .route("/wallet/pay/scans/{id}/pay", post(pay))
+        .route("/static/scan.js", get(script))
+}
+
+const SCAN_SCRIPT: &str = include_str!("../../static/scan.js");
+
+/// `GET /static/scan.js`: the camera reader, a file (the CSP allows no inline script).
+pub async fn script() -> axum::response::Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCAN_SCRIPT,
+    )
+        .into_response()
 }
 
 fn payments(state: &AppState) -> Result<&Payments, PageError> {
@@ -64,6 +79,10 @@ pub async fn scan_page(State(state): State<AppState>, headers: HeaderMap) -> Pag
                     button #scan type="submit" { (t("pay-scan-submit")) }
                 }
                 p.meta { (t("pay-scan-safety")) }
+                // Shown by the script where the browser can read QR codes from the camera.
+                button #camera type="button" hidden { (t("pay-scan-camera")) }
+                video #camera-view hidden playsinline muted aria-label=(t("pay-scan-camera")) {}
+                script src="/static/scan.js" defer {}
             },
         )
     }))

@@ -465,3 +465,4 @@ pay-done-again = Pay again
 merchant-poster = QR poster:
 merchant-poster-png = PNG
 merchant-poster-svg = SVG
+pay-scan-camera = Scan with the camera

@@ -449,3 +449,4 @@ pay-done-again = もう一度支払う
 merchant-poster = QRポスター：
 merchant-poster-png = PNG
 merchant-poster-svg = SVG
+pay-scan-camera = カメラで読み取る
