@@ -117,6 +117,16 @@ enum AdminCmd {
         #[arg(long, default_value = "owner")]
         role: String,
     },
+    /// Make a new key that signs merchant-presented codes; the old one keeps verifying the codes
+    /// already printed until it is retired (audited).
+    RotateQrKey,
+    /// Stop accepting codes signed by a rotated-out key (audited).
+    RetireQrKey {
+        /// The key's id (see list-qr-keys).
+        id: String,
+    },
+    /// The keys that sign merchant-presented codes, with their state.
+    ListQrKeys,
 }
 
 #[derive(Subcommand)]
@@ -222,6 +232,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 m.id
             );
             drop((merchants, ledger));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::RotateQrKey) => {
+            let keys = cli_qr_keys(&cli.db).await?;
+            let id = keys.rotate("cli").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("key {id} now signs new codes; earlier keys still verify until retired");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::RetireQrKey { id }) => {
+            let keys = cli_qr_keys(&cli.db).await?;
+            keys.retire(&id, "cli").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("key {id} is retired: codes it signed are refused from now on");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::ListQrKeys) => {
+            let keys = cli_qr_keys(&cli.db).await?;
+            for k in keys.list().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("{} {} created_at_ms={} public_key={}", k.id, k.status, k.created_at_ms, k.public_key);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Mailbox { to, limit } => {
@@ -336,4 +365,12 @@ where
 {
     use futures::StreamExt;
     futures::stream::iter((0..count).map(make)).buffered(concurrency.max(1)).collect().await
+}
+
+/// The QR signing keys over the configured database, with the server's key (seeds are sealed).
+async fn cli_qr_keys(args: &DbArgs) -> anyhow::Result<crate::payments::qr_keys::QrKeys> {
+    let settings = args.resolve()?;
+    let keys = crate::keys::Keys::load(&settings.data_dir)?;
+    let db = Db::open(&settings.database_url).await?.with_keys(keys.clone());
+    Ok(crate::payments::qr_keys::QrKeys::new(db, keys))
 }

@@ -80,6 +80,8 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     // Pending top-ups are settled by this worker (and by any GET of one); with several servers
     // each polls, which is safe: the bank debit and the credit are both idempotent.
     let top_ups = funding.has_bank().then(|| tokio::spawn(funding.clone().run_worker(stop_rx.clone())));
+    // The key that signs store codes exists from the first start (servers starting together agree on one).
+    payments.qr_keys().signer().await.map_err(|e| anyhow::anyhow!("cannot prepare the QR signing key: {e}"))?;
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
     let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
 
@@ -212,6 +214,9 @@ async fn sweep(identity: Identity, payments: Payments, mut stop: watch::Receiver
                 }
                 if let Err(e) = payments.expire_waiting().await {
                     tracing::warn!(error = %e, "voiding expired waiting payments failed");
+                }
+                if let Err(e) = payments.purge_scans().await {
+                    tracing::warn!(error = %e, "purging expired scans failed");
                 }
             }
             _ = stop.changed() => return,

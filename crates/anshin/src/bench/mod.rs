@@ -15,6 +15,7 @@ use crate::ledger::{AccountKind, Command, Currency, Ledger, NewAccount};
 use crate::storage::{Db, ids::random_hex_128};
 
 mod pay;
+mod pay_mpm;
 mod storm;
 
 #[derive(Subcommand)]
@@ -125,17 +126,32 @@ async fn pay_bench(args: PayBenchArgs) -> anyhow::Result<()> {
         let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
         let led = ledger_run(&url, &ledger_args, duration).await?;
         pay_report("SQLite", &paid, refused, &led);
+        let url = format!("sqlite://{}", dir.path().join("mpm.db").display());
+        mpm_report(&pay_mpm::run(&url, args.clients, args.wallets, duration).await?);
     }
     if matches!(args.backend, Backends::Postgres | Backends::Both) {
-        let scratch = PgScratch::create(&args.pg_url, &["pay", "ledger"]).await?;
+        let scratch = PgScratch::create(&args.pg_url, &["pay", "ledger", "mpm"]).await?;
         let paid = pay::run(&scratch.url_for("pay"), args.clients, args.wallets, duration).await;
         let led = ledger_run(&scratch.url_for("ledger"), &ledger_args, duration).await;
+        let mpm = pay_mpm::run(&scratch.url_for("mpm"), args.clients, args.wallets, duration).await;
         scratch.drop_all().await;
         let (paid, refused) = paid?;
         pay_report("PostgreSQL", &paid, refused, &led?);
+        mpm_report(&mpm?);
     }
-    println!("  not measured yet: merchant-presented payments (not built yet)");
     Ok(())
+}
+
+/// Merchant-presented sales: the till's signed request for a code, the wallet's scan and payment.
+fn mpm_report((paid, refused): &(Measurement, u64)) {
+    println!(
+        "  mpm:      merchant-presented sales over HTTP (code, scan, pay: 3 round trips): {:.0} payments/s, p50 {:.2} ms, p99 {:.2} ms ({} paid, {} refused)",
+        paid.per_sec(),
+        paid.p50_ms,
+        paid.p99_ms,
+        paid.ops,
+        refused
+    );
 }
 
 fn pay_report(engine: &str, paid: &Measurement, refused: u64, led: &Measurement) {

@@ -30,9 +30,9 @@ struct Device {
     counter: i64,
 }
 
-struct Till {
-    key_id: String,
-    secret: String,
+pub(super) struct Till {
+    pub(super) key_id: String,
+    pub(super) secret: String,
     merchant_id: String,
 }
 
@@ -97,7 +97,7 @@ pub async fn run(url: &str, clients: usize, wallets: usize, duration: Duration) 
 
 /// One active merchant with a store and a POS key, made through the service (as the CLI and the
 /// portal would) except the store and key rows, which need a signed-in owner there.
-async fn till(db: &Db, merchants: &Merchants) -> anyhow::Result<Till> {
+pub(super) async fn till(db: &Db, merchants: &Merchants) -> anyhow::Result<Till> {
     let new = NewMerchant {
         legal_name: "ベンチ商店".into(),
         legal_name_kana: "ベンチシヨウテン".into(),

@@ -17,6 +17,7 @@ mod openapi;
 mod ops_merchant_pages;
 mod pages;
 mod passkey_pages;
+mod pay_pages;
 mod payments;
 mod routes;
 mod settlement;
@@ -191,7 +192,7 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(merchant_pages::routes()).merge(ops_merchant_pages::routes());
     }
     if state.identity.is_some() && state.payments.is_some() {
-        app = app.merge(wallet_pages::routes());
+        app = app.merge(wallet_pages::routes()).merge(pay_pages::routes());
     }
     if state.identity.is_some() {
         app = app.merge(funding::routes()).merge(funding_pages::routes());

@@ -22,7 +22,7 @@ use super::error::{ErrorBody, ErrorEnvelope};
 use super::funding::{ops as funding_ops, wallet as funding_wallet};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
-use super::payments::{events as merchant_events, merchant as merchant_payments, ops as ops_payments, pos, wallet};
+use super::payments::{events as merchant_events, merchant as merchant_payments, ops as ops_payments, pos, qr, wallet};
 use super::routes;
 use super::settlement;
 
@@ -129,7 +129,16 @@ use super::settlement;
         funding_ops::review,
         funding_ops::grant_points,
         funding_ops::point_grants,
-        merchant_events::stream
+        merchant_events::stream,
+        qr::create_request,
+        qr::read_request,
+        qr::cancel_request,
+        qr::scan,
+        qr::read_scan,
+        qr::pay,
+        qr::store_code,
+        qr::store_svg,
+        qr::store_png
     ),
     components(schemas(
         ErrorEnvelope,

@@ -210,6 +210,16 @@ impl Merchants {
     ) -> Result<Merchant, MerchantError> {
         Ok(self.authorize(who, merchant_id, Permission::ViewPayments, true, client).await?.0)
     }
+
+    /// The merchant, if `who` is one of its staff who may take payments (a cashier or above).
+    pub async fn for_taking_payments(
+        &self,
+        who: &Principal,
+        merchant_id: &str,
+        client: &Client,
+    ) -> Result<Merchant, MerchantError> {
+        Ok(self.authorize(who, merchant_id, Permission::TakePayments, false, client).await?.0)
+    }
 }
 
 impl Merchants {

@@ -4,8 +4,10 @@
 //!
 //! One file per flow: `devices` (the device keys that make customer codes), `codes` (the codes
 //! themselves, pure), `pos` (signed POS requests), `charge` (a customer-presented payment),
-//! `fees` (the merchant fee and its tax), `views` (reading payments). Every SQL statement is in
-//! `store`.
+//! `fees` (the merchant fee and its tax), `views` (reading payments), `sale` (what every payment
+//! shares: decision, split, journal), and for merchant-presented codes `mpm` (the flow),
+//! `mpm_code` (the payload, pure), `qr_keys` (the platform's signing keys) and `poster` (images).
+//! Every SQL statement is in `store` (and `store_mpm` for merchant-presented codes).
 
 pub mod charge;
 pub mod codes;
@@ -14,11 +16,17 @@ pub mod events;
 pub mod feed;
 pub mod fees;
 pub mod pending;
+pub mod mpm;
+pub mod mpm_code;
 pub mod pos;
+pub mod poster;
+pub mod qr_keys;
 pub mod refunds;
+mod sale;
 pub mod store;
 pub mod store_events;
 mod store_pending;
+pub mod store_mpm;
 mod views;
 
 use std::sync::Arc;
@@ -27,9 +35,11 @@ pub use charge::ChargeRequest;
 pub use devices::DeviceProvisioned;
 pub use events::MerchantEvent;
 pub use pending::{AnalystDecision, CancelRequest, WaitingPayment};
+pub use mpm::{NewPaymentRequest, ScanPayment, ScanRequest, ScanView};
 pub use pos::{PosCaller, PosSignature};
 pub use refunds::{RefundBy, RefundRequest};
 pub use store::{Payment, PaymentFilter, Refund};
+pub use store_mpm::{PaymentRequest, QrKeyInfo};
 pub use views::CustomerPayment;
 pub use views::MAX_EXPORT_ROWS;
 
@@ -96,6 +106,10 @@ pub enum PaymentError {
     /// The decision point or the wallet said no.
     #[error("the payment was declined ({0})")]
     Declined(&'static str),
+    /// A scanned merchant-presented code cannot pay (the code names why: forged, foreign,
+    /// unsigned, expired, used, suspended merchant, closed store…).
+    #[error("the scanned code cannot be used ({0})")]
+    ScanRefused(&'static str),
     /// The merchant is not active or the store is closed.
     #[error("this merchant or store cannot take payments now")]
     NotAccepting,

@@ -30,13 +30,18 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "health", sql: include_str!("../../../../migrations/0005_health.sql") },
     Migration { version: 6, name: "merchants", sql: include_str!("../../../../migrations/0006_merchants.sql") },
     Migration { version: 7, name: "payments", sql: include_str!("../../../../migrations/0007_payments.sql") },
-    Migration { version: 10, name: "funding", sql: include_str!("../../../../migrations/0010_funding.sql") },
-    Migration { version: 11, name: "settlement", sql: include_str!("../../../../migrations/0011_settlement.sql") },
+    Migration {
+        version: 8,
+        name: "merchant_codes",
+        sql: include_str!("../../../../migrations/0008_merchant_codes.sql"),
+    },
     Migration {
         version: 9,
         name: "merchant_events",
         sql: include_str!("../../../../migrations/0009_merchant_events.sql"),
     },
+    Migration { version: 10, name: "funding", sql: include_str!("../../../../migrations/0010_funding.sql") },
+    Migration { version: 11, name: "settlement", sql: include_str!("../../../../migrations/0011_settlement.sql") },
     Migration {
         version: 12,
         name: "payment_confirmations",

@@ -13,6 +13,7 @@ mod credentials;
 mod payments;
 mod payout;
 mod portal;
+mod posters;
 mod stores;
 
 pub(super) use portal::{fee_rate, status_name};
@@ -48,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/merchant/payments/{id}", get(payments::detail))
         .route("/merchant/payments/{id}/refund", post(payments::refund))
         .route("/static/merchant-feed.js", get(payments::script))
+        .route("/merchant/stores/{store_id}/poster.png", get(posters::png))
+        .route("/merchant/stores/{store_id}/poster.svg", get(posters::svg))
 }
 
 pub(super) fn merchants(state: &AppState) -> Result<&Merchants, PageError> {

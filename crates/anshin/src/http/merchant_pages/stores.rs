@@ -46,6 +46,12 @@ pub(super) fn stores_section(csrf: &str, stores: &[Store], may_manage: bool) -> 
                     strong { (s.name) }
                     span.meta { (t_args("merchant-store-number", &[("number", s.number.into())])) " · " (worded("store-status", &s.status)) }
                     span.meta { (postal(&s.postal_code)) " " (s.address) }
+                    span.meta.poster {
+                        (t("merchant-poster")) " "
+                        a.poster-png href=(format!("/merchant/stores/{}/poster.png", s.id)) download { (t("merchant-poster-png")) }
+                        " · "
+                        a.poster-svg href=(format!("/merchant/stores/{}/poster.svg", s.id)) download { (t("merchant-poster-svg")) }
+                    }
                     @if may_manage {
                         form method="post" action="/merchant/stores/status" {
                             input type="hidden" name="csrf" value=(csrf);

@@ -6,6 +6,9 @@ pub(super) mod events;
 pub(super) mod merchant;
 pub(super) mod ops;
 pub(super) mod pos;
+pub(super) mod qr;
+
+pub(crate) use qr::download;
 pub(super) mod wallet;
 
 use axum::Router;
@@ -16,7 +19,12 @@ use super::error::ApiError;
 use crate::payments::{PaymentError, Payments};
 
 pub fn routes() -> Router<AppState> {
-    pos::routes().merge(wallet::routes()).merge(merchant::routes()).merge(ops::routes()).merge(events::routes())
+    pos::routes()
+        .merge(wallet::routes())
+        .merge(merchant::routes())
+        .merge(ops::routes())
+        .merge(events::routes())
+        .merge(qr::routes())
 }
 
 fn payments(state: &AppState) -> Result<&Payments, ApiError> {
@@ -42,6 +50,17 @@ impl From<PaymentError> for ApiError {
                     "code_used" => "The customer's code was already used: ask them to show a new one.",
                     _ => "That is not a valid customer code: ask the customer to show it again.",
                 },
+            ),
+            // The catalog's English entry is the message; other languages come from theirs.
+            PaymentError::ScanRefused(code) => ApiError::new(
+                if code == "image_too_large" {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+                "payment_error",
+                code,
+                crate::i18n::text(crate::i18n::Locale::En, &crate::i18n::error_id(code)),
             ),
             PaymentError::Declined(reason) => ApiError::new(
                 StatusCode::PAYMENT_REQUIRED,

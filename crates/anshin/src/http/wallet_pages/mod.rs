@@ -70,6 +70,7 @@ fn explain_payment(e: &PaymentError) -> String {
         PaymentError::Invalid { .. }
         | PaymentError::CodeRefused(_)
         | PaymentError::PosUnauthenticated(_)
+        | PaymentError::ScanRefused(_)
         | PaymentError::TooManyStreams => t("wallet-not-possible"),
     }
 }

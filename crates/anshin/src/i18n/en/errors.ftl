@@ -116,3 +116,18 @@ error-cooling-off = Declined: a contact change or password reset is cooling off;
 error-too-many-streams = Too many live feeds are open for this session: close another page first.
 error-last-event-id-invalid = Last-Event-ID must be an event number.
 error-after-invalid = after must be an event number (0 or more).
+## Scanning a store's code (merchant-presented payments)
+
+error-qr-unreadable = This is not a payment code Anshin can read. Ask the cashier to show the code again, or type in its text.
+error-qr-foreign = This code belongs to another payment service, not Anshin. Pay with that service's app, or ask the cashier for the shop's Anshin code.
+error-qr-unsigned = This code is not signed by Anshin, so it may not be the shop's real code. Do not pay with it: ask the cashier for the code at the till.
+error-qr-forged = This code was not issued by Anshin: it may be a sticker stuck over the shop's code. Do not pay with it, and tell the cashier.
+error-qr-retired = This code is no longer valid. Ask the shop for its current code.
+error-qr-expired = This code has expired. Ask the cashier to show a new one.
+error-qr-used = This code was already used for a payment. Ask the cashier to show a new one.
+error-qr-canceled = The shop canceled this sale. Ask the cashier to show a new code.
+error-merchant-suspended = This shop cannot take Anshin payments at the moment. Pay another way, or ask the shop.
+error-store-closed = This store is not taking Anshin payments at the moment. Ask the cashier how else you can pay.
+error-image-unreadable = That file is not a PNG picture we can read. Send a PNG photo of the code, or type in the code's text.
+error-image-no-code = No QR code was found in the photo. Take it again closer to the code, straight on and in focus.
+error-image-too-large = The photo is too large (1 MB at most). Send a smaller photo of the code.

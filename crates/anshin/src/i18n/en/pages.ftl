@@ -474,6 +474,8 @@ wallet-balance-lite = Lite (prepaid)
 wallet-balance-points = Points
 wallet-balances-order = A payment spends points first, then lite, then money.
 wallet-pay-link = Pay at a till (show your code)
+wallet-scan-link = Pay by scanning a shop's code
+wallet-funding-link = Bank accounts and top-ups
 wallet-history = Your payments
 wallet-history-empty = No payments yet.
 wallet-history-older = Older payments
@@ -610,3 +612,35 @@ merchant-payments-status-name = { $status ->
     [voided] Released
    *[other] { $status }
 }
+## Pay by scanning a store's code
+
+pay-scan-title = Pay by scanning
+pay-scan-intro = Take a photo of the shop's Anshin code (PNG), or type in the code's text. You will see the shop's registered name before anything is paid.
+pay-scan-photo = Photo of the code (PNG)
+pay-scan-payload = Or the code's text
+pay-scan-submit = Check the code
+pay-scan-safety = Anshin checks that the code was issued by Anshin and shows the shop's registered name, never the name printed on the code.
+pay-refused-title = This code cannot be paid
+pay-refused = This payment cannot go ahead. Ask the cashier for help.
+pay-declined = The payment was declined. Ask the cashier how else you can pay.
+pay-declined-funds = Your wallet does not hold enough for this payment. Top up, or pay another way.
+pay-declined-limit = The amount is over the limit for one payment.
+pay-confirm-title = Check who you are paying
+pay-confirm-check = Check that this is the shop you are at. If the name is not the shop in front of you, do not pay and tell the cashier.
+pay-confirm-merchant = Merchant (registered name)
+pay-confirm-store = Store
+pay-confirm-amount = Amount
+pay-confirm-enter-amount = Amount in yen
+pay-confirm-pay = Pay
+pay-confirm-cancel = Do not pay
+pay-done-title = Paid
+pay-held-title = Payment on hold
+pay-done-paid = You paid { $amount }.
+pay-held = The payment is on hold for a check; the shop will see it once it is released.
+pay-done-code = Confirmation number:
+pay-done-show = Show this number to the cashier: their screen shows the same one.
+pay-done-again = Pay again
+merchant-poster = QR poster:
+merchant-poster-png = PNG
+merchant-poster-svg = SVG
+pay-scan-camera = Scan with the camera

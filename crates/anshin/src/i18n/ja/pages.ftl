@@ -458,6 +458,8 @@ wallet-balance-lite = マネーライト（前払い）
 wallet-balance-points = ポイント
 wallet-balances-order = 支払いにはポイント、マネーライト、マネーの順に使われます。
 wallet-pay-link = レジで支払う（コードを表示）
+wallet-scan-link = お店のコードを読み取って支払う
+wallet-funding-link = 銀行口座とチャージ
 wallet-history = お支払い
 wallet-history-empty = お支払いはまだありません。
 wallet-history-older = それより前のお支払い
@@ -594,3 +596,35 @@ merchant-payments-status-name = { $status ->
     [voided] 解除
    *[other] { $status }
 }
+## 店舗のコードを読み取って支払う
+
+pay-scan-title = コードを読み取って支払う
+pay-scan-intro = お店のAnshinコードを撮影する（PNG）か、コードの文字列を入力してください。支払う前に、お店の登録名が表示されます。
+pay-scan-photo = コードの写真（PNG）
+pay-scan-payload = またはコードの文字列
+pay-scan-submit = コードを確認する
+pay-scan-safety = Anshinは、コードがAnshinの発行したものかを確かめ、コードに印刷された名前ではなく、お店の登録名を表示します。
+pay-refused-title = このコードでは支払えません
+pay-refused = この支払いは進められません。店員に確認してください。
+pay-declined = 支払いが承認されませんでした。ほかの支払い方法を店員に確認してください。
+pay-declined-funds = ウォレットの残高が足りません。チャージするか、別の方法で支払ってください。
+pay-declined-limit = 1回の支払いの上限を超えています。
+pay-confirm-title = 支払い先を確認してください
+pay-confirm-check = いまいるお店かどうか確認してください。目の前のお店と名前が違う場合は、支払わずに店員に知らせてください。
+pay-confirm-merchant = 加盟店（登録名）
+pay-confirm-store = 店舗
+pay-confirm-amount = 金額
+pay-confirm-enter-amount = 金額（円）
+pay-confirm-pay = 支払う
+pay-confirm-cancel = 支払わない
+pay-done-title = 支払いました
+pay-held-title = 支払いは保留中です
+pay-done-paid = { $amount }を支払いました。
+pay-held = 支払いは確認のため保留されています。解除されるとお店に表示されます。
+pay-done-code = 確認番号：
+pay-done-show = この番号を店員に見せてください。お店の画面にも同じ番号が表示されます。
+pay-done-again = もう一度支払う
+merchant-poster = QRポスター：
+merchant-poster-png = PNG
+merchant-poster-svg = SVG
+pay-scan-camera = カメラで読み取る
