@@ -41,6 +41,7 @@ struct Login {
 
 /// Seed (or, if this data directory was seeded before, re-read) and return what to print.
 pub async fn seed(base_url: &str, db: &Db, merchants: &Merchants, data_dir: &Path) -> anyhow::Result<String> {
+    let identity = merchants.identity();
     let file = data_dir.join(FILE);
     if let Ok(text) = std::fs::read_to_string(&file) {
         return Ok(text);
@@ -56,7 +57,8 @@ pub async fn seed(base_url: &str, db: &Db, merchants: &Merchants, data_dir: &Pat
         })
         .await
         .map_err(|e| anyhow!("creating the demo merchant: {e}"))?;
-    let (owner, owner_token) = api.staff(merchants, &merchant.id, "owner@demo.anshin.test", "安心 花子", "owner").await?;
+    let (owner, owner_token) =
+        api.staff(merchants, &merchant.id, "owner@demo.anshin.test", "安心 花子", "owner").await?;
     let (_, store) = api
         .post(
             &format!("/v1/merchants/{}/stores", merchant.id),
@@ -74,18 +76,23 @@ pub async fn seed(base_url: &str, db: &Db, merchants: &Merchants, data_dir: &Pat
         .await
         .context("setting the demo payout account")?;
     let (cashier, _) = api.staff(merchants, &merchant.id, "cashier@demo.anshin.test", "山田 次郎", "cashier").await?;
+    let operator_email = "ops@demo.anshin.test";
+    let password = identity.create_operator(operator_email, "運用 担当", "admin").await.map_err(|e| anyhow!("{e}"))?;
+    let (operator, _) = api.enrol(operator_email, password, "operator").await?;
     let (wallet, wallet_token) = api.wallet().await?;
     let wallet_token = api.step_up(&wallet_token, "link_bank_account", &wallet.recovery_codes[0]).await?;
     let (bank, branch, number) = WALLET_BANK;
-    let body = json!({ "bank_code": bank, "branch_code": branch, "account_type": "ordinary", "account_number": number });
-    let (_, link) = api.post("/v1/me/bank-accounts", body, Some(&wallet_token)).await.context("linking the demo bank account")?;
+    let body =
+        json!({ "bank_code": bank, "branch_code": branch, "account_type": "ordinary", "account_number": number });
+    let (_, link) =
+        api.post("/v1/me/bank-accounts", body, Some(&wallet_token)).await.context("linking the demo bank account")?;
     let body = json!({ "bank_account_id": link["id"], "amount_minor": FIRST_TOP_UP_MINOR });
     api.post("/v1/me/top-ups", body, Some(&wallet_token)).await.context("the demo's first top-up")?;
 
     let mut out = String::new();
     out.push_str("Demo data (kept in the data directory's demo.txt; these are demo accounts only):\n");
     out.push_str(&format!("  merchant  {} 株式会社アンシン, store {store_id} アンシン本店\n", merchant.id));
-    for login in [&wallet, &cashier, &owner] {
+    for login in [&wallet, &cashier, &owner, &operator] {
         out.push_str(&format!(
             "  {:<8}  sign in at {}/login as {} / {}\n            authenticator app secret {} (otpauth://totp/Anshin:{}?secret={}&issuer=Anshin)\n            a spare recovery code: {}\n",
             login.who,
@@ -109,6 +116,10 @@ pub async fn seed(base_url: &str, db: &Db, merchants: &Merchants, data_dir: &Pat
     out.push_str(&format!(
         "  take a payment: as the cashier open {}/merchant/till; as the wallet open {}/wallet/pay (show a code) or /wallet/scan (scan the till's code)\n",
         api.base, api.base
+    ));
+    out.push_str(&format!(
+        "  settle a finished business day (cut-off 00:00 Japan time; --settlement-cutoff HH:MM moves it) as the operator at {}/ops/settlements\n",
+        api.base
     ));
     write_private(&file, &out)?;
     Ok(out)
@@ -170,12 +181,17 @@ impl Api {
     ) -> anyhow::Result<(Login, String)> {
         let new = NewStaff { email: email.into(), legal_name: name.into(), role: role.into() };
         let password = merchants.add_staff_cli(merchant_id, &new).await.map_err(|e| anyhow!("{e}"))?;
+        self.enrol(email, password, role).await
+    }
+
+    /// Someone made with a one-time password signs in and sets up an authenticator app.
+    async fn enrol(&self, email: &str, password: String, who: &'static str) -> anyhow::Result<(Login, String)> {
         let (_, challenge) = self.post("/v1/sessions", json!({ "email": email, "password": password }), None).await?;
         let id = challenge["challenge_id"].as_str().unwrap_or_default();
         let (_, session) = self.post(&format!("/v1/sessions/challenges/{id}/enrolment"), json!({}), None).await?;
         let token = session["token"].as_str().unwrap_or_default().to_owned();
         let (secret, recovery_codes) = self.enrol_totp(&token).await?;
-        Ok((Login { who: role, email: email.into(), password, totp_secret: secret, recovery_codes }, token))
+        Ok((Login { who, email: email.into(), password, totp_secret: secret, recovery_codes }, token))
     }
 
     /// Add an authenticator app: its secret and the recovery codes.
@@ -185,8 +201,12 @@ impl Api {
         let code = crate::identity::totp::code_from_base32(&secret, crate::storage::now_ms() as u64 / 1000)
             .map_err(|e| anyhow!("{e}"))?;
         let (_, body) = self.post("/v1/me/factors/totp/confirmation", json!({ "code": code }), Some(token)).await?;
-        let codes =
-            body["recovery_codes"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(String::from)).collect();
+        let codes = body["recovery_codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(String::from))
+            .collect();
         Ok((secret, codes))
     }
 

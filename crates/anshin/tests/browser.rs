@@ -848,3 +848,93 @@ async fn the_wallet_shows_a_code_made_in_the_browser_that_a_till_takes() {
     common::pay_app::assert_books_sound(&a).await;
     browser.quit().await;
 }
+
+// A full sale both ways, in two browsers: the cashier's till page and the customer's wallet.
+// The customer shows a code the till takes; then the till shows a code the wallet pays. Each
+// time both screens show the same confirmation number, read from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sale_both_ways_between_the_till_and_the_wallet_pages() {
+    use common::pay_app::{shop, wallet};
+    let _one = one_at_a_time().await;
+    let Some(till) = Browser::start("en-US").await else { return };
+    let Some(phone) = Browser::start("en-US").await else { return };
+    let a = common::identity_app::app(common::TestDb::sqlite().await, Default::default()).await;
+    let shop = shop(&a, "Sakura").await;
+    let cashier_email = "cashier@sakura.example.jp";
+    let new = anshin::merchants::stores::NewStaff {
+        email: cashier_email.into(),
+        legal_name: "Cashier".into(),
+        role: "cashier".into(),
+    };
+    let cashier_password = a.merchants.add_staff_cli(&shop.id, &new).await.unwrap();
+    let enrolment = a.enrolment_session(cashier_email, &cashier_password).await;
+    let (_, cashier_codes) = a.enrol_totp(&enrolment).await;
+    let (email, phone_number) = ("sale@example.jp", "+819020000401");
+    let w = wallet(&a, email, phone_number, 20_000, 0).await;
+
+    sign_in_as(&till, &a.url, cashier_email, &cashier_password, &cashier_codes[0]).await;
+    sign_in_as(&phone, &a.url, email, common::identity_app::PASSWORD, &w.recovery_codes[0]).await;
+
+    // One way: the customer shows a code, the cashier types what the scanner reads.
+    phone.goto(&format!("{}/wallet/pay", a.url)).await;
+    phone.click("#setup").await;
+    phone.wait_for_text("#pay-status", "Show this code to the cashier").await;
+    let digits: String = phone.text("#digits").await.chars().filter(|c| !c.is_whitespace()).collect();
+    till.goto(&format!("{}/merchant/till", a.url)).await;
+    till.fill("#take_amount", "1200").await;
+    till.fill("#customer_code", &digits).await;
+    till.click("#charge").await;
+    till.wait_for_text("#till-outcome", "Paid").await;
+    let till_code = till.text("#till-confirmation").await;
+    let payment_id = till.client.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
+    phone.goto(&format!("{}/wallet/payments/{payment_id}", a.url)).await;
+    assert_eq!(phone.text("#confirmation-code").await, till_code, "both screens show one number");
+    till.screenshot("till-took-a-code").await;
+
+    // The other way: the till shows a code for this sale, the wallet reads it and pays.
+    till.goto(&format!("{}/merchant/till", a.url)).await;
+    till.fill("#show_amount", "3400").await;
+    till.click("#show").await;
+    till.find("#till-qr").await;
+    let request_id = till.client.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
+    // What the phone's camera would read from the screen: the code the image shows.
+    let payload: String = sqlx::query_scalar("SELECT payload FROM payment_requests WHERE id = $1")
+        .bind(&request_id)
+        .fetch_one(a.t.db.read_pool())
+        .await
+        .unwrap();
+    let svg = reqwest::Client::new()
+        .get(format!("{}/merchant/till/requests/{request_id}/qr.svg", a.url))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(svg.status(), reqwest::StatusCode::OK, "without the cashier's session, no code");
+    phone.goto(&format!("{}/wallet/scan", a.url)).await;
+    phone.fill("#payload", &payload).await;
+    phone.click("#scan").await;
+    // The registered names, never what the code's tag 59 says.
+    assert_eq!(phone.text("#merchant-name").await, "Sakura");
+    assert!(phone.text("#amount").await.contains("3,400"), "{}", phone.text("#amount").await);
+    phone.click("#pay").await;
+    let phone_code = phone.text("#confirmation-code").await;
+    // The till page reloads itself until the server says the sale is paid.
+    till.wait_for_text("#till-outcome", "Paid").await;
+    assert_eq!(till.text("#till-confirmation").await, phone_code, "both screens show one number");
+    till.screenshot("till-showed-a-code").await;
+    common::pay_app::assert_books_sound(&a).await;
+    till.quit().await;
+    phone.quit().await;
+}
+
+/// Sign in through the pages with the password and a recovery code.
+async fn sign_in_as(browser: &Browser, url: &str, who: &str, password: &str, recovery: &str) {
+    browser.goto(&format!("{url}/login")).await;
+    browser.fill("#email", who).await;
+    browser.fill("#password", password).await;
+    browser.click("#sign-in").await;
+    browser.click("#factor option[value=recovery_code]").await;
+    browser.fill("#code", recovery).await;
+    browser.click("#confirm").await;
+    // A wallet lands on its security page, staff on the portal.
+    browser.find("#account-email, #role").await;
+}

@@ -15,6 +15,7 @@ mod payout;
 mod portal;
 mod posters;
 mod stores;
+mod till;
 
 pub(super) use portal::{fee_rate, status_name};
 
@@ -51,6 +52,12 @@ pub fn routes() -> Router<AppState> {
         .route("/static/merchant-feed.js", get(payments::script))
         .route("/merchant/stores/{store_id}/poster.png", get(posters::png))
         .route("/merchant/stores/{store_id}/poster.svg", get(posters::svg))
+        .route("/merchant/till", get(till::page))
+        .route("/merchant/till/charge", post(till::charge))
+        .route("/merchant/till/requests", post(till::request))
+        .route("/merchant/till/requests/{id}", get(till::shown_code))
+        .route("/merchant/till/requests/{id}/qr.svg", get(till::shown_code_svg))
+        .route("/merchant/till/payments/{id}", get(till::payment))
 }
 
 pub(super) fn merchants(state: &AppState) -> Result<&Merchants, PageError> {

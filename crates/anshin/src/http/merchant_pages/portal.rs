@@ -68,6 +68,7 @@ pub async fn page(
                 (summary(&view.merchant, s.role))
                 ul.links {
                     li { a #payments-link href="/merchant/payments" { (t("merchant-payments-title")) } }
+                    li { a #till-link href="/merchant/till" { (t("till-link")) } }
                     li { a href="/wallet/security" { (t("merchant-security")) } }
                     li { a href="/wallet/sessions" { (t("security-sessions-link")) } }
                     @if may(Permission::ViewSettlements) { li { a #settlements-link href="/merchant/settlements" { (t("settlement-link")) } } }
