@@ -31,6 +31,7 @@ bin="$CARGO_TARGET_DIR/debug/anshin"
 
 work="$(mktemp -d)"
 server_pid=""
+bank_pid=""
 pg_db=""
 stop_server() {
   if [ -n "$server_pid" ]; then
@@ -42,6 +43,10 @@ stop_server() {
 cleanup() {
   local status=$?
   stop_server
+  if [ -n "$bank_pid" ]; then
+    kill "$bank_pid" 2>/dev/null || true
+    wait "$bank_pid" 2>/dev/null || true
+  fi
   if [ "$status" -ne 0 ] && [ -f "$work/server.log" ]; then
     echo "--- last lines of the server's log ---" >&2
     tail -n 40 "$work/server.log" | sed "s/\x1b\[[0-9;]*m//g" >&2
@@ -60,13 +65,27 @@ anshin() {
   env "${engine_env[@]}" "$bin" "$@"
 }
 
+# The bank at the world's edge: `anshin sim bank` on a free loopback port, so bank links and
+# top-ups reach a real bank over HTTP instead of answering 503 for want of one.
+export ANSHIN_BANK_API_KEY="contract-bank-key-$$-0123456789"
+"$bin" sim bank --listen 127.0.0.1:0 >"$work/bank.out" 2>"$work/bank.log" &
+bank_pid=$!
+bank_url=""
+for _ in $(seq 1 60); do
+  bank_url="$(sed -n 's|^Bank simulator listening on \(http://[^ ]*\)$|\1|p' "$work/bank.out")"
+  [ -n "$bank_url" ] && break
+  kill -0 "$bank_pid" 2>/dev/null || { cat "$work/bank.log" >&2; echo "FATAL: the bank simulator did not start" >&2; exit 1; }
+  sleep 0.5
+done
+[ -n "$bank_url" ] || { echo "FATAL: the bank simulator did not say where it listens" >&2; exit 1; }
+
 # Start `anshin serve` on a free loopback port; sets $base. Generous time limit for a loaded
 # machine; every security control stays on.
 start_server() {
   rm -rf "$work/data" "$work/server.out" "$work/server.log"
   : >"$work/server.out"
   env "${engine_env[@]}" "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
-    --request-timeout-secs 20 >>"$work/server.out" 2>"$work/server.log" &
+    --request-timeout-secs 20 --bank-url "$bank_url" >>"$work/server.out" 2>"$work/server.log" &
   server_pid=$!
   base=""
   for _ in $(seq 1 120); do

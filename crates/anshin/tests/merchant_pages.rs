@@ -8,52 +8,9 @@ mod common;
 use common::TestDb;
 use common::identity_app::*;
 use common::merchant_app::*;
+use common::page_client::*;
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// The double-submit token a page would have set; any 32 hex digits do.
-const CSRF: &str = "0123456789abcdef0123456789abcdef";
-const OTHER_CSRF: &str = "fedcba9876543210fedcba9876543210";
-
-/// What a browser gets back from a form or a page: status, where it is sent next, the page.
-struct Answer {
-    status: StatusCode,
-    location: String,
-    set_cookie: Vec<String>,
-    body: String,
-}
-
-/// Like a browser that asks for English, except that it shows where a redirect points
-/// instead of following it.
-fn browser() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::ACCEPT_LANGUAGE, "en".parse().unwrap());
-    reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn answer(resp: reqwest::Response) -> Answer {
-    let status = resp.status();
-    let location = resp.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let set_cookie = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    Answer { status, location, set_cookie, body: resp.text().await.unwrap() }
-}
-
-async fn page(a: &App, path: &str, session: &str) -> Answer {
-    let cookie = format!("__Host-anshin_session={session}");
-    answer(browser().get(format!("{}{path}", a.url)).header("cookie", cookie).send().await.unwrap()).await
-}
-
-/// A form as a signed-in page sends it: the session, the CSRF cookie (`None`: a cross-site post,
-/// which carries none) and the token in the form.
-async fn post(a: &App, path: &str, session: &str, csrf_cookie: Option<&str>, fields: &[(&str, &str)]) -> Answer {
-    let mut cookie = format!("__Host-anshin_session={session}");
-    if let Some(c) = csrf_cookie {
-        cookie.push_str(&format!("; __Host-anshin_csrf={c}"));
-    }
-    let form: Vec<(&str, &str)> = fields.iter().copied().chain([("csrf", CSRF)]).collect();
-    let resp = browser().post(format!("{}{path}", a.url)).header("cookie", cookie).form(&form).send().await.unwrap();
-    answer(resp).await
-}
 
 /// Everything a merchant form could change, counted.
 async fn snapshot(a: &App) -> Vec<(String, i64)> {

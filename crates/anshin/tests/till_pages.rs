@@ -8,52 +8,12 @@ use anshin::payments::codes;
 use common::TestDb;
 use common::identity_app::*;
 use common::merchant_app::*;
+use common::page_client::*;
 use common::pay_app::*;
 // The payment clock is signed seconds (codes carry i64); identity_app has its own u64 one.
 use common::pay_app::now_secs;
 use reqwest::StatusCode;
 use serde_json::json;
-
-const CSRF: &str = "0123456789abcdef0123456789abcdef";
-
-/// Status, redirect target, `Refresh` header and the page, as a browser that does not follow
-/// redirects sees them.
-struct Answer {
-    status: StatusCode,
-    location: String,
-    refresh: String,
-    body: String,
-}
-
-fn no_redirects() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::ACCEPT_LANGUAGE, "en".parse().unwrap());
-    reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn answer(resp: reqwest::Response) -> Answer {
-    let header = |name: &str| resp.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let (status, location, refresh) = (resp.status(), header("location"), header("refresh"));
-    Answer { status, location, refresh, body: resp.text().await.unwrap() }
-}
-
-async fn page(a: &App, path: &str, session: &str) -> Answer {
-    let cookie = format!("__Host-anshin_session={session}");
-    answer(no_redirects().get(format!("{}{path}", a.url)).header("cookie", cookie).send().await.unwrap()).await
-}
-
-/// A form post with the session, the CSRF cookie when `with_csrf` (a cross-site post has none)
-/// and the token in the form.
-async fn post(a: &App, path: &str, session: &str, with_csrf: bool, fields: &[(&str, &str)]) -> Answer {
-    let mut cookie = format!("__Host-anshin_session={session}");
-    if with_csrf {
-        cookie.push_str(&format!("; __Host-anshin_csrf={CSRF}"));
-    }
-    let form: Vec<(&str, &str)> = fields.iter().copied().chain([("csrf", CSRF)]).collect();
-    let resp =
-        no_redirects().post(format!("{}{path}", a.url)).header("cookie", cookie).form(&form).send().await.unwrap();
-    answer(resp).await
-}
 
 on_both!(a_cashier_takes_payments_both_ways_at_the_till_page_and_nobody_else_sees_them, |t: TestDb| async move {
     let a = app(t, Default::default()).await;
@@ -70,8 +30,8 @@ on_both!(a_cashier_takes_payments_both_ways_at_the_till_page_and_nobody_else_see
     // The customer's code, typed at the till: refused without the CSRF cookie, paid with it.
     let digits = codes::encode_digits(&w.secret, w.number, 1, now_secs());
     let fields = [("store_id", shop.store.as_str()), ("amount_minor", "1500"), ("customer_code", digits.as_str())];
-    assert_eq!(post(&a, "/merchant/till/charge", &cashier, false, &fields).await.status, StatusCode::FORBIDDEN);
-    let taken = post(&a, "/merchant/till/charge", &cashier, true, &fields).await;
+    assert_eq!(post(&a, "/merchant/till/charge", &cashier, None, &fields).await.status, StatusCode::FORBIDDEN);
+    let taken = post(&a, "/merchant/till/charge", &cashier, Some(CSRF), &fields).await;
     assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
     let payment_id = taken.location.rsplit('/').next().unwrap().to_owned();
     let outcome = page(&a, &taken.location, &cashier).await;
@@ -82,17 +42,17 @@ on_both!(a_cashier_takes_payments_both_ways_at_the_till_page_and_nobody_else_see
     assert_eq!(mine["terminal_id"], "web-till");
     // The same sale sent again (a double click) is the same payment; the code for another amount
     // is used up; another merchant's cashier cannot read the payment.
-    let again = post(&a, "/merchant/till/charge", &cashier, true, &fields).await;
+    let again = post(&a, "/merchant/till/charge", &cashier, Some(CSRF), &fields).await;
     assert_eq!((again.status, again.location.as_str()), (StatusCode::SEE_OTHER, taken.location.as_str()));
     let other = [("store_id", shop.store.as_str()), ("amount_minor", "1600"), ("customer_code", digits.as_str())];
-    let used = post(&a, "/merchant/till/charge", &cashier, true, &other).await;
+    let used = post(&a, "/merchant/till/charge", &cashier, Some(CSRF), &other).await;
     assert_eq!(used.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", used.body);
     assert!(used.body.contains("already used"), "{}", used.body);
     assert_eq!(page(&a, &taken.location, &rival.owner).await.status, StatusCode::NOT_FOUND);
 
     // A code on the screen: the page reloads itself until the wallet pays it.
     let fields = [("store_id", shop.store.as_str()), ("amount_minor", "2000")];
-    let shown = post(&a, "/merchant/till/requests", &cashier, true, &fields).await;
+    let shown = post(&a, "/merchant/till/requests", &cashier, Some(CSRF), &fields).await;
     assert_eq!(shown.status, StatusCode::SEE_OTHER, "{}", shown.body);
     let waiting = page(&a, &shown.location, &cashier).await;
     assert_eq!((waiting.status, waiting.refresh.as_str()), (StatusCode::OK, "2"), "{}", waiting.body);

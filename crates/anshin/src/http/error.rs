@@ -60,6 +60,8 @@ pub enum ErrorKind {
     PermissionError,
     IdempotencyError,
     RateLimitError,
+    /// A payment, refund or code was refused (a decline, a code that cannot pay).
+    PaymentError,
     ApiError,
 }
 

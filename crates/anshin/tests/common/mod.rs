@@ -126,6 +126,7 @@ pub fn anshin_bin() -> String {
 
 pub mod identity_app;
 pub mod merchant_app;
+pub mod page_client;
 pub mod pay_app;
 pub mod smtp;
 

@@ -143,6 +143,17 @@ pub(super) async fn request(
     Ok(Redirect::to(&format!("/merchant/till/requests/{}", made.id)).into_response())
 }
 
+/// A payment request of the signed-in member of staff's merchant.
+async fn request_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &crate::identity::Client,
+    id: &str,
+) -> Result<crate::payments::store_mpm::PaymentRequest, PageError> {
+    let s = staff(state, headers).await?;
+    payments(state)?.payment_request_as_staff(&s.who, s.merchant_id(), id, client).await.map_err(|e| refused(&e))
+}
+
 /// A dynamic code on the screen until it is paid (then the payment), expires or is canceled.
 pub(super) async fn shown_code(
     State(state): State<AppState>,
@@ -150,11 +161,7 @@ pub(super) async fn shown_code(
     Caller(client): Caller,
     Path(id): Path<String>,
 ) -> PageResult {
-    let s = staff(&state, &headers).await?;
-    let request = payments(&state)?
-        .payment_request_as_staff(&s.who, s.merchant_id(), &id, &client)
-        .await
-        .map_err(|e| refused(&e))?;
+    let request = request_of(&state, &headers, &client, &id).await?;
     if request.status == "paid" {
         return Ok(Redirect::to(&format!("/merchant/till/payments/{}", request.payment_id)).into_response());
     }
@@ -182,11 +189,7 @@ pub(super) async fn shown_code_svg(
     Caller(client): Caller,
     Path(id): Path<String>,
 ) -> PageResult {
-    let s = staff(&state, &headers).await?;
-    let request = payments(&state)?
-        .payment_request_as_staff(&s.who, s.merchant_id(), &id, &client)
-        .await
-        .map_err(|e| refused(&e))?;
+    let request = request_of(&state, &headers, &client, &id).await?;
     let svg = poster::svg(&request.payload).map_err(|e| refused(&e))?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
 }

@@ -10,7 +10,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, Json};
 use crate::http::identity::SignedIn;
 use crate::http::middleware::RequestId;
-use crate::http::openapi::{Common, Declined, FullSession, IdempotencyKey, Missing, PostJson};
+use crate::http::openapi::{Common, Declined, FullSession, IdempotencyKey, Invalid, Missing, PostJson};
 use crate::payments::{AnalystDecision, Payment, WaitingPayment};
 
 pub fn routes() -> Router<AppState> {
@@ -29,13 +29,18 @@ pub struct WaitingQuery {
 /// decides. Anyone else gets 404.
 #[utoipa::path(get, path = "/v1/ops/payments/waiting", tag = "ops", security(("bearer" = [])),
     params(WaitingQuery),
-    responses((status = 200, description = "Waiting payments.", body = [WaitingPayment]), Common, FullSession, Missing))]
+    responses((status = 200, description = "Waiting payments.", body = [WaitingPayment]), Common, Invalid, FullSession,
+        Missing))]
 pub async fn waiting(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,
     Query(q): Query<WaitingQuery>,
 ) -> Result<Json<Vec<WaitingPayment>>, ApiError> {
-    Ok(Json(payments(&state)?.waiting_payments(&who, q.limit.unwrap_or(50)).await?))
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit_invalid", "limit is 1 to 100").param("limit"));
+    }
+    Ok(Json(payments(&state)?.waiting_payments(&who, limit).await?))
 }
 
 /// Analysts: release a held payment to the merchant, or void it back to the customer, saying why.
