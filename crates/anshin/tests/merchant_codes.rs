@@ -545,3 +545,28 @@ on_both!(the_wallet_pays_a_store_code_through_the_pages, |t: TestDb| async move 
     assert!(refused.text().await.unwrap().contains("another payment service"));
     assert_books_sound(&a).await;
 });
+
+// A scanned payment the decision point challenges is not "paid" on the wallet's page: the page
+// sends the customer to the payment's own page, which asks for the second factor bound to it.
+on_both!(a_challenged_scan_payment_leads_the_wallet_to_its_confirmation, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Kappa").await;
+    let w = wallet(&a, "large@example.jp", "+819020000611", 100_000, 0).await;
+    let (status, view) = scan(&a, &w.token, &store_code(&a, &shop).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let csrf = common::page_client::CSRF;
+    let cookie = format!("__Host-anshin_session={}; __Host-anshin_csrf={csrf}", w.token);
+    let paid = common::page_client::browser()
+        .post(format!("{}/wallet/scan/{}/pay", a.url, view["id"].as_str().unwrap()))
+        .header("cookie", cookie)
+        .form(&[("csrf", csrf), ("amount_minor", "60000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+    let location = paid.headers()["location"].to_str().unwrap().to_owned();
+    let (_, list) = a.get(&format!("/v1/merchants/{}/payments", shop.id), &shop.owner).await;
+    assert_eq!(list[0]["status"], "requires_confirmation", "{list}");
+    assert_eq!(location, format!("/wallet/payments/{}", list[0]["id"].as_str().unwrap()));
+    assert_books_sound(&a).await;
+});

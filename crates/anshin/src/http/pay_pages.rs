@@ -156,7 +156,7 @@ pub async fn pay(
     headers: HeaderMap,
     axum::Extension(request_id): axum::Extension<RequestId>,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<PayForm>,
+    crate::http::error::Form(form): crate::http::error::Form<PayForm>,
 ) -> PageResult {
     check_csrf(&headers, &form.csrf)?;
     let who = full(&state, &headers).await?;
@@ -172,6 +172,11 @@ pub async fn pay(
     };
     let payment =
         payments(&state)?.pay_scan(&who, &id, &ScanPayment { amount_minor }, &request_id.0).await.map_err(refused)?;
+    // A challenged payment is not made until the customer confirms it: the payment's own page
+    // asks for the second factor bound to it (and offers to cancel).
+    if payment.status == "requires_confirmation" {
+        return Ok(Redirect::to(&format!("/wallet/payments/{}", payment.id)).into_response());
+    }
     let held = payment.status != "succeeded";
     let page = layout(
         &t(if held { "pay-held-title" } else { "pay-done-title" }),

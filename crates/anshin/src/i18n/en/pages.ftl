@@ -609,7 +609,7 @@ merchant-payments-status-name = { $status ->
     [refunded] Refunded
     [partially_refunded] Partly refunded
     [canceled] Canceled
-    [voided] Released
+    [voided] Voided (returned to the customer)
    *[other] { $status }
 }
 ## Pay by scanning a store's code

@@ -593,7 +593,7 @@ merchant-payments-status-name = { $status ->
     [refunded] 返金済み
     [partially_refunded] 一部返金済み
     [canceled] 取消
-    [voided] 解除
+    [voided] 無効（お客様へ返金）
    *[other] { $status }
 }
 ## 店舗のコードを読み取って支払う
