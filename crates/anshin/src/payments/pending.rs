@@ -62,11 +62,12 @@ pub struct AnalystDecision {
     pub reason: String,
 }
 
-/// A till gives up on a waiting payment.
+/// A till gives up on a waiting payment or on an open payment request: `{}`, or why (kept in the
+/// audit record; not shown to the customer).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
-    /// Why (for the merchant's own records; not shown to the customer).
+    /// Why, up to 200 characters.
     #[serde(default)]
     #[schema(max_length = 200)]
     pub reason: String,

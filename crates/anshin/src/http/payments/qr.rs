@@ -18,7 +18,9 @@ use crate::http::middleware::RequestId;
 use crate::http::openapi::{
     CodeRefused, Common, Declined, FullSession, IdempotencyKey, Invalid, Missing, PosSigned, PostJson,
 };
-use crate::payments::{NewPaymentRequest, Payment, PaymentRequest, ScanPayment, ScanRequest, ScanView, poster};
+use crate::payments::{
+    CancelRequest, NewPaymentRequest, Payment, PaymentRequest, ScanPayment, ScanRequest, ScanView, poster,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,18 +37,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 impl PosBody for NewPaymentRequest {}
-
-/// The body of a cancel: `{}`, or why (kept in the audit record).
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CancelRequest {
-    /// Why the sale was canceled, up to 200 characters.
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    pub reason: String,
-}
-
-impl PosBody for CancelRequest {}
 
 /// POS: a dynamic code for one sale (amount in `54`, a one-time reference in `62`), valid for
 /// five minutes and payable once. Show `payload` as a QR code; read the request to learn when
