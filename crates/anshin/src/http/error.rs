@@ -70,6 +70,18 @@ pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
+/// A page size from the query: `default` when absent, else 1 to `max`, refused with the limit
+/// named (`limit_invalid`, whose catalog message says the `max`).
+pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid("limit_invalid", format!("limit must be between 1 and {max}"))
+            .param("limit")
+            .arg("max", max)),
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {

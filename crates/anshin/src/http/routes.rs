@@ -129,27 +129,15 @@ pub async fn mailbox_json(
     State(state): State<AppState>,
     Query(q): Query<MailboxQuery>,
 ) -> Result<Json<Vec<MailboxMessage>>, ApiError> {
-    let limit = parse_limit(q.limit)?;
+    let limit = crate::http::error::page_limit(q.limit, 50, notify::MAX_MAILBOX_PAGE)?;
     Ok(Json(notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?))
-}
-
-fn parse_limit(limit: Option<i64>) -> Result<i64, ApiError> {
-    match limit {
-        None => Ok(50),
-        Some(n) if (1..=notify::MAX_MAILBOX_PAGE).contains(&n) => Ok(n),
-        Some(_) => {
-            Err(ApiError::invalid("limit_invalid", format!("limit must be between 1 and {}", notify::MAX_MAILBOX_PAGE))
-                .param("limit")
-                .arg("max", notify::MAX_MAILBOX_PAGE))
-        }
-    }
 }
 
 pub async fn mailbox_page(
     State(state): State<AppState>,
     Query(q): Query<MailboxQuery>,
 ) -> Result<Html<String>, ApiError> {
-    let limit = parse_limit(q.limit)?;
+    let limit = crate::http::error::page_limit(q.limit, 50, notify::MAX_MAILBOX_PAGE)?;
     let messages = notify::mailbox(&state.db, q.recipient.as_deref(), limit).await?;
     let page = layout(
         &t("mailbox-title"),

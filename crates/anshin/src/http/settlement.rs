@@ -83,10 +83,7 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<SettlementsQuery>,
 ) -> Result<Json<Vec<SettlementReport>>, ApiError> {
-    let limit = q.limit.unwrap_or(31);
-    if !(1..=MAX_SETTLEMENT_PAGE).contains(&limit) {
-        return Err(ApiError::invalid("limit_invalid", "limit must be 1 to 100").param("limit"));
-    }
+    let limit = crate::http::error::page_limit(q.limit, 31, MAX_SETTLEMENT_PAGE)?;
     Ok(Json(settlements(&state)?.list_for(&who, &id, q.before.as_deref(), limit, &client).await?))
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::payments;
 use crate::http::AppState;
-use crate::http::error::{ApiError, Json, Query};
+use crate::http::error::{ApiError, Json, Query, page_limit};
 use crate::http::identity::{Caller, SignedIn};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Common, Declined, FullSession, IdempotencyKey, Missing, PostJson, Refused};
@@ -56,10 +56,7 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<PaymentsQuery>,
 ) -> Result<Json<Vec<Payment>>, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=MAX_PAYMENT_PAGE).contains(&limit) {
-        return Err(ApiError::invalid("limit_invalid", "limit must be 1 to 100").param("limit"));
-    }
+    let limit = page_limit(q.limit, 50, MAX_PAYMENT_PAGE)?;
     let filter = filter_of(&q)?;
     Ok(Json(payments(&state)?.merchant_payments(&who, &id, &filter, limit, &client).await?))
 }

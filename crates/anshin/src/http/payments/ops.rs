@@ -1,13 +1,13 @@
 //! The analysts' side: payments the decision point held, and releasing or voiding them.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::payments;
 use crate::http::AppState;
-use crate::http::error::{ApiError, Json};
+use crate::http::error::{ApiError, Json, Query, page_limit};
 use crate::http::identity::SignedIn;
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Common, Declined, FullSession, IdempotencyKey, Invalid, Missing, PostJson};
@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct WaitingQuery {
     /// At most this many (1 to 100).
@@ -36,10 +37,7 @@ pub async fn waiting(
     SignedIn(who): SignedIn,
     Query(q): Query<WaitingQuery>,
 ) -> Result<Json<Vec<WaitingPayment>>, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit_invalid", "limit is 1 to 100").param("limit"));
-    }
+    let limit = page_limit(q.limit, 50, crate::payments::MAX_PAYMENT_PAGE)?;
     Ok(Json(payments(&state)?.waiting_payments(&who, limit).await?))
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::payments;
 use crate::http::AppState;
-use crate::http::error::{ApiError, Json, Query};
+use crate::http::error::{ApiError, Json, Query, page_limit};
 use crate::http::idempotency::SecretJson;
 use crate::http::identity::{Caller, SignedIn};
 use crate::http::middleware::RequestId;
@@ -134,10 +134,7 @@ pub async fn payments_list(
     SignedIn(who): SignedIn,
     Query(q): Query<MyPaymentsQuery>,
 ) -> Result<Json<Vec<CustomerPayment>>, ApiError> {
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=MAX_PAYMENT_PAGE).contains(&limit) {
-        return Err(ApiError::invalid("limit_invalid", "limit must be 1 to 100").param("limit"));
-    }
+    let limit = page_limit(q.limit, 20, MAX_PAYMENT_PAGE)?;
     if q.before_ms.is_some_and(|b| b < 1) {
         return Err(ApiError::invalid("range_invalid", "before_ms is at least 1").param("before_ms"));
     }
