@@ -317,7 +317,7 @@ async fn run_batch_with_retry(db: &Db, work: &[Work]) -> Result<Results, sqlx::E
                     out[live_index[k]] = Some(result);
                 }
                 for (i, refusal) in refused {
-                    out[i] = Some(Err(LedgerError::EffectRefused(refusal.to_owned())));
+                    out[i] = Some(Err(LedgerError::EffectRefused(refusal)));
                 }
                 return Ok(out.into_iter().map(|r| r.expect("every command has a result")).collect());
             }
@@ -334,9 +334,9 @@ async fn run_batch_with_retry(db: &Db, work: &[Work]) -> Result<Results, sqlx::E
 }
 
 fn refused_only(len: usize, refused: &[(usize, &'static str)]) -> Results {
-    let mut out: Results = (0..len).map(|_| Err(LedgerError::EffectRefused(String::new()))).collect();
+    let mut out: Results = (0..len).map(|_| Err(LedgerError::EffectRefused(""))).collect();
     for &(i, refusal) in refused {
-        out[i] = Err(LedgerError::EffectRefused(refusal.to_owned()));
+        out[i] = Err(LedgerError::EffectRefused(refusal));
     }
     out
 }

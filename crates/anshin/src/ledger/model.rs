@@ -333,7 +333,8 @@ pub enum LedgerError {
     IdempotencyConflict(String),
     /// A condition of another context written with the command did not hold (`Effect`).
     #[error("refused: {0}")]
-    EffectRefused(String),
+    /// The effect's own `refusal`, so callers match on it as written.
+    EffectRefused(&'static str),
     #[error("the ledger is overloaded; retry shortly")]
     Overloaded,
     #[error("the ledger is shutting down")]

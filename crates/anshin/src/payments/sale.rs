@@ -156,19 +156,9 @@ impl Payments {
             Ok(receipt) if !receipt.replayed => Ok(Submitted::Fresh(Box::new(payment))),
             Ok(_) | Err(LedgerError::IdempotencyConflict(_)) => Ok(Submitted::AlreadyMade),
             Err(LedgerError::InsufficientFunds(_)) => Ok(Submitted::Retry),
-            Err(LedgerError::EffectRefused(r)) => Ok(Submitted::Refused(refusal(&r))),
+            Err(LedgerError::EffectRefused(r)) => Ok(Submitted::Refused(r)),
             Err(e) => Err(e.into()),
         }
-    }
-}
-
-/// The refusals the flows' effects name, as static strings the flows match on.
-fn refusal(r: &str) -> &'static str {
-    match r {
-        "nonce_reused" => "nonce_reused",
-        "code_used" => "code_used",
-        "scan_used" => "scan_used",
-        _ => "refused",
     }
 }
 
