@@ -20,9 +20,8 @@ use crate::keys::Keys;
 use crate::ledger::Effect;
 use crate::storage::{Db, ids::new_id, now_ms};
 
-/// The payment states an event is written for.
-pub const EVENT_STATUSES: [&str; 7] =
-    ["succeeded", "held", "requires_confirmation", "refunded", "partially_refunded", "canceled", "voided"];
+/// The payment states an event is written for: every state a payment is stored in.
+pub const EVENT_STATUSES: [&str; 7] = super::store::STATUSES;
 
 /// One event, as the live feed sends it and a webhook posts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -93,6 +93,11 @@ pub fn advance_counter(device_id: &str, counter: i64) -> Effect {
     }
 }
 
+/// Every state a payment is stored in (filters, event types and page words are checked against
+/// this one list).
+pub const STATUSES: [&str; 7] =
+    ["succeeded", "held", "requires_confirmation", "refunded", "partially_refunded", "canceled", "voided"];
+
 /// A payment as stored and shown.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Payment {

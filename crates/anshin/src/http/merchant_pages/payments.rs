@@ -26,7 +26,8 @@ use crate::payments::{MerchantEvent, Payment, PaymentError, PaymentFilter, Payme
 const SCRIPT: &str = include_str!("../../../static/merchant-feed.js");
 /// Payments on one page of the list.
 const PAGE_ROWS: i64 = 50;
-const STATUSES: [&str; 5] = ["succeeded", "held", "requires_confirmation", "refunded", "partially_refunded"];
+/// Every state a payment can be filtered by (waiting, canceled and voided ones too).
+const STATUSES: [&str; 7] = crate::payments::store::STATUSES;
 
 /// `GET /static/merchant-feed.js`.
 pub async fn script() -> Response {

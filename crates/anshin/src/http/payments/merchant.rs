@@ -67,10 +67,8 @@ fn filter_of(q: &PaymentsQuery) -> Result<PaymentFilter, ApiError> {
             ApiError::invalid("range_invalid", "before_ms is at least 1 and from_ms at least 0").param("before_ms")
         );
     }
-    const STATUSES: [&str; 7] =
-        ["succeeded", "held", "requires_confirmation", "refunded", "partially_refunded", "canceled", "voided"];
     let status = q.status.clone().unwrap_or_default();
-    if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
+    if !status.is_empty() && !crate::payments::store::STATUSES.contains(&status.as_str()) {
         return Err(ApiError::invalid("status_invalid", "no payment has that status").param("status"));
     }
     let store_id = q.store_id.clone().unwrap_or_default();
