@@ -107,12 +107,18 @@ pub async fn effects(db: &Db, keys: &Keys, payment: &Payment, change: Change<'_>
         refund.as_ref(),
         now,
     )];
+    // The body is the same for every endpoint (only its seal, bound to the message id, differs).
+    let bodies: Vec<(Outcome, &str, String)> = variants
+        .iter()
+        .map(|(outcome, kind)| {
+            let event = event_of(&event_id, kind, payment, refund.clone(), now);
+            (*outcome, kind.as_str(), serde_json::to_string(&event).expect("an event serializes"))
+        })
+        .collect();
     for endpoint_id in store::enabled_endpoint_ids(db, &payment.merchant_id).await? {
         let message_id = new_id("msg");
-        for (outcome, kind) in &variants {
-            let event = event_of(&event_id, kind, payment, refund.clone(), now);
-            let body = serde_json::to_string(&event).expect("an event serializes");
-            let sealed = keys.seal_message(&body, &message_id);
+        for (outcome, kind, body) in &bodies {
+            let sealed = keys.seal_message(body, &message_id);
             out.push(store::insert_delivery(&message_id, &endpoint_id, kind, &sealed, &payment.id, *outcome, now));
         }
     }
