@@ -48,6 +48,9 @@ pub struct Ledger {
     /// Counts batches that committed something: readers of rows written with journals (the
     /// merchants' live feed) wake on it instead of polling the database.
     commits: watch::Receiver<u64>,
+    /// System accounts this process has made sure of: held and challenged payments, settlements
+    /// and top-ups ask for theirs on every movement, and the insert would queue on the writer.
+    known_system: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Ledger {
@@ -56,7 +59,7 @@ impl Ledger {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (commits_tx, commits) = watch::channel(0);
         let handle = tokio::spawn(writer(db.clone(), rx, commits_tx));
-        (Ledger { db, queue, commits }, handle)
+        (Ledger { db, queue, commits, known_system: Default::default() }, handle)
     }
 
     /// Changes after every batch that committed at least one command (after the commit).
@@ -119,6 +122,9 @@ impl Ledger {
     /// created on first use with a stable id so every process finds the same one.
     pub async fn system_account(&self, kind: AccountKind, currency: &Currency) -> Result<String, LedgerError> {
         let id = format!("sys_{}_{}", kind.as_str(), currency.as_str().to_ascii_lowercase());
+        if self.known_system.lock().expect("not poisoned").contains(&id) {
+            return Ok(id);
+        }
         sqlx::query(
             "INSERT INTO ledger_accounts (id, kind, currency, flags, owner_ref, created_at_ms)
              VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (id) DO NOTHING",
@@ -130,6 +136,8 @@ impl Ledger {
         .bind(now_ms())
         .execute(self.db.write_pool())
         .await?;
+        // At most one id per kind and currency: the set stays tiny.
+        self.known_system.lock().expect("not poisoned").insert(id.clone());
         Ok(id)
     }
 
