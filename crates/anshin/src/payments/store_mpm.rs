@@ -37,7 +37,7 @@ fn key_info(r: &AnyRow) -> Result<QrKeyInfo, sqlx::Error> {
 /// The active key's id and sealed seed.
 pub async fn active_key(db: &Db) -> Result<Option<(String, String)>, sqlx::Error> {
     let row = sqlx::query("SELECT id, sealed_seed FROM qr_signing_keys WHERE status = 'active'")
-        .fetch_optional(db.write_pool())
+        .fetch_optional(db.read_pool())
         .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("sealed_seed")?))).transpose()
 }
@@ -221,7 +221,7 @@ pub async fn insert_request(tx: &mut Tx, r: &PaymentRequest) -> Result<(), sqlx:
 
 pub async fn request_by_id(db: &Db, id: &str, now_ms: i64) -> Result<Option<PaymentRequest>, sqlx::Error> {
     let sql = format!("{REQUEST_SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.write_pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await?;
     row.map(|r| request(&r, now_ms)).transpose()
 }
 
@@ -231,7 +231,7 @@ pub async fn request_by_reference(
     now_ms: i64,
 ) -> Result<Option<PaymentRequest>, sqlx::Error> {
     let sql = format!("{REQUEST_SELECT} WHERE reference = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(reference).fetch_optional(db.write_pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(reference).fetch_optional(db.read_pool()).await?;
     row.map(|r| request(&r, now_ms)).transpose()
 }
 
@@ -304,7 +304,7 @@ pub async fn scan_by_id(db: &Db, id: &str) -> Result<Option<Scan>, sqlx::Error> 
              created_at_ms FROM mpm_scans WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db.write_pool())
+    .fetch_optional(db.read_pool())
     .await?;
     row.map(|r| {
         Ok(Scan {
