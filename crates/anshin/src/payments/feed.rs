@@ -114,11 +114,6 @@ impl Feed {
             tokio::spawn(watch_newest(Arc::downgrade(&self.inner), commits));
         });
     }
-
-    /// Feeds open now (for tests and metrics).
-    pub fn open_streams(&self) -> usize {
-        self.inner.open.lock().expect("not poisoned").total
-    }
 }
 
 /// Keeps `newest` up to date while anyone watches; ends when the feed is dropped.

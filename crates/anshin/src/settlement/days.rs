@@ -33,10 +33,6 @@ impl Cutoff {
         }
         Ok(Cutoff { secs_of_day: h * 3600 + m * 60 + sec })
     }
-
-    pub fn secs_of_day(self) -> i32 {
-        self.secs_of_day
-    }
 }
 
 impl std::fmt::Display for Cutoff {

@@ -505,10 +505,3 @@ pub fn decide_payout(payout_id: &str, status: &'static str, result_code: i64, no
         refusal: "payout_decided",
     }
 }
-
-/// Payouts of a merchant, newest first (reports).
-pub async fn payouts_of(db: &Db, merchant_id: &str, limit: i64) -> Result<Vec<Payout>, sqlx::Error> {
-    let sql = format!("{PAYOUT_COLUMNS} WHERE merchant_id = $1 ORDER BY created_at_ms DESC, id DESC LIMIT $2");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant_id).bind(limit).fetch_all(db.read_pool()).await?;
-    rows.iter().map(|r| payout(r).map(|(p, _)| p)).collect()
-}
