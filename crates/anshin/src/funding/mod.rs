@@ -164,9 +164,7 @@ pub fn masked(account_number: &str) -> String {
 
 /// The JST calendar day of `at_ms` (YYYY-MM-DD), which the daily top-up limit counts by.
 pub fn jst_day(at_ms: i64) -> String {
-    let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
-    let at = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    at.to_zoned(jst).date().to_string()
+    crate::settlement::BusinessDay::containing(at_ms, crate::settlement::Cutoff::MIDNIGHT).to_string()
 }
 
 #[cfg(test)]

@@ -12,7 +12,12 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Payments whose money reached the merchant: a refunded one still counts in gross (its refunds
 /// count against it), a held or unconfirmed one waits until it succeeds.
-const SETTLEABLE: &str = "('succeeded', 'partially_refunded', 'refunded')";
+macro_rules! settleable {
+    () => {
+        "('succeeded', 'partially_refunded', 'refunded')"
+    };
+}
+const SETTLEABLE: &str = settleable!();
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Settlement {
@@ -204,9 +209,12 @@ pub fn insert_settled(s: &Settlement) -> Effect {
 pub fn take_payments(settlement_id: &str, merchant_id: &str, end_ms: i64, count: i64) -> Effect {
     use EffectValue::{Int, Text};
     Effect {
-        sql: "UPDATE payments SET settlement_id = $1
-              WHERE merchant_id = $2 AND settlement_id IS NULL AND created_at_ms < $3
-                AND status IN ('succeeded', 'partially_refunded', 'refunded')",
+        // The same states `unsettled` counts: `expect_rows` is that count.
+        sql: concat!(
+            "UPDATE payments SET settlement_id = $1
+              WHERE merchant_id = $2 AND settlement_id IS NULL AND created_at_ms < $3 AND status IN ",
+            settleable!()
+        ),
         binds: vec![Text(settlement_id.to_owned()), Text(merchant_id.to_owned()), Int(end_ms)],
         expect_rows: Some(u64::try_from(count).unwrap_or(u64::MAX)),
         refusal: "settlement_raced",
