@@ -504,3 +504,29 @@ on_both!(the_wallet_and_ops_pages_link_top_up_review_and_grant, |t| async move {
     assert_eq!(balances["points_minor"], 300);
     assert_books_sound(a).await;
 });
+
+// A bank link, its top-ups and its unlinking are its owner's alone: another wallet naming the
+// link's id (the 7pay pattern: charge the victim's linked source, spend it elsewhere) finds
+// nothing, moves nothing and changes nothing.
+on_both!(another_wallet_can_neither_top_up_from_read_nor_unlink_a_users_bank_link, |t| async move {
+    let s = setup(t, fast(), 0, false).await;
+    let a = &s.a;
+    let (owner, _, link_id) = yamada(a).await;
+    let (status, own) = top_up(a, &owner, &link_id, 1_000).await;
+    assert!(status.is_success(), "{status} {own}");
+    let top_up_id = own["id"].as_str().unwrap().to_owned();
+    let (thief, _, _) = wallet_user(a, "thief@example.jp", "+819011110009", "ヤマダ タロウ").await;
+    let before = bank_balance(&s, YAMADA).await;
+
+    let (status, body) = top_up(a, &thief, &link_id, 5_000).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(a.count("SELECT COUNT(*) FROM funding_top_ups").await, 1, "no top-up was made for the thief");
+    assert_eq!(a.get(&format!("/v1/me/top-ups/{top_up_id}"), &thief).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(a.delete(&format!("/v1/me/bank-accounts/{link_id}"), &thief).await, StatusCode::NOT_FOUND);
+    let (_, links) = a.get("/v1/me/bank-accounts", &owner).await;
+    assert_eq!(links[0]["status"], "linked", "the owner's link is untouched: {links}");
+    settled(a, &owner, &top_up_id).await;
+    assert_eq!(money(a, &thief).await, 0);
+    assert_eq!(bank_balance(&s, YAMADA).await, before, "nothing more left the bank after the owner's own top-up");
+    assert_books_sound(a).await;
+});
