@@ -539,3 +539,54 @@ on_both!(a_waiting_payment_tells_the_merchant_each_step, |t: TestDb| async move 
     assert!(feed.next(Duration::from_millis(500)).await.is_none(), "nothing reads as succeeded");
     assert_books_sound(&a).await;
 });
+
+// Operators may read a merchant's payments but the live feed is for the merchant's own staff;
+// a webhook never follows a redirect to a host the merchant did not register; a disabled
+// endpoint is sent nothing, neither queued after it was disabled nor delivered from before.
+on_both!(operators_cannot_stream_and_webhooks_go_only_to_enabled_registered_urls, |t: TestDb| async move {
+    let a = events_app(t).await;
+    let mut shop = shop(&a, "Psi").await;
+    let w = wallet(&a, "buyer@psi.example.jp", "+819030000031", 100_000, 0).await;
+    let (operator, _) = common::merchant_app::operator(&a, "feed-ops@anshin.example.jp", "admin").await;
+    let (status, e) = open_feed(&a, &shop.id, &operator, None).await.err().expect("refused");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+
+    // A receiver that answers with a redirect to another receiver.
+    let elsewhere = receiver(200).await;
+    let target = elsewhere.url.clone();
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = asked.clone();
+    let redirecting = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let target = target.clone();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move { (axum::http::StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirecting).await });
+    let (endpoint, _) = add_webhook(&a, &mut shop, &redirect_url).await;
+    pay(&a, &shop, &w, 1, 1_000).await;
+    let worker = webhook_worker(&a, WorkerConfig::default());
+    worker.run_once().await.unwrap();
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "the registered URL was asked");
+    assert!(elsewhere.got.lock().unwrap().is_empty(), "the redirect was not followed");
+
+    // Disabled: the delivery queued before it is not sent, and nothing new is queued.
+    let owner = a.step_up_by(&shop.owner, "manage_webhooks", "recovery_code", &shop.codes.remove(0)).await;
+    let path = format!("/v1/merchants/{}/webhooks/{endpoint}/disabling", shop.id);
+    assert_eq!(a.post(&path, json!({}), Some(&owner)).await.0, StatusCode::NO_CONTENT);
+    let queued = a.count("SELECT COUNT(*) FROM outbox WHERE channel = 'webhook'").await;
+    pay(&a, &shop, &w, 2, 1_000).await;
+    assert_eq!(a.count("SELECT COUNT(*) FROM outbox WHERE channel = 'webhook'").await, queued, "nothing new queued");
+    sqlx::query("UPDATE outbox SET next_attempt_at_ms = 0 WHERE channel = 'webhook'")
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    worker.run_once().await.unwrap();
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "a disabled endpoint is sent nothing");
+    assert!(elsewhere.got.lock().unwrap().is_empty());
+    assert_books_sound(&a).await;
+});
