@@ -26,6 +26,12 @@ on_both!(a_cashier_takes_payments_both_ways_at_the_till_page_and_nobody_else_see
     assert_eq!(till.status, StatusCode::OK, "{}", till.body);
     assert!(till.body.contains(&shop.store) && till.body.contains("customer_code"), "{}", till.body);
     assert_eq!(page(&a, "/merchant/till", &w.token).await.status, StatusCode::FORBIDDEN, "a wallet is not staff");
+    // Another merchant's staff get no store code of this one, by the portal or through their own
+    // merchant's API path.
+    let poster = format!("/merchant/stores/{}/poster.png", shop.store);
+    assert_eq!(page(&a, &poster, &rival.owner).await.status, StatusCode::NOT_FOUND);
+    let qr = format!("/v1/merchants/{}/stores/{}/qr", rival.id, shop.store);
+    assert_eq!(a.get(&qr, &rival.owner).await.0, StatusCode::NOT_FOUND);
 
     // The customer's code, typed at the till: refused without the CSRF cookie, paid with it.
     let digits = codes::encode_digits(&w.secret, w.number, 1, now_secs());
@@ -78,5 +84,47 @@ on_both!(a_cashier_takes_payments_both_ways_at_the_till_page_and_nobody_else_see
     let outcome = page(&a, &done.location, &cashier).await;
     assert!(outcome.body.contains("Paid.") && outcome.body.contains(paid["confirmation_code"].as_str().unwrap()));
     assert!(outcome.refresh.is_empty(), "a decided payment stops reloading");
+    assert_books_sound(&a).await;
+});
+
+// Every form this issue added refuses a post without its CSRF cookie (a cross-site post), before
+// it does anything: nothing is written, not even an audit record.
+on_both!(the_pay_and_funding_forms_refuse_a_cross_site_post_and_change_nothing, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Hinoki").await;
+    let (cashier, _) = staff(&a, &shop.id, "cashier@hinoki.example.jp", "cashier").await;
+    let w = wallet(&a, "forms@example.jp", "+819020000701", 10_000, 0).await;
+    let (operator, _) = operator(&a, "forms-ops@anshin.example.jp", "admin").await;
+    let digits = codes::encode_digits(&w.secret, w.number, 1, now_secs());
+    let fields = [("store_id", shop.store.as_str()), ("amount_minor", "700"), ("customer_code", digits.as_str())];
+    let paid = post(&a, "/merchant/till/charge", &cashier, Some(CSRF), &fields).await;
+    let payment = paid.location.rsplit('/').next().unwrap().to_owned();
+    let refund = format!("/merchant/payments/{payment}/refund");
+    let forms: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+        ("/merchant/till/charge", &cashier, fields.to_vec()),
+        ("/merchant/till/requests", &cashier, vec![("store_id", shop.store.as_str()), ("amount_minor", "700")]),
+        (refund.as_str(), &shop.owner, vec![("amount_minor", "100"), ("refund_key", "cross-site-1"), ("reason", "x")]),
+        (
+            "/wallet/bank-accounts",
+            &w.token,
+            vec![("bank_code", "0001"), ("branch_code", "001"), ("account_number", "1234567")],
+        ),
+        ("/wallet/bank-accounts/unlink", &w.token, vec![("id", "ba_x")]),
+        ("/wallet/top-ups", &w.token, vec![("bank_account_id", "ba_x"), ("amount_minor", "1000")]),
+        ("/ops/funding/review", &operator, vec![("id", "ba_x"), ("decision", "approve")]),
+        (
+            "/ops/funding/points",
+            &operator,
+            vec![("user_id", w.user_id.as_str()), ("amount_minor", "100"), ("campaign", "x")],
+        ),
+    ];
+    let audit = a.count("SELECT COUNT(*) FROM audit_log").await;
+    for (path, session, fields) in forms {
+        let refused = post(&a, path, session, None, &fields).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}: {}", refused.body);
+    }
+    assert_eq!(a.count("SELECT COUNT(*) FROM audit_log").await, audit, "nothing was done");
+    assert_eq!(a.count("SELECT COUNT(*) FROM payments").await, 1);
+    assert_eq!(a.count("SELECT COUNT(*) FROM payment_requests").await, 0);
     assert_books_sound(&a).await;
 });
