@@ -544,8 +544,8 @@ on_both!(effects_commit_with_their_command_and_a_failed_condition_refuses_only_t
     }
     // Commands racing may also arrive out of counter order: each refusal is for a counter that
     // was no longer ahead, and nothing of a refused command is written.
-    assert!(refused.iter().all(|e| *e == LedgerError::EffectRefused("code_stale".into())), "{refused:?}");
-    assert!(refused.contains(&LedgerError::EffectRefused("code_stale".into())), "the stale one is refused");
+    assert!(refused.iter().all(|e| *e == LedgerError::EffectRefused("code_stale")), "{refused:?}");
+    assert!(refused.contains(&LedgerError::EffectRefused("code_stale")), "the stale one is refused");
     let db = t.db.clone();
     let count = |sql: &'static str| {
         let db = db.clone();

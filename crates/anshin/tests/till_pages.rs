@@ -89,6 +89,9 @@ on_both!(a_cashier_takes_payments_both_ways_at_the_till_page_and_nobody_else_see
 
 // Every form this issue added refuses a post without its CSRF cookie (a cross-site post), before
 // it does anything: nothing is written, not even an audit record.
+/// A form's fields, as (name, value).
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 on_both!(the_pay_and_funding_forms_refuse_a_cross_site_post_and_change_nothing, |t: TestDb| async move {
     let a = app(t, Default::default()).await;
     let shop = shop(&a, "Hinoki").await;
@@ -100,7 +103,7 @@ on_both!(the_pay_and_funding_forms_refuse_a_cross_site_post_and_change_nothing, 
     let paid = post(&a, "/merchant/till/charge", &cashier, Some(CSRF), &fields).await;
     let payment = paid.location.rsplit('/').next().unwrap().to_owned();
     let refund = format!("/merchant/payments/{payment}/refund");
-    let forms: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    let forms: Vec<(&str, &str, Fields)> = vec![
         ("/merchant/till/charge", &cashier, fields.to_vec()),
         ("/merchant/till/requests", &cashier, vec![("store_id", shop.store.as_str()), ("amount_minor", "700")]),
         (refund.as_str(), &shop.owner, vec![("amount_minor", "100"), ("refund_key", "cross-site-1"), ("reason", "x")]),

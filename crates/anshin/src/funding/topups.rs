@@ -203,8 +203,8 @@ impl Funding {
         };
         match self.ledger.submit(request).await {
             Ok(_) => Ok(()),
-            Err(LedgerError::EffectRefused(r)) if r == "top_up_settled" => Ok(()),
-            Err(LedgerError::EffectRefused(r)) if r == "over_holding_cap" => self.set_aside(top_up, &clearing).await,
+            Err(LedgerError::EffectRefused("top_up_settled")) => Ok(()),
+            Err(LedgerError::EffectRefused("over_holding_cap")) => self.set_aside(top_up, &clearing).await,
             Err(e) => Err(e.into()),
         }
     }
@@ -225,7 +225,7 @@ impl Funding {
         };
         match self.ledger.submit(request).await {
             Ok(_) => Ok(()),
-            Err(LedgerError::EffectRefused(r)) if r == "top_up_settled" => Ok(()),
+            Err(LedgerError::EffectRefused("top_up_settled")) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

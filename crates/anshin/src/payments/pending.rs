@@ -276,7 +276,7 @@ impl Payments {
         };
         match self.ledger.submit(request).await {
             Ok(_) => {}
-            Err(LedgerError::EffectRefused(r)) if r == "step_up_required" || r == "confirmation_required" => {
+            Err(LedgerError::EffectRefused("step_up_required" | "confirmation_required")) => {
                 return Err(PaymentError::Identity(crate::identity::IdentityError::StepUpRequired));
             }
             // Decided a moment ago, by someone else or by this same exit sent twice.

@@ -159,8 +159,8 @@ impl Payments {
             Ok(_) | Err(LedgerError::IdempotencyConflict(_)) => {
                 store::refund_by_ledger_key(&self.db, ledger_key).await?.ok_or(PaymentError::Declined("retry"))
             }
-            Err(LedgerError::EffectRefused(r)) if r == "refund_raced" => Err(PaymentError::Declined("retry")),
-            Err(LedgerError::EffectRefused(r)) if r == "step_up_required" => {
+            Err(LedgerError::EffectRefused("refund_raced")) => Err(PaymentError::Declined("retry")),
+            Err(LedgerError::EffectRefused("step_up_required")) => {
                 Err(PaymentError::Identity(crate::identity::IdentityError::StepUpRequired))
             }
             // The receivable holds what the merchant has not been paid out: it runs short either

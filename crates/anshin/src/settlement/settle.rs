@@ -117,7 +117,7 @@ impl Settlements {
                 Ok(true) => return Ok(Some(s)),
                 // Another run settled the day first (the same journal, or one with more in it).
                 Ok(false) => return Ok(store::settlement_of_day(&self.db, merchant_id, &day_text).await?),
-                Err(LedgerError::EffectRefused(r)) if r == "settlement_raced" => continue,
+                Err(LedgerError::EffectRefused("settlement_raced")) => continue,
                 Err(LedgerError::EffectRefused(_) | LedgerError::IdempotencyConflict(_)) => {
                     return Ok(store::settlement_of_day(&self.db, merchant_id, &day_text).await?);
                 }
