@@ -56,11 +56,12 @@ struct SettleArgs {
     /// The business day, YYYY-MM-DD (Japan time); by default the last one that is over.
     #[arg(long)]
     date: Option<String>,
-    /// When a business day ends, Japan time (HH:MM; default 00:00). Use the server's setting.
+    /// When a business day ends, Japan time (HH:MM; default 00:00). Else the config file's
+    /// `settlement_cutoff`, as the server reads it.
     #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
     settlement_cutoff: Option<String>,
-    /// The bank API (`anshin sim bank` in development); without it the day is settled and
-    /// payouts wait for a run that has a bank.
+    /// The bank API (`anshin sim bank` in development); else the config file's `bank_url`.
+    /// Without either, the day is settled and payouts wait for a run that has a bank.
     #[arg(long, env = "ANSHIN_BANK_URL")]
     bank_url: Option<String>,
     #[arg(long, env = "ANSHIN_BANK_API_KEY", hide_env_values = true)]
@@ -321,7 +322,9 @@ async fn cli_merchants(args: &DbArgs) -> anyhow::Result<(crate::merchants::Merch
 
 async fn settle(db: &DbArgs, args: SettleArgs) -> anyhow::Result<ExitCode> {
     use crate::settlement::{BusinessDay, Cutoff, SettlementConfig, Settlements};
-    let cutoff = match &args.settlement_cutoff {
+    let (cutoff_text, bank_url) =
+        crate::config::settle_settings(db, args.settlement_cutoff.clone(), args.bank_url.clone())?;
+    let cutoff = match &cutoff_text {
         None => Cutoff::MIDNIGHT,
         Some(s) => Cutoff::parse(s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
     };
@@ -330,7 +333,7 @@ async fn settle(db: &DbArgs, args: SettleArgs) -> anyhow::Result<ExitCode> {
         Some(d) => BusinessDay::parse(d).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
         None => BusinessDay::last_closed(crate::storage::now_ms(), cutoff, config.grace_secs),
     };
-    let bank = crate::config::resolve_bank(args.bank_url.clone(), args.bank_api_key.as_deref())?
+    let bank = crate::config::resolve_bank(bank_url, args.bank_api_key.as_deref())?
         .map(|b| b.client())
         .transpose()
         .map_err(|e| anyhow::anyhow!("bank: {e}"))?;

@@ -184,6 +184,18 @@ impl DbArgs {
     }
 }
 
+/// What `anshin settle` shares with the server: the business day's cut-off and the bank, from
+/// its flags (or environment), else from the same config file `serve` reads, so that a cron job
+/// given only `--config` settles the days the server closes, with the server's bank.
+pub fn settle_settings(
+    db: &DbArgs,
+    cutoff: Option<String>,
+    bank_url: Option<String>,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let file = read_file(db.config.as_deref())?;
+    Ok((cutoff.or(file.settlement_cutoff), bank_url.or(file.bank_url)))
+}
+
 fn resolve_db(args: &DbArgs, file: &FileConfig) -> anyhow::Result<DbSettings> {
     let data_dir = args.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let database_url = match args.database_url.clone().or(file.database_url.clone()) {
@@ -415,6 +427,19 @@ mod tests {
         assert_eq!(retention, RetentionConfig { delivered_days: 7, dead_days: 60 });
         let zero = ServeArgs { outbox_retention_days: Some(0), ..ServeArgs::default() };
         assert!(resolve(&db, &zero).is_err(), "a retention under a day is refused");
+    }
+
+    #[test]
+    fn settle_reads_the_servers_cutoff_and_bank_from_the_file_unless_flags_say_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("anshin.toml");
+        std::fs::write(&file, "settlement_cutoff = \"15:00\"\nbank_url = \"http://127.0.0.1:9100\"\n").unwrap();
+        let db = DbArgs { config: Some(file), ..DbArgs::default() };
+        let from_file = settle_settings(&db, None, None).unwrap();
+        assert_eq!(from_file, (Some("15:00".to_owned()), Some("http://127.0.0.1:9100".to_owned())));
+        let flags = settle_settings(&db, Some("09:30".into()), Some("http://127.0.0.1:9200".into())).unwrap();
+        assert_eq!(flags, (Some("09:30".to_owned()), Some("http://127.0.0.1:9200".to_owned())));
+        assert_eq!(settle_settings(&DbArgs::default(), None, None).unwrap(), (None, None));
     }
 
     #[test]

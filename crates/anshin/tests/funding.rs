@@ -217,6 +217,46 @@ on_both!(a_link_under_another_name_waits_for_review_and_is_not_usable_until_appr
     assert_books_sound(a).await;
 });
 
+// THREATS M6: a typed name is not an identity. Two wallets both registered as ヤマダ タロウ link
+// ﾔﾏﾀﾞ ﾀﾛｳ's account at the same moment: one links, the other waits for an operator
+// (`name_check: shared`) and cannot top up from it. Without the unique index both would link.
+on_both!(a_second_wallet_with_the_holders_name_cannot_link_the_same_account_by_itself, |t| async move {
+    let s = setup(t, fast(), 0, false).await;
+    let a = &s.a;
+    let (first, _, first_codes) = wallet_user(a, "taro@example.jp", "+819011110001", "ヤマダ タロウ").await;
+    let (second, _, second_codes) = wallet_user(a, "taro2@example.jp", "+819011110009", "ヤマダ タロウ").await;
+    let first = a.step_up_by(&first, "link_bank_account", "recovery_code", &first_codes[0]).await;
+    let second = a.step_up_by(&second, "link_bank_account", "recovery_code", &second_codes[0]).await;
+    let (one, two) = tokio::join!(
+        a.post("/v1/me/bank-accounts", account(YAMADA), Some(&first)),
+        a.post("/v1/me/bank-accounts", account(YAMADA), Some(&second)),
+    );
+    assert_eq!((one.0, two.0), (StatusCode::CREATED, StatusCode::CREATED), "{} {}", one.1, two.1);
+    let mut outcomes: Vec<(String, String)> = [&one.1, &two.1]
+        .iter()
+        .map(|b| (b["status"].as_str().unwrap().to_owned(), b["name_check"].as_str().unwrap().to_owned()))
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![("linked".to_owned(), "exact".to_owned()), ("review".to_owned(), "shared".to_owned())],
+        "one wallet links, the other waits for an operator"
+    );
+    let (shared_token, shared) = if one.1["status"] == "review" { (&first, &one.1) } else { (&second, &two.1) };
+    let (status, body) = top_up(a, shared_token, shared["id"].as_str().unwrap(), 1_000).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bank_account_not_linked"))
+    );
+    // The holder linking it once more is a conflict, not a second row.
+    let (linked_token, linked_codes) =
+        if one.1["status"] == "linked" { (&first, &first_codes) } else { (&second, &second_codes) };
+    let (_, status, body) = link(a, linked_token, &linked_codes[1], YAMADA).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(a.count("SELECT COUNT(*) FROM funding_bank_accounts").await, 2);
+    assert_books_sound(a).await;
+});
+
 on_both!(a_top_up_is_credited_only_after_the_bank_confirms, |t| async move {
     let s = setup(t, fast(), 400, false).await;
     let a = &s.a;

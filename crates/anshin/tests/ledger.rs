@@ -504,12 +504,14 @@ on_both!(effects_commit_with_their_command_and_a_failed_condition_refuses_only_t
                 binds: vec![EffectValue::Int(counter)],
                 expect_rows: Some(1),
                 refusal: "code_stale",
+                batch: None,
             },
             Effect {
                 sql: "INSERT INTO effect_probe (id, entry_id, counter) VALUES ($1, $2, 0)",
                 binds: vec![EffectValue::Text(key.clone()), EffectValue::OutcomeId],
                 expect_rows: None,
                 refusal: "",
+                batch: None,
             },
         ],
     };
@@ -558,5 +560,98 @@ on_both!(effects_commit_with_their_command_and_a_failed_condition_refuses_only_t
     assert_eq!((entries, mails), (rows, rows), "entries, rows and messages match one to one");
     assert_eq!(b.balance(&shop).await.0, 100 * rows);
     assert_eq!(count("SELECT COUNT(*) FROM effect_probe WHERE id = 'stale'").await, 0);
+    b.assert_sound().await;
+});
+
+// The same with effects that run as one multi-row statement per batch (`BatchSql`): a batch
+// whose statement touches fewer rows than its effects expect (a stale counter, two codes of one
+// device) runs again one statement per effect, so exactly the commands single statements would
+// refuse are refused and nothing of them is written. Without the row-count check, the stale
+// commands' rows would be written.
+on_both!(batched_effects_refuse_exactly_what_single_statements_would, |t: TestDb| async move {
+    let b = Books::open(&t).await;
+    sqlx::query("CREATE TABLE effect_probe (id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, counter BIGINT NOT NULL)")
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+    for d in 0..20 {
+        sqlx::query("INSERT INTO effect_probe (id, entry_id, counter) VALUES ($1, '', 5)")
+            .bind(format!("dev{d}"))
+            .execute(t.db.write_pool())
+            .await
+            .unwrap();
+    }
+    let shop = b.wallet().await;
+    let payer = b.funded_wallet(1_000_000).await;
+    let pay = |key: String, device: String, counter: i64| Request {
+        command: Command::transfer(b.key(&key), &payer, &shop, &b.jpy, 100, "payment"),
+        origin: Origin::default(),
+        notify: Vec::new(),
+        effects: vec![
+            Effect {
+                sql: "UPDATE effect_probe SET counter = $1 WHERE id = $2 AND counter < $1",
+                binds: vec![EffectValue::Int(counter), EffectValue::Text(device)],
+                expect_rows: Some(1),
+                refusal: "code_stale",
+                batch: Some(BatchSql {
+                    head: "UPDATE effect_probe SET counter = v.column2 FROM (VALUES ",
+                    row: "($2, CAST($1 AS BIGINT))",
+                    tail: ") AS v WHERE effect_probe.id = v.column1 AND effect_probe.counter < v.column2",
+                }),
+            },
+            Effect {
+                sql: "INSERT INTO effect_probe (id, entry_id, counter) VALUES ($1, $2, 0)",
+                binds: vec![EffectValue::Text(key.clone()), EffectValue::OutcomeId],
+                expect_rows: None,
+                refusal: "",
+                batch: Some(BatchSql {
+                    head: "INSERT INTO effect_probe (id, entry_id, counter) VALUES ",
+                    row: "($1, $2, 0)",
+                    tail: "",
+                }),
+            },
+        ],
+    };
+    // Rounds of 20 devices moving on at once, with stale codes (counter 5, already used) of
+    // devices 3 and 11 mixed in; each round waits for the one before, so it is every device's
+    // only fresh code in flight.
+    let mut refused = Vec::new();
+    let mut paid = 0;
+    for round in 0..5i64 {
+        let mut tasks = Vec::new();
+        for d in 0..20 {
+            let req = pay(format!("r{round}d{d}"), format!("dev{d}"), 6 + round);
+            let ledger = b.ledger.clone();
+            tasks.push(tokio::spawn(async move { ledger.submit(req).await }));
+            if d == 3 || d == 11 {
+                let stale = pay(format!("stale{round}d{d}"), format!("dev{d}"), 5);
+                let ledger = b.ledger.clone();
+                tasks.push(tokio::spawn(async move { ledger.submit(stale).await }));
+            }
+        }
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => paid += 1,
+                Err(e) => refused.push(e),
+            }
+        }
+    }
+    assert_eq!(refused, vec![LedgerError::EffectRefused("code_stale"); 10], "every stale code, and only they");
+    assert_eq!(paid, 100);
+    let count = |sql: &'static str| {
+        let db = t.db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.read_pool()).await.unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM effect_probe WHERE id LIKE 'stale%'").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM effect_probe WHERE id LIKE 'r%'").await, 100);
+    assert_eq!(count("SELECT COUNT(*) FROM effect_probe WHERE id LIKE 'dev%' AND counter = 10").await, 20);
+    // Every row carries its own entry.
+    let orphans = count(
+        "SELECT COUNT(*) FROM effect_probe p WHERE p.id LIKE 'r%'
+           AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.id = p.entry_id AND e.idempotency_key LIKE '%' || p.id)",
+    )
+    .await;
+    assert_eq!(orphans, 0);
+    assert_eq!(b.balance(&shop).await.0, 100 * 100);
     b.assert_sound().await;
 });

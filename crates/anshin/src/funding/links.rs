@@ -51,7 +51,7 @@ impl Funding {
         }
         let user = store::user_facts(&self.db, &who.user_id).await?.ok_or(FundingError::NotFound)?;
         let exact = zengin::names_match(&inquiry.holder_name, &user.legal_name).is_exact();
-        let (name_check, status) = if exact { ("exact", "linked") } else { ("review", "review") };
+        let (mut name_check, mut status) = if exact { ("exact", "linked") } else { ("review", "review") };
         let id = new_id("ba");
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
@@ -59,7 +59,7 @@ impl Funding {
         if store::live_links(&mut tx, &who.user_id).await? >= MAX_LINKED_ACCOUNTS {
             return Err(FundingError::Conflict("too many bank accounts are linked; unlink one first"));
         }
-        let row = NewLink {
+        let mut row = NewLink {
             id: &id,
             user_id: &who.user_id,
             bank_code: account.bank_code(),
@@ -70,11 +70,20 @@ impl Funding {
             name_check,
             status,
         };
-        if !store::insert_link(&mut tx, &row, now).await? {
+        let mut inserted = store::insert_link(&mut tx, &row, now).await?;
+        if !inserted && exact {
+            // Either this wallet has it already, or another wallet linked it automatically: a
+            // second wallet with the holder's name is not the holder (M6), so an operator decides.
+            // The unique indexes decide which, atomically, however many link it at once.
+            (name_check, status) = ("shared", "review");
+            (row.name_check, row.status) = (name_check, status);
+            inserted = store::insert_link(&mut tx, &row, now).await?;
+        }
+        if !inserted {
             return Err(FundingError::Conflict("this bank account is already linked"));
         }
         self.identity.consume_grant(&mut tx, who, StepUpAction::LinkBankAccount, now).await?;
-        if exact {
+        if status == "linked" {
             let last4 = super::masked(account.account_number());
             let notice = crate::i18n::email(
                 &user.email,

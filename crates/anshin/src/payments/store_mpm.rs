@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::store::Tx;
-use crate::ledger::{Effect, EffectValue};
+use crate::ledger::{BatchSql, Effect, EffectValue};
 use crate::storage::Db;
 
 /// A code-signing key as listed (never its seed).
@@ -260,6 +260,13 @@ pub fn claim_request(request_id: &str, payment_id: &str, now_ms: i64) -> Effect 
         binds: vec![Text(payment_id.to_owned()), Int(now_ms), Text(request_id.to_owned())],
         expect_rows: Some(1),
         refusal: "code_used",
+        batch: Some(BatchSql {
+            head: "UPDATE payment_requests SET status = 'paid', payment_id = v.column2, updated_at_ms = v.column3
+                   FROM (VALUES ",
+            row: "($3, $1, CAST($2 AS BIGINT))",
+            tail: ") AS v WHERE payment_requests.id = v.column1 AND payment_requests.status = 'open'
+                     AND payment_requests.expires_at_ms > v.column3",
+        }),
     }
 }
 
@@ -331,6 +338,11 @@ pub fn claim_scan(scan_id: &str, payment_id: &str) -> Effect {
         binds: vec![EffectValue::Text(payment_id.to_owned()), EffectValue::Text(scan_id.to_owned())],
         expect_rows: Some(1),
         refusal: "scan_used",
+        batch: Some(BatchSql {
+            head: "UPDATE mpm_scans SET status = 'paid', payment_id = v.column2 FROM (VALUES ",
+            row: "($2, $1)",
+            tail: ") AS v WHERE mpm_scans.id = v.column1 AND mpm_scans.status = 'open'",
+        }),
     }
 }
 

@@ -39,6 +39,7 @@ pub fn spend_confirmation(payment_id: &str, session_id: &str, now_ms: i64) -> Ef
         binds: vec![Int(now_ms), Text(payment_id.to_owned()), Text(session_id.to_owned())],
         expect_rows: Some(1),
         refusal: "confirmation_required",
+        batch: None,
     }
 }
 
@@ -52,6 +53,7 @@ pub fn leave_waiting(payment_id: &str, status: &str, now_ms: i64) -> Effect {
         binds: vec![Text(status.to_owned()), Int(now_ms), Text(payment_id.to_owned())],
         expect_rows: Some(1),
         refusal: "not_pending",
+        batch: None,
     }
 }
 

@@ -201,6 +201,7 @@ pub fn insert_settled(s: &Settlement) -> Effect {
         ],
         expect_rows: Some(1),
         refusal: "day_settled",
+        batch: None,
     }
 }
 
@@ -218,6 +219,7 @@ pub fn take_payments(settlement_id: &str, merchant_id: &str, end_ms: i64, count:
         binds: vec![Text(settlement_id.to_owned()), Text(merchant_id.to_owned()), Int(end_ms)],
         expect_rows: Some(u64::try_from(count).unwrap_or(u64::MAX)),
         refusal: "settlement_raced",
+        batch: None,
     }
 }
 
@@ -230,6 +232,7 @@ pub fn take_refunds(settlement_id: &str, merchant_id: &str, end_ms: i64, count: 
         binds: vec![Text(settlement_id.to_owned()), Text(merchant_id.to_owned()), Int(end_ms)],
         expect_rows: Some(u64::try_from(count).unwrap_or(u64::MAX)),
         refusal: "settlement_raced",
+        batch: None,
     }
 }
 
@@ -245,6 +248,7 @@ pub fn check_sums(settlement_id: &str, merchant_id: &str) -> Effect {
         binds: vec![Text(settlement_id.to_owned()), Text(merchant_id.to_owned())],
         expect_rows: Some(1),
         refusal: "settlement_raced",
+        batch: None,
     }
 }
 
@@ -411,6 +415,7 @@ pub fn claim_payout(c: &Claim<'_>) -> Effect {
         ],
         expect_rows: Some(1),
         refusal: "payout_claimed",
+        batch: None,
     }
 }
 
@@ -511,5 +516,6 @@ pub fn decide_payout(payout_id: &str, status: &'static str, result_code: i64, no
         binds: vec![Text(status.to_owned()), Int(result_code), Int(now_ms), Text(payout_id.to_owned())],
         expect_rows: Some(1),
         refusal: "payout_decided",
+        batch: None,
     }
 }

@@ -47,6 +47,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "payment_confirmations",
         sql: include_str!("../../../../migrations/0012_payment_confirmations.sql"),
     },
+    Migration {
+        version: 13,
+        name: "one_bank_account_one_wallet",
+        sql: include_str!("../../../../migrations/0013_one_bank_account_one_wallet.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

@@ -76,6 +76,7 @@ pub fn consume_effect(session_id: &str, action: &str, now: i64) -> crate::ledger
         binds: vec![Int(now), Text(session_id.to_owned()), Text(action.to_owned())],
         expect_rows: Some(1),
         refusal: "step_up_required",
+        batch: None,
     }
 }
 
