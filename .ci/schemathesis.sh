@@ -65,19 +65,26 @@ anshin() {
   env "${engine_env[@]}" "$bin" "$@"
 }
 
+# The URL process $1 prints to $2 (matched by the sed script $4) once it listens; waits up to
+# 60 s, and fails with its log ($3) if it exits first. $5 names it in the message.
+listening_url() {
+  local pid="$1" out="$2" log="$3" script="$4" what="$5" url=""
+  for _ in $(seq 1 120); do
+    url="$(sed -n "$script" "$out")"
+    [ -n "$url" ] && { echo "$url"; return 0; }
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "FATAL: $what did not start" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "FATAL: $what did not say where it listens" >&2
+  exit 1
+}
+
 # The bank at the world's edge: `anshin sim bank` on a free loopback port, so bank links and
 # top-ups reach a real bank over HTTP instead of answering 503 for want of one.
 export ANSHIN_BANK_API_KEY="contract-bank-key-$$-0123456789"
 "$bin" sim bank --listen 127.0.0.1:0 >"$work/bank.out" 2>"$work/bank.log" &
 bank_pid=$!
-bank_url=""
-for _ in $(seq 1 60); do
-  bank_url="$(sed -n 's|^Bank simulator listening on \(http://[^ ]*\)$|\1|p' "$work/bank.out")"
-  [ -n "$bank_url" ] && break
-  kill -0 "$bank_pid" 2>/dev/null || { cat "$work/bank.log" >&2; echo "FATAL: the bank simulator did not start" >&2; exit 1; }
-  sleep 0.5
-done
-[ -n "$bank_url" ] || { echo "FATAL: the bank simulator did not say where it listens" >&2; exit 1; }
+bank_url="$(listening_url "$bank_pid" "$work/bank.out" "$work/bank.log" 's|^Bank simulator listening on \(http://[^ ]*\)$|\1|p' "the bank simulator")"
 
 # Start `anshin serve` on a free loopback port; sets $base. Generous time limit for a loaded
 # machine; every security control stays on.
@@ -87,14 +94,7 @@ start_server() {
   env "${engine_env[@]}" "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
     --request-timeout-secs 20 --bank-url "$bank_url" >>"$work/server.out" 2>"$work/server.log" &
   server_pid=$!
-  base=""
-  for _ in $(seq 1 120); do
-    base="$(sed -n 's|^Anshin is listening on \(http://[^ ]*\)/$|\1|p' "$work/server.out")"
-    [ -n "$base" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "FATAL: the server did not start" >&2; exit 1; }
-    sleep 0.5
-  done
-  [ -n "$base" ] || { echo "FATAL: the server did not say where it listens" >&2; exit 1; }
+  base="$(listening_url "$server_pid" "$work/server.out" "$work/server.log" 's|^Anshin is listening on \(http://[^ ]*\)/$|\1|p' "the server")"
 }
 
 fuzz() {

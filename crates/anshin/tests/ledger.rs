@@ -478,15 +478,20 @@ on_both!(malformed_ids_and_text_fail_alone, |t: TestDb| async move {
     b.assert_sound().await;
 });
 
+/// Another context's table for the effect tests: an id, the entry it belongs to, a counter.
+async fn effect_probe(t: &TestDb) {
+    sqlx::query("CREATE TABLE effect_probe (id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, counter BIGINT NOT NULL)")
+        .execute(t.db.write_pool())
+        .await
+        .unwrap();
+}
+
 // Effects: another context's rows commit with the command that applies (and only then); a
 // conditional effect that fails refuses its own command alone, leaving nothing of it behind,
 // while the rest of its batch commits.
 on_both!(effects_commit_with_their_command_and_a_failed_condition_refuses_only_that_command, |t: TestDb| async move {
     let b = Books::open(&t).await;
-    sqlx::query("CREATE TABLE effect_probe (id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, counter BIGINT NOT NULL)")
-        .execute(t.db.write_pool())
-        .await
-        .unwrap();
+    effect_probe(&t).await;
     sqlx::query("INSERT INTO effect_probe (id, entry_id, counter) VALUES ('device', '', 0)")
         .execute(t.db.write_pool())
         .await
@@ -570,10 +575,7 @@ on_both!(effects_commit_with_their_command_and_a_failed_condition_refuses_only_t
 // commands' rows would be written.
 on_both!(batched_effects_refuse_exactly_what_single_statements_would, |t: TestDb| async move {
     let b = Books::open(&t).await;
-    sqlx::query("CREATE TABLE effect_probe (id TEXT PRIMARY KEY, entry_id TEXT NOT NULL, counter BIGINT NOT NULL)")
-        .execute(t.db.write_pool())
-        .await
-        .unwrap();
+    effect_probe(&t).await;
     for d in 0..20 {
         sqlx::query("INSERT INTO effect_probe (id, entry_id, counter) VALUES ($1, '', 5)")
             .bind(format!("dev{d}"))

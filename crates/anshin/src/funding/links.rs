@@ -51,7 +51,7 @@ impl Funding {
         }
         let user = store::user_facts(&self.db, &who.user_id).await?.ok_or(FundingError::NotFound)?;
         let exact = zengin::names_match(&inquiry.holder_name, &user.legal_name).is_exact();
-        let (mut name_check, mut status) = if exact { ("exact", "linked") } else { ("review", "review") };
+        let (name_check, status) = if exact { ("exact", "linked") } else { ("review", "review") };
         let id = new_id("ba");
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
@@ -75,15 +75,14 @@ impl Funding {
             // Either this wallet has it already, or another wallet linked it automatically: a
             // second wallet with the holder's name is not the holder (M6), so an operator decides.
             // The unique indexes decide which, atomically, however many link it at once.
-            (name_check, status) = ("shared", "review");
-            (row.name_check, row.status) = (name_check, status);
+            (row.name_check, row.status) = ("shared", "review");
             inserted = store::insert_link(&mut tx, &row, now).await?;
         }
         if !inserted {
             return Err(FundingError::Conflict("this bank account is already linked"));
         }
         self.identity.consume_grant(&mut tx, who, StepUpAction::LinkBankAccount, now).await?;
-        if status == "linked" {
+        if row.status == "linked" {
             let last4 = super::masked(account.account_number());
             let notice = crate::i18n::email(
                 &user.email,
@@ -95,7 +94,7 @@ impl Funding {
         }
         let details = json!({
             "bank": req.bank_code, "branch": req.branch_code, "account_last4": super::masked(&req.account_number),
-            "name_check": name_check, "status": status,
+            "name_check": row.name_check, "status": row.status,
         });
         self.commit_with_audit(tx, &who.user_id, "funding.bank_account.linked", &id, client, details).await?;
         Ok(store::link(&self.db, &id).await?.ok_or(FundingError::NotFound)?.1)

@@ -404,13 +404,13 @@ async fn run_batch(db: &Db, work: &[Work], batched: bool) -> Result<Results, Bat
     Ok(results)
 }
 
-/// An effect with the id of what its command made.
-type EffectOf<'a> = (&'a Effect, &'a str);
+/// An effect with its command's index in the batch and the id of what the command made.
+type EffectOf<'a> = (usize, &'a Effect, &'a str);
 
 /// Run the other contexts' statements of the applied commands, each command's in its own order.
 /// Batched, the `k`-th effects of all commands run in round `k`, those of one `BatchSql` kind as
 /// one statement; a kind's row count must then be the sum its effects expect, or the batch is
-/// run again unbatched (`Unbatch`). Unbatched, an effect whose condition fails refuses its command.
+/// run again unbatched (`Unbatch`). An effect run alone whose condition fails refuses its command.
 async fn run_effects(
     db: &Db,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -418,12 +418,10 @@ async fn run_effects(
     batched: bool,
 ) -> Result<(), BatchError> {
     if !batched {
+        // Command by command, as the commands were submitted: the first to fail a condition is refused.
         for (index, effects, outcome_id) in domain {
             for effect in effects {
-                let touched = store::run_effect(tx, effect, outcome_id).await?;
-                if effect.expect_rows.is_some_and(|n| n != touched) {
-                    return Err(BatchError::Refused { index: *index, refusal: effect.refusal });
-                }
+                run_alone(tx, *index, effect, outcome_id).await?;
             }
         }
         return Ok(());
@@ -432,23 +430,41 @@ async fn run_effects(
     for round in 0..rounds {
         // Kinds in the order they first appear; an effect without a batch form is a kind alone.
         let mut kinds: Vec<(Option<BatchSql>, Vec<EffectOf<'_>>)> = Vec::new();
-        for (_, effects, outcome_id) in domain {
+        for (index, effects, outcome_id) in domain {
             let Some(effect) = effects.get(round) else { continue };
-            match kinds.iter_mut().find(|(form, _)| form.is_some() && *form == effect.batch) {
-                Some((_, members)) => members.push((effect, outcome_id.as_str())),
-                None => kinds.push((effect.batch, vec![(effect, outcome_id.as_str())])),
+            let form = effect.batch;
+            match kinds.iter_mut().find(|(kind, _)| kind.is_some() && *kind == form) {
+                Some((_, members)) => members.push((*index, effect, outcome_id.as_str())),
+                None => kinds.push((form, vec![(*index, effect, outcome_id.as_str())])),
             }
         }
         for (form, members) in kinds {
-            let touched = match (form, members.len()) {
-                (Some(form), n) if n > 1 => store::run_effects_batched(db.backend(), tx, &form, &members).await?,
-                _ => store::run_effect(tx, members[0].0, members[0].1).await?,
-            };
-            let expected: Option<u64> = members.iter().map(|(e, _)| e.expect_rows).sum();
-            if expected.is_some_and(|n| n != touched) {
-                return Err(BatchError::Unbatch);
+            if let (Some(form), true) = (form, members.len() > 1) {
+                let touched = store::run_effects_batched(db.backend(), tx, &form, &members).await?;
+                let expected: Option<u64> = members.iter().map(|(_, e, _)| e.expect_rows).sum();
+                if expected.is_some_and(|n| n != touched) {
+                    return Err(BatchError::Unbatch);
+                }
+                continue;
             }
+            // Alone in its kind this round, its condition names its own command.
+            let (index, effect, outcome_id) = members[0];
+            run_alone(tx, index, effect, outcome_id).await?;
         }
+    }
+    Ok(())
+}
+
+/// One effect as one statement; its failed condition refuses command `index`.
+async fn run_alone(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    index: usize,
+    effect: &Effect,
+    outcome_id: &str,
+) -> Result<(), BatchError> {
+    let touched = store::run_effect(tx, effect, outcome_id).await?;
+    if effect.expect_rows.is_some_and(|n| n != touched) {
+        return Err(BatchError::Refused { index, refusal: effect.refusal });
     }
     Ok(())
 }

@@ -348,14 +348,14 @@ pub async fn run_effects_batched(
     backend: Backend,
     tx: &mut Tx,
     form: &BatchSql,
-    effects: &[(&Effect, &str)],
+    effects: &[(usize, &Effect, &str)],
 ) -> Result<u64, sqlx::Error> {
     let width = form.row.matches('$').count().max(1);
     let mut touched = 0;
     for chunk in effects.chunks(rows_per_chunk(width)) {
         let mut sql = String::from(form.head);
         let mut order: Vec<(usize, usize)> = Vec::new(); // (effect in chunk, bind index)
-        for (i, (effect, _)) in chunk.iter().enumerate() {
+        for (i, (_, effect, _)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
@@ -364,7 +364,7 @@ pub async fn run_effects_batched(
         sql.push_str(form.tail);
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (i, k) in order {
-            let (effect, outcome_id) = chunk[i];
+            let (_, effect, outcome_id) = chunk[i];
             q = match &effect.binds[k] {
                 EffectValue::Text(s) => q.bind(s.clone()),
                 EffectValue::Int(n) => q.bind(*n),
