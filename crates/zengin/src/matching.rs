@@ -14,11 +14,14 @@ use crate::kana::zengin_chars;
 pub struct NameKey {
     key: String,
     entities: Vec<Entity>,
+    /// Where each entity word sits in the key, in characters. Without it トウキョウ(ｶ)ｶﾞｽｻ-ﾋﾞｽ and
+    /// ﾄｳｷﾖｳｶﾞｽ(ｶ)ｻ-ﾋﾞｽ, two registered names, would both be "middle" with the same key.
+    entities_at: Vec<usize>,
 }
 
 impl NameKey {
     /// The text without entity words, spaces or punctuation: half-width large kana, the long-vowel
-    /// mark `-`, A–Z, digits, and any other letters (kanji, for example) exactly as given.
+    /// mark `-`, A–Z, digits, and any other character (kanji, symbols, invisible ones) as given.
     pub fn as_str(&self) -> &str {
         &self.key
     }
@@ -39,7 +42,8 @@ pub enum Match {
     /// Same key and same entity words in the same places.
     Exact,
     /// Same key, but the entity words differ in type or place, or one side has none:
-    /// ｶ)ｱﾝｼﾝ and ﾕ)ｱﾝｼﾝ are different companies, and so may be ｶ)ｱﾝｼﾝ and ｱﾝｼﾝ(ｶ.
+    /// ｶ)ｱﾝｼﾝ and ﾕ)ｱﾝｼﾝ are different companies, and so may be ｶ)ｱﾝｼﾝ and ｱﾝｼﾝ(ｶ, or
+    /// ﾄｳｷﾖｳ(ｶ)ｶﾞｽｻ-ﾋﾞｽ and ﾄｳｷﾖｳｶﾞｽ(ｶ)ｻ-ﾋﾞｽ.
     EntityTypeDiffers,
     /// Different keys, or a side with no text at all.
     Mismatch,
@@ -55,8 +59,14 @@ impl Match {
 /// The comparison key of a name: NFKC, half-width kana, small kana made large, entity words and
 /// abbreviations taken out (their types kept apart), spaces and punctuation removed, A–Z.
 ///
-/// `-` stays: in a Zengin name it is the long-vowel mark ー, so サトー and サト are different
-/// names, and dropping it would let one pass for the other.
+/// `-` stays after a kana: there it is the long-vowel mark ー, so サトー and サト are different
+/// names, and dropping it would let one pass for the other. After a latin letter it can only be a
+/// hyphen (SMITH-JONES), and goes like the other punctuation.
+///
+/// Only spaces and the punctuation banks write or drop go (see [`is_separator`]); any other
+/// character stays in the key, even one that cannot be seen, so that it can never be what makes
+/// two names equal: サト〜 is not ｻﾄ, ハ̈ (a diaeresis that reads as a dakuten) is not ﾊ, and a
+/// zero-width space or soft hyphen sends the name to a person instead of vanishing.
 ///
 /// Unlike [`crate::holder_name`] it never fails: characters with no Zengin form stay in the key,
 /// so two kanji names can still be compared, and a kanji name never equals a kana one.
@@ -68,21 +78,29 @@ pub fn name_key(name: &str) -> NameKey {
     let pieces = split_entities(&chars);
     let mut key = String::with_capacity(chars.len() * 3);
     let mut entities = Vec::new();
+    let mut entities_at = Vec::new();
     for (piece, place) in pieces.iter().zip(places(&pieces)) {
         match (piece, place) {
+            (Piece::Text(traced), _) if traced.ch == '-' && key.ends_with(|ch: char| ch.is_ascii_uppercase()) => {}
             (Piece::Text(traced), _) if is_kept(traced.ch) => key.push(traced.ch),
             (Piece::Text(_), _) => {}
             (Piece::Entity { kind, .. }, place) => {
                 entities.push(Entity { kind: *kind, place: place.unwrap_or(crate::Place::Start) });
+                entities_at.push(key.chars().count());
             }
         }
     }
-    NameKey { key, entities }
+    NameKey { key, entities, entities_at }
 }
 
-/// Letters and digits of any script, and the voiced and long-vowel marks that are part of a kana.
 fn is_kept(ch: char) -> bool {
-    ch.is_alphanumeric() || matches!(ch, 'ﾞ' | 'ﾟ' | '-')
+    !is_separator(ch)
+}
+
+/// Spaces of every kind, and the punctuation a bank writes in a name or leaves out (`.` also
+/// stands for ・): nothing a person would read as part of a letter.
+fn is_separator(ch: char) -> bool {
+    ch.is_whitespace() || matches!(ch, '.' | '(' | ')' | '/' | ',' | '\'' | '’' | '、' | '。')
 }
 
 /// Compares two names by their [`name_key`]s. See [`Match`] for what each answer allows.
@@ -92,7 +110,7 @@ pub fn names_match(a: &str, b: &str) -> Match {
     if !has_text(&a) || !has_text(&b) || a.key != b.key {
         // A key without letters would make any two blank or punctuation-only names "equal".
         Match::Mismatch
-    } else if a.entities != b.entities {
+    } else if a.entities != b.entities || a.entities_at != b.entities_at {
         Match::EntityTypeDiffers
     } else {
         Match::Exact
@@ -137,6 +155,34 @@ mod tests {
         assert_eq!(names_match("サトー", "サト"), Match::Mismatch);
         assert_eq!(names_match("サトー", "ｻﾄ-"), Match::Exact);
         assert_eq!(names_match("株式会社", "ｶ)"), Match::Mismatch);
+    }
+
+    #[test]
+    fn a_character_that_is_not_a_separator_never_vanishes() {
+        // Each of these was an Exact while every non-alphanumeric character was dropped.
+        assert_eq!(names_match("サト〜", "ｻﾄ"), Match::Mismatch, "a wave dash typed for ー");
+        assert_eq!(names_match("ハ\u{0308}ヤシ", "ﾊﾔｼ"), Match::Mismatch, "a diaeresis that reads as a dakuten");
+        assert_eq!(names_match("ヤマダ\u{200B}タロウ", "ﾔﾏﾀﾞﾀﾛｳ"), Match::Mismatch, "a zero-width space");
+        assert_eq!(names_match("サト\u{00AD}", "ｻﾄ"), Match::Mismatch, "a soft hyphen");
+        assert_eq!(names_match("\u{200B}", "\u{200B}"), Match::Mismatch, "nothing visible at all");
+        // What banks write or leave out still goes.
+        assert_eq!(names_match("ヤマダ,タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ"), Match::Exact);
+        assert_eq!(names_match("O’NEIL JOHN", "ONEIL JOHN"), Match::Exact);
+        assert_eq!(names_match("ｱﾝｼﾝ(ﾄｳｷﾖｳ)", "アンシン／トウキョウ"), Match::Exact);
+    }
+
+    #[test]
+    fn a_dash_after_a_latin_letter_is_a_hyphen_and_after_a_kana_a_long_vowel() {
+        assert_eq!(names_match("SMITH-JONES ANNA", "SMITH JONES ANNA"), Match::Exact);
+        assert_eq!(names_match("ｻﾄ-", "ｻﾄ"), Match::Mismatch);
+        assert_eq!(name_key("ABC-ﾃﾞ-ﾀ").as_str(), "ABCﾃﾞ-ﾀ");
+    }
+
+    #[test]
+    fn an_entity_in_the_middle_must_sit_at_the_same_point() {
+        // Both are "middle" with the key ﾄｳｷﾖｳｶﾞｽｻ-ﾋﾞｽ, yet they are two registered names.
+        assert_eq!(names_match("トウキョウ株式会社ガスサービス", "ﾄｳｷﾖｳｶﾞｽ(ｶ)ｻ-ﾋﾞｽ"), Match::EntityTypeDiffers);
+        assert_eq!(names_match("トウキョウガス株式会社サービス", "ﾄｳｷﾖｳｶﾞｽ(ｶ)ｻ-ﾋﾞｽ"), Match::Exact);
     }
 
     #[test]
