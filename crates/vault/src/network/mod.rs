@@ -240,7 +240,7 @@ fn protocol(what: &str) -> NetworkError {
     NetworkError::Protocol(what.to_owned())
 }
 
-/// The error without its URL's query (there is none) and without any body: only what failed.
+/// Only what failed: reqwest's own message is not kept, so no URL or body text reaches a log.
 fn transport(e: reqwest::Error) -> NetworkError {
     let kind = if e.is_connect() { "connection failed" } else { "request failed" };
     NetworkError::Transport(kind.to_owned())
