@@ -16,6 +16,8 @@
 //! - [`network`]: the card-network client (verify, 3-D Secure 2 authentication, authorize).
 //! - [`issuer`]: Anshin's own virtual cards, and authorisations sent to Anshin as their issuer.
 
+#![forbid(unsafe_code)]
+
 pub mod card;
 mod error;
 pub mod issuer;
