@@ -32,6 +32,7 @@ bin="$CARGO_TARGET_DIR/debug/anshin"
 work="$(mktemp -d)"
 server_pid=""
 bank_pid=""
+network_pid=""
 pg_db=""
 stop_server() {
   if [ -n "$server_pid" ]; then
@@ -43,10 +44,12 @@ stop_server() {
 cleanup() {
   local status=$?
   stop_server
-  if [ -n "$bank_pid" ]; then
-    kill "$bank_pid" 2>/dev/null || true
-    wait "$bank_pid" 2>/dev/null || true
-  fi
+  for pid in "$bank_pid" "$network_pid"; do
+    if [ -n "$pid" ]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [ "$status" -ne 0 ] && [ -f "$work/server.log" ]; then
     echo "--- last lines of the server's log ---" >&2
     tail -n 40 "$work/server.log" | sed "s/\x1b\[[0-9;]*m//g" >&2
@@ -86,13 +89,20 @@ export ANSHIN_BANK_API_KEY="contract-bank-key-$$-0123456789"
 bank_pid=$!
 bank_url="$(listening_url "$bank_pid" "$work/bank.out" "$work/bank.log" 's|^Bank simulator listening on \(http://[^ ]*\)$|\1|p' "the bank simulator")"
 
+# The card network likewise: `anshin sim card-network`, so card registrations and card top-ups
+# reach 3-D Secure and the network over HTTP.
+export ANSHIN_CARD_NETWORK_API_KEY="contract-network-key-$$-0123456789"
+"$bin" sim card-network --listen 127.0.0.1:0 >"$work/network.out" 2>"$work/network.log" &
+network_pid=$!
+network_url="$(listening_url "$network_pid" "$work/network.out" "$work/network.log" 's|^Card network simulator .* listening on \(http://[^ ]*\)$|\1|p' "the card network simulator")"
+
 # Start `anshin serve` on a free loopback port; sets $base. Generous time limit for a loaded
 # machine; every security control stays on.
 start_server() {
   rm -rf "$work/data" "$work/server.out" "$work/server.log"
   : >"$work/server.out"
   env "${engine_env[@]}" "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
-    --request-timeout-secs 20 --bank-url "$bank_url" >>"$work/server.out" 2>"$work/server.log" &
+    --request-timeout-secs 20 --bank-url "$bank_url" --card-network-url "$network_url" >>"$work/server.out" 2>"$work/server.log" &
   server_pid=$!
   base="$(listening_url "$server_pid" "$work/server.out" "$work/server.log" 's|^Anshin is listening on \(http://[^ ]*\)/$|\1|p' "the server")"
 }

@@ -128,6 +128,10 @@ enum AdminCmd {
     },
     /// The keys that sign merchant-presented codes, with their state.
     ListQrKeys,
+    /// Rotate the card vault's key-encryption key: a new key becomes active (servers read it when
+    /// they meet a record under it), then every card's data key is re-wrapped under it while the
+    /// service runs. Numbers are never decrypted (audited).
+    RotateKeys,
 }
 
 #[derive(Subcommand)]
@@ -245,6 +249,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keys = cli_qr_keys(&cli.db).await?;
             keys.retire(&id, "cli").await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("key {id} is retired: codes it signed are refused from now on");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::RotateKeys) => {
+            let settings = cli.db.resolve()?;
+            anyhow::ensure!(
+                std::env::var_os("ANSHIN_VAULT_KEYS").is_none(),
+                "the vault's keys come from ANSHIN_VAULT_KEYS: rotate them where that value is kept"
+            );
+            let new_id = vault::KeyRing::rotate_file(&settings.data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let vault = vault::Vault::open_dir(&settings.data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = open(&cli.db).await?;
+            let moved = crate::cards::Cards::rewrap_all(&db, &vault).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut tx = db.begin_write().await?;
+            let event = crate::audit::AuditEvent::new("cli", "vault.keys.rotated", &new_id)
+                .details(serde_json::json!({ "rewrapped": moved }));
+            crate::audit::append(&db, &mut tx, &[event]).await?;
+            tx.commit().await?;
+            let by_key = crate::cards::store::count_by_key(&db).await?;
+            println!("key {new_id} is now active; {moved} card records re-wrapped under it");
+            for (key_id, n) in by_key {
+                println!("  {key_id}: {n} records");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin(AdminCmd::ListQrKeys) => {

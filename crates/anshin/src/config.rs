@@ -109,6 +109,13 @@ pub struct ServeArgs {
     /// flag shows in the process list.
     #[arg(long, env = "ANSHIN_BANK_API_KEY", hide_env_values = true)]
     pub bank_api_key: Option<String>,
+    /// The card network's base URL (`anshin sim card-network` in development): 3-D Secure and
+    /// authorisations for card top-ups. Plain HTTP on loopback only.
+    #[arg(long, env = "ANSHIN_CARD_NETWORK_URL")]
+    pub card_network_url: Option<String>,
+    /// The card network's bearer key (it also proves the network's RReq). Never read from the file.
+    #[arg(long, env = "ANSHIN_CARD_NETWORK_API_KEY", hide_env_values = true)]
+    pub card_network_api_key: Option<String>,
     /// When a business day ends for settlement, Japan time (HH:MM; default 00:00).
     #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
     pub settlement_cutoff: Option<String>,
@@ -159,6 +166,7 @@ struct FileConfig {
     sms_account: Option<String>,
     sms_from: Option<String>,
     bank_url: Option<String>,
+    card_network_url: Option<String>,
     settlement_cutoff: Option<String>,
 }
 
@@ -222,6 +230,8 @@ pub struct Settings {
     pub sms: Option<crate::notify::SmsConfig>,
     /// The bank API, when `--bank-url` is given.
     pub bank: Option<crate::bank::BankConfig>,
+    /// The card network (URL and key), when `--card-network-url` is given.
+    pub card_network: Option<CardNetworkSettings>,
     /// When a business day ends (Japan time).
     pub settlement_cutoff: crate::settlement::Cutoff,
     /// Holding cap and top-up limits.
@@ -322,6 +332,10 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             }),
         },
         bank: resolve_bank(serve.bank_url.clone().or(file.bank_url), serve.bank_api_key.as_deref())?,
+        card_network: resolve_card_network(
+            serve.card_network_url.clone().or(file.card_network_url),
+            serve.card_network_api_key.as_deref(),
+        )?,
         settlement_cutoff: match serve.settlement_cutoff.clone().or(file.settlement_cutoff) {
             None => crate::settlement::Cutoff::MIDNIGHT,
             Some(s) => crate::settlement::Cutoff::parse(&s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
@@ -378,6 +392,42 @@ pub fn resolve_bank(url: Option<String>, api_key: Option<&str>) -> anyhow::Resul
     let config =
         crate::bank::BankConfig::new(&url, key).map_err(|e| anyhow::anyhow!("--bank-url / --bank-api-key: {e}"))?;
     Ok(Some(config))
+}
+
+/// Where the card network is and the key both directions carry. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct CardNetworkSettings {
+    pub base_url: String,
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for CardNetworkSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardNetworkSettings").field("base_url", &self.base_url).field("api_key", &"<redacted>").finish()
+    }
+}
+
+/// A card network URL needs its key, and (plain HTTP carrying card numbers) a loopback host.
+pub fn resolve_card_network(url: Option<String>, api_key: Option<&str>) -> anyhow::Result<Option<CardNetworkSettings>> {
+    let Some(url) = url else { return Ok(None) };
+    let key = api_key.context("--card-network-url needs --card-network-api-key (or ANSHIN_CARD_NETWORK_API_KEY)")?;
+    let parsed = url::Url::parse(&url).context("--card-network-url is not a URL")?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    anyhow::ensure!(
+        parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback),
+        "--card-network-url must be https://, or http:// on loopback (card numbers travel on it)"
+    );
+    anyhow::ensure!(
+        key.chars().count() >= crate::sim::MIN_API_KEY_CHARS,
+        "--card-network-api-key must be at least {} characters",
+        crate::sim::MIN_API_KEY_CHARS
+    );
+    Ok(Some(CardNetworkSettings { base_url: url.trim_end_matches('/').to_owned(), api_key: key.to_owned() }))
 }
 
 /// `10.0.0.0/8, 192.0.2.7` → networks; a bare address is itself only. Anything else is an error,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bank;
 pub mod bench;
+pub mod cards;
 pub mod cli;
 pub mod cli_qr;
 pub mod config;

@@ -80,6 +80,9 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     // Pending top-ups are settled by this worker (and by any GET of one); with several servers
     // each polls, which is safe: the bank debit and the credit are both idempotent.
     let top_ups = funding.has_bank().then(|| tokio::spawn(funding.clone().run_worker(stop_rx.clone())));
+    let cards = build_cards(&settings, &db, &identity, &ledger)?;
+    // Challenges nobody finished and authorisations whose answer was lost are moved on here.
+    let card_sweep = tokio::spawn(cards.clone().run_worker(CARD_SWEEP_INTERVAL_MS, stop_rx.clone()));
     // The key that signs store codes exists from the first start (servers starting together agree on one).
     payments.qr_keys().signer().await.map_err(|e| anyhow::anyhow!("cannot prepare the QR signing key: {e}"))?;
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
@@ -106,7 +109,8 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
         .with_merchants(merchants)
         .with_payments(payments)
         .with_settlements(settlements)
-        .with_funding(funding);
+        .with_funding(funding)
+        .with_cards(cards);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {
@@ -130,6 +134,7 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     if let Some(top_ups) = top_ups {
         let _ = top_ups.await;
     }
+    let _ = card_sweep.await;
     // The writer drains its queue and stops once the last handle is gone; a connection that
     // outlived the grace period may still hold one, so do not wait for ever.
     drop(ledger);
@@ -138,6 +143,37 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     anyhow::ensure!(!ledger_failed.load(Ordering::SeqCst), "the ledger writer failed");
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often stuck card top-ups and abandoned challenges are looked for.
+const CARD_SWEEP_INTERVAL_MS: u64 = 5_000;
+
+/// The card vault (its keys in the data directory, or `ANSHIN_VAULT_KEYS`) and, with
+/// `--card-network-url`, the network client.
+fn build_cards(
+    settings: &Settings,
+    db: &Db,
+    identity: &Identity,
+    ledger: &Ledger,
+) -> anyhow::Result<crate::cards::Cards> {
+    let vault = vault::Vault::open_dir(&settings.db.data_dir).map_err(|e| anyhow::anyhow!("the card vault: {e}"))?;
+    let config = crate::cards::CardsConfig { public_url: settings.public_url.clone(), ..Default::default() };
+    let network = settings
+        .card_network
+        .as_ref()
+        .map(|n| {
+            let timeout = std::time::Duration::from_millis(config.ds_timeout_ms);
+            let client = vault::NetworkClient::new(&n.base_url, timeout)
+                .map_err(|e| anyhow::anyhow!("--card-network-url: {e}"))?
+                .with_api_key(&n.api_key);
+            Ok::<_, anyhow::Error>(crate::cards::CardNetwork {
+                client: Arc::new(client),
+                api_key: n.api_key.as_str().into(),
+            })
+        })
+        .transpose()?;
+    let keys = db.keys().cloned().context("the database carries the server keys")?;
+    Ok(crate::cards::Cards::new(db.clone(), keys, identity.clone(), ledger.clone(), Arc::new(vault), network, config))
 }
 
 /// `--demo` without `--bank-url`: the bank simulator inside this process, on a loopback port.

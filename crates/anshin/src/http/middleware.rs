@@ -152,13 +152,17 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "no-referrer");
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        // No 'unsafe-inline' anywhere: pages carry no <style>, style attribute or inline script;
-        // their one stylesheet and one script are files of ours.
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    );
+    // A page may set a stricter or one-off policy of its own (the 3-D Secure challenge page lets
+    // its one form go to the issuer's ACS); every other response gets this one.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            h,
+            header::CONTENT_SECURITY_POLICY,
+            // No 'unsafe-inline' anywhere: pages carry no <style>, style attribute or inline script;
+            // their one stylesheet and one script are files of ours.
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        );
+    }
     set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
     set(h, HeaderName::from_static("permissions-policy"), "camera=(self), geolocation=(), microphone=()");
     if !h.contains_key(header::CACHE_CONTROL) {

@@ -1,6 +1,7 @@
 //! The HTTP foundation: router, middleware stack and the server loop (plain on loopback, TLS
 //! with rustls otherwise), with graceful shutdown.
 
+mod cards;
 pub mod client;
 mod connections;
 pub mod error;
@@ -117,6 +118,8 @@ pub struct AppStateInner {
     pub settlements: Option<crate::settlement::Settlements>,
     /// Bank links, top-ups and points; without it (or without a bank) those answer 503.
     pub funding: Option<crate::funding::Funding>,
+    /// Cards and card top-ups; without it (or without a card network) those answer 503.
+    pub cards: Option<crate::cards::Cards>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -137,6 +140,7 @@ impl AppState {
             payments: None,
             settlements: None,
             funding: None,
+            cards: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }))
     }
@@ -163,6 +167,11 @@ impl AppState {
 
     pub fn with_funding(mut self, funding: crate::funding::Funding) -> Self {
         self.inner_mut().funding = Some(funding);
+        self
+    }
+
+    pub fn with_cards(mut self, cards: crate::cards::Cards) -> Self {
+        self.inner_mut().cards = Some(cards);
         self
     }
 
@@ -213,7 +222,7 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(wallet_pages::routes()).merge(pay_pages::routes());
     }
     if state.identity.is_some() {
-        app = app.merge(funding::routes()).merge(funding_pages::routes());
+        app = app.merge(funding::routes()).merge(funding_pages::routes()).merge(cards::routes());
     }
     if state.dev_mailbox {
         app = app

@@ -18,6 +18,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, Required, Type};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
+use super::cards::wallet as cards_wallet;
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::funding::{ops as funding_ops, wallet as funding_wallet};
 use super::identity::{account, ops, signin};
@@ -129,6 +130,12 @@ use super::settlement;
         funding_ops::review,
         funding_ops::grant_points,
         funding_ops::point_grants,
+        cards_wallet::add_card,
+        cards_wallet::list_cards,
+        cards_wallet::remove_card,
+        cards_wallet::card_top_up,
+        cards_wallet::card_top_ups,
+        cards_wallet::card_top_up_status,
         merchant_events::stream,
         qr::create_request,
         qr::read_request,
@@ -196,7 +203,9 @@ fn describe(status: u16) -> &'static str {
         }
         402 => {
             "Declined (`insufficient_funds`, `over_payment_limit`; for a top-up `over_top_up_limit`, \
-             `over_daily_limit`, `over_holding_cap`, `cooling_off`): nothing moved."
+             `over_daily_limit`, `over_holding_cap`, `cooling_off`; for a card top-up also `over_monthly_limit`, \
+             `authentication_failed`, `authentication_unavailable`, `authentication_attempted_over_cap`; for a \
+             card that does not check out, whichever field or limit it was, `card_declined`): nothing moved."
         }
         422 => {
             "The customer's code cannot pay (`code_invalid`, `code_expired`, `code_used`): ask for a new code. \
@@ -209,8 +218,8 @@ fn describe(status: u16) -> &'static str {
         429 => "Too many attempts (`too_many_attempts`): retry after the seconds in `Retry-After`.",
         503 => {
             "The server is shedding load, the request ran out of time, the database is unavailable, or the bank \
-             cannot be reached or is not configured (`overloaded`, `service_unavailable`, `not_ready`, \
-             `bank_unavailable`): retry after the seconds in `Retry-After`."
+             or card network cannot be reached or is not configured (`overloaded`, `service_unavailable`, \
+             `not_ready`, `bank_unavailable`, `card_network_unavailable`): retry after the seconds in `Retry-After`."
         }
         _ => "An error; see `error.code`.",
     }

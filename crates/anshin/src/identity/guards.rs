@@ -41,7 +41,7 @@ pub(crate) fn device_key(device_id: &str) -> String {
 }
 
 /// The /24 (IPv4) or /48 (IPv6) network of an address: one attacker rarely has just one address.
-fn network_of(ip: &str) -> Option<String> {
+pub(crate) fn network_of(ip: &str) -> Option<String> {
     match ip.parse::<std::net::IpAddr>().ok()? {
         std::net::IpAddr::V4(v4) => {
             let o = v4.octets();

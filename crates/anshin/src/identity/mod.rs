@@ -20,7 +20,7 @@ mod config;
 mod contacts;
 mod enrolment;
 mod error;
-mod guards;
+pub(crate) mod guards;
 mod lock;
 pub mod model;
 mod notices;

@@ -119,12 +119,58 @@ pub fn decide_top_up(facts: &TopUpFacts) -> Decision {
     Decision::Allow
 }
 
+/// What a card top-up's decision point sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardTopUpFacts {
+    pub amount_minor: i64,
+    pub per_top_up_limit_minor: i64,
+    /// Card top-ups this account asked for in the last minute, this one included.
+    pub top_ups_last_minute: i64,
+    /// How many in a minute are the pattern 7pay's victims saw (`CardsConfig::top_ups_per_minute_signal`).
+    pub top_ups_per_minute_signal: i64,
+    pub money_out_blocked_until_ms: i64,
+    pub now_ms: i64,
+}
+
+/// Card top-ups until scoring exists: over the limit is a denial; a burst of top-ups from one
+/// account (three within a minute) or one during a contact-change or reset cooling-off asks the
+/// issuer to challenge the cardholder (3-D Secure `challenge mandated`), so whoever holds the
+/// session must also hold the card's phone. The risk issue scores this point.
+pub fn decide_card_top_up(facts: &CardTopUpFacts) -> Decision {
+    if facts.amount_minor > facts.per_top_up_limit_minor {
+        return Decision::Deny("over_top_up_limit");
+    }
+    if facts.top_ups_last_minute >= facts.top_ups_per_minute_signal {
+        return Decision::Challenge("top_up_velocity");
+    }
+    if facts.money_out_blocked_until_ms > facts.now_ms {
+        return Decision::Challenge("cooling_off");
+    }
+    Decision::Allow
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn facts(amount_minor: i64, available_minor: i64, blocked_until: i64) -> PaymentFacts {
         PaymentFacts { amount_minor, available_minor, money_out_blocked_until_ms: blocked_until, now_ms: 1_000 }
+    }
+
+    #[test]
+    fn a_burst_of_card_top_ups_asks_the_issuer_to_challenge() {
+        let facts = |amount_minor, recent| CardTopUpFacts {
+            amount_minor,
+            per_top_up_limit_minor: 50_000,
+            top_ups_last_minute: recent,
+            top_ups_per_minute_signal: 3,
+            money_out_blocked_until_ms: 0,
+            now_ms: 1_000,
+        };
+        assert_eq!(decide_card_top_up(&facts(1_000, 1)), Decision::Allow);
+        assert_eq!(decide_card_top_up(&facts(1_000, 2)), Decision::Allow);
+        assert_eq!(decide_card_top_up(&facts(1_000, 3)), Decision::Challenge("top_up_velocity"));
+        assert_eq!(decide_card_top_up(&facts(50_001, 1)), Decision::Deny("over_top_up_limit"));
     }
 
     #[test]

@@ -5,10 +5,14 @@
 //!
 //! `bank`: a Japanese bank with account inquiries, debits from linked accounts (top-ups) and
 //! Zengin total-transfer files (payouts), in memory. See docs/BANK-SIMULATOR.md.
+//!
+//! `card-network`: EMV 3-D Secure 2 (directory and access control servers) and card
+//! authorisations, outcomes chosen by the test card's number. See docs/CARD-NETWORK.md.
 
 mod accounts;
 mod bank;
 mod books;
+pub mod card_network;
 mod error;
 
 use std::future::Future;
@@ -33,6 +37,27 @@ pub const MIN_API_KEY_CHARS: usize = 16;
 pub enum SimCmd {
     /// A Japanese bank over HTTP: account inquiries, debits, Zengin transfer files (in memory).
     Bank(BankArgs),
+    /// A card network: 3-D Secure 2 DS and ACS, card verification and authorisations (in memory).
+    CardNetwork(CardNetworkArgs),
+}
+
+#[derive(Args)]
+pub struct CardNetworkArgs {
+    #[arg(long, default_value = "127.0.0.1:9200")]
+    listen: SocketAddr,
+    /// The bearer key the service sends, and the simulator sends back with its RReq (at least
+    /// 16 characters). Prefer the environment: a flag shows in the process list.
+    #[arg(long, env = "ANSHIN_CARD_NETWORK_API_KEY", hide_env_values = true)]
+    api_key: String,
+    /// Listen beyond loopback (plain HTTP: the key and card numbers cross the network in the clear).
+    #[arg(long)]
+    allow_remote: bool,
+    /// How long the directory server stalls for a timeout test card.
+    #[arg(long, default_value_t = card_network::DEFAULT_DS_TIMEOUT_DELAY_MS)]
+    ds_timeout_delay_ms: u64,
+    /// How long after the ARes a decoupled (D) authentication is approved.
+    #[arg(long, default_value_t = card_network::DEFAULT_DECOUPLED_DELAY_MS)]
+    decoupled_delay_ms: u64,
 }
 
 #[derive(Args)]
@@ -114,7 +139,10 @@ pub async fn serve_bank_until(
 }
 
 pub async fn run(cmd: SimCmd) -> anyhow::Result<()> {
-    let SimCmd::Bank(args) = cmd;
+    let args = match cmd {
+        SimCmd::Bank(args) => args,
+        SimCmd::CardNetwork(args) => return run_card_network(args).await,
+    };
     if !args.listen.ip().is_loopback() && !args.allow_remote {
         anyhow::bail!(
             "refusing to listen on {}: the bank simulator speaks plain HTTP and belongs on loopback. \
@@ -131,6 +159,26 @@ pub async fn run(cmd: SimCmd) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     announce(listener.local_addr()?, &config);
     serve_bank_until(listener, config, crate::server::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn run_card_network(args: CardNetworkArgs) -> anyhow::Result<()> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        anyhow::bail!(
+            "refusing to listen on {}: the card network simulator speaks plain HTTP and belongs on loopback. \
+             Give --allow-remote to listen there anyway.",
+            args.listen
+        );
+    }
+    let config = card_network::CardNetworkConfig {
+        api_key: args.api_key,
+        ds_timeout_delay_ms: args.ds_timeout_delay_ms,
+        decoupled_delay_ms: args.decoupled_delay_ms,
+    };
+    config.check().map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    card_network::announce(listener.local_addr()?, &config);
+    card_network::serve_card_network_until(listener, config, crate::server::shutdown_signal()).await?;
     Ok(())
 }
 

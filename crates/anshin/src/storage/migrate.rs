@@ -52,6 +52,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "one_bank_account_one_wallet",
         sql: include_str!("../../../../migrations/0013_one_bank_account_one_wallet.sql"),
     },
+    Migration { version: 14, name: "cards", sql: include_str!("../../../../migrations/0014_cards.sql") },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

@@ -64,6 +64,30 @@ impl TestDb {
     }
 }
 
+/// Everything the database holds, as text: on SQLite the raw bytes of the file and its WAL
+/// (free pages included); on PostgreSQL every row of every table cast to text.
+pub async fn dump_database(t: &TestDb) -> String {
+    if let Some(path) = t.url.strip_prefix("sqlite://") {
+        let mut bytes = std::fs::read(path).unwrap_or_default();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    use sqlx::Row;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_all(t.db.read_pool())
+            .await
+            .expect("list tables");
+    let mut dump = String::new();
+    for table in tables {
+        let sql = format!("SELECT COALESCE(string_agg(t::text, E'\\n'), '') AS rows FROM \"{table}\" t");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(t.db.read_pool()).await.expect("dump a table");
+        dump.push_str(&row.try_get::<String, _>("rows").expect("text"));
+        dump.push('\n');
+    }
+    dump
+}
+
 /// Random keys for one test database, and their master key in hex.
 fn test_keys() -> (anshin::keys::Keys, String) {
     let master: [u8; 32] =

@@ -81,6 +81,8 @@ pub struct NetworkClient {
     http: reqwest::Client,
     base: String,
     ds_timeout: Duration,
+    /// The bearer key every request carries (the network also proves its RReq with it).
+    api_key: Option<zeroize::Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for NetworkClient {
@@ -133,7 +135,13 @@ impl NetworkClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| NetworkError::Transport(e.to_string()))?;
-        Ok(NetworkClient { http, base, ds_timeout })
+        Ok(NetworkClient { http, base, ds_timeout, api_key: None })
+    }
+
+    /// Send `Authorization: Bearer <api_key>` with every request.
+    pub fn with_api_key(mut self, api_key: &str) -> NetworkClient {
+        self.api_key = Some(zeroize::Zeroizing::new(api_key.to_owned()));
+        self
     }
 
     /// Ask the network whether the card is real. The security code is consumed here: it goes into
@@ -208,11 +216,14 @@ impl NetworkClient {
         limit: Duration,
         on_timeout: NetworkError,
     ) -> Result<(u16, Vec<u8>), NetworkError> {
-        let request = self
+        let mut request = self
             .http
             .post(format!("{}{path}", self.base))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key.as_str());
+        }
         let exchange = async {
             let mut response = request.send().await.map_err(transport)?;
             let status = response.status().as_u16();

@@ -207,6 +207,27 @@ email-top-up-failed-body =
 email-top-up-over-cap-subject = Your top-up of { $amount } is waiting
 email-top-up-over-cap-body =
     Your bank sent { $amount }, but your wallet would hold more than it may. The money is kept aside and support will return it to your bank account.
+email-card-added-subject = A card was added to your Anshin wallet
+email-card-added-body =
+    The card ending in { $digits } was verified and added to your Anshin wallet: top-ups can be charged to it.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-card-top-up-credited-subject = { $amount } was charged to your card and added to your Anshin wallet
+email-card-top-up-credited-body =
+    { $amount } was charged to the card ending in { $digits } and added to your wallet's lite balance.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-card-top-up-declined-subject = Your card top-up of { $amount } did not go through
+email-card-top-up-declined-body =
+    The top-up of { $amount } from the card ending in { $digits } was declined. Nothing was charged and nothing was added to your wallet.
 email-points-granted-subject = You received { $amount } in points
 email-points-granted-body =
     { $amount } in points from the campaign "{ $label }" were added to your Anshin wallet.
+threeds-challenge-title = Confirm with your card issuer
+threeds-challenge-lead = Your card issuer wants to confirm that this is you. Continue to its page; you will come back here afterwards.
+threeds-continue = Continue
+threeds-result-title = Card check
+threeds-card-active = The card was added to your wallet.
+threeds-card-failed = Your card issuer did not confirm that this is you, so the card was not added.
+threeds-top-up-credited = The top-up was added to your wallet's lite balance.
+threeds-top-up-declined = The top-up was declined. Nothing was charged to your card.
+threeds-pending = Your card issuer has not answered yet. Look at your wallet again in a moment.
+threeds-back = Back to the wallet

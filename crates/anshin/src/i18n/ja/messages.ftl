@@ -202,6 +202,27 @@ email-top-up-failed-body =
 email-top-up-over-cap-subject = 【Anshin】{ $amount }のチャージを保留しています
 email-top-up-over-cap-body =
     銀行から{ $amount }を受け取りましたが、ウォレットの保有上限を超えるため入金できませんでした。お預かりしたお金はサポートが銀行口座へお返しします。
+email-card-added-subject = 【Anshin】カードを登録しました
+email-card-added-body =
+    末尾 { $digits } のカードの確認が完了し、Anshin ウォレットに登録しました。このカードからチャージできます。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-card-top-up-credited-subject = 【Anshin】カードから{ $amount }をチャージしました
+email-card-top-up-credited-body =
+    末尾 { $digits } のカードで{ $amount }を決済し、ウォレットのライト残高に入金しました。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-card-top-up-declined-subject = 【Anshin】カードからの{ $amount }のチャージができませんでした
+email-card-top-up-declined-body =
+    末尾 { $digits } のカードからの{ $amount }のチャージは承認されませんでした。カードへの請求もウォレットへの入金もありません。
 email-points-granted-subject = 【Anshin】{ $amount }分のポイントを付与しました
 email-points-granted-body =
     キャンペーン「{ $label }」のポイント{ $amount }分をAnshinウォレットに付与しました。
+threeds-challenge-title = カード会社での本人確認
+threeds-challenge-lead = カード会社がご本人であることを確認します。カード会社のページへ進んでください。確認後、この画面に戻ります。
+threeds-continue = 次へ
+threeds-result-title = カードの確認結果
+threeds-card-active = カードをウォレットに登録しました。
+threeds-card-failed = カード会社でご本人であることが確認できなかったため、カードは登録されませんでした。
+threeds-top-up-credited = チャージした金額をウォレットのライト残高に入金しました。
+threeds-top-up-declined = チャージは承認されませんでした。カードへの請求はありません。
+threeds-pending = カード会社からの回答をまだ受け取っていません。しばらくしてからウォレットをご確認ください。
+threeds-back = ウォレットに戻る

@@ -142,6 +142,16 @@ pub async fn peek(db: &Db, key: &str, window_secs: i64, now: i64) -> Result<i64,
     Ok(count.unwrap_or(0))
 }
 
+/// Take back one event counted by `hit` in the current window (an attempt counted before it was
+/// judged, that turned out fine). Never below zero.
+pub async fn unhit(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE throttles SET count = count - 1 WHERE key = $1 AND count > 0")
+        .bind(key)
+        .execute(db.write_pool())
+        .await?;
+    Ok(())
+}
+
 /// Remove old windows and forgotten guards.
 pub async fn purge(db: &Db, cutoff_ms: i64, now: i64) -> Result<u64, sqlx::Error> {
     let windows = sqlx::query("DELETE FROM throttles WHERE window_start_ms < $1")
