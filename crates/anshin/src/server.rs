@@ -80,17 +80,17 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     // Pending top-ups are settled by this worker (and by any GET of one); with several servers
     // each polls, which is safe: the bank debit and the credit are both idempotent.
     let top_ups = funding.has_bank().then(|| tokio::spawn(funding.clone().run_worker(stop_rx.clone())));
-    let cards = build_cards(&settings, &db, &identity, &ledger)?;
-    // Challenges nobody finished and authorisations whose answer was lost are moved on here.
-    let card_sweep = tokio::spawn(cards.clone().run_worker(CARD_SWEEP_INTERVAL_MS, stop_rx.clone()));
     // The key that signs store codes exists from the first start (servers starting together agree on one).
     payments.qr_keys().signer().await.map_err(|e| anyhow::anyhow!("cannot prepare the QR signing key: {e}"))?;
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
-    let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx));
+    let purge = tokio::spawn(purge_expired(db.clone(), settings.outbox_retention.clone(), stop_rx.clone()));
 
     let listener =
         TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;
+    let cards = build_cards(&settings, local, &db, &identity, &ledger)?;
+    // Challenges nobody finished and authorisations whose answer was lost are moved on here.
+    let card_sweep = tokio::spawn(cards.clone().run_worker(CARD_SWEEP_INTERVAL_MS, stop_rx.clone()));
     announce(&settings, local, acceptor.is_some(), dev_mailbox, &db);
     if settings.demo {
         let (db, merchants, data_dir) = (db.clone(), merchants.clone(), settings.db.data_dir.clone());
@@ -152,12 +152,22 @@ const CARD_SWEEP_INTERVAL_MS: u64 = 5_000;
 /// `--card-network-url`, the network client.
 fn build_cards(
     settings: &Settings,
+    local: SocketAddr,
     db: &Db,
     identity: &Identity,
     ledger: &Ledger,
 ) -> anyhow::Result<crate::cards::Cards> {
     let vault = vault::Vault::open_dir(&settings.db.data_dir).map_err(|e| anyhow::anyhow!("the card vault: {e}"))?;
-    let config = crate::cards::CardsConfig { public_url: settings.public_url.clone(), ..Default::default() };
+    // The network's RReq and the cardholder's browser come back to this URL: with `--listen
+    // …:0` the default public URL names port 0, so the port the listener got takes its place.
+    let mut public_url = settings.public_url.clone();
+    if let Ok(mut url) = url::Url::parse(&public_url)
+        && url.port() == Some(0)
+        && url.set_port(Some(local.port())).is_ok()
+    {
+        public_url = url.to_string().trim_end_matches('/').to_owned();
+    }
+    let config = crate::cards::CardsConfig { public_url, ..Default::default() };
     let network = settings
         .card_network
         .as_ref()

@@ -938,3 +938,106 @@ async fn sign_in_as(browser: &Browser, url: &str, who: &str, password: &str, rec
     // A wallet lands on its security page, staff on the portal.
     browser.find("#account-email, #role").await;
 }
+
+// A card added and topped up through the wallet's pages in Chromium, against `anshin serve` and
+// the card-network simulator: the issuer's challenge runs in the browser (our page hands it to
+// the ACS, whose page comes back to ours with the CRes), and the top-ups reach the lite balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_is_added_with_its_challenge_and_tops_up_through_the_pages() {
+    use anshin::sim::card_network::{
+        CardNetworkConfig, TEST_CHALLENGE_CODE, TestBrand, serve_card_network_until, test_card_number,
+    };
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
+    let key = "browser-network-key-0123456789";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let network_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve_card_network_until(listener, CardNetworkConfig::new(key), std::future::pending()));
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--outbox-poll-ms",
+            "50",
+            "--card-network-url",
+            &network_url,
+        ],
+        &[("ANSHIN_CARD_NETWORK_API_KEY", key)],
+    );
+    let url = server.url.clone();
+    let (email, phone) = ("cards@example.jp", "+819020000401");
+    let http = reqwest::Client::new();
+    let started: Value = http
+        .post(format!("{url}/v1/registrations"))
+        .json(&json!({ "email": email, "phone": phone, "password": common::identity_app::PASSWORD,
+                       "legal_name": "ヤマダ タロウ", "date_of_birth": "1990-04-15" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (email_code, sms_code) = (newest_code(&url, email).await, newest_code(&url, phone).await);
+    let registered: Value = http
+        .post(format!("{url}/v1/registrations/verification"))
+        .json(&json!({ "registration_id": started["registration_id"], "email_code": email_code, "sms_code": sms_code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let recovery = registered["recovery_codes"][0].as_str().unwrap().to_owned();
+    sign_in_as(&browser, &url, email, common::identity_app::PASSWORD, &recovery).await;
+
+    // A card whose issuer challenges its registration: the browser goes to the issuer and back.
+    browser.goto(&format!("{url}/wallet/cards")).await;
+    let challenged = test_card_number(TestBrand::Jcb, 4, 4, 0);
+    browser.fill("#number", &challenged).await;
+    browser.fill("#exp_month", "12").await;
+    browser.fill("#exp_year", "2030").await;
+    browser.fill("#security_code", "123").await;
+    browser.click("#add-card").await;
+    browser.fill("#code", TEST_CHALLENGE_CODE).await;
+    browser.screenshot("cards-issuer-challenge").await;
+    browser.click("#submit").await;
+    browser.wait_for_text("#threeds-result", "card was added").await;
+
+    // A top-up the issuer lets through at once, then one it challenges.
+    browser.goto(&format!("{url}/wallet/cards")).await;
+    assert!(browser.text("#cards").await.contains(&challenged[challenged.len() - 4..]), "the last four show");
+    assert!(!browser.source().await.contains(&challenged), "the number shows nowhere");
+    let frictionless = test_card_number(TestBrand::Visa, 0, 0, 0);
+    browser.fill("#number", &frictionless).await;
+    browser.fill("#exp_month", "12").await;
+    browser.fill("#exp_year", "2030").await;
+    browser.fill("#security_code", "123").await;
+    browser.click("#add-card").await;
+    browser.wait_for_text("#cards", "0002").await;
+    browser.click("#card_id option:nth-child(1)").await; // the Visa card (newest first): frictionless
+    browser.fill("#amount_minor", "3000").await;
+    browser.click("#card-top-up").await;
+    browser.wait_for_text("#card-top-ups", "Added").await;
+    browser.click("#card_id option:nth-child(2)").await; // the JCB card: its top-ups are challenged
+    browser.fill("#amount_minor", "2000").await;
+    browser.click("#card-top-up").await;
+    browser.fill("#code", TEST_CHALLENGE_CODE).await;
+    browser.click("#submit").await;
+    browser.wait_for_text("#threeds-result", "lite balance").await;
+    browser.screenshot("cards-top-up-done").await;
+    let balances: Value = http
+        .get(format!("{url}/v1/me/balances"))
+        .bearer_auth(registered["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(balances["lite_minor"], 5_000, "{balances}");
+    browser.quit().await;
+    drop(server);
+}

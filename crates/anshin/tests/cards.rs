@@ -32,6 +32,8 @@ struct Setup {
     a: App,
     cards: Cards,
     network_url: String,
+    /// Where the service's vault keeps its key file (`vault-keys.json`).
+    vault_dir: std::path::PathBuf,
 }
 
 /// Limits loose enough for a test that adds many good cards from one address.
@@ -68,9 +70,8 @@ async fn setup(t: TestDb, testing: CardTestingLimits) -> Setup {
         Payments::new(t.db.clone(), keys.clone(), ledger.clone(), merchants.clone(), PaymentsConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let dir = tempfile::tempdir().unwrap();
-    let vault = vault::Vault::open_dir(dir.path()).unwrap();
-    std::mem::forget(dir); // the vault's key file lives as long as the test
+    let vault_dir = tempfile::tempdir().unwrap().keep(); // the key file lives as long as the test
+    let vault = vault::Vault::open_dir(&vault_dir).unwrap();
     let client = vault::NetworkClient::new(&network_url, Duration::from_millis(500)).unwrap().with_api_key(NETWORK_KEY);
     let network = CardNetwork { client: Arc::new(client), api_key: NETWORK_KEY.into() };
     let config = CardsConfig { public_url: url.clone(), testing, ds_timeout_ms: 500, ..CardsConfig::default() };
@@ -85,7 +86,7 @@ async fn setup(t: TestDb, testing: CardTestingLimits) -> Setup {
         .with_cards(cards.clone());
     let router = http::router(state);
     tokio::spawn(async move { http::serve(listener, router, None, &http_config, std::future::pending()).await });
-    Setup { a: App { url, t, identity, merchants, payments }, cards, network_url }
+    Setup { a: App { url, t, identity, merchants, payments }, cards, network_url, vault_dir }
 }
 
 /// A registered wallet user: its session token.
@@ -361,7 +362,7 @@ on_both!(a_bin_walked_from_many_accounts_and_addresses_is_cut_off_within_a_few_d
             .post_with(
                 &addresses[(i % 10) as usize],
                 "/v1/me/cards",
-                card(&number, 12, 2030, "123"),
+                card(&number, 12, 2030, "999"),
                 Some(&tokens[(i % 20) as usize]),
             )
             .await;
@@ -490,5 +491,50 @@ on_both!(no_card_number_is_anywhere_outside_the_vault, |t| async move {
     }
     assert!(!dump.contains("\"999\"") && !dump.contains("security_code"), "no security code is kept");
     let _ = s.network_url;
+    assert_books_sound(a).await;
+});
+
+on_both!(rotating_the_vault_key_keeps_old_and_new_cards_usable_during_and_after, |t| async move {
+    let s = setup(t, roomy()).await;
+    let a = &s.a;
+    let token = wallet_user(a, 1).await;
+    let mut card_ids = Vec::new();
+    for c in 0..2 {
+        let (_, added) = add(a, &token, good(&test_card_number(TestBrand::Visa, 0, 0, c))).await;
+        assert_eq!(added["status"], "active", "{added}");
+        card_ids.push(added["id"].as_str().unwrap().to_owned());
+    }
+    let before = anshin::cards::store::count_by_key(&a.t.db).await.unwrap();
+    assert_eq!(before, vec![("k1".to_owned(), 2)]);
+    // Top-ups keep going on both cards while another process rotates and re-wraps.
+    let topping = {
+        let (url, token, card_ids) = (a.url.clone(), token.clone(), card_ids.clone());
+        tokio::spawn(async move {
+            let mut credited = 0;
+            for i in 0..10 {
+                let body = json!({ "card_id": card_ids[i % 2], "amount_minor": 100 });
+                let resp = client().post(format!("{url}/v1/me/card-top-ups")).bearer_auth(&token).json(&body);
+                let answer: Value = resp.send().await.unwrap().json().await.unwrap();
+                assert_eq!(answer["status"], "credited", "{answer}");
+                credited += 1;
+            }
+            credited
+        })
+    };
+    let new_key = vault::KeyRing::rotate_file(&s.vault_dir).unwrap();
+    assert_eq!(new_key, "k2");
+    let rotating = vault::Vault::open_dir(&s.vault_dir).unwrap();
+    let moved = Cards::rewrap_all(&a.t.db, &rotating).await.unwrap();
+    assert_eq!(moved, 2);
+    assert_eq!(topping.await.unwrap(), 10);
+    // After: the old cards (now under k2) still charge, and a new card is sealed under k2.
+    let (_, added) = add(a, &token, good(&test_card_number(TestBrand::Mastercard, 0, 0, 0))).await;
+    let (_, third) = top_up(a, &token, added["id"].as_str().unwrap(), 100).await;
+    assert_eq!(third["status"], "credited", "{third}");
+    let (_, again) = top_up(a, &token, &card_ids[0], 100).await;
+    assert_eq!(again["status"], "credited", "{again}");
+    let after = anshin::cards::store::count_by_key(&a.t.db).await.unwrap();
+    assert_eq!(after, vec![("k2".to_owned(), 3)], "every record under the new key");
+    assert_eq!(lite(a, &token).await, 1_200);
     assert_books_sound(a).await;
 });

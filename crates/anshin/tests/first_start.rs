@@ -136,5 +136,5 @@ async fn first_start_round(round: usize, database_url: Option<&str>) {
         std::fs::read_dir(&data_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.retain(|n| !n.starts_with("anshin.db"));
     names.sort();
-    assert_eq!(names, ["dev-tls", "secret.key"], "round {round}: no temporary file is left");
+    assert_eq!(names, ["dev-tls", "secret.key", "vault-keys.json"], "round {round}: no temporary file is left");
 }

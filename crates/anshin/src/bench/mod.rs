@@ -14,6 +14,7 @@ use crate::config::DbArgs;
 use crate::ledger::{AccountKind, Command, Currency, Ledger, NewAccount};
 use crate::storage::{Db, ids::random_hex_128};
 
+mod cards;
 mod pay;
 mod pay_mpm;
 mod storm;
@@ -29,6 +30,24 @@ pub enum BenchCmd {
     /// Customer-presented QR payments per second end to end over HTTP (signed POS request, code
     /// check, decision, journal, outbox) with p50/p99, next to the ledger's transfer rate.
     Pay(PayBenchArgs),
+    /// The card vault's seals and opens per second, and card top-ups per second end to end over
+    /// HTTP through the card-network simulator (3-D Secure, authorisation, credit) with p50/p99.
+    Cards(CardsBenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CardsBenchArgs {
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    pub backend: Backends,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Wallets topping up at once (each registers its own card first).
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// A PostgreSQL server where a scratch database may be created and dropped.
+    #[arg(long, env = "ANSHIN_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
 }
 
 #[derive(clap::Args)]
@@ -95,7 +114,44 @@ pub async fn run(cmd: BenchCmd, _db: &DbArgs) -> anyhow::Result<()> {
         BenchCmd::Ledger(args) => ledger(args).await,
         BenchCmd::Auth(args) => auth(args).await,
         BenchCmd::Pay(args) => pay_bench(args).await,
+        BenchCmd::Cards(args) => cards_bench(args).await,
     }
+}
+
+async fn cards_bench(args: CardsBenchArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(args.seconds.max(1));
+    println!(
+        "anshin bench cards: {} s per run, {} wallets topping up, durable commits (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)",
+        duration.as_secs(),
+        args.clients
+    );
+    let (seals, opens) = tokio::task::spawn_blocking(cards::vault_rates).await?;
+    println!(
+        "  vault:    AES-256-GCM envelope encryption, one card each, on one core: {seals:.0} seals/s, {opens:.0} opens/s"
+    );
+    let report = |engine: &str, m: &Measurement| {
+        println!(
+            "  {engine}: card top-ups over HTTP through 3-D Secure (AReq/ARes), authorisation and the ledger's credit: \
+             {:.0} top-ups/s, p50 {:.2} ms, p99 {:.2} ms ({} in {:.1} s)",
+            m.per_sec(),
+            m.p50_ms,
+            m.p99_ms,
+            m.ops,
+            m.secs
+        );
+    };
+    if matches!(args.backend, Backends::Sqlite | Backends::Both) {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("cards.db").display());
+        report("SQLite    ", &cards::top_ups(&url, args.clients, duration).await?);
+    }
+    if matches!(args.backend, Backends::Postgres | Backends::Both) {
+        let scratch = PgScratch::create(&args.pg_url, &["cards"]).await?;
+        let measured = cards::top_ups(&scratch.url_for("cards"), args.clients, duration).await;
+        scratch.drop_all().await;
+        report("PostgreSQL", &measured?);
+    }
+    Ok(())
 }
 
 async fn pay_bench(args: PayBenchArgs) -> anyhow::Result<()> {

@@ -93,6 +93,11 @@ impl Cards {
             self.audit_refusal(who, client, "limit").await?;
             return Err(DECLINED);
         }
+        // Another process may have rotated the key-encryption key: a new card goes under the
+        // active one (card additions are rare, so reading the key file each time costs nothing).
+        if let Err(e) = self.vault.reload_keys() {
+            tracing::warn!(error = %e, "the vault's key file could not be re-read; sealing under the key in memory");
+        }
         let sealed = self.vault.seal(number, expiry);
         let verification = match network.client.verify(&self.vault, &sealed, code).await {
             Ok(v) => v,

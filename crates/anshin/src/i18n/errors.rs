@@ -30,6 +30,9 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("this merchant has as many webhook endpoints as it may have", "error-conflict-webhook-limit"),
     ("no payout account change is waiting", "error-conflict-no-payout-change"),
     ("this payout account is not awaiting review", "error-conflict-payout-not-awaiting-review"),
+    ("a wallet holds at most five cards: remove one first", "error-conflict-card-limit"),
+    ("this card cannot be added to this wallet", "error-conflict-card-unavailable"),
+    ("this card is not active", "error-conflict-card-not-active"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.

@@ -3,6 +3,7 @@
 //! the browser to the issuer, and the page the browser comes back to). Handlers only parse, call
 //! `Cards` and map the result.
 
+mod pages;
 pub(super) mod threeds;
 pub(super) mod wallet;
 
@@ -14,7 +15,7 @@ use super::error::ApiError;
 use crate::cards::{Cards, CardsError};
 
 pub fn routes() -> Router<AppState> {
-    wallet::routes().merge(threeds::routes())
+    wallet::routes().merge(threeds::routes()).merge(pages::routes())
 }
 
 /// Without a cards context (or a card network) nothing here can work.

@@ -221,13 +221,3 @@ email-card-top-up-declined-body =
 email-points-granted-subject = You received { $amount } in points
 email-points-granted-body =
     { $amount } in points from the campaign "{ $label }" were added to your Anshin wallet.
-threeds-challenge-title = Confirm with your card issuer
-threeds-challenge-lead = Your card issuer wants to confirm that this is you. Continue to its page; you will come back here afterwards.
-threeds-continue = Continue
-threeds-result-title = Card check
-threeds-card-active = The card was added to your wallet.
-threeds-card-failed = Your card issuer did not confirm that this is you, so the card was not added.
-threeds-top-up-credited = The top-up was added to your wallet's lite balance.
-threeds-top-up-declined = The top-up was declined. Nothing was charged to your card.
-threeds-pending = Your card issuer has not answered yet. Look at your wallet again in a moment.
-threeds-back = Back to the wallet

@@ -216,13 +216,3 @@ email-card-top-up-declined-body =
 email-points-granted-subject = 【Anshin】{ $amount }分のポイントを付与しました
 email-points-granted-body =
     キャンペーン「{ $label }」のポイント{ $amount }分をAnshinウォレットに付与しました。
-threeds-challenge-title = カード会社での本人確認
-threeds-challenge-lead = カード会社がご本人であることを確認します。カード会社のページへ進んでください。確認後、この画面に戻ります。
-threeds-continue = 次へ
-threeds-result-title = カードの確認結果
-threeds-card-active = カードをウォレットに登録しました。
-threeds-card-failed = カード会社でご本人であることが確認できなかったため、カードは登録されませんでした。
-threeds-top-up-credited = チャージした金額をウォレットのライト残高に入金しました。
-threeds-top-up-declined = チャージは承認されませんでした。カードへの請求はありません。
-threeds-pending = カード会社からの回答をまだ受け取っていません。しばらくしてからウォレットをご確認ください。
-threeds-back = ウォレットに戻る
