@@ -128,6 +128,13 @@ enum AdminCmd {
     },
     /// The keys that sign merchant-presented codes, with their state.
     ListQrKeys,
+    /// The regulatory report (Payment Services Act): the unused prepaid (lite) balance and the
+    /// deposit it calls for, and the money held for fund-transfer customers, as of the end of a
+    /// JST day (31 March and 30 September are the base dates; default today).
+    RegulatoryReport {
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Rotate the card vault's key-encryption key: a new key becomes active (servers read it when
     /// they meet a record under it), then every card's data key is re-wrapped under it while the
     /// service runs. Numbers are never decrypted (audited).
@@ -249,6 +256,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keys = cli_qr_keys(&cli.db).await?;
             keys.retire(&id, "cli").await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("key {id} is retired: codes it signed are refused from now on");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin(AdminCmd::RegulatoryReport { as_of }) => {
+            let db = open(&cli.db).await?;
+            let today = crate::funding::jst_day(crate::storage::now_ms());
+            let r = crate::reports::regulatory(&db, as_of.as_deref().unwrap_or(&today))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let yen = crate::i18n::yen;
+            println!(
+                "regulatory report as of the end of {} (JST){}",
+                r.as_of,
+                if r.base_date { ", a base date" } else { "" }
+            );
+            println!(
+                "  unused prepaid (lite) balance:      {} in {} wallets",
+                yen(r.unused_prepaid_minor),
+                r.prepaid_holders
+            );
+            println!("  issuance security deposit owed:     {}", yen(r.deposit_required_minor));
+            println!(
+                "  money held for transfer customers:  {} in {} wallets",
+                yen(r.transfer_customers_money_minor),
+                r.money_holders
+            );
+            println!("  guarantee deposit required:         {}", yen(r.guarantee_required_minor));
+            println!("  campaign points (for information):  {}", yen(r.points_outstanding_minor));
+            println!("{}", serde_json::to_string(&r)?);
+            let mut tx = db.begin_write().await?;
+            let event = crate::audit::AuditEvent::new("cli", "reports.regulatory.read", &r.as_of);
+            crate::audit::append(&db, &mut tx, &[event]).await?;
+            tx.commit().await?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin(AdminCmd::RotateKeys) => {

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod merchants;
 pub mod notify;
 pub mod payments;
+pub mod reports;
 pub mod risk;
 pub mod server;
 pub mod settlement;

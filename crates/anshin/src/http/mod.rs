@@ -20,6 +20,7 @@ mod pages;
 mod passkey_pages;
 mod pay_pages;
 mod payments;
+mod reports;
 mod routes;
 mod settlement;
 mod settlement_pages;
@@ -222,7 +223,8 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(wallet_pages::routes()).merge(pay_pages::routes());
     }
     if state.identity.is_some() {
-        app = app.merge(funding::routes()).merge(funding_pages::routes()).merge(cards::routes());
+        app =
+            app.merge(funding::routes()).merge(funding_pages::routes()).merge(cards::routes()).merge(reports::routes());
     }
     if state.dev_mailbox {
         app = app

@@ -24,6 +24,7 @@ use super::funding::{ops as funding_ops, wallet as funding_wallet};
 use super::identity::{account, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
 use super::payments::{events as merchant_events, merchant as merchant_payments, ops as ops_payments, pos, qr, wallet};
+use super::reports as regulatory_reports;
 use super::routes;
 use super::settlement;
 
@@ -136,6 +137,7 @@ use super::settlement;
         cards_wallet::card_top_up,
         cards_wallet::card_top_ups,
         cards_wallet::card_top_up_status,
+        regulatory_reports::regulatory,
         merchant_events::stream,
         qr::create_request,
         qr::read_request,

@@ -341,6 +341,7 @@ pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> P
                 h2 { (t("ops-merchants-title")) }
                 p { a #merchants-link href="/ops/merchants" { (t("ops-merchants-link")) } }
                 p { a #funding-link href="/ops/funding" { (t("funding-ops-title")) } }
+                p { a #reports-link href="/ops/reports" { (t("reports-title")) } }
                 h2 { (t("ops-takeover")) }
                 form method="post" action="/ops/revoke-sessions" {
                     input type="hidden" name="csrf" value=(csrf);

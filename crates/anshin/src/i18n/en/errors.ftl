@@ -143,3 +143,4 @@ error-expiry-invalid = Please check the expiry date: a month from 1 to 12 and a 
 error-conflict-card-limit = A wallet holds at most five cards: remove one first.
 error-conflict-card-unavailable = This card cannot be added to this wallet.
 error-conflict-card-not-active = This card cannot be used yet: it is waiting for the card issuer, or it failed or was removed.
+error-as-of-invalid = Please check the date: a day (YYYY-MM-DD) that has begun.

@@ -142,3 +142,4 @@ error-expiry-invalid = 有効期限をご確認ください（月は1〜12、年
 error-conflict-card-limit = 1つのウォレットに登録できるカードは5枚までです。先に1枚削除してください。
 error-conflict-card-unavailable = このカードはこのウォレットに登録できません。
 error-conflict-card-not-active = このカードはまだご利用いただけません（カード会社の確認待ち、確認失敗、または削除済み）。
+error-as-of-invalid = 日付をご確認ください（YYYY-MM-DD、当日までの日付）。
