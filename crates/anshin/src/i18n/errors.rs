@@ -30,6 +30,10 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("this merchant has as many webhook endpoints as it may have", "error-conflict-webhook-limit"),
     ("no payout account change is waiting", "error-conflict-no-payout-change"),
     ("this payout account is not awaiting review", "error-conflict-payout-not-awaiting-review"),
+    ("your identity is already verified", "error-conflict-already-verified"),
+    ("an identity verification is already in progress", "error-conflict-verification-in-progress"),
+    ("too many identity verification attempts; contact support", "error-conflict-too-many-verifications"),
+    ("this identity verification is not awaiting review", "error-conflict-verification-not-in-review"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.

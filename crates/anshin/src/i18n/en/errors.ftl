@@ -131,3 +131,17 @@ error-store-closed = This store is not taking Anshin payments at the moment. Ask
 error-image-unreadable = That file is not a PNG picture we can read. Send a PNG photo of the code, or type in the code's text.
 error-image-no-code = No QR code was found in the photo. Take it again closer to the code, straight on and in focus.
 error-image-too-large = The photo is too large (1 MB at most). Send a smaller photo of the code.
+
+## Identity verification (eKYC)
+
+error-identity-not-verified = Verify your identity first: sending money and withdrawing need a verified identity.
+error-ekyc-unavailable = The identity checker cannot be reached now (or this server has none configured); try again later.
+error-document-type-invalid = Please choose a driver's licence, a My Number card or a residence card.
+error-document-number-invalid = Please check the document number: 4 to 20 letters and digits, as on the document.
+error-kana-invalid = Please write the name in katakana, as on the document.
+error-selfie-invalid = The selfie's digest is 64 lowercase hex digits.
+error-status-invalid = status must be review, pending, verified or rejected.
+error-conflict-already-verified = Your identity is already verified.
+error-conflict-verification-in-progress = An identity verification is already in progress: wait for its result.
+error-conflict-too-many-verifications = There have been too many identity verification attempts on this account. Please contact support.
+error-conflict-verification-not-in-review = This identity verification is not awaiting review: another operator may have decided already.

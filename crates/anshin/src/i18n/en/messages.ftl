@@ -231,3 +231,18 @@ threeds-top-up-credited = The top-up was added to your wallet's lite balance.
 threeds-top-up-declined = The top-up was declined. Nothing was charged to your card.
 threeds-pending = Your card issuer has not answered yet. Look at your wallet again in a moment.
 threeds-back = Back to the wallet
+
+## Identity verification (eKYC)
+
+email-identity-verified-subject = Your identity is verified
+email-identity-verified-body =
+    Your identity document was checked and your Anshin wallet is now verified: you can send money and withdraw to a bank account in your own name.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-identity-verification-rejected-subject = Your identity could not be verified
+email-identity-verification-rejected-body =
+    We could not verify your identity from the document and photo you sent. Your wallet stays unverified: you can still top up and pay in stores.
+    You can try again with a clear photo of a valid document. If you did not ask for this, lock your account now from the sign-in page, then contact support.
+email-identity-verification-review-subject = A person is checking your identity document
+email-identity-verification-review-body =
+    Your identity verification needs a person to look at it. We will write to you when it is decided; there is nothing you need to do now.
+    If you did not ask for this, lock your account now from the sign-in page, then contact support.
