@@ -31,6 +31,7 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("no payout account change is waiting", "error-conflict-no-payout-change"),
     ("this payout account is not awaiting review", "error-conflict-payout-not-awaiting-review"),
     ("your identity is already verified", "error-conflict-already-verified"),
+    ("this user's identity is already verified", "error-conflict-user-already-verified"),
     ("an identity verification is already in progress", "error-conflict-verification-in-progress"),
     ("too many identity verification attempts; contact support", "error-conflict-too-many-verifications"),
     ("this identity verification is not awaiting review", "error-conflict-verification-not-in-review"),

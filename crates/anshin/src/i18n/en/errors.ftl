@@ -145,3 +145,4 @@ error-conflict-already-verified = Your identity is already verified.
 error-conflict-verification-in-progress = An identity verification is already in progress: wait for its result.
 error-conflict-too-many-verifications = There have been too many identity verification attempts on this account. Please contact support.
 error-conflict-verification-not-in-review = This identity verification is not awaiting review: another operator may have decided already.
+error-conflict-user-already-verified = This user's identity is already verified.

@@ -144,3 +144,4 @@ error-conflict-already-verified = 本人確認はすでに完了しています�
 error-conflict-verification-in-progress = 本人確認の手続き中です。結果をお待ちください。
 error-conflict-too-many-verifications = このアカウントでの本人確認の試行回数が上限に達しました。サポートにご連絡ください。
 error-conflict-verification-not-in-review = この本人確認は確認待ちではありません。ほかの担当者がすでに判断した可能性があります。
+error-conflict-user-already-verified = この利用者の本人確認はすでに完了しています。
