@@ -33,6 +33,7 @@ work="$(mktemp -d)"
 server_pid=""
 bank_pid=""
 network_pid=""
+ekyc_pid=""
 pg_db=""
 stop_server() {
   if [ -n "$server_pid" ]; then
@@ -44,7 +45,7 @@ stop_server() {
 cleanup() {
   local status=$?
   stop_server
-  for pid in "$bank_pid" "$network_pid"; do
+  for pid in "$bank_pid" "$network_pid" "$ekyc_pid"; do
     if [ -n "$pid" ]; then
       kill "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -96,13 +97,21 @@ export ANSHIN_CARD_NETWORK_API_KEY="contract-network-key-$$-0123456789"
 network_pid=$!
 network_url="$(listening_url "$network_pid" "$work/network.out" "$work/network.log" 's|^Card network simulator .* listening on \(http://[^ ]*\)$|\1|p' "the card network simulator")"
 
+# The eKYC provider likewise: `anshin sim ekyc`, so identity verification submissions reach a
+# provider over HTTP instead of answering 503 for want of one.
+export ANSHIN_EKYC_API_KEY="contract-ekyc-key-$$-0123456789"
+"$bin" sim ekyc --listen 127.0.0.1:0 >"$work/ekyc.out" 2>"$work/ekyc.log" &
+ekyc_pid=$!
+ekyc_url="$(listening_url "$ekyc_pid" "$work/ekyc.out" "$work/ekyc.log" 's|^eKYC provider simulator listening on \(http://[^ ]*\)$|\1|p' "the eKYC simulator")"
+
 # Start `anshin serve` on a free loopback port; sets $base. Generous time limit for a loaded
 # machine; every security control stays on.
 start_server() {
   rm -rf "$work/data" "$work/server.out" "$work/server.log"
   : >"$work/server.out"
   env "${engine_env[@]}" "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
-    --request-timeout-secs 20 --bank-url "$bank_url" --card-network-url "$network_url" >>"$work/server.out" 2>"$work/server.log" &
+    --request-timeout-secs 20 --bank-url "$bank_url" --card-network-url "$network_url" \
+    --ekyc-url "$ekyc_url" >>"$work/server.out" 2>"$work/server.log" &
   server_pid=$!
   base="$(listening_url "$server_pid" "$work/server.out" "$work/server.log" 's|^Anshin is listening on \(http://[^ ]*\)/$|\1|p' "the server")"
 }

@@ -116,6 +116,14 @@ pub struct ServeArgs {
     /// The card network's bearer key (it also proves the network's RReq). Never read from the file.
     #[arg(long, env = "ANSHIN_CARD_NETWORK_API_KEY", hide_env_values = true)]
     pub card_network_api_key: Option<String>,
+    /// The eKYC provider's base URL (`anshin sim ekyc` in development): identity document and
+    /// selfie checks. Plain HTTP on loopback only. Without it, identity verification submissions
+    /// answer 503 (operators can still decide those in review).
+    #[arg(long, env = "ANSHIN_EKYC_URL")]
+    pub ekyc_url: Option<String>,
+    /// The eKYC provider's bearer key (at least 16 characters). Never read from the file.
+    #[arg(long, env = "ANSHIN_EKYC_API_KEY", hide_env_values = true)]
+    pub ekyc_api_key: Option<String>,
     /// When a business day ends for settlement, Japan time (HH:MM; default 00:00).
     #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
     pub settlement_cutoff: Option<String>,
@@ -167,6 +175,7 @@ struct FileConfig {
     sms_from: Option<String>,
     bank_url: Option<String>,
     card_network_url: Option<String>,
+    ekyc_url: Option<String>,
     settlement_cutoff: Option<String>,
 }
 
@@ -232,6 +241,8 @@ pub struct Settings {
     pub bank: Option<crate::bank::BankConfig>,
     /// The card network (URL and key), when `--card-network-url` is given.
     pub card_network: Option<CardNetworkSettings>,
+    /// The eKYC provider (URL and key), when `--ekyc-url` is given.
+    pub ekyc: Option<EkycSettings>,
     /// When a business day ends (Japan time).
     pub settlement_cutoff: crate::settlement::Cutoff,
     /// Holding cap and top-up limits.
@@ -336,6 +347,7 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             serve.card_network_url.clone().or(file.card_network_url),
             serve.card_network_api_key.as_deref(),
         )?,
+        ekyc: resolve_ekyc(serve.ekyc_url.clone().or(file.ekyc_url), serve.ekyc_api_key.as_deref())?,
         settlement_cutoff: match serve.settlement_cutoff.clone().or(file.settlement_cutoff) {
             None => crate::settlement::Cutoff::MIDNIGHT,
             Some(s) => crate::settlement::Cutoff::parse(&s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
@@ -430,6 +442,37 @@ pub fn resolve_card_network(url: Option<String>, api_key: Option<&str>) -> anyho
     Ok(Some(CardNetworkSettings { base_url: url.trim_end_matches('/').to_owned(), api_key: key.to_owned() }))
 }
 
+/// Where the eKYC provider is and its key. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct EkycSettings {
+    pub base_url: String,
+    pub api_key: String,
+}
+
+impl EkycSettings {
+    pub fn client(&self) -> Result<crate::identity::kyc::EkycClient, crate::identity::kyc::EkycError> {
+        crate::identity::kyc::EkycClient::new(&self.base_url, &self.api_key)
+    }
+}
+
+impl std::fmt::Debug for EkycSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EkycSettings").field("base_url", &self.base_url).field("api_key", &"<redacted>").finish()
+    }
+}
+
+/// An eKYC URL needs its key, and (plain HTTP carrying people's identity data) a loopback host,
+/// checked as the client checks them so a bad setting stops the start. A key alone is ignored:
+/// `ANSHIN_EKYC_API_KEY` may be set for the simulator in the same shell.
+pub fn resolve_ekyc(url: Option<String>, api_key: Option<&str>) -> anyhow::Result<Option<EkycSettings>> {
+    let Some(url) = url else { return Ok(None) };
+    let key = api_key.context("--ekyc-url needs --ekyc-api-key (or ANSHIN_EKYC_API_KEY)")?;
+    let base_url =
+        crate::identity::kyc::client::check_base_url(&url).map_err(|e| anyhow::anyhow!("--ekyc-url: {e}"))?;
+    crate::identity::kyc::client::check_api_key(key).map_err(|e| anyhow::anyhow!("--ekyc-api-key: {e}"))?;
+    Ok(Some(EkycSettings { base_url, api_key: key.to_owned() }))
+}
+
 /// `10.0.0.0/8, 192.0.2.7` → networks; a bare address is itself only. Anything else is an error,
 /// never silently ignored (a typo here would make every client look like the proxy).
 fn parse_trusted_proxies(list: Option<&str>) -> anyhow::Result<Vec<ipnet::IpNet>> {
@@ -508,6 +551,26 @@ mod tests {
         let remote = ServeArgs { bank_url: Some("http://192.0.2.1:9100".into()), ..flags };
         assert!(resolve(&DbArgs::default(), &remote).is_err());
         assert!(resolve(&DbArgs::default(), &ServeArgs::default()).unwrap().bank.is_none(), "no bank by default");
+    }
+
+    #[test]
+    fn the_ekyc_provider_needs_a_loopback_url_and_a_key_that_never_shows() {
+        let flags = ServeArgs {
+            ekyc_url: Some("http://127.0.0.1:9300".into()),
+            ekyc_api_key: Some("ekyc-key-0123456789".into()),
+            ..ServeArgs::default()
+        };
+        let settings = resolve(&DbArgs::default(), &flags).unwrap();
+        let ekyc = settings.ekyc.as_ref().expect("a provider");
+        assert_eq!((ekyc.base_url.as_str(), ekyc.api_key.as_str()), ("http://127.0.0.1:9300", "ekyc-key-0123456789"));
+        assert!(!format!("{settings:?}").contains("0123456789"), "the key stays out of Debug");
+        let no_key = ServeArgs { ekyc_api_key: None, ..flags.clone() };
+        assert!(resolve(&DbArgs::default(), &no_key).is_err());
+        let short = ServeArgs { ekyc_api_key: Some("short".into()), ..flags.clone() };
+        assert!(resolve(&DbArgs::default(), &short).is_err());
+        let remote = ServeArgs { ekyc_url: Some("http://192.0.2.1:9300".into()), ..flags };
+        assert!(resolve(&DbArgs::default(), &remote).is_err());
+        assert!(resolve(&DbArgs::default(), &ServeArgs::default()).unwrap().ekyc.is_none(), "none by default");
     }
 
     #[test]

@@ -68,7 +68,11 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
         breach_check_url: settings.breach_check_url.clone(),
         ..IdentityConfig::default()
     };
-    let identity = Identity::new(db.clone(), keys.clone(), hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
+    let mut identity =
+        Identity::new(db.clone(), keys.clone(), hasher, identity_config).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(ekyc) = &settings.ekyc {
+        identity = identity.with_ekyc(ekyc.client().map_err(|e| anyhow::anyhow!("the eKYC provider: {e}"))?);
+    }
     let merchants_config =
         MerchantsConfig { allow_loopback_webhooks: settings.dev_loopback_webhooks, ..MerchantsConfig::default() };
     let merchants = Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), merchants_config);
@@ -80,6 +84,10 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     // Pending top-ups are settled by this worker (and by any GET of one); with several servers
     // each polls, which is safe: the bank debit and the credit are both idempotent.
     let top_ups = funding.has_bank().then(|| tokio::spawn(funding.clone().run_worker(stop_rx.clone())));
+    // Pending identity checks are asked about here (and by any GET of one); several servers may
+    // poll at once: each decision is taken from `pending` once. It runs without a provider too,
+    // so checks left pending time out into review.
+    let verifications = tokio::spawn(identity.clone().run_verification_worker(stop_rx.clone()));
     // The key that signs store codes exists from the first start (servers starting together agree on one).
     payments.qr_keys().signer().await.map_err(|e| anyhow::anyhow!("cannot prepare the QR signing key: {e}"))?;
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
@@ -135,6 +143,7 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
         let _ = top_ups.await;
     }
     let _ = card_sweep.await;
+    let _ = verifications.await;
     // The writer drains its queue and stops once the last handle is gone; a connection that
     // outlived the grace period may still hold one, so do not wait for ever.
     drop(ledger);

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 use super::cards::wallet as cards_wallet;
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::funding::{ops as funding_ops, wallet as funding_wallet};
-use super::identity::{account, ops, signin};
+use super::identity::{account, kyc, ops, signin};
 use super::merchants::{ops as merchant_ops, portal};
 use super::payments::{events as merchant_events, merchant as merchant_payments, ops as ops_payments, pos, qr, wallet};
 use super::reports as regulatory_reports;
@@ -79,6 +79,10 @@ use super::settlement;
         ops::read_audit,
         ops::last_verification,
         ops::verify_now,
+        kyc::submit,
+        kyc::mine,
+        kyc::list,
+        kyc::decide,
         merchant_ops::propose,
         merchant_ops::review,
         merchant_ops::suspend,
@@ -196,8 +200,9 @@ fn describe(status: u16) -> &'static str {
         }
         403 => {
             "The session may not do this: it may only enrol a factor (`enrolment_required`), the action needs a \
-             step-up grant (`step_up_required`), or the role does not allow it (`forbidden`); or the merchant or \
-             store cannot take payments now (`not_accepting_payments`)."
+             step-up grant (`step_up_required`), the role does not allow it (`forbidden`), or it needs a verified \
+             identity (`identity_not_verified`); or the merchant or store cannot take payments now \
+             (`not_accepting_payments`)."
         }
         409 => {
             "Conflicts with the current state (`conflict`), or the `Idempotency-Key` was used for another request, \
@@ -219,9 +224,10 @@ fn describe(status: u16) -> &'static str {
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
         429 => "Too many attempts (`too_many_attempts`): retry after the seconds in `Retry-After`.",
         503 => {
-            "The server is shedding load, the request ran out of time, the database is unavailable, or the bank \
-             or card network cannot be reached or is not configured (`overloaded`, `service_unavailable`, \
-             `not_ready`, `bank_unavailable`, `card_network_unavailable`): retry after the seconds in `Retry-After`."
+            "The server is shedding load, the request ran out of time, the database is unavailable, or the bank, \
+             card network or eKYC provider cannot be reached or is not configured (`overloaded`, `service_unavailable`, \
+             `not_ready`, `bank_unavailable`, `card_network_unavailable`, `ekyc_unavailable`): retry after the \
+             seconds in `Retry-After`."
         }
         _ => "An error; see `error.code`.",
     }

@@ -661,6 +661,7 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         | StepUpAction::UnlockUser => "/wallet/security",
         StepUpAction::ConfirmPayment => "/wallet/payments",
         StepUpAction::LinkBankAccount => "/wallet/bank-accounts",
+        StepUpAction::VerifyIdentity => "/wallet/security",
     }
 }
 

@@ -33,6 +33,11 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("a wallet holds at most five cards: remove one first", "error-conflict-card-limit"),
     ("this card cannot be added to this wallet", "error-conflict-card-unavailable"),
     ("this card is not active", "error-conflict-card-not-active"),
+    ("your identity is already verified", "error-conflict-already-verified"),
+    ("this user's identity is already verified", "error-conflict-user-already-verified"),
+    ("an identity verification is already in progress", "error-conflict-verification-in-progress"),
+    ("too many identity verification attempts; contact support", "error-conflict-too-many-verifications"),
+    ("this identity verification is not awaiting review", "error-conflict-verification-not-in-review"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.

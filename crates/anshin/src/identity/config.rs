@@ -46,6 +46,10 @@ pub struct IdentityConfig {
     pub password_alert_interval_secs: i64,
     /// Base URL of a k-anonymity breached-password range API (`{url}/range/{5 hex}`); off when None.
     pub breach_check_url: Option<String>,
+    /// A check the eKYC provider has not decided after this long goes to an operator's review.
+    pub ekyc_decision_timeout_ms: i64,
+    /// How often the worker asks the provider about pending checks.
+    pub ekyc_poll_interval_ms: u64,
 }
 
 impl Default for IdentityConfig {
@@ -76,6 +80,8 @@ impl Default for IdentityConfig {
             unlock_cooling_off_secs: 24 * 3600,
             password_alert_interval_secs: 24 * 3600,
             breach_check_url: None,
+            ekyc_decision_timeout_ms: super::kyc::DEFAULT_DECISION_TIMEOUT_MS,
+            ekyc_poll_interval_ms: super::kyc::DEFAULT_POLL_INTERVAL_MS,
         }
     }
 }

@@ -27,6 +27,14 @@ pub enum IdentityError {
     Conflict(&'static str),
     #[error("not allowed")]
     Forbidden,
+    /// The flow needs a verified legal identity (eKYC or an operator's review) and the user has none.
+    #[error("verify your identity first")]
+    NotVerified,
+    /// No eKYC provider is configured, or it cannot be reached now.
+    #[error("the identity checker cannot be reached")]
+    EkycUnavailable,
+    #[error("not found")]
+    NotFound,
     /// Hashing capacity is used up: shed the request before it costs anything else.
     #[error("the service is busy; try again shortly")]
     Busy,

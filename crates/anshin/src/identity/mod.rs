@@ -5,7 +5,8 @@
 //! One file per flow, all `impl Identity`: `registration`, `signin`, `proofs` (checking and
 //! spending factors), `enrolment` (adding and removing factors), `stepup`, `recovery` (password
 //! reset), `lock` (lock and unlock), `contacts`, `sessions`, `staff` (operators and merchant staff),
-//! `guards` (failure counters), `sweep` (background work). Every SQL statement is in `store/`.
+//! `guards` (failure counters), `sweep` (background work), and `kyc` (identity verification
+//! levels and the eKYC provider). Every SQL statement is in `store/`.
 //! Notices (e-mail and SMS) are in `notices`. A request walks downward: HTTP handler → flow →
 //! store, never back up.
 //!
@@ -21,6 +22,7 @@ mod contacts;
 mod enrolment;
 mod error;
 pub(crate) mod guards;
+pub mod kyc;
 mod lock;
 pub mod model;
 mod notices;
@@ -69,6 +71,8 @@ pub struct Identity {
     /// The WebAuthn relying party for passkeys.
     rp: Arc<webauthn_rs::Webauthn>,
     breach: Option<breach::BreachCheck>,
+    /// The eKYC provider; without it, submissions answer `EkycUnavailable` (reviews still work).
+    ekyc: Option<Arc<kyc::EkycClient>>,
 }
 
 impl Identity {
@@ -76,7 +80,13 @@ impl Identity {
     pub fn new(db: Db, keys: Keys, hasher: PasswordHasher, config: IdentityConfig) -> Result<Identity, String> {
         let rp = Arc::new(passkeys::relying_party(&config.public_url)?);
         let breach = config.breach_check_url.as_deref().map(breach::BreachCheck::new).transpose()?;
-        Ok(Identity { db, keys, hasher, config: Arc::new(config), rp, breach })
+        Ok(Identity { db, keys, hasher, config: Arc::new(config), rp, breach, ekyc: None })
+    }
+
+    /// With an eKYC provider: set before the service is cloned into the others.
+    pub fn with_ekyc(mut self, client: kyc::EkycClient) -> Self {
+        self.ekyc = Some(Arc::new(client));
+        self
     }
 
     pub fn db(&self) -> &Db {

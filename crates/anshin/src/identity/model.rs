@@ -153,10 +153,12 @@ pub enum StepUpAction {
     ConfirmPayment,
     /// Wallet users: link a bank account that top-ups are pulled from.
     LinkBankAccount,
+    /// Wallet users: submit an identity document for verification (eKYC).
+    VerifyIdentity,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 13] = [
+    pub const ALL: [StepUpAction; 14] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -170,6 +172,7 @@ impl StepUpAction {
         StepUpAction::Refund,
         StepUpAction::ConfirmPayment,
         StepUpAction::LinkBankAccount,
+        StepUpAction::VerifyIdentity,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -189,6 +192,7 @@ impl StepUpAction {
             StepUpAction::Refund => "refund",
             StepUpAction::ConfirmPayment => "confirm_payment",
             StepUpAction::LinkBankAccount => "link_bank_account",
+            StepUpAction::VerifyIdentity => "verify_identity",
         }
     }
 }

@@ -8,11 +8,15 @@
 //!
 //! `card-network`: EMV 3-D Secure 2 (directory and access control servers) and card
 //! authorisations, outcomes chosen by the test card's number. See docs/CARD-NETWORK.md.
+//!
+//! `ekyc`: an identity-verification provider (document and selfie checks), outcomes chosen by
+//! the document number's last digit. See docs/EKYC-SIMULATOR.md.
 
 mod accounts;
 mod bank;
 mod books;
 pub mod card_network;
+pub mod ekyc;
 mod error;
 
 use std::future::Future;
@@ -39,6 +43,25 @@ pub enum SimCmd {
     Bank(BankArgs),
     /// A card network: 3-D Secure 2 DS and ACS, card verification and authorisations (in memory).
     CardNetwork(CardNetworkArgs),
+    /// An eKYC provider: document and selfie checks decided by the document number (in memory).
+    Ekyc(EkycArgs),
+}
+
+#[derive(Args)]
+pub struct EkycArgs {
+    #[arg(long, default_value = "127.0.0.1:9300")]
+    listen: SocketAddr,
+    /// The bearer key every request must carry (at least 16 characters). Prefer the environment:
+    /// a flag shows in the process list.
+    #[arg(long, env = "ANSHIN_EKYC_API_KEY", hide_env_values = true)]
+    api_key: String,
+    /// Listen beyond loopback (plain HTTP: the key and people's document data cross the network
+    /// in the clear).
+    #[arg(long)]
+    allow_remote: bool,
+    /// How long a check stays pending before its document number's outcome shows.
+    #[arg(long, default_value_t = ekyc::DEFAULT_DECISION_DELAY_MS)]
+    decision_delay_ms: u64,
 }
 
 #[derive(Args)]
@@ -142,6 +165,7 @@ pub async fn run(cmd: SimCmd) -> anyhow::Result<()> {
     let args = match cmd {
         SimCmd::Bank(args) => args,
         SimCmd::CardNetwork(args) => return run_card_network(args).await,
+        SimCmd::Ekyc(args) => return run_ekyc(args).await,
     };
     if !args.listen.ip().is_loopback() && !args.allow_remote {
         anyhow::bail!(
@@ -179,6 +203,22 @@ async fn run_card_network(args: CardNetworkArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     card_network::announce(listener.local_addr()?, &config);
     card_network::serve_card_network_until(listener, config, crate::server::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn run_ekyc(args: EkycArgs) -> anyhow::Result<()> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        anyhow::bail!(
+            "refusing to listen on {}: the eKYC simulator speaks plain HTTP and belongs on loopback. \
+             Give --allow-remote to listen there anyway.",
+            args.listen
+        );
+    }
+    let config = ekyc::EkycSimConfig { api_key: args.api_key, decision_delay_ms: args.decision_delay_ms };
+    config.check().map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    ekyc::announce(listener.local_addr()?, &config);
+    ekyc::serve_ekyc_until(listener, config, crate::server::shutdown_signal()).await?;
     Ok(())
 }
 

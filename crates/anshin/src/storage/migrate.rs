@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../../migrations/0013_one_bank_account_one_wallet.sql"),
     },
     Migration { version: 14, name: "cards", sql: include_str!("../../../../migrations/0014_cards.sql") },
+    Migration {
+        version: 15,
+        name: "identity_verification",
+        sql: include_str!("../../../../migrations/0015_identity_verification.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

@@ -1,8 +1,10 @@
 //! Identity endpoints. Handlers only parse, call `Identity` and map the result; the flows and
 //! their rules live in `crate::identity`. Split by flow: `signin` (registration, sign-in, lock,
-//! unlock, reset), `account` (the signed-in user's own account), `ops` (operators).
+//! unlock, reset), `account` (the signed-in user's own account), `ops` (operators), `kyc`
+//! (identity verification and its review).
 
 pub(super) mod account;
+pub(super) mod kyc;
 pub(super) mod ops;
 pub(super) mod signin;
 
@@ -18,7 +20,7 @@ use crate::identity::password::PasswordProblem;
 use crate::identity::{Client, Factor, Identity, IdentityError, Principal};
 
 pub fn routes() -> Router<AppState> {
-    signin::routes().merge(account::routes()).merge(ops::routes())
+    signin::routes().merge(account::routes()).merge(ops::routes()).merge(kyc::routes())
 }
 
 impl From<IdentityError> for ApiError {
@@ -68,6 +70,23 @@ impl From<IdentityError> for ApiError {
             }
             IdentityError::Busy => ApiError::hashing_busy(),
             IdentityError::Unavailable => ApiError::overloaded(),
+            IdentityError::NotVerified => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "identity_not_verified",
+                "Verify your identity first (POST /v1/me/identity-verifications): sending and withdrawing need it.",
+            ),
+            IdentityError::EkycUnavailable => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "api_error",
+                    "ekyc_unavailable",
+                    "The identity checker cannot be reached now (or this server has none configured); try again later.",
+                );
+                e.retry_after_secs = Some(30);
+                e
+            }
+            IdentityError::NotFound => ApiError::not_found(),
             IdentityError::Forbidden => {
                 ApiError::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", "You may not do this.")
             }

@@ -144,3 +144,18 @@ error-conflict-card-limit = A wallet holds at most five cards: remove one first.
 error-conflict-card-unavailable = This card cannot be added to this wallet.
 error-conflict-card-not-active = This card cannot be used yet: it is waiting for the card issuer, or it failed or was removed.
 error-as-of-invalid = Please check the date: a day (YYYY-MM-DD) that has begun.
+
+## Identity verification (eKYC)
+
+error-identity-not-verified = Verify your identity first: sending money and withdrawing need a verified identity.
+error-ekyc-unavailable = The identity checker cannot be reached now (or this server has none configured); try again later.
+error-document-type-invalid = Please choose a driver's licence, a My Number card or a residence card.
+error-document-number-invalid = Please check the document number: 4 to 20 letters and digits, as on the document.
+error-kana-invalid = Please write the name in katakana, as on the document.
+error-selfie-invalid = The selfie's digest is 64 lowercase hex digits.
+error-status-invalid = status must be review, pending, verified or rejected.
+error-conflict-already-verified = Your identity is already verified.
+error-conflict-verification-in-progress = An identity verification is already in progress: wait for its result.
+error-conflict-too-many-verifications = There have been too many identity verification attempts on this account. Please contact support.
+error-conflict-verification-not-in-review = This identity verification is not awaiting review: another operator may have decided already.
+error-conflict-user-already-verified = This user's identity is already verified.

@@ -221,3 +221,18 @@ email-card-top-up-declined-body =
 email-points-granted-subject = You received { $amount } in points
 email-points-granted-body =
     { $amount } in points from the campaign "{ $label }" were added to your Anshin wallet.
+
+## Identity verification (eKYC)
+
+email-identity-verified-subject = Your identity is verified
+email-identity-verified-body =
+    Your identity document was checked and your Anshin wallet is now verified: you can send money and withdraw to a bank account in your own name.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-identity-verification-rejected-subject = Your identity could not be verified
+email-identity-verification-rejected-body =
+    We could not verify your identity from the document and photo you sent. Your wallet stays unverified: you can still top up and pay in stores.
+    You can try again with a clear photo of a valid document. If you did not ask for this, lock your account now from the sign-in page, then contact support.
+email-identity-verification-review-subject = A person is checking your identity document
+email-identity-verification-review-body =
+    Your identity verification needs a person to look at it. We will write to you when it is decided; there is nothing you need to do now.
+    If you did not ask for this, lock your account now from the sign-in page, then contact support.

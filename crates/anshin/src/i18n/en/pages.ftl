@@ -281,6 +281,7 @@ step-up-for-create-pos-key = To create a POS key, confirm it is you with a secon
 step-up-for-manage-webhooks = To add a webhook endpoint or rotate its secret, confirm it is you with a second factor.
 step-up-for-change-payout-account = To set the payout account, confirm it is you with a second factor.
 step-up-for-link-bank-account = To link a bank account, confirm it is you with a second factor.
+step-up-for-verify-identity = To send an identity document for verification, confirm it is you with a second factor.
 step-up-for-refund = To refund a payment, confirm it is you with a second factor.
 step-up-for-confirm-payment = To pay this amount, confirm it is you with a second factor.
 

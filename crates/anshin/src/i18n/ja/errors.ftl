@@ -143,3 +143,18 @@ error-conflict-card-limit = 1つのウォレットに登録できるカードは
 error-conflict-card-unavailable = このカードはこのウォレットに登録できません。
 error-conflict-card-not-active = このカードはまだご利用いただけません（カード会社の確認待ち、確認失敗、または削除済み）。
 error-as-of-invalid = 日付をご確認ください（YYYY-MM-DD、当日までの日付）。
+
+## 本人確認（eKYC）
+
+error-identity-not-verified = 先に本人確認を完了してください。送金と出金には本人確認が必要です。
+error-ekyc-unavailable = 現在、本人確認サービスに接続できません（またはこのサーバーに設定されていません）。しばらくしてからお試しください。
+error-document-type-invalid = 運転免許証、マイナンバーカード、在留カードのいずれかを選んでください。
+error-document-number-invalid = 書類の番号をご確認ください（書類に記載の英数字4〜20文字）。
+error-kana-invalid = 氏名は書類の記載どおりカタカナで入力してください。
+error-selfie-invalid = 自撮り写真のダイジェストは16進数の小文字64文字です。
+error-status-invalid = status には review、pending、verified、rejected のいずれかを指定してください。
+error-conflict-already-verified = 本人確認はすでに完了しています。
+error-conflict-verification-in-progress = 本人確認の手続き中です。結果をお待ちください。
+error-conflict-too-many-verifications = このアカウントでの本人確認の試行回数が上限に達しました。サポートにご連絡ください。
+error-conflict-verification-not-in-review = この本人確認は確認待ちではありません。ほかの担当者がすでに判断した可能性があります。
+error-conflict-user-already-verified = この利用者の本人確認はすでに完了しています。

@@ -216,3 +216,18 @@ email-card-top-up-declined-body =
 email-points-granted-subject = 【Anshin】{ $amount }分のポイントを付与しました
 email-points-granted-body =
     キャンペーン「{ $label }」のポイント{ $amount }分をAnshinウォレットに付与しました。
+
+## 本人確認（eKYC）
+
+email-identity-verified-subject = 【Anshin】本人確認が完了しました
+email-identity-verified-body =
+    本人確認書類を確認し、Anshinウォレットの本人確認が完了しました。送金や、ご本人名義の銀行口座への出金ができるようになりました。
+    お心当たりがない場合は、すぐにサインイン画面からアカウントをロックし、サポートにご連絡ください。
+email-identity-verification-rejected-subject = 【Anshin】本人確認ができませんでした
+email-identity-verification-rejected-body =
+    お送りいただいた書類と写真では、本人確認ができませんでした。ウォレットは本人確認前のままです（チャージとお店での支払いはご利用いただけます）。
+    有効な書類をはっきり撮影して、もう一度お試しください。お心当たりがない場合は、すぐにサインイン画面からアカウントをロックし、サポートにご連絡ください。
+email-identity-verification-review-subject = 【Anshin】本人確認書類を担当者が確認しています
+email-identity-verification-review-body =
+    本人確認は担当者による確認が必要になりました。結果が出ましたらメールでお知らせします。お客様の操作は必要ありません。
+    お心当たりがない場合は、すぐにサインイン画面からアカウントをロックし、サポートにご連絡ください。

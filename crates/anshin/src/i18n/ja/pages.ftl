@@ -265,6 +265,7 @@ step-up-for-create-pos-key = POSキーを作成するには、2段階認証で�
 step-up-for-manage-webhooks = Webhookの送信先を追加したりシークレットを更新したりするには、2段階認証で本人確認をしてください。
 step-up-for-change-payout-account = 振込先口座を登録するには、2段階認証で本人確認をしてください。
 step-up-for-link-bank-account = 銀行口座を登録するには、2段階認証で本人確認をしてください。
+step-up-for-verify-identity = 本人確認書類を送るには、2段階認証でご本人であることを確認してください。
 step-up-for-refund = 返金するには、2段階認証で本人確認をしてください。
 step-up-for-confirm-payment = この金額を支払うには、2段階認証で本人確認をしてください。
 

@@ -10,6 +10,7 @@ pub mod guards;
 pub mod recovery;
 pub mod sessions;
 pub mod users;
+pub mod verification;
 
 /// A write transaction (see `Db::begin_write`).
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
