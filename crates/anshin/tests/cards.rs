@@ -354,7 +354,7 @@ on_both!(a_bin_walked_from_many_accounts_and_addresses_is_cut_off_within_a_few_d
     for n in 0..20 {
         tokens.push(wallet_user(a, n).await);
     }
-    let addresses: Vec<reqwest::Client> = (0..10).map(|i| client_from(&format!("127.0.1.{}", i + 10))).collect();
+    let addresses: Vec<reqwest::Client> = (0..10).map(|i| client_from(&format!("127.{}.1.10", i + 10))).collect();
     let mut first_answer = None;
     for i in 0..1_000u64 {
         let number = format!("400000{:010}", 1_000_000 + i);
