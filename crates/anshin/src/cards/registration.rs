@@ -82,8 +82,8 @@ impl Cards {
             Err(_) => {
                 // A wrong check digit, an unknown BIN or a past date: a failed card check like
                 // any other, counted against every scope.
-                testing.charge(&self.db, &who.user_id, client, bin6, None).await?;
-                self.audit_refusal(who, client, "card_checks").await?;
+                let (within, _) = testing.charge(&self.db, &who.user_id, client, bin6, None).await?;
+                self.audit_refusal(who, client, if within { "card_checks" } else { "limit" }).await?;
                 return Err(DECLINED);
             }
         };

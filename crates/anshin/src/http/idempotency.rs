@@ -50,6 +50,33 @@ impl<T: Serialize> IntoResponse for SecretJson<T> {
     }
 }
 
+/// Routes whose body carries a card number and security code: only the vault may hold those,
+/// in any form. Even a keyed digest of the body would let whoever holds the server key and the
+/// table search the few million numbers that fit a known BIN and last four (and the thousand
+/// security codes), so the digest covers the body with the number cut to its last four and the
+/// security code left out. A retry with another card ending in the same four digits replays the
+/// first answer instead of a 409; nothing about the card is kept.
+const CARD_DATA_ROUTES: &[&str] = &["/v1/me/cards"];
+
+fn without_card_data<'a>(route: &str, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    if !CARD_DATA_ROUTES.contains(&route) {
+        return bytes.into();
+    }
+    let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        // Not a JSON object: the handler refuses it, and nothing of it is worth keeping.
+        return b"unreadable card request".as_slice().into();
+    };
+    body.remove("security_code");
+    if let Some(serde_json::Value::String(number)) = body.get("number") {
+        let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+        let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+        body.insert("number".into(), serde_json::Value::String(last4));
+    } else {
+        body.remove("number");
+    }
+    serde_json::to_vec(&body).unwrap_or_default().into()
+}
+
 /// Who a key belongs to.
 enum Caller {
     User(String),
@@ -100,7 +127,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let scope_key = keys.idempotency_digest(&[who, &[b"scope", method, route.as_bytes(), key.as_bytes()]].concat());
     let path_and_query = parts.uri.path_and_query().map_or("", |p| p.as_str());
     // Keyed too: a plain hash of a body holding a password or codes could be guessed offline.
-    let request_hash = keys.idempotency_digest(&[b"request", method, path_and_query.as_bytes(), &bytes[..]]);
+    let material = without_card_data(route, &bytes);
+    let request_hash = keys.idempotency_digest(&[b"request", method, path_and_query.as_bytes(), &material[..]]);
     let stale_ms = i64::try_from(state.config.request_timeout_secs.saturating_mul(2_000)).unwrap_or(i64::MAX);
     let claimed_at_ms = match claim(&state.db, &scope_key, &request_hash, stale_ms).await {
         Ok(Claim::Fresh(claimed_at_ms)) => claimed_at_ms,
@@ -269,4 +297,20 @@ pub async fn purge_expired(db: &Db, retention_secs: i64) -> Result<u64, sqlx::Er
         .execute(db.write_pool())
         .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod card_data_tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_of_a_card_request_covers_no_card_number_or_security_code() {
+        let body = br#"{"number":"4000 0000 1234 5678","exp_month":12,"exp_year":2030,"security_code":"987"}"#;
+        let material = without_card_data("/v1/me/cards", body);
+        let text = String::from_utf8(material.to_vec()).unwrap();
+        assert!(!text.contains("1234") && !text.contains("4000") && !text.contains("987"), "{text}");
+        assert!(text.contains(r#""number":"5678""#), "{text}");
+        assert_eq!(without_card_data("/v1/me/cards", b"4000000012345678").as_ref(), b"unreadable card request");
+        assert_eq!(without_card_data("/v1/me/top-ups", body).as_ref(), body.as_slice(), "other routes: the whole body");
+    }
 }
