@@ -475,3 +475,50 @@ on_both!(without_a_provider_submissions_answer_503_and_reviews_still_work, |t| a
     assert_eq!((verified.legal_name.as_str(), verified.legal_name_kana), ("YAMADA TARO", None));
     assert_books_sound(a).await;
 });
+
+on_both!(an_admin_decides_a_check_in_review_on_the_ops_console_page, |t| async move {
+    use common::page_client::{CSRF, page, post};
+    let s = setup(t, true, true).await;
+    let a = &s.a;
+    let (token, user_id, codes) = wallet_user(a, "taro@example.jp", "+819011110001", "ヤマダ タロウ").await;
+    let (token, status, attempt) = submit(a, &token, &codes[0], document("D12345679018")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{attempt}");
+    let id = attempt["id"].as_str().unwrap().to_owned();
+    assert_eq!(decided(a, &token).await["latest_attempt"]["status"], "review");
+    // An analyst sees the queue, without the decision form; the number shows its last four only.
+    let (analyst, _) = operator(a, "analyst@anshin.example", "analyst").await;
+    let queue = page(a, "/ops/identity-verifications", &analyst).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains(&format!("data-attempt=\"{id}\"")), "{}", queue.body);
+    assert!(queue.body.contains("ヤマダ タロウ") && queue.body.contains("••••9018"), "{}", queue.body);
+    assert!(!queue.body.contains("D12345679018"));
+    assert!(!queue.body.contains(&format!("approve-{id}")), "analysts do not decide");
+    let fields = [("id", id.as_str()), ("decision", "approve"), ("reason", "checked"), ("kana", "")];
+    let refused = post(a, "/ops/identity-verifications/decide", &analyst, Some(CSRF), &fields).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // A wallet may not even look.
+    assert_eq!(page(a, "/ops/identity-verifications", &token).await.status, StatusCode::FORBIDDEN);
+    // An admin approves with a reason and the kana; a forged cross-site post (no CSRF cookie) does nothing.
+    let (admin, _) = operator(a, "admin@anshin.example", "admin").await;
+    let fields = [
+        ("id", id.as_str()),
+        ("decision", "approve"),
+        ("reason", "Licence re-checked by hand."),
+        ("kana", "ヤマダ タロウ"),
+    ];
+    let forged = post(a, "/ops/identity-verifications/decide", &admin, None, &fields).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.identity.verification(&user_id).await.unwrap().level, Level::Unverified);
+    let done = post(a, "/ops/identity-verifications/decide", &admin, Some(CSRF), &fields).await;
+    assert_eq!(
+        (done.status, done.location.as_str()),
+        (StatusCode::SEE_OTHER, "/ops/identity-verifications"),
+        "{}",
+        done.body
+    );
+    assert_eq!(a.identity.verification(&user_id).await.unwrap().level, Level::Verified);
+    let after = page(a, "/ops/identity-verifications", &admin).await;
+    assert!(after.body.contains("id=\"kyc-review-none\""), "{}", after.body);
+    assert_eq!(audits(a, "identity.verification.approved").await, 1);
+    assert_books_sound(a).await;
+});

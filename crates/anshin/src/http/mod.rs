@@ -9,6 +9,7 @@ mod funding;
 mod funding_pages;
 pub mod idempotency;
 mod identity;
+mod identity_review_pages;
 mod lang;
 mod layout;
 mod merchant_pages;
@@ -225,6 +226,7 @@ pub fn router(state: AppState) -> Router {
     if state.identity.is_some() {
         app =
             app.merge(funding::routes()).merge(funding_pages::routes()).merge(cards::routes()).merge(reports::routes());
+        app = app.merge(identity_review_pages::routes());
     }
     if state.dev_mailbox {
         app = app
