@@ -110,7 +110,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ANSHIN_BANK_API_KEY", hide_env_values = true)]
     pub bank_api_key: Option<String>,
     /// The card network's base URL (`anshin sim card-network` in development): 3-D Secure and
-    /// authorisations for card top-ups. Plain HTTP on loopback only.
+    /// authorisations for card top-ups. Plain HTTP on loopback only (no TLS client in this build).
     #[arg(long, env = "ANSHIN_CARD_NETWORK_URL")]
     pub card_network_url: Option<String>,
     /// The card network's bearer key (it also proves the network's RReq). Never read from the file.
@@ -419,27 +419,19 @@ impl std::fmt::Debug for CardNetworkSettings {
     }
 }
 
-/// A card network URL needs its key, and (plain HTTP carrying card numbers) a loopback host.
+/// A card network URL needs its key, and (card numbers travel on it, and the vault's client has
+/// no TLS stack) plain HTTP on loopback: the same rules as the bank's and the eKYC provider's.
 pub fn resolve_card_network(url: Option<String>, api_key: Option<&str>) -> anyhow::Result<Option<CardNetworkSettings>> {
     let Some(url) = url else { return Ok(None) };
     let key = api_key.context("--card-network-url needs --card-network-api-key (or ANSHIN_CARD_NETWORK_API_KEY)")?;
-    let parsed = url::Url::parse(&url).context("--card-network-url is not a URL")?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
-        None => false,
-    };
-    anyhow::ensure!(
-        parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback),
-        "--card-network-url must be https://, or http:// on loopback (card numbers travel on it)"
-    );
-    anyhow::ensure!(
-        key.chars().count() >= crate::sim::MIN_API_KEY_CHARS,
-        "--card-network-api-key must be at least {} characters",
-        crate::sim::MIN_API_KEY_CHARS
-    );
-    Ok(Some(CardNetworkSettings { base_url: url.trim_end_matches('/').to_owned(), api_key: key.to_owned() }))
+    let parsed =
+        crate::edge::loopback_http_url(&url, "card network").map_err(|e| anyhow::anyhow!("--card-network-url: {e}"))?;
+    crate::edge::bearer_header(key, "card network", crate::sim::MIN_API_KEY_CHARS)
+        .map_err(|e| anyhow::anyhow!("--card-network-api-key: {e}"))?;
+    Ok(Some(CardNetworkSettings {
+        base_url: parsed.as_str().trim_end_matches('/').to_owned(),
+        api_key: key.to_owned(),
+    }))
 }
 
 /// Where the eKYC provider is and its key. `Debug` never shows the key.
@@ -533,6 +525,28 @@ mod tests {
         let flags = settle_settings(&db, Some("09:30".into()), Some("http://127.0.0.1:9200".into())).unwrap();
         assert_eq!(flags, (Some("09:30".to_owned()), Some("http://127.0.0.1:9200".to_owned())));
         assert_eq!(settle_settings(&DbArgs::default(), None, None).unwrap(), (None, None));
+    }
+
+    #[test]
+    fn the_card_network_needs_a_loopback_url_and_a_key_that_never_shows() {
+        let flags = ServeArgs {
+            card_network_url: Some("http://127.0.0.1:9200/".into()),
+            card_network_api_key: Some("network-key-0123456789".into()),
+            ..ServeArgs::default()
+        };
+        let settings = resolve(&DbArgs::default(), &flags).unwrap();
+        let network = settings.card_network.as_ref().expect("a card network");
+        assert_eq!(network.base_url, "http://127.0.0.1:9200");
+        assert!(!format!("{settings:?}").contains("0123456789"), "the key stays out of Debug");
+        for bad in [
+            ServeArgs { card_network_api_key: None, ..flags.clone() },
+            ServeArgs { card_network_api_key: Some("short".into()), ..flags.clone() },
+            ServeArgs { card_network_url: Some("http://192.0.2.1:9200".into()), ..flags.clone() },
+            ServeArgs { card_network_url: Some("https://network.example".into()), ..flags },
+        ] {
+            assert!(resolve(&DbArgs::default(), &bad).is_err(), "card numbers never leave loopback in the clear");
+        }
+        assert!(resolve(&DbArgs::default(), &ServeArgs::default()).unwrap().card_network.is_none());
     }
 
     #[test]

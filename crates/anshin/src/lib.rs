@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cli_qr;
 pub mod config;
 pub mod demo;
+pub mod edge;
 pub mod faults;
 pub mod funding;
 pub mod http;

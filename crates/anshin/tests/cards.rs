@@ -538,3 +538,62 @@ on_both!(rotating_the_vault_key_keeps_old_and_new_cards_usable_during_and_after,
     assert_eq!(lite(a, &token).await, 1_200);
     assert_books_sound(a).await;
 });
+
+on_both!(one_card_number_is_active_on_one_wallet_and_top_ups_stop_at_the_daily_limit, |t| async move {
+    let s = setup(t, roomy()).await;
+    let a = &s.a;
+    let (first, second) = (wallet_user(a, 1).await, wallet_user(a, 2).await);
+    let number = test_card_number(TestBrand::Visa, 0, 0, 0);
+    let (_, added) = add(a, &first, good(&number)).await;
+    assert_eq!(added["status"], "active", "{added}");
+    // The same number on another wallet: refused while it is active on the first.
+    let (status, body) = add(a, &second, good(&number)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{body}");
+    // Two top-ups of the most one may be reach the day's limit; the third is declined, uncharged.
+    let card_id = added["id"].as_str().unwrap();
+    let most = s.cards.config().per_top_up_limit_minor;
+    assert_eq!(s.cards.config().daily_limit_per_user_minor, 2 * most);
+    for _ in 0..2 {
+        let (_, done) = top_up(a, &first, card_id, most).await;
+        assert_eq!(done["status"], "credited", "{done}");
+    }
+    let (status, body) = top_up(a, &first, card_id, 1).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("over_daily_limit")));
+    assert_eq!(lite(a, &first).await, 2 * most);
+    assert_eq!(a.count("SELECT COUNT(*) FROM card_top_ups").await, 2, "a refused top-up leaves no row");
+    assert_books_sound(a).await;
+});
+
+on_both!(an_rreq_counts_only_for_the_transaction_it_names_and_with_the_brands_eci, |t| async move {
+    let s = setup(t, roomy()).await;
+    let a = &s.a;
+    let token = wallet_user(a, 1).await;
+    let (_, added) = add(a, &token, good(&test_card_number(TestBrand::Jcb, 4, 0, 0))).await;
+    assert_eq!(added["status"], "authenticating", "{added}");
+    let challenge_url = added["challenge_url"].as_str().unwrap().to_owned();
+    let id = challenge_url.rsplit('/').next().unwrap().to_owned();
+    let (ds, acs): (String, String) =
+        sqlx::query_as("SELECT ds_trans_id, acs_trans_id FROM card_authentications WHERE id = $1")
+            .bind(&id)
+            .fetch_one(a.t.db.read_pool())
+            .await
+            .unwrap();
+    let rreq = |ds: &str, eci: &str| {
+        json!({ "messageType": "RReq", "messageVersion": "2.2.0", "threeDSServerTransID": id, "dsTransID": ds,
+                "acsTransID": acs, "transStatus": "Y", "eci": eci,
+                "authenticationValue": "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" })
+    };
+    let send = |body: Value| async move {
+        let resp = client().post(format!("{}/3ds/rreq", a.url)).bearer_auth(NETWORK_KEY).json(&body).send().await;
+        resp.unwrap().status()
+    };
+    // The network's key, but another DS transaction, or an ECI that is not JCB's: refused.
+    assert_eq!(send(rreq(&uuid::Uuid::new_v4().to_string(), "05")).await, StatusCode::BAD_REQUEST);
+    assert_eq!(send(rreq(&ds, "02")).await, StatusCode::BAD_REQUEST, "02 is Mastercard's ECI");
+    let (_, cards) = a.get("/v1/me/cards", &token).await;
+    assert_eq!(cards[0]["status"], "authenticating", "nothing was decided by them");
+    // The real challenge still decides it.
+    let landing = run_challenge(&challenge_url, TEST_CHALLENGE_CODE).await;
+    assert!(landing.contains("card was added"), "{landing}");
+    assert_books_sound(a).await;
+});

@@ -40,35 +40,13 @@ impl fmt::Debug for BankClient {
     }
 }
 
-/// Plain HTTP only to loopback: the key travels in every request, and this build has no TLS
-/// client (reqwest without a TLS stack), so a bank elsewhere cannot be reached safely.
+/// Where the bank is: see `edge::loopback_http_url`.
 pub(super) fn check_base_url(raw: &str) -> Result<reqwest::Url, BankError> {
-    let url = reqwest::Url::parse(raw).map_err(|_| BankError::Invalid("the bank URL is not a URL".into()))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if url.scheme() != "http" || !loopback {
-        return Err(BankError::Invalid(
-            "the bank URL must be http:// on loopback (the simulator); this build has no TLS client".into(),
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-        return Err(BankError::Invalid("the bank URL takes no credentials, query or fragment".into()));
-    }
-    Ok(url)
+    crate::edge::loopback_http_url(raw, "bank").map_err(BankError::Invalid)
 }
 
 pub(super) fn check_api_key(key: &str) -> Result<HeaderValue, BankError> {
-    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(BankError::Invalid("the bank API key must be visible ASCII characters".into()));
-    }
-    let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-        .map_err(|_| BankError::Invalid("the bank API key cannot be sent in a header".into()))?;
-    value.set_sensitive(true);
-    Ok(value)
+    crate::edge::bearer_header(key, "bank", 1).map_err(BankError::Invalid)
 }
 
 impl BankClient {

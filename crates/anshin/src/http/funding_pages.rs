@@ -13,10 +13,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
-use super::error::{ApiError, Form, Paced};
+use super::error::{ApiError, Form};
 use super::identity::Caller;
 use super::lang::{page_locale, t, t_args};
-use super::pages::{PageError, PageResult, check_csrf, full, layout, problem_page, with_csrf};
+use super::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, problem_page, with_csrf};
 use crate::funding::{BankAccount, Funding, FundingError, LinkRequest, PointGrantRequest, TopUp, TopUpRequest};
 use crate::i18n::{tokyo_date_time, yen};
 use crate::identity::{AccountKind, IdentityError, StepUpAction};
@@ -43,13 +43,7 @@ fn failed(e: &FundingError) -> PageError {
         let to = format!("/wallet/step-up?action={}", StepUpAction::LinkBankAccount.as_str());
         return PageError::from(Redirect::to(&to).into_response());
     }
-    let api = ApiError::from(e.clone());
-    let message = crate::i18n::localized_api_message(page_locale(), api.code, &api.message, &api.args);
-    let mut response = problem_page(api.status, &t("problem-not-changed-title"), &message);
-    if api.paced {
-        response.extensions_mut().insert(Paced);
-    }
-    response.into()
+    api_refusal(ApiError::from(e.clone()))
 }
 
 fn status_name(status: &str) -> String {

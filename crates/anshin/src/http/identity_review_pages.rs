@@ -15,8 +15,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{ApiError, Form};
 use super::identity::Caller;
-use super::lang::{page_locale, t};
-use super::pages::{PageError, PageResult, check_csrf, full, layout, problem_page, with_csrf};
+use super::lang::t;
+use super::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, with_csrf};
 use crate::identity::kyc::{DecisionRequest, PersonView, ReviewDecision, VerificationReview};
 use crate::identity::{Identity, IdentityError};
 
@@ -31,9 +31,7 @@ fn identity(state: &AppState) -> Result<&Identity, PageError> {
 }
 
 fn failed(e: &IdentityError) -> PageError {
-    let api = ApiError::from(e.clone());
-    let message = crate::i18n::localized_api_message(page_locale(), api.code, &api.message, &api.args);
-    problem_page(api.status, &t("problem-not-changed-title"), &message).into()
+    api_refusal(ApiError::from(e.clone()))
 }
 
 fn person(label: &str, p: &PersonView) -> Markup {

@@ -118,6 +118,17 @@ impl From<Response> for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
+/// A refused change as a page: the status the API answers for the same error, its message from
+/// the catalog in the page's language, and the API's pacing (a full hashing line).
+pub fn api_refusal(api: super::error::ApiError) -> PageError {
+    let message = crate::i18n::localized_api_message(super::lang::page_locale(), api.code, &api.message, &api.args);
+    let mut response = problem_page(api.status, &t("problem-not-changed-title"), &message);
+    if api.paced {
+        response.extensions_mut().insert(super::error::Paced);
+    }
+    response.into()
+}
+
 /// A page saying what went wrong (`message`: what happened and what to do) with one way on:
 /// sign in when the session is missing, else back to where the flow starts.
 pub fn problem_page(status: StatusCode, title: &str, message: &str) -> Response {

@@ -13,7 +13,7 @@ use super::error::{ApiError, Json, Query};
 use super::identity::{Caller, SignedIn};
 use super::lang::t;
 use super::openapi::{Common, FullSession, Invalid, Refused};
-use super::pages::{PageResult, full, layout, problem_page};
+use super::pages::{PageResult, api_refusal, full, layout, problem_page};
 use crate::i18n::yen;
 use crate::identity::{AccountKind, Client, Principal};
 use crate::reports::{self, RegulatoryReport, ReportError};
@@ -89,7 +89,7 @@ async fn page(
     let as_of = q.as_of.filter(|d| !d.is_empty());
     let r = match report(&state, &who, &client, as_of.as_deref()).await {
         Ok(r) => r,
-        Err(e) => return Err(problem_page(e.status, &t("problem-not-changed-title"), &e.message).into()),
+        Err(e) => return Err(api_refusal(e)),
     };
     let rows = [
         (t("reports-unused-prepaid"), yen(r.unused_prepaid_minor), "unused-prepaid"),

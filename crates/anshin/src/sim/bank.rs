@@ -4,16 +4,17 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
+
+use crate::sim::auth::{KeyDigest, require_key};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::BankSimConfig;
 use super::accounts::{Account, AccountAt, AccountStatus, AccountType, MAX_BALANCE_MINOR};
@@ -34,8 +35,6 @@ const MAX_NAME_CHARS: usize = 100;
 
 struct Bank {
     books: Mutex<Books>,
-    /// The API key's SHA-256: comparing digests in constant time hides the key's length too.
-    key_digest: [u8; 32],
 }
 
 impl Bank {
@@ -56,10 +55,7 @@ impl Bank {
 
 pub(super) fn router(config: &BankSimConfig) -> Router {
     let confirm_delay_ms = i64::try_from(config.confirm_delay_ms).unwrap_or(i64::MAX);
-    let bank = Arc::new(Bank {
-        books: Mutex::new(Books::new(confirm_delay_ms, config.debit_limit_minor)),
-        key_digest: Sha256::digest(config.api_key.as_bytes()).into(),
-    });
+    let bank = Arc::new(Bank { books: Mutex::new(Books::new(confirm_delay_ms, config.debit_limit_minor)) });
     // The route's own body limit is inside the router-wide one, so it wins for files.
     Router::new()
         .route("/v1/account-inquiries", post(inquire))
@@ -74,27 +70,9 @@ pub(super) fn router(config: &BankSimConfig) -> Router {
             SimError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint takes another method")
         })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
-        .layer(from_fn_with_state(bank.clone(), authenticate))
+        .layer(from_fn_with_state(KeyDigest::of(&config.api_key), require_key))
         .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
         .with_state(bank)
-}
-
-/// Every request, unknown paths included, needs `Authorization: Bearer <api-key>`.
-async fn authenticate(State(bank): State<Arc<Bank>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
-    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-    if presented.is_empty() || !bool::from(digest.ct_eq(&bank.key_digest)) {
-        return SimError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer API key is required")
-            .into_response();
-    }
-    next.run(request).await
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@
 //! the document number's last digit. See docs/EKYC-SIMULATOR.md.
 
 mod accounts;
+mod auth;
 mod bank;
 mod books;
 pub mod card_network;

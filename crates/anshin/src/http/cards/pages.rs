@@ -14,10 +14,10 @@ use serde::Deserialize;
 
 use crate::cards::{AddCardRequest, CardTopUpRequest, Cards, CardsError};
 use crate::http::AppState;
-use crate::http::error::{ApiError, Form, Paced};
+use crate::http::error::{ApiError, Form};
 use crate::http::identity::Caller;
 use crate::http::lang::{page_locale, t, t_args};
-use crate::http::pages::{PageError, PageResult, check_csrf, full, layout, problem_page, with_csrf};
+use crate::http::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, with_csrf};
 use crate::i18n::{tokyo_date_time, yen};
 
 pub fn routes() -> Router<AppState> {
@@ -33,13 +33,7 @@ fn cards(state: &AppState) -> Result<&Cards, PageError> {
 
 /// A refused change as a page, under the status the API answers, in the page's language.
 fn failed(e: &CardsError) -> PageError {
-    let api = ApiError::from(e.clone());
-    let message = crate::i18n::localized_api_message(page_locale(), api.code, &api.message, &api.args);
-    let mut response = problem_page(api.status, &t("problem-not-changed-title"), &message);
-    if api.paced {
-        response.extensions_mut().insert(Paced);
-    }
-    response.into()
+    api_refusal(ApiError::from(e.clone()))
 }
 
 pub async fn cards_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {

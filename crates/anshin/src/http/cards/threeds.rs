@@ -39,12 +39,7 @@ async fn script() -> Response {
 }
 
 async fn rreq(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
+    let bearer = crate::http::identity::bearer_token(&headers);
     let cards = match cards(&state) {
         Ok(cards) => cards,
         Err(e) => return e.into_response(),

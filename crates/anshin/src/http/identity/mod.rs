@@ -189,8 +189,12 @@ impl FromRequestParts<AppState> for AnySession {
 
 /// The bearer token of a request, if it has a plausible one.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_token(&parts.headers)
+}
+
+/// `Authorization: Bearer <token>`, if the headers carry a plausible one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))

@@ -84,38 +84,14 @@ impl fmt::Debug for EkycClient {
     }
 }
 
-/// Plain HTTP only to loopback: the key and people's identity data travel in every request, and
-/// this build has no TLS client, so a provider elsewhere cannot be reached safely.
+/// Where the provider is (see `edge::loopback_http_url`), without a trailing slash.
 pub fn check_base_url(raw: &str) -> Result<String, EkycError> {
-    let url = reqwest::Url::parse(raw).map_err(|_| EkycError::Invalid("the eKYC URL is not a URL".into()))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if url.scheme() != "http" || !loopback {
-        return Err(EkycError::Invalid(
-            "the eKYC URL must be http:// on loopback (the simulator); this build has no TLS client".into(),
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-        return Err(EkycError::Invalid("the eKYC URL takes no credentials, query or fragment".into()));
-    }
+    let url = crate::edge::loopback_http_url(raw, "eKYC").map_err(EkycError::Invalid)?;
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 pub fn check_api_key(key: &str) -> Result<HeaderValue, EkycError> {
-    if key.chars().count() < crate::sim::MIN_API_KEY_CHARS || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(EkycError::Invalid(format!(
-            "the eKYC API key must be at least {} visible ASCII characters",
-            crate::sim::MIN_API_KEY_CHARS
-        )));
-    }
-    let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-        .map_err(|_| EkycError::Invalid("the eKYC API key cannot be sent in a header".into()))?;
-    value.set_sensitive(true);
-    Ok(value)
+    crate::edge::bearer_header(key, "eKYC", crate::sim::MIN_API_KEY_CHARS).map_err(EkycError::Invalid)
 }
 
 impl EkycClient {

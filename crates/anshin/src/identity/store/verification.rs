@@ -59,24 +59,25 @@ fn attempt(r: &AnyRow) -> Result<AttemptRow, sqlx::Error> {
         reason: r.try_get("reason")?,
         document_type: r.try_get("document_type")?,
         document_last4: r.try_get("document_last4")?,
-        submitted: PersonData {
-            full_name: r.try_get("submitted_full_name")?,
-            full_name_kana: r.try_get("submitted_full_name_kana")?,
-            date_of_birth: r.try_get("submitted_date_of_birth")?,
-            address: r.try_get("submitted_address")?,
-        },
+        submitted: person(r, "submitted")?,
         provider_check_id: r.try_get("provider_check_id")?,
-        read: PersonData {
-            full_name: r.try_get("read_full_name")?,
-            full_name_kana: r.try_get("read_full_name_kana")?,
-            date_of_birth: r.try_get("read_date_of_birth")?,
-            address: r.try_get("read_address")?,
-        },
+        read: person(r, "read")?,
         decided_by: r.try_get("decided_by")?,
         decision_note: r.try_get("decision_note")?,
         created_at_ms: r.try_get("created_at_ms")?,
         decided_at_ms: r.try_get("decided_at_ms")?,
         deadline_at_ms: r.try_get("deadline_at_ms")?,
+    })
+}
+
+/// The four columns of a person's data that share `prefix` (`submitted`, `read`).
+fn person(r: &AnyRow, prefix: &str) -> Result<PersonData, sqlx::Error> {
+    let column = |name: &str| format!("{prefix}_{name}");
+    Ok(PersonData {
+        full_name: r.try_get(column("full_name").as_str())?,
+        full_name_kana: r.try_get(column("full_name_kana").as_str())?,
+        date_of_birth: r.try_get(column("date_of_birth").as_str())?,
+        address: r.try_get(column("address").as_str())?,
     })
 }
 

@@ -15,13 +15,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state};
-use axum::response::{IntoResponse, Response};
+
+use crate::sim::auth::{KeyDigest, require_key};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 pub use book::{
     Brand as TestBrand, CHALLENGE_START_WINDOW_MS, MAX_CHALLENGE_TRIES, TEST_CHALLENGE_CODE, TEST_CVC, TEST_CVC_AMEX,
@@ -82,7 +81,6 @@ impl std::fmt::Debug for CardNetworkConfig {
 
 struct Network {
     config: CardNetworkConfig,
-    key_digest: [u8; 32],
     /// Where browsers reach this simulator (the ARes's `acsURL`).
     public_url: String,
     book: Mutex<book::Book>,
@@ -103,7 +101,6 @@ impl Network {
 
 fn router(config: &CardNetworkConfig, public_url: String) -> Router {
     let network = Arc::new(Network {
-        key_digest: Sha256::digest(config.api_key.as_bytes()).into(),
         config: config.clone(),
         public_url,
         book: Mutex::new(book::Book::default()),
@@ -114,7 +111,7 @@ fn router(config: &CardNetworkConfig, public_url: String) -> Router {
         .route("/network/verify", post(ds::verify))
         .route("/network/authorize", post(ds::authorize))
         .route("/test/authentications/{ds_trans_id}", get(ds::authentication))
-        .layer(from_fn_with_state(network.clone(), authenticate));
+        .layer(from_fn_with_state(KeyDigest::of(&config.api_key), require_key));
     Router::new()
         .merge(keyed)
         .route("/acs/challenge", post(acs::challenge))
@@ -123,24 +120,6 @@ fn router(config: &CardNetworkConfig, public_url: String) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
         .with_state(network)
-}
-
-/// `/ds`, `/network` and `/test` need `Authorization: Bearer <api-key>`.
-async fn authenticate(State(network): State<Arc<Network>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
-    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-    if presented.is_empty() || !bool::from(digest.ct_eq(&network.key_digest)) {
-        return SimError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer API key is required")
-            .into_response();
-    }
-    next.run(request).await
 }
 
 /// Serves the card network on `listener` until `shutdown` completes.

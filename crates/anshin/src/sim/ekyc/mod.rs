@@ -10,16 +10,16 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+
+use crate::sim::auth::{KeyDigest, require_key};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 pub use book::MAX_CHECKS;
 use book::{Book, NewCheck, Outcome, Status, Submitted};
@@ -75,7 +75,6 @@ impl std::fmt::Debug for EkycSimConfig {
 }
 
 struct Provider {
-    key_digest: [u8; 32],
     decision_delay_ms: u64,
     book: Mutex<Book>,
 }
@@ -93,37 +92,16 @@ impl Provider {
 }
 
 fn router(config: &EkycSimConfig) -> Router {
-    let provider = Arc::new(Provider {
-        key_digest: Sha256::digest(config.api_key.as_bytes()).into(),
-        decision_delay_ms: config.decision_delay_ms,
-        book: Mutex::new(Book::default()),
-    });
+    let provider =
+        Arc::new(Provider { decision_delay_ms: config.decision_delay_ms, book: Mutex::new(Book::default()) });
     Router::new()
         .route("/v1/checks", post(submit))
         .route("/v1/checks/{check_id}", get(read))
         .fallback(|| async { SimError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
-        .layer(from_fn_with_state(provider.clone(), authenticate))
+        .layer(from_fn_with_state(KeyDigest::of(&config.api_key), require_key))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
         .with_state(provider)
-}
-
-/// Every request needs `Authorization: Bearer <api-key>`, compared in constant time.
-async fn authenticate(State(provider): State<Arc<Provider>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
-    let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-    if presented.is_empty() || !bool::from(digest.ct_eq(&provider.key_digest)) {
-        return SimError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer API key is required")
-            .into_response();
-    }
-    next.run(request).await
 }
 
 #[derive(Deserialize)]
