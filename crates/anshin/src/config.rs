@@ -127,6 +127,10 @@ pub struct ServeArgs {
     /// When a business day ends for settlement, Japan time (HH:MM; default 00:00).
     #[arg(long, env = "ANSHIN_SETTLEMENT_CUTOFF")]
     pub settlement_cutoff: Option<String>,
+    /// The fund-transfer licence held (type1, type2 or type3), which caps one transfer at no limit,
+    /// 1,000,000 or 50,000 yen (default type2).
+    #[arg(long, env = "ANSHIN_TRANSFER_LICENCE")]
+    pub transfer_licence: Option<String>,
     /// The most a wallet's money balance may hold, in yen (default 1,000,000).
     #[arg(long, env = "ANSHIN_HOLDING_CAP_MINOR")]
     pub holding_cap_minor: Option<i64>,
@@ -177,6 +181,7 @@ struct FileConfig {
     card_network_url: Option<String>,
     ekyc_url: Option<String>,
     settlement_cutoff: Option<String>,
+    transfer_licence: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -247,6 +252,8 @@ pub struct Settings {
     pub settlement_cutoff: crate::settlement::Cutoff,
     /// Holding cap and top-up limits.
     pub funding: crate::funding::FundingConfig,
+    /// The fund-transfer licence, which caps one transfer.
+    pub transfer_licence: crate::transfers::Licence,
     /// Webhooks to `http://127.0.0.1…` allowed (development only; loopback servers only).
     pub dev_loopback_webhooks: bool,
 }
@@ -353,6 +360,11 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
             Some(s) => crate::settlement::Cutoff::parse(&s).map_err(|e| anyhow::anyhow!("--settlement-cutoff: {e}"))?,
         },
         funding: resolve_funding(serve)?,
+        transfer_licence: match serve.transfer_licence.clone().or(file.transfer_licence) {
+            None => crate::transfers::Licence::Type2,
+            Some(s) => crate::transfers::Licence::parse(&s)
+                .ok_or_else(|| anyhow::anyhow!("--transfer-licence: {s:?} is not type1, type2 or type3"))?,
+        },
         demo: serve.demo,
         listen,
         tls,

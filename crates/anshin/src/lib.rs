@@ -27,4 +27,6 @@ pub mod settlement;
 pub mod sim;
 pub mod storage;
 pub mod telemetry;
+pub mod transfers;
 pub mod wallets;
+pub mod withdrawals;

@@ -76,10 +76,24 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     let merchants_config =
         MerchantsConfig { allow_loopback_webhooks: settings.dev_loopback_webhooks, ..MerchantsConfig::default() };
     let merchants = Merchants::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), merchants_config);
-    let payments = Payments::new(db.clone(), keys, ledger.clone(), merchants.clone(), PaymentsConfig::default());
+    let payments =
+        Payments::new(db.clone(), keys.clone(), ledger.clone(), merchants.clone(), PaymentsConfig::default());
     let bank = settings.bank.as_ref().map(|b| b.client()).transpose().map_err(|e| anyhow::anyhow!("the bank: {e}"))?;
     let settlement_config = SettlementConfig { cutoff: settings.settlement_cutoff, ..SettlementConfig::default() };
     let settlements = Settlements::new(db.clone(), ledger.clone(), merchants.clone(), bank.clone(), settlement_config);
+    let withdrawals = crate::withdrawals::Withdrawals::new(
+        db.clone(),
+        identity.clone(),
+        ledger.clone(),
+        bank.clone(),
+        crate::withdrawals::WithdrawalsConfig::default(),
+    );
+    let transfers_config = crate::transfers::TransfersConfig {
+        holding_cap_minor: settings.funding.holding_cap_minor,
+        ..crate::transfers::TransfersConfig::for_licence(settings.transfer_licence)
+    };
+    let transfers =
+        crate::transfers::Transfers::new(db.clone(), keys.clone(), identity.clone(), ledger.clone(), transfers_config);
     let funding = Funding::new(db.clone(), identity.clone(), ledger.clone(), bank, settings.funding.clone());
     // Pending top-ups are settled by this worker (and by any GET of one); with several servers
     // each polls, which is safe: the bank debit and the credit are both idempotent.
@@ -88,6 +102,9 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
     // poll at once: each decision is taken from `pending` once. It runs without a provider too,
     // so checks left pending time out into review.
     let verifications = tokio::spawn(identity.clone().run_verification_worker(stop_rx.clone()));
+    // Queued withdrawals are sent and the bank's results read here; several servers may run it:
+    // claiming is one statement and each verdict moves a withdrawal on from `sent` once.
+    let payouts = withdrawals.has_bank().then(|| tokio::spawn(withdrawals.clone().run_worker(stop_rx.clone())));
     // The key that signs store codes exists from the first start (servers starting together agree on one).
     payments.qr_keys().signer().await.map_err(|e| anyhow::anyhow!("cannot prepare the QR signing key: {e}"))?;
     let sweep = tokio::spawn(sweep(identity.clone(), payments.clone(), stop_rx.clone()));
@@ -118,7 +135,9 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
         .with_payments(payments)
         .with_settlements(settlements)
         .with_funding(funding)
-        .with_cards(cards);
+        .with_cards(cards)
+        .with_transfers(transfers)
+        .with_withdrawals(withdrawals);
     let app = http::router(state);
     let ledger_failed = Arc::new(AtomicBool::new(false));
     let stop_when = {
@@ -143,6 +162,9 @@ pub async fn run(mut settings: Settings, shutdown: impl std::future::Future<Outp
         let _ = top_ups.await;
     }
     let _ = card_sweep.await;
+    if let Some(payouts) = payouts {
+        let _ = payouts.await;
+    }
     let _ = verifications.await;
     // The writer drains its queue and stops once the last handle is gone; a connection that
     // outlived the grace period may still hold one, so do not wait for ever.

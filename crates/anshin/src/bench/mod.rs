@@ -18,6 +18,7 @@ mod cards;
 mod pay;
 mod pay_mpm;
 mod storm;
+mod transfers;
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
@@ -33,6 +34,24 @@ pub enum BenchCmd {
     /// The card vault's seals and opens per second, and card top-ups per second end to end over
     /// HTTP through the card-network simulator (3-D Secure, authorisation, credit) with p50/p99.
     Cards(CardsBenchArgs),
+    /// Transfers between wallets per second end to end over HTTP (payee token, verified
+    /// identities, limits, holding cap, journal, outbox) with p50/p99.
+    Transfers(TransfersBenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct TransfersBenchArgs {
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    pub backend: Backends,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Wallets sending at once (each to the next).
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// A PostgreSQL server where a scratch database may be created and dropped.
+    #[arg(long, env = "ANSHIN_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
 }
 
 #[derive(clap::Args)]
@@ -115,7 +134,40 @@ pub async fn run(cmd: BenchCmd, _db: &DbArgs) -> anyhow::Result<()> {
         BenchCmd::Auth(args) => auth(args).await,
         BenchCmd::Pay(args) => pay_bench(args).await,
         BenchCmd::Cards(args) => cards_bench(args).await,
+        BenchCmd::Transfers(args) => transfers_bench(args).await,
     }
+}
+
+async fn transfers_bench(args: TransfersBenchArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(args.seconds.max(1));
+    println!(
+        "anshin bench transfers: {} s per run, {} wallets sending, durable commits (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on); target 3,000/s with p99 under 50 ms",
+        duration.as_secs(),
+        args.clients
+    );
+    let report = |engine: &str, m: &Measurement| {
+        println!(
+            "  {engine}: transfers over HTTP (payee token, limits, holding cap, journal, outbox): \
+             {:.0} transfers/s, p50 {:.2} ms, p99 {:.2} ms ({} in {:.1} s)",
+            m.per_sec(),
+            m.p50_ms,
+            m.p99_ms,
+            m.ops,
+            m.secs
+        );
+    };
+    if matches!(args.backend, Backends::Sqlite | Backends::Both) {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("transfers.db").display());
+        report("SQLite    ", &transfers::transfers(&url, args.clients, duration).await?);
+    }
+    if matches!(args.backend, Backends::Postgres | Backends::Both) {
+        let scratch = PgScratch::create(&args.pg_url, &["transfers"]).await?;
+        let measured = transfers::transfers(&scratch.url_for("transfers"), args.clients, duration).await;
+        scratch.drop_all().await;
+        report("PostgreSQL", &measured?);
+    }
+    Ok(())
 }
 
 async fn cards_bench(args: CardsBenchArgs) -> anyhow::Result<()> {

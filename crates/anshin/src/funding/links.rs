@@ -1,6 +1,7 @@
 //! Linking a bank account. The user gives a fresh second factor (a step-up grant for
 //! `link_bank_account`, spent in the same transaction as the link); the bank is asked whose
-//! account it is; the holder's name must match the user's registered legal name on the Zengin
+//! account it is; the holder's name must match the user's verified legal name's kana (or, before
+//! identity verification, the registered legal name) on the Zengin
 //! key (`zengin::names_match`, only `Exact`) or the link waits for an operator, who approves or
 //! rejects it. It is never linked automatically on anything but an exact match, because a
 //! wallet pulling money from someone else's account is the fraud this check exists for.
@@ -50,7 +51,14 @@ impl Funding {
             return Err(FundingError::AccountClosed);
         }
         let user = store::user_facts(&self.db, &who.user_id).await?.ok_or(FundingError::NotFound)?;
-        let exact = zengin::names_match(&inquiry.holder_name, &user.legal_name).is_exact();
+        // A verified identity's kana is the name of record; before verification, the name the
+        // user registered (usually kana in a wallet's sign-up) is all there is.
+        let verified_kana = match self.identity.verification(&who.user_id).await?.identity {
+            Some(v) => Some(v.legal_name_kana.unwrap_or_default()),
+            None => None,
+        };
+        let name_of_record = verified_kana.as_deref().unwrap_or(&user.legal_name);
+        let exact = !name_of_record.is_empty() && zengin::names_match(&inquiry.holder_name, name_of_record).is_exact();
         let (name_check, status) = if exact { ("exact", "linked") } else { ("review", "review") };
         let id = new_id("ba");
         let now = now_ms();

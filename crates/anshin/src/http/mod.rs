@@ -9,6 +9,7 @@ mod funding;
 mod funding_pages;
 pub mod idempotency;
 mod identity;
+mod identity_pages;
 mod identity_review_pages;
 mod lang;
 mod layout;
@@ -27,7 +28,11 @@ mod settlement;
 mod settlement_pages;
 mod signin_pages;
 pub mod tls;
+mod transfer_pages;
+mod transfers;
 mod wallet_pages;
+mod withdrawal_pages;
+mod withdrawals;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -122,6 +127,10 @@ pub struct AppStateInner {
     pub funding: Option<crate::funding::Funding>,
     /// Cards and card top-ups; without it (or without a card network) those answer 503.
     pub cards: Option<crate::cards::Cards>,
+    /// Transfers between wallets and requests for money.
+    pub transfers: Option<crate::transfers::Transfers>,
+    /// Withdrawals to same-name bank accounts; without it (or a bank) those answer 503.
+    pub withdrawals: Option<crate::withdrawals::Withdrawals>,
     /// Until when (UTC ms) the last successful readiness check still counts.
     pub ready_until_ms: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -143,6 +152,8 @@ impl AppState {
             settlements: None,
             funding: None,
             cards: None,
+            transfers: None,
+            withdrawals: None,
             ready_until_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }))
     }
@@ -174,6 +185,16 @@ impl AppState {
 
     pub fn with_cards(mut self, cards: crate::cards::Cards) -> Self {
         self.inner_mut().cards = Some(cards);
+        self
+    }
+
+    pub fn with_transfers(mut self, transfers: crate::transfers::Transfers) -> Self {
+        self.inner_mut().transfers = Some(transfers);
+        self
+    }
+
+    pub fn with_withdrawals(mut self, withdrawals: crate::withdrawals::Withdrawals) -> Self {
+        self.inner_mut().withdrawals = Some(withdrawals);
         self
     }
 
@@ -227,6 +248,8 @@ pub fn router(state: AppState) -> Router {
         app =
             app.merge(funding::routes()).merge(funding_pages::routes()).merge(cards::routes()).merge(reports::routes());
         app = app.merge(identity_review_pages::routes());
+        app = app.merge(transfers::routes()).merge(withdrawals::routes());
+        app = app.merge(transfer_pages::routes()).merge(withdrawal_pages::routes()).merge(identity_pages::routes());
     }
     if state.dev_mailbox {
         app = app

@@ -27,6 +27,8 @@ use super::payments::{events as merchant_events, merchant as merchant_payments, 
 use super::reports as regulatory_reports;
 use super::routes;
 use super::settlement;
+use super::transfers as wallet_transfers;
+use super::withdrawals as wallet_withdrawals;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -151,7 +153,21 @@ use super::settlement;
         qr::pay,
         qr::store_code,
         qr::store_svg,
-        qr::store_png
+        qr::store_png,
+        wallet_transfers::find_payee,
+        wallet_transfers::send,
+        wallet_transfers::list,
+        wallet_transfers::one,
+        wallet_transfers::create_request,
+        wallet_transfers::requests,
+        wallet_transfers::read_request,
+        wallet_transfers::pay_request,
+        wallet_transfers::cancel_request,
+        wallet_withdrawals::request,
+        wallet_withdrawals::list,
+        wallet_withdrawals::one,
+        wallet_withdrawals::reviews,
+        wallet_withdrawals::review
     ),
     components(schemas(
         ErrorEnvelope,
@@ -212,14 +228,20 @@ fn describe(status: u16) -> &'static str {
             "Declined (`insufficient_funds`, `over_payment_limit`; for a top-up `over_top_up_limit`, \
              `over_daily_limit`, `over_holding_cap`, `cooling_off`; for a card top-up also `over_monthly_limit`, \
              `authentication_failed`, `authentication_unavailable`, `authentication_attempted_over_cap`; for a \
-             card that does not check out, whichever field or limit it was, `card_declined`): nothing moved."
+             card that does not check out, whichever field or limit it was, `card_declined`; for a transfer \
+             `insufficient_money`, `over_transfer_limit`, `over_daily_transfer_limit`, `over_monthly_transfer_limit`, \
+             `payee_over_holding_cap`, `money_out_cooling_off`, `own_wallet`, \
+             `account_not_active`, `too_many_payee_lookups`): nothing moved."
         }
         422 => {
             "The customer's code cannot pay (`code_invalid`, `code_expired`, `code_used`): ask for a new code. \
              For funding, the bank account cannot be used (`bank_account_not_found`, `bank_account_closed`, \
              `bank_account_not_linked`)."
         }
-        404 => "No such resource, or one that belongs to someone else (`resource_missing`).",
+        404 => {
+            "No such resource, or one that belongs to someone else (`resource_missing`); for a transfer, no wallet \
+             that can receive money answers to that address, or the payee token expired (`no_such_payee`)."
+        }
         413 => "The request body is larger than the server accepts (`payload_too_large`).",
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
         429 => "Too many attempts (`too_many_attempts`): retry after the seconds in `Retry-After`.",

@@ -672,7 +672,9 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         | StepUpAction::UnlockUser => "/wallet/security",
         StepUpAction::ConfirmPayment => "/wallet/payments",
         StepUpAction::LinkBankAccount => "/wallet/bank-accounts",
-        StepUpAction::VerifyIdentity => "/wallet/security",
+        StepUpAction::VerifyIdentity => "/wallet/identity",
+        StepUpAction::SendMoney => "/wallet/send",
+        StepUpAction::Withdraw => "/wallet/withdraw",
     }
 }
 

@@ -343,6 +343,7 @@ pub async fn ops_console(State(state): State<AppState>, headers: HeaderMap) -> P
                 p { a #funding-link href="/ops/funding" { (t("funding-ops-title")) } }
                 p { a #reports-link href="/ops/reports" { (t("reports-title")) } }
                 p { a #kyc-review-link href="/ops/identity-verifications" { (t("kyc-review-title")) } }
+                p { a #withdrawals-review-link href="/ops/withdrawals" { (t("ops-withdrawals-link")) } }
                 h2 { (t("ops-takeover")) }
                 form method="post" action="/ops/revoke-sessions" {
                     input type="hidden" name="csrf" value=(csrf);

@@ -59,6 +59,9 @@ fn samples() -> Vec<(&'static str, Arg<'static>)> {
         ("when", "2026年12月3日 18:00".into()),
         ("seconds", 30i64.into()),
         ("status", "partially_refunded".into()),
+        ("payee", "佐藤 花.".into()),
+        ("payer", "山田 太.".into()),
+        ("note", "ランチ代".into()),
     ]
 }
 

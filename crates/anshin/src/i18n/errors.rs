@@ -38,6 +38,10 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("an identity verification is already in progress", "error-conflict-verification-in-progress"),
     ("too many identity verification attempts; contact support", "error-conflict-too-many-verifications"),
     ("this identity verification is not awaiting review", "error-conflict-verification-not-in-review"),
+    ("this request for money is no longer open", "error-conflict-money-request-closed"),
+    ("too many requests for money are open; cancel one first", "error-conflict-too-many-money-requests"),
+    ("this withdrawal is not awaiting review", "error-conflict-withdrawal-not-in-review"),
+    ("this request is for another amount than the one shown", "error-conflict-money-request-amount"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.

@@ -155,10 +155,14 @@ pub enum StepUpAction {
     LinkBankAccount,
     /// Wallet users: submit an identity document for verification (eKYC).
     VerifyIdentity,
+    /// Wallet users: send money to another wallet above the step-up threshold (spent with it).
+    SendMoney,
+    /// Wallet users: withdraw money to a bank account (always; spent with the withdrawal).
+    Withdraw,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 14] = [
+    pub const ALL: [StepUpAction; 16] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -173,6 +177,8 @@ impl StepUpAction {
         StepUpAction::ConfirmPayment,
         StepUpAction::LinkBankAccount,
         StepUpAction::VerifyIdentity,
+        StepUpAction::SendMoney,
+        StepUpAction::Withdraw,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -193,6 +199,8 @@ impl StepUpAction {
             StepUpAction::ConfirmPayment => "confirm_payment",
             StepUpAction::LinkBankAccount => "link_bank_account",
             StepUpAction::VerifyIdentity => "verify_identity",
+            StepUpAction::SendMoney => "send_money",
+            StepUpAction::Withdraw => "withdraw",
         }
     }
 }

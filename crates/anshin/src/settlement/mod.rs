@@ -21,7 +21,7 @@
 //! statement is in `store`.
 
 pub mod days;
-mod file;
+pub(crate) mod file;
 mod payouts;
 mod settle;
 pub mod store;

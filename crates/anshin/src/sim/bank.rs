@@ -65,6 +65,7 @@ pub(super) fn router(config: &BankSimConfig) -> Router {
         .route("/v1/transfer-files/{id}/result", get(file_result))
         .route("/v1/accounts/{bank}/{branch}/{number}", get(account))
         .route("/v1/test/accounts", post(add_account))
+        .route("/v1/test/accounts/{bank}/{branch}/{number}/close", post(close_account))
         .fallback(|| async { SimError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             SimError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint takes another method")
@@ -271,6 +272,15 @@ async fn account(
     let books = bank.books()?;
     let account = books.account(&at).ok_or(Rejection::NoSuchAccount)?;
     Ok(axum::Json(AccountView::from(account)).into_response())
+}
+
+async fn close_account(
+    State(bank): State<Arc<Bank>>,
+    Path((bank_code, branch_code, number)): Path<(String, String, String)>,
+) -> Result<Response, SimError> {
+    let at = AccountAt::parse(&bank_code, &branch_code, &number)?;
+    let mut books = bank.books()?;
+    Ok(axum::Json(AccountView::from(books.close_account(&at)?)).into_response())
 }
 
 #[derive(Deserialize)]

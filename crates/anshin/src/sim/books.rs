@@ -157,6 +157,13 @@ impl Books {
         Ok(self.accounts.entry(at).or_insert(account))
     }
 
+    /// Closes an account (tests and demos: a transfer to it then comes back with code 3).
+    pub fn close_account(&mut self, at: &AccountAt) -> Result<&Account, Rejection> {
+        let account = self.accounts.get_mut(at).ok_or(Rejection::NoSuchAccount)?;
+        account.status = AccountStatus::Closed;
+        Ok(account)
+    }
+
     /// Takes a debit, or answers a retry of one. `true` when it is new.
     pub fn submit_debit(&mut self, id: &str, order: DebitOrder, now_ms: i64) -> Result<(&Debit, bool), Rejection> {
         let is_new = match self.debits.get(id) {

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity_verification",
         sql: include_str!("../../../../migrations/0015_identity_verification.sql"),
     },
+    Migration {
+        version: 17,
+        name: "transfers_withdrawals",
+        sql: include_str!("../../../../migrations/0017_transfers_withdrawals.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

@@ -148,6 +148,7 @@ pub fn anshin_bin() -> String {
     std::env::var("ANSHIN_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_anshin").to_owned())
 }
 
+pub mod funds_app;
 pub mod identity_app;
 pub mod merchant_app;
 pub mod page_client;

@@ -55,6 +55,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
                 li { a #scan-link href="/wallet/scan" { (t("wallet-scan-link")) } }
                 li { a href="/wallet/funding" { (t("wallet-funding-link")) } }
                 li { a href="/wallet/cards" { (t("wallet-cards-link")) } }
+                li { a #send-money-link href="/wallet/send" { (t("wallet-send-link")) } }
+                li { a #transfers-link href="/wallet/transfers" { (t("wallet-transfers-link")) } }
+                li { a #withdraw-link href="/wallet/withdraw" { (t("wallet-withdraw-link")) } }
+                li { a #identity-link href="/wallet/identity" { (t("kyc-page-title")) } }
                 li { a href="/wallet/security" { (t("merchant-security")) } }
             }
             h2 { (t("wallet-history")) }

@@ -159,3 +159,22 @@ error-conflict-verification-in-progress = An identity verification is already in
 error-conflict-too-many-verifications = There have been too many identity verification attempts on this account. Please contact support.
 error-conflict-verification-not-in-review = This identity verification is not awaiting review: another operator may have decided already.
 error-conflict-user-already-verified = This user's identity is already verified.
+
+# Transfers and withdrawals
+error-insufficient-money = Declined: the money balance is not enough (lite and points cannot be sent or withdrawn).
+error-over-transfer-limit = Declined: the amount is over the limit for one transfer.
+error-over-daily-transfer-limit = Declined: that is over today's transfer limit.
+error-over-monthly-transfer-limit = Declined: that is over this month's transfer limit.
+error-payee-over-holding-cap = Declined: the payee's wallet would hold more than its cap.
+error-money-out-cooling-off = Declined: a contact change or password reset is cooling off; money can leave the wallet once it has ended.
+error-own-wallet = Declined: that is your own wallet.
+error-account-not-active = Declined: this account cannot send money now.
+error-too-many-payee-lookups = Too many payee lookups this hour; try again later.
+error-no-such-payee = No wallet that can receive money has that address, or the confirmation has expired: look the payee up again.
+error-payee-contact-invalid = Give the payee's e-mail address or phone number, one of the two.
+error-note-invalid = The note is not right: { $detail }
+error-conflict-money-request-closed = This request for money is no longer open: it was paid, canceled or has expired.
+error-conflict-too-many-money-requests = Too many requests for money are open; cancel one first.
+error-conflict-withdrawal-not-in-review = This withdrawal is not awaiting review: another operator may have decided already.
+error-form-invalid = The form could not be read: { $detail }
+error-conflict-money-request-amount = This request is for another amount than the one shown: open it again.

@@ -236,3 +236,30 @@ email-identity-verification-review-subject = A person is checking your identity 
 email-identity-verification-review-body =
     Your identity verification needs a person to look at it. We will write to you when it is decided; there is nothing you need to do now.
     If you did not ask for this, lock your account now from the sign-in page, then contact support.
+
+# Transfers and withdrawals
+email-transfer-sent-subject = You sent { $amount } to { $payee }
+email-transfer-sent-body =
+    { $amount } left your wallet's money balance for { $payee }.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-transfer-received-subject = { $payer } sent you { $amount }
+email-transfer-received-body =
+    { $amount } from { $payer } is now in your wallet's money balance.
+    Message: { $note }
+email-withdrawal-requested-subject = Your withdrawal of { $amount } is on its way
+email-withdrawal-requested-body =
+    { $amount } will be paid to your bank account ending in { $digits }.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-withdrawal-in-review-subject = Your withdrawal of { $amount } is being checked
+email-withdrawal-in-review-body =
+    The name on the bank account ending in { $digits } is not exactly your verified name, so a person checks it before anything is paid. The { $amount } stays in your wallet, set aside, until then.
+    If this was not you, lock your account now from the sign-in page, then contact support.
+email-withdrawal-rejected-subject = Your withdrawal of { $amount } was not paid
+email-withdrawal-rejected-body =
+    The withdrawal of { $amount } was not approved. The money is available in your wallet again.
+email-withdrawal-paid-subject = { $amount } was paid to your bank account
+email-withdrawal-paid-body =
+    Your bank accepted the withdrawal of { $amount }.
+email-withdrawal-returned-subject = Your withdrawal of { $amount } came back
+email-withdrawal-returned-body =
+    Your bank returned the withdrawal of { $amount }; the money is back in your wallet's money balance. Check the account, or use another one.

@@ -158,3 +158,22 @@ error-conflict-verification-in-progress = 本人確認の手続き中です。�
 error-conflict-too-many-verifications = このアカウントでの本人確認の試行回数が上限に達しました。サポートにご連絡ください。
 error-conflict-verification-not-in-review = この本人確認は確認待ちではありません。ほかの担当者がすでに判断した可能性があります。
 error-conflict-user-already-verified = この利用者の本人確認はすでに完了しています。
+
+# Transfers and withdrawals
+error-insufficient-money = お断りしました：マネー残高が足りません（ライト残高とポイントは送金・出金できません）。
+error-over-transfer-limit = お断りしました：1回の送金の上限を超えています。
+error-over-daily-transfer-limit = お断りしました：本日の送金上限を超えます。
+error-over-monthly-transfer-limit = お断りしました：今月の送金上限を超えます。
+error-payee-over-holding-cap = お断りしました：受取人のウォレットが保有上限を超えます。
+error-money-out-cooling-off = お断りしました：連絡先の変更またはパスワードの再設定から間もないため、しばらくの間ウォレットからお金を移せません。
+error-own-wallet = お断りしました：ご自身のウォレットです。
+error-account-not-active = お断りしました：このアカウントは現在送金できません。
+error-too-many-payee-lookups = この1時間の受取人の検索回数が上限に達しました。しばらくしてからお試しください。
+error-no-such-payee = そのアドレスで受け取れるウォレットがないか、確認の有効期限が切れました。受取人をもう一度検索してください。
+error-payee-contact-invalid = 受取人のメールアドレスか電話番号のどちらか一方を入力してください。
+error-note-invalid = メモの内容に誤りがあります（{ $detail }）
+error-conflict-money-request-closed = この請求はすでに受け付けていません（支払い済み、取り消し済み、または期限切れです）。
+error-conflict-too-many-money-requests = 受付中の請求が多すぎます。先にどれかを取り消してください。
+error-conflict-withdrawal-not-in-review = この出金は確認待ちではありません。ほかの担当者がすでに判断した可能性があります。
+error-form-invalid = フォームを読み取れませんでした（{ $detail }）
+error-conflict-money-request-amount = この請求の金額は表示されていた金額と異なります。もう一度開いてください。

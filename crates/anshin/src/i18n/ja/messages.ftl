@@ -231,3 +231,30 @@ email-identity-verification-review-subject = 【Anshin】本人確認書類を�
 email-identity-verification-review-body =
     本人確認は担当者による確認が必要になりました。結果が出ましたらメールでお知らせします。お客様の操作は必要ありません。
     お心当たりがない場合は、すぐにサインイン画面からアカウントをロックし、サポートにご連絡ください。
+
+# Transfers and withdrawals
+email-transfer-sent-subject = 【Anshin】{ $payee }さんに{ $amount }を送りました
+email-transfer-sent-body =
+    ウォレットのマネー残高から{ $payee }さんへ{ $amount }を送金しました。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-transfer-received-subject = 【Anshin】{ $payer }さんから{ $amount }を受け取りました
+email-transfer-received-body =
+    { $payer }さんからの{ $amount }をウォレットのマネー残高に入金しました。
+    メッセージ：{ $note }
+email-withdrawal-requested-subject = 【Anshin】{ $amount }の出金を受け付けました
+email-withdrawal-requested-body =
+    末尾 { $digits } の銀行口座へ{ $amount }をお振り込みします。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-withdrawal-in-review-subject = 【Anshin】{ $amount }の出金を確認しています
+email-withdrawal-in-review-body =
+    末尾 { $digits } の銀行口座の名義が確認済みのお名前と一致しないため、担当者が確認してからお振り込みします。それまで{ $amount }はウォレット内で確保されます。
+    お心当たりがない場合は、すぐにログイン画面からアカウントをロックし、サポート窓口へご連絡ください。
+email-withdrawal-rejected-subject = 【Anshin】{ $amount }の出金は行われませんでした
+email-withdrawal-rejected-body =
+    { $amount }の出金は承認されませんでした。ウォレットで再びお使いいただけます。
+email-withdrawal-paid-subject = 【Anshin】銀行口座へ{ $amount }を振り込みました
+email-withdrawal-paid-body =
+    { $amount }の出金を銀行が受け付けました。
+email-withdrawal-returned-subject = 【Anshin】{ $amount }の出金が返却されました
+email-withdrawal-returned-body =
+    銀行から{ $amount }の振込が返却されたため、ウォレットのマネー残高に戻しました。口座をご確認いただくか、別の口座をお使いください。
