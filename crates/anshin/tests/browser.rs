@@ -1041,3 +1041,204 @@ async fn a_card_is_added_with_its_challenge_and_tops_up_through_the_pages() {
     browser.quit().await;
     drop(server);
 }
+
+/// A wallet user registered over the API (legal name `kana`): (token, recovery codes).
+async fn registered_over_api(url: &str, email: &str, phone: &str, kana: &str) -> (String, Vec<String>) {
+    let http = reqwest::Client::new();
+    let started: Value = http
+        .post(format!("{url}/v1/registrations"))
+        .json(&json!({ "email": email, "phone": phone, "password": common::identity_app::PASSWORD,
+                       "legal_name": kana, "date_of_birth": "1990-04-15" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (email_code, sms_code) = (newest_code(url, email).await, newest_code(url, phone).await);
+    let registered: Value = http
+        .post(format!("{url}/v1/registrations/verification"))
+        .json(&json!({ "registration_id": started["registration_id"], "email_code": email_code, "sms_code": sms_code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes = registered["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned());
+    (registered["token"].as_str().unwrap().to_owned(), codes.collect())
+}
+
+/// The step-up page for the change a page link sent us to, with a recovery code.
+async fn step_up_through_the_page(browser: &Browser, link: &str, recovery_code: &str) {
+    browser.click(link).await;
+    browser.click("#start-step-up").await;
+    browser.click("#factor option[value=recovery_code]").await;
+    browser.fill("#code", recovery_code).await;
+    browser.click("#confirm").await;
+}
+
+/// Reload `path` until `css` contains `needle` (a worker moves the state on in the background).
+async fn reload_until(browser: &Browser, url: &str, css: &str, needle: &str) {
+    for _ in 0..100 {
+        browser.goto(url).await;
+        if browser.text(css).await.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("{css} on {url} never showed {needle:?}")
+}
+
+// Money in and out through the wallet's pages in Chromium, against `anshin serve` with the bank
+// and eKYC simulators: identity verified from the page (a document and a selfie file), a bank
+// account linked and a top-up, money sent to a payee confirmed by display name, a request for
+// money paid from its page, and a withdrawal to the holder's own account paid by the bank.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_is_verified_sent_requested_and_withdrawn_through_the_pages() {
+    use anshin::sim::ekyc::{EkycSimConfig, serve_ekyc_until};
+    use anshin::sim::{BankSimConfig, serve_bank};
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
+    let (bank_key, ekyc_key) = ("browser-bank-key-0123456789", "browser-ekyc-key-0123456789");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bank_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve_bank(listener, BankSimConfig { confirm_delay_ms: 100, ..BankSimConfig::new(bank_key) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ekyc_url = format!("http://{}", listener.local_addr().unwrap());
+    let sim = EkycSimConfig { decision_delay_ms: 100, ..EkycSimConfig::new(ekyc_key) };
+    tokio::spawn(serve_ekyc_until(listener, sim, std::future::pending()));
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let server = Server::start(
+        &[
+            "--data-dir",
+            data_dir,
+            "--listen",
+            "127.0.0.1:0",
+            "--outbox-poll-ms",
+            "50",
+            "--bank-url",
+            &bank_url,
+            "--ekyc-url",
+            &ekyc_url,
+        ],
+        &[("ANSHIN_BANK_API_KEY", bank_key), ("ANSHIN_EKYC_API_KEY", ekyc_key)],
+    );
+    let url = server.url.clone();
+    let (_, mut taro_codes) = registered_over_api(&url, "taro@example.jp", "+819020000501", "ヤマダ タロウ").await;
+    let (hanako, mut hanako_codes) =
+        registered_over_api(&url, "hanako@example.jp", "+819020000502", "サトウ ハナコ").await;
+    let http = reqwest::Client::new();
+
+    // Hanako is verified over the API; Taro through the page, with a selfie photo file.
+    let step_up = |token: String, action: &'static str, code: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let challenge: Value = http
+                .post(format!("{url}/v1/me/step-up"))
+                .bearer_auth(&token)
+                .json(&json!({ "action": action }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = challenge["challenge_id"].as_str().unwrap();
+            let stepped: Value = http
+                .post(format!("{url}/v1/me/step-up/{id}"))
+                .bearer_auth(&token)
+                .json(&json!({ "factor": "recovery_code", "code": code }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            stepped["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let hanako = step_up(hanako, "verify_identity", hanako_codes.pop().unwrap()).await;
+    let document = |name: &str, kana: &str| {
+        json!({ "document_type": "drivers_license", "document_number": "D12345679010", "full_name": name,
+                "full_name_kana": kana, "date_of_birth": "1990-04-15", "address": "東京都渋谷区渋谷2-1-1",
+                "selfie_sha256": "5f".repeat(32) })
+    };
+    let submitted = http
+        .post(format!("{url}/v1/me/identity-verifications"))
+        .bearer_auth(&hanako)
+        .json(&document("佐藤 花子", "サトウ ハナコ"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), reqwest::StatusCode::ACCEPTED);
+
+    sign_in_as(&browser, &url, "taro@example.jp", common::identity_app::PASSWORD, &taro_codes.pop().unwrap()).await;
+    browser.goto(&format!("{url}/wallet/identity")).await;
+    step_up_through_the_page(&browser, "#step-up-verify_identity", &taro_codes.pop().unwrap()).await;
+    browser.find("#submit-identity").await;
+    browser.fill("#document_number", "D12345679010").await;
+    browser.fill("#full_name", "山田 太郎").await;
+    browser.fill("#full_name_kana", "ヤマダ タロウ").await;
+    browser.set_value("#date_of_birth", "1990-04-15").await;
+    browser.fill("#address", "東京都渋谷区渋谷2-1-1").await;
+    let selfie = dir.path().join("selfie.png");
+    std::fs::write(&selfie, b"\x89PNG\r\n\x1a\n a face").unwrap();
+    browser.fill("#selfie", selfie.to_str().unwrap()).await;
+    browser.click("#submit-identity").await;
+    reload_until(&browser, &format!("{url}/wallet/identity"), "#kyc-level", "verified").await;
+
+    // A bank account in Taro's name, and money from it.
+    browser.goto(&format!("{url}/wallet/funding")).await;
+    step_up_through_the_page(&browser, "#step-up-link_bank_account", &taro_codes.pop().unwrap()).await;
+    browser.fill("#bank_code", "0001").await;
+    browser.fill("#branch_code", "001").await;
+    browser.fill("#account_number", "1234567").await;
+    browser.click("#link-account").await;
+    browser.fill("#amount_minor", "50000").await;
+    browser.click("#top-up").await;
+    reload_until(&browser, &format!("{url}/wallet/funding"), "#top-ups", "Added").await;
+
+    // Send: the payee is shown by display name before any money moves.
+    browser.goto(&format!("{url}/wallet/send")).await;
+    browser.fill("#contact", "hanako@example.jp").await;
+    browser.click("#find-payee").await;
+    assert_eq!(browser.text("#payee-name").await, "佐藤 花.");
+    browser.fill("#amount_minor", "12000").await;
+    browser.fill("#message", "lunch").await;
+    browser.click("#send").await;
+    browser.wait_for_text("#transfers", "佐藤 花.").await;
+    browser.screenshot("transfers-sent").await;
+
+    // Hanako asks for money; Taro opens the link, checks who asks, and pays.
+    let request: Value = http
+        .post(format!("{url}/v1/me/money-requests"))
+        .bearer_auth(&hanako)
+        .json(&json!({ "amount_minor": 3000, "message": "tickets" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pay_path = request["pay_path"].as_str().unwrap_or_else(|| panic!("{request}"));
+    browser.goto(&format!("{url}{pay_path}")).await;
+    assert_eq!(browser.text("#requester").await, "佐藤 花.");
+    browser.click("#pay-request").await;
+    browser.wait_for_text("#transfers", "tickets").await;
+
+    // A withdrawal to Taro's own account: a second factor, then paid by the bank.
+    browser.goto(&format!("{url}/wallet/withdraw")).await;
+    step_up_through_the_page(&browser, "#step-up-withdraw", &taro_codes.pop().unwrap()).await;
+    browser.fill("#amount_minor", "10000").await;
+    browser.click("#withdraw").await;
+    reload_until(&browser, &format!("{url}/wallet/withdraw"), "#withdrawals", "Paid").await;
+    assert!(browser.text("#withdrawable").await.contains("25,000"), "50,000 − 12,000 − 3,000 − 10,000");
+    browser.screenshot("withdrawal-paid").await;
+    let balances: Value =
+        http.get(format!("{url}/v1/me/balances")).bearer_auth(&hanako).send().await.unwrap().json().await.unwrap();
+    assert_eq!(balances["money_minor"], 15_000, "{balances}");
+    browser.quit().await;
+    drop(server);
+}
