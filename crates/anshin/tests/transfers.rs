@@ -233,3 +233,40 @@ on_both!(a_request_for_money_is_paid_once_however_many_press_pay, |t| async move
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "conflict"), "{body}");
     assert_books_sound(a).await;
 });
+
+on_both!(concurrent_transfers_never_overdraw_the_money_balance, |t| async move {
+    let s = setup(t, TransfersConfig::default()).await;
+    let a = &s.a;
+    let taro = verified(a, "taro@example.jp", "+819011110001", "山田 太郎", "ヤマダ タロウ").await;
+    let hanako = verified(a, "hanako@example.jp", "+819011110002", "佐藤 花子", "サトウ ハナコ").await;
+    fund(&s, &taro.id, 45_000).await;
+    let (token, _) = payee(a, &taro, "hanako@example.jp").await;
+    // Sixteen transfers of ¥5,000 at once from ¥45,000: nine pass, the rest find too little.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (url, token, session) = (a.url.clone(), token.clone(), taro.token.clone());
+        tasks.push(tokio::spawn(async move {
+            let answer = common::identity_app::client()
+                .post(format!("{url}/v1/me/transfers"))
+                .bearer_auth(session)
+                .json(&json!({ "payee_token": token, "amount_minor": 5_000 }))
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status();
+            (status, answer.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let mut sent = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (StatusCode::CREATED, _) => sent += 1,
+            (StatusCode::PAYMENT_REQUIRED, body) => assert_eq!(code(&body), "insufficient_money", "{body}"),
+            (other, body) => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(sent, 9);
+    assert_eq!(balances(a, &taro.token).await["money_minor"], 0);
+    assert_eq!(balances(a, &hanako.token).await["money_minor"], 45_000);
+    assert_books_sound(a).await;
+});

@@ -212,3 +212,47 @@ on_both!(an_unverified_wallet_cannot_withdraw_nor_anyone_while_a_contact_change_
     assert_eq!(balances(a, &taro.token).await["money_minor"], 100_000);
     assert_books_sound(a).await;
 });
+
+on_both!(the_ops_console_shows_both_names_and_only_admins_decide, |t| async move {
+    use common::page_client::{CSRF, page, post};
+    let s = setup(t, TransfersConfig::default()).await;
+    let a = &s.a;
+    let mut taro = verified(a, "taro@example.jp", "+819011110001", "山田 太郎", "ヤマダ タロウ").await;
+    fund(&s, &taro.id, 50_000).await;
+    let added = common::identity_app::client()
+        .post(format!("{}/v1/test/accounts", s.bank_url))
+        .bearer_auth(BANK_KEY)
+        .json(&json!({ "bank_code": "0001", "branch_code": "001", "account_type": "ordinary",
+                       "account_number": "7777772", "holder_name": "ヤマダ ジロウ" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let account = link(a, &mut taro, "7777772").await["id"].as_str().unwrap().to_owned();
+    let (admin, _) = operator(a, "admin@anshin.example", "admin").await;
+    let (analyst, _) = operator(a, "analyst@anshin.example", "analyst").await;
+    a.post(&format!("/v1/ops/bank-accounts/{account}/review"), json!({ "approve": true }), Some(&admin)).await;
+    let (_, w) = withdraw(a, &mut taro, &account, 20_000).await;
+    let id = w["id"].as_str().unwrap().to_owned();
+    let queue = page(a, "/ops/withdrawals", &analyst).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains("ﾔﾏﾀﾞ ｼﾞﾛｳ") && queue.body.contains("ヤマダ タロウ"), "both names side by side");
+    assert!(!queue.body.contains(&format!("approve-{id}")), "an analyst is not offered the decision");
+    let fields = [("id", id.as_str()), ("decision", "approve"), ("note", "family account, checked by phone")];
+    let refused = post(a, "/ops/withdrawals/review", &analyst, Some(CSRF), &fields).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(page(a, "/ops/withdrawals", &taro.token).await.status, StatusCode::FORBIDDEN, "not for wallets");
+    let forged = post(a, "/ops/withdrawals/review", &admin, None, &fields).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "a cross-site post carries no CSRF cookie");
+    let done = post(a, "/ops/withdrawals/review", &admin, Some(CSRF), &fields).await;
+    assert_eq!((done.status, done.location.as_str()), (StatusCode::SEE_OTHER, "/ops/withdrawals"), "{}", done.body);
+    let (_, w) = a.get(&format!("/v1/me/withdrawals/{id}"), &taro.token).await;
+    assert_eq!(w["status"], "queued");
+    let reviewed = a
+        .count(&format!(
+            "SELECT COUNT(*) FROM withdrawals WHERE id = '{id}' AND review_note = 'family account, checked by phone'"
+        ))
+        .await;
+    assert_eq!(reviewed, 1, "the note is kept with the decision");
+    assert_books_sound(a).await;
+});

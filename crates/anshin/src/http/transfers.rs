@@ -128,7 +128,7 @@ pub async fn read_request(
 #[serde(deny_unknown_fields)]
 pub struct PayRequestBody {
     /// When given, the request must be for exactly this many yen (409 otherwise).
-    #[schema(minimum = 1, maximum = 1000000)]
+    #[schema(minimum = 1)]
     pub expected_amount_minor: Option<i64>,
 }
 

@@ -17,8 +17,8 @@ use crate::storage::now_ms;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyRequestCreate {
-    /// In yen.
-    #[schema(minimum = 1, maximum = 1000000)]
+    /// In yen; at most the per-transfer limit (1,000,000 by default: 402 `over_transfer_limit`).
+    #[schema(minimum = 1)]
     pub amount_minor: i64,
     /// Shown to the payer (at most 40 characters).
     #[schema(max_length = 40)]

@@ -22,8 +22,9 @@ pub struct SendRequest {
     /// From `POST /v1/transfers/payees`: the payee you confirmed.
     #[schema(min_length = 1, max_length = 512)]
     pub payee_token: String,
-    /// In yen, from the money balance.
-    #[schema(minimum = 1, maximum = 1000000)]
+    /// In yen, from the money balance; at most the per-transfer limit (by the licence held:
+    /// 1,000,000 by default), refused with 402 `over_transfer_limit` above it.
+    #[schema(minimum = 1)]
     pub amount_minor: i64,
     /// Shown to the payee (at most 40 characters).
     #[schema(max_length = 40)]

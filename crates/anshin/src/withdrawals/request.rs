@@ -18,7 +18,7 @@ pub struct WithdrawalRequest {
     #[schema(min_length = 1, max_length = 64)]
     pub bank_account_id: String,
     /// In yen, from the money balance.
-    #[schema(minimum = 1, maximum = 1000000)]
+    #[schema(minimum = 100, maximum = 1000000)]
     pub amount_minor: i64,
 }
 
