@@ -159,20 +159,26 @@ on_both!(the_payee_s_holding_cap_and_a_cooling_off_stop_a_transfer, |t| async mo
     fund(&s, &taro.id, 40_000).await;
     fund(&s, &hanako.id, 15_000).await;
     let (token, _) = payee(a, &taro, "hanako@example.jp").await;
+    // A contact change starts a cooling-off: no money leaves the wallet meanwhile.
+    let set_blocked_until = |until: i64| {
+        let (db, id) = (a.t.db.clone(), taro.id.clone());
+        async move {
+            sqlx::query("UPDATE users SET money_out_blocked_until_ms = $1 WHERE id = $2")
+                .bind(until)
+                .bind(id)
+                .execute(db.write_pool())
+                .await
+                .unwrap();
+        }
+    };
+    set_blocked_until(anshin::storage::now_ms() + 3_600_000).await;
+    let (status, body) = send(a, &taro, &token, 100).await;
+    assert_eq!((status, code(&body)), (StatusCode::PAYMENT_REQUIRED, "money_out_cooling_off"), "{body}");
+    set_blocked_until(0).await;
+    // The payee's cap counts what it holds already.
     let (status, body) = send(a, &taro, &token, 5_001).await;
     assert_eq!((status, code(&body)), (StatusCode::PAYMENT_REQUIRED, "payee_over_holding_cap"), "{body}");
     assert_eq!(send(a, &taro, &token, 5_000).await.0, StatusCode::CREATED, "up to the cap exactly");
-    // A contact change starts a cooling-off: no money leaves the wallet meanwhile.
-    let blocked_until = anshin::storage::now_ms() + 3_600_000;
-    sqlx::query("UPDATE users SET money_out_blocked_until_ms = $1 WHERE id = $2")
-        .bind(blocked_until)
-        .bind(&taro.id)
-        .execute(a.t.db.write_pool())
-        .await
-        .unwrap();
-    let (token, _) = payee(a, &taro, "hanako@example.jp").await;
-    let (status, body) = send(a, &taro, &token, 100).await;
-    assert_eq!((status, code(&body)), (StatusCode::PAYMENT_REQUIRED, "money_out_cooling_off"), "{body}");
     assert_eq!(balances(a, &taro.token).await["money_minor"], 35_000);
     assert_books_sound(a).await;
 });
