@@ -45,10 +45,10 @@ impl Transfers {
     ) -> Result<MoneyRequestView, TransfersError> {
         self.require_wallet(who, "transfers.request.create", client).await?;
         checked_amount(req.amount_minor)?;
+        let message = checked_message(req.message.as_deref())?;
         if req.amount_minor > self.config.per_transfer_minor() {
             return Err(TransfersError::Declined("over_transfer_limit"));
         }
-        let message = checked_message(req.message.as_deref())?;
         // Money may only be received into a verified wallet, so only one may ask for it.
         let identity = self.identity.require_verified(&who.user_id).await?;
         let now = now_ms();
