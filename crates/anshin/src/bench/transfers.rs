@@ -70,6 +70,8 @@ pub async fn transfers(url: &str, clients: usize, duration: Duration) -> anyhow:
         ledger.submit(crate::ledger::Request::from(fund)).await?;
         tokens.push((token, format!("bench-{tag}@example.jp")));
     }
+    // The writer stops only once every handle is gone; this one is not needed past set-up.
+    drop(wallets);
     let http_client = reqwest::Client::new();
     let mut senders = Vec::new();
     for (n, (token, _)) in tokens.iter().enumerate() {
