@@ -673,6 +673,7 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         StepUpAction::ConfirmPayment => "/wallet/payments",
         StepUpAction::LinkBankAccount => "/wallet/bank-accounts",
         StepUpAction::VerifyIdentity => "/wallet/security",
+        StepUpAction::RevealCard => "/wallet/virtual-card",
     }
 }
 

@@ -38,6 +38,10 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("an identity verification is already in progress", "error-conflict-verification-in-progress"),
     ("too many identity verification attempts; contact support", "error-conflict-too-many-verifications"),
     ("this identity verification is not awaiting review", "error-conflict-verification-not-in-review"),
+    // vcard (issue 8 item 8)
+    ("this wallet already has a virtual card", "error-conflict-virtual-card-exists"),
+    ("the card changed meanwhile; reload and try again", "error-conflict-virtual-card-changed"),
+    ("no free card number was found; try again", "error-conflict-virtual-card-no-number"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.

@@ -155,10 +155,12 @@ pub enum StepUpAction {
     LinkBankAccount,
     /// Wallet users: submit an identity document for verification (eKYC).
     VerifyIdentity,
+    /// Wallet users: see their virtual card's number once (vcard, issue 8 item 8).
+    RevealCard,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 14] = [
+    pub const ALL: [StepUpAction; 15] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -173,6 +175,7 @@ impl StepUpAction {
         StepUpAction::ConfirmPayment,
         StepUpAction::LinkBankAccount,
         StepUpAction::VerifyIdentity,
+        StepUpAction::RevealCard,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -193,6 +196,7 @@ impl StepUpAction {
             StepUpAction::ConfirmPayment => "confirm_payment",
             StepUpAction::LinkBankAccount => "link_bank_account",
             StepUpAction::VerifyIdentity => "verify_identity",
+            StepUpAction::RevealCard => "reveal_card",
         }
     }
 }

@@ -55,6 +55,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
                 li { a #scan-link href="/wallet/scan" { (t("wallet-scan-link")) } }
                 li { a href="/wallet/funding" { (t("wallet-funding-link")) } }
                 li { a href="/wallet/cards" { (t("wallet-cards-link")) } }
+                li { a #virtual-card-link href="/wallet/virtual-card" { (t("wallet-virtual-card-link")) } }
                 li { a href="/wallet/security" { (t("merchant-security")) } }
             }
             h2 { (t("wallet-history")) }

@@ -159,3 +159,9 @@ error-conflict-verification-in-progress = An identity verification is already in
 error-conflict-too-many-verifications = There have been too many identity verification attempts on this account. Please contact support.
 error-conflict-verification-not-in-review = This identity verification is not awaiting review: another operator may have decided already.
 error-conflict-user-already-verified = This user's identity is already verified.
+
+## vcard (issue 8 item 8)
+error-per-transaction-limit-invalid = The limit per purchase is a whole number of yen from 1 to 1,000,000.
+error-conflict-virtual-card-exists = This wallet already has a virtual card.
+error-conflict-virtual-card-changed = The card changed meanwhile. Reload the page and try again.
+error-conflict-virtual-card-no-number = No free card number was found. Try again.

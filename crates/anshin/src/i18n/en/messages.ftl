@@ -236,3 +236,14 @@ email-identity-verification-review-subject = A person is checking your identity 
 email-identity-verification-review-body =
     Your identity verification needs a person to look at it. We will write to you when it is decided; there is nothing you need to do now.
     If you did not ask for this, lock your account now from the sign-in page, then contact support.
+
+## vcard (issue 8 item 8): the virtual card's usage notices
+
+email-virtual-card-approved-subject = Your virtual card was used: { $amount } at { $merchant }
+email-virtual-card-approved-body =
+    { $merchant } was approved for { $amount } on your virtual card ending in { $digits }; the amount is held from your wallet until the shop settles.
+    If this was not you, freeze the card in your wallet now and replace its number, then contact support.
+email-virtual-card-declined-subject = A purchase of { $amount } at { $merchant } was declined
+email-virtual-card-declined-body =
+    { $merchant } asked for { $amount } on your virtual card ending in { $digits }, and it was declined. Nothing was taken from your wallet.
+    If this was not you, freeze the card in your wallet now and replace its number.

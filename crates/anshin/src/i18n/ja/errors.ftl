@@ -158,3 +158,9 @@ error-conflict-verification-in-progress = 本人確認の手続き中です。�
 error-conflict-too-many-verifications = このアカウントでの本人確認の試行回数が上限に達しました。サポートにご連絡ください。
 error-conflict-verification-not-in-review = この本人確認は確認待ちではありません。ほかの担当者がすでに判断した可能性があります。
 error-conflict-user-already-verified = この利用者の本人確認はすでに完了しています。
+
+## vcard（issue 8 item 8）
+error-per-transaction-limit-invalid = 1回の利用上限は1円から1,000,000円までの整数で入力してください。
+error-conflict-virtual-card-exists = このウォレットにはすでにバーチャルカードがあります。
+error-conflict-virtual-card-changed = カードの状態が変わりました。ページを再読み込みしてもう一度お試しください。
+error-conflict-virtual-card-no-number = 空いているカード番号が見つかりませんでした。もう一度お試しください。

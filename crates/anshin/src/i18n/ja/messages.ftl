@@ -231,3 +231,14 @@ email-identity-verification-review-subject = 【Anshin】本人確認書類を�
 email-identity-verification-review-body =
     本人確認は担当者による確認が必要になりました。結果が出ましたらメールでお知らせします。お客様の操作は必要ありません。
     お心当たりがない場合は、すぐにサインイン画面からアカウントをロックし、サポートにご連絡ください。
+
+## vcard（issue 8 item 8）：バーチャルカードの利用通知
+
+email-virtual-card-approved-subject = 【Anshin】バーチャルカードのご利用：{ $merchant }で{ $amount }
+email-virtual-card-approved-body =
+    末尾 { $digits } のバーチャルカードで、{ $merchant }での{ $amount }のご利用を承認しました。お店の売上確定まで、この金額をウォレットから確保しています。
+    お心当たりがない場合は、すぐにウォレットでカードを停止して番号を再発行し、サポートにご連絡ください。
+email-virtual-card-declined-subject = 【Anshin】{ $merchant }での{ $amount }のご利用をお断りしました
+email-virtual-card-declined-body =
+    末尾 { $digits } のバーチャルカードで、{ $merchant }から{ $amount }のご利用がありましたが、お断りしました。ウォレットからの引き落としはありません。
+    お心当たりがない場合は、すぐにウォレットでカードを停止し、番号を再発行してください。
