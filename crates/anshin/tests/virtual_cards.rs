@@ -208,6 +208,16 @@ on_both!(each_control_declines_and_nothing_is_held, |t| async move {
     let (status, limited) = a.post("/v1/me/virtual-card/limits", body, Some(&who.token)).await;
     assert_eq!(status, StatusCode::OK, "{limited}");
     assert_eq!(limited["blocked_categories"], json!(["gambling"]));
+    for bad in [
+        json!({ "per_transaction_limit_minor": 0 }),
+        json!({ "per_transaction_limit_minor": 1_000_001 }),
+        json!({ "per_transaction_limit_minor": 1, "blocked_categories": vec!["adult"; 6] }),
+    ] {
+        assert_eq!(
+            a.post("/v1/me/virtual-card/limits", bad.clone(), Some(&who.token)).await.0,
+            StatusCode::BAD_REQUEST
+        );
+    }
     let over_limit = shop.buy(&number, &yymm, 1_001, "5942").await;
     assert!(declined(&over_limit) && code(&over_limit) == "61", "{over_limit}");
     let casino = shop.buy(&number, &yymm, 500, "7995").await;
@@ -417,5 +427,54 @@ on_both!(a_reveal_needs_a_fresh_factor_each_time_and_leaves_the_number_nowhere, 
     assert!(!dump.contains(&hex::encode(&number)), "the number hex-encoded in the database");
     assert!(!responses.contains(&number) && !responses.contains(&format!("{}{middle}", &number[..6])));
     assert!(!logs.contains(&number), "the number in the logs");
+    assert_books_sound(a).await;
+});
+
+on_both!(no_hold_is_taken_for_a_card_frozen_between_the_check_and_the_hold, |t| async move {
+    use anshin::cards::virtual_card::{VirtualCardAuthorization, store};
+    use anshin::ledger::{LedgerError, Origin, Request};
+    let s = setup(t, 3600).await;
+    let a = &s.a;
+    let who = holder(a, 1, 5_000, 0).await;
+    let card = issue(a, &who.token).await;
+    a.post("/v1/me/virtual-card/freeze", json!({ "frozen": true }), Some(&who.token)).await;
+    // What `approve` submits after the rule passed on a card that was active when read.
+    let row = VirtualCardAuthorization {
+        id: "vca_race".into(),
+        network_ref: uuid::Uuid::new_v4().to_string(),
+        card_id: card["id"].as_str().unwrap().to_owned(),
+        user_id: who.user_id.clone(),
+        amount_minor: 1_000,
+        currency: "JPY".into(),
+        merchant_name: "ANSHIN BOOKS".into(),
+        mcc: "5942".into(),
+        status: "approved".into(),
+        decline_reason: String::new(),
+        hold_id: String::new(),
+        balance: "lite".into(),
+        auth_code: "ABC234".into(),
+        settled_minor: 0,
+        expires_at_ms: i64::MAX / 2,
+        created_at_ms: 0,
+    };
+    let ledger = a.payments.wallets().ledger();
+    let jpy = Currency::jpy();
+    let accounts = a.payments.wallets().accounts(&who.user_id).await.unwrap();
+    let settlement = ledger.system_account(AccountKind::CardIssuingSettlement, &jpy).await.unwrap();
+    let request = Request {
+        command: Command::Hold {
+            key: format!("vcauth:{}", row.network_ref),
+            debit_account_id: accounts.lite.clone(),
+            credit_account_id: settlement,
+            currency: jpy,
+            amount_minor: 1_000,
+            ttl_secs: 3600,
+        },
+        origin: Origin { actor: "card_network".into(), request_id: row.id.clone() },
+        notify: Vec::new(),
+        effects: vec![store::approved_effect(&row)],
+    };
+    assert_eq!(ledger.submit(request).await, Err(LedgerError::EffectRefused("virtual_card_not_active")));
+    assert_eq!(balances(a, &who.token).await.0, 5_000, "nothing held on a frozen card");
     assert_books_sound(a).await;
 });

@@ -158,6 +158,10 @@ impl Cards {
                 param: "per_transaction_limit_minor",
             });
         }
+        if limits.blocked_categories.len() > Category::ALL.len() {
+            let message = format!("at most {} categories", Category::ALL.len());
+            return Err(CardsError::Invalid { code: "categories_invalid", message, param: "blocked_categories" });
+        }
         let mut blocked = limits.blocked_categories.clone();
         blocked.sort_by_key(|c| c.as_str());
         blocked.dedup();

@@ -165,3 +165,4 @@ error-per-transaction-limit-invalid = The limit per purchase is a whole number o
 error-conflict-virtual-card-exists = This wallet already has a virtual card.
 error-conflict-virtual-card-changed = The card changed meanwhile. Reload the page and try again.
 error-conflict-virtual-card-no-number = No free card number was found. Try again.
+error-categories-invalid = Choose each kind of shop at most once.

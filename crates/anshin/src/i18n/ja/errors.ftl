@@ -164,3 +164,4 @@ error-per-transaction-limit-invalid = 1回の利用上限は1円から1,000,000�
 error-conflict-virtual-card-exists = このウォレットにはすでにバーチャルカードがあります。
 error-conflict-virtual-card-changed = カードの状態が変わりました。ページを再読み込みしてもう一度お試しください。
 error-conflict-virtual-card-no-number = 空いているカード番号が見つかりませんでした。もう一度お試しください。
+error-categories-invalid = お店の種類はそれぞれ1回だけ選んでください。
