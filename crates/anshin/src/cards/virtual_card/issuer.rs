@@ -215,7 +215,7 @@ impl Cards {
             crate::audit::append(&self.db, &mut tx, &[event]).await?;
             tx.commit().await?;
         } else {
-            drop(tx);
+            tx.rollback().await?; // decided meanwhile; ended before the read below
         }
         let seen = store::authorization_by_ref(&self.db, &row.network_ref).await?.ok_or(CardsError::NotFound)?;
         Ok(replay(&seen, row.amount_minor))
@@ -334,6 +334,8 @@ impl Cards {
                         .details(json!({ "hold": auth.hold_id }));
                     crate::audit::append(&self.db, &mut tx, &[event]).await?;
                     tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
                 }
                 Ok(())
             }

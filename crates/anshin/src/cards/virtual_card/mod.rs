@@ -95,6 +95,7 @@ impl Cards {
             if let Some(old) = old
                 && !store::set_status(&mut tx, &old.id, &old.status, "replaced", now).await?
             {
+                tx.rollback().await?;
                 return Err(CardsError::Conflict("the card changed meanwhile; reload and try again"));
             }
             super::store::insert_sealed(&mut tx, &sealed, now).await?;
@@ -103,11 +104,13 @@ impl Cards {
                 Err(e)
                     if attempt < ISSUE_ATTEMPTS && e.as_database_error().is_some_and(|d| d.is_unique_violation()) =>
                 {
+                    tx.rollback().await?;
                     continue; // the random number is already a card's: draw another
                 }
                 Err(e) => return Err(e.into()),
             };
             if !inserted {
+                tx.rollback().await?;
                 return Err(CardsError::Conflict("this wallet already has a virtual card"));
             }
             let action = if old.is_some() { "cards.virtual.replaced" } else { "cards.virtual.issued" };
@@ -138,6 +141,10 @@ impl Cards {
             let event = AuditEvent::new(&who.user_id, action, &card.id).request_id(client.request_id.clone());
             crate::audit::append(&self.db, &mut tx, &[event]).await?;
             tx.commit().await?;
+        } else {
+            // Already so. A transaction is always ended before the next query: a dropped one
+            // kept SQLite's one write connection until the request timed out.
+            tx.rollback().await?;
         }
         self.live_virtual_card(who).await
     }
@@ -169,6 +176,7 @@ impl Cards {
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         if !store::set_limits(&mut tx, &card.id, limits.per_transaction_limit_minor, &blocked, now).await? {
+            tx.rollback().await?;
             return Err(CardsError::NotFound);
         }
         let event = AuditEvent::new(&who.user_id, "cards.virtual.limits_set", &card.id)
