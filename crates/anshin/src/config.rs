@@ -145,6 +145,18 @@ pub struct ServeArgs {
     /// the server itself listens on loopback. Never read from the file.
     #[arg(long, env = "ANSHIN_DEV_LOOPBACK_WEBHOOKS")]
     pub dev_loopback_webhooks: bool,
+    // vcard (issue 8 item 8): the wallets' virtual cards.
+    /// The BIN Anshin issues virtual cards under (6 to 8 digits; default 356400, which the card
+    /// network simulator routes to Anshin as issuer).
+    #[arg(long, env = "ANSHIN_VIRTUAL_CARD_BIN")]
+    pub virtual_card_bin: Option<String>,
+    /// Days an approved virtual card purchase may wait for the shop's clearing before its hold
+    /// is released (1 to 29; default 7).
+    #[arg(long, env = "ANSHIN_VIRTUAL_CARD_HOLD_DAYS")]
+    pub virtual_card_hold_days: Option<i64>,
+    /// Tests only: seconds a revealed number stays on the page (1 to 60; it can only be shorter).
+    #[arg(long, env = "ANSHIN_VIRTUAL_CARD_REVEAL_SECS", hide = true)]
+    pub virtual_card_reveal_secs: Option<u64>,
 }
 
 /// The file's shape: the same names as the flags, with underscores.
@@ -256,6 +268,8 @@ pub struct Settings {
     pub transfer_licence: crate::transfers::Licence,
     /// Webhooks to `http://127.0.0.1…` allowed (development only; loopback servers only).
     pub dev_loopback_webhooks: bool,
+    /// vcard: the issuer BIN, hold expiry and reveal time of virtual cards.
+    pub virtual_cards: crate::cards::VirtualCardsConfig,
 }
 
 pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
@@ -374,7 +388,25 @@ pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
         outbox,
         outbox_retention,
         dev_loopback_webhooks: dev_loopback_webhooks(serve.dev_loopback_webhooks, listen)?,
+        virtual_cards: resolve_virtual_cards(serve)?,
     })
+}
+
+/// vcard: the virtual card flags over their defaults, each checked.
+fn resolve_virtual_cards(serve: &ServeArgs) -> anyhow::Result<crate::cards::VirtualCardsConfig> {
+    use crate::cards::virtual_card::model::{MAX_HOLD_DAYS, REVEAL_SHOWN_SECS};
+    let defaults = crate::cards::VirtualCardsConfig::default();
+    let bin = serve.virtual_card_bin.clone().unwrap_or(defaults.issuer_bin);
+    let bin_ok = (6..=8).contains(&bin.len()) && bin.bytes().all(|b| b.is_ascii_digit());
+    anyhow::ensure!(
+        bin_ok && vault::Brand::from_bin(&bin).is_some(),
+        "--virtual-card-bin: 6 to 8 digits of a known brand"
+    );
+    let days = serve.virtual_card_hold_days.unwrap_or(crate::cards::virtual_card::model::DEFAULT_HOLD_DAYS);
+    anyhow::ensure!((1..=MAX_HOLD_DAYS).contains(&days), "--virtual-card-hold-days must be 1 to {MAX_HOLD_DAYS}");
+    let secs = serve.virtual_card_reveal_secs.unwrap_or(REVEAL_SHOWN_SECS);
+    anyhow::ensure!((1..=REVEAL_SHOWN_SECS).contains(&secs), "--virtual-card-reveal-secs must be 1 to 60");
+    Ok(crate::cards::VirtualCardsConfig { issuer_bin: bin, hold_ttl_secs: days * 24 * 3600, reveal_shown_secs: secs })
 }
 
 /// The funding limits: each flag replaces its default; each must be 1 yen to the most one debit

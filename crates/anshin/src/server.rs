@@ -198,7 +198,8 @@ fn build_cards(
     {
         public_url = url.to_string().trim_end_matches('/').to_owned();
     }
-    let config = crate::cards::CardsConfig { public_url, ..Default::default() };
+    let config =
+        crate::cards::CardsConfig { public_url, virtual_cards: settings.virtual_cards.clone(), ..Default::default() };
     let network = settings
         .card_network
         .as_ref()

@@ -1242,3 +1242,85 @@ async fn money_is_verified_sent_requested_and_withdrawn_through_the_pages() {
     browser.quit().await;
     drop(server);
 }
+
+// vcard (issue 8 item 8): the wallet's virtual card through the pages in Chromium: issue it, see
+// the number after a step-up and watch the page mask it again when its time is up (shortened to
+// 2 s for the test; 60 s otherwise), then freeze it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_virtual_card_is_issued_revealed_after_a_step_up_masked_again_and_frozen() {
+    let _one = one_at_a_time().await;
+    let Some(browser) = Browser::start("en-US").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--outbox-poll-ms",
+            "50",
+            "--virtual-card-reveal-secs",
+            "2",
+        ],
+        &[],
+    );
+    let url = server.url.clone();
+    let (email, phone) = ("vcard@example.jp", "+819020000501");
+    let http = reqwest::Client::new();
+    let started: Value = http
+        .post(format!("{url}/v1/registrations"))
+        .json(&json!({ "email": email, "phone": phone, "password": common::identity_app::PASSWORD,
+                       "legal_name": "ヤマダ タロウ", "date_of_birth": "1990-04-15" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (email_code, sms_code) = (newest_code(&url, email).await, newest_code(&url, phone).await);
+    let registered: Value = http
+        .post(format!("{url}/v1/registrations/verification"))
+        .json(&json!({ "registration_id": started["registration_id"], "email_code": email_code, "sms_code": sms_code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<String> =
+        registered["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    sign_in_as(&browser, &url, email, common::identity_app::PASSWORD, &codes[0]).await;
+
+    browser.goto(&format!("{url}/wallet/virtual-card")).await;
+    browser.click("#issue-card").await;
+    let masked = browser.text("#card-number").await;
+    assert!(masked.starts_with("••••") && masked.len() > 4, "{masked}");
+    let last4 = masked[masked.len() - 4..].to_owned();
+
+    // The number needs a fresh second factor: the page sends the browser to the step-up.
+    browser.click("#reveal-card").await;
+    browser.click("#start-step-up").await;
+    browser.click("#factor option[value=recovery_code]").await;
+    browser.fill("#code", &codes[1]).await;
+    browser.click("#confirm").await;
+    browser.find("h1").await;
+    browser.goto(&format!("{url}/wallet/virtual-card")).await;
+    browser.click("#reveal-card").await;
+    let shown = browser.text("#card-number").await;
+    assert!(shown.len() == 16 && shown.starts_with("356400") && shown.ends_with(&last4), "{shown}");
+    let timer = browser.find("#card-number").await.attr("data-mask-after-secs").await.unwrap();
+    assert_eq!(timer.as_deref(), Some("2"), "the page masks the number on a timer");
+    browser.screenshot("virtual-card-revealed").await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    assert_eq!(browser.text("#card-number").await, masked, "masked again");
+    assert!(!browser.source().await.contains(&shown), "the digits left the page");
+
+    browser.goto(&format!("{url}/wallet/virtual-card")).await;
+    browser.click("#freeze-card").await;
+    browser.wait_for_text("#card-status", "Frozen").await;
+    browser.find("#unfreeze-card").await;
+    assert!(!browser.source().await.contains(&shown), "the number shows nowhere else");
+    browser.screenshot("virtual-card-frozen").await;
+    browser.quit().await;
+    drop(server);
+}

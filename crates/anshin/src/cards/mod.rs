@@ -11,6 +11,7 @@
 //!   lite balance through the ledger. Per-day and per-month limits per user and per card.
 //! - `threeds`: building the AReq, reading the ARes, and taking the RReq and the browser's CRes.
 //! - `store`: every SQL statement.
+//! - `virtual_card`: the wallet's own numberless virtual card, and Anshin as its issuer.
 //!
 //! The network is a remote API (`vault::NetworkClient`, `anshin sim card-network` in development);
 //! without one, every flow that needs it answers `NetworkUnavailable`.
@@ -20,6 +21,7 @@ mod registration;
 pub mod store;
 mod threeds;
 mod topups;
+pub mod virtual_card;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ pub use registration::{AddCardRequest, CardAdded};
 pub use store::{Card, CardTopUp};
 pub use threeds::{Challenge, RReqAnswer};
 pub use topups::{CardTopUpRequest, CardTopUpStarted};
+pub use virtual_card::{VirtualCard, VirtualCardAuthorization, VirtualCardsConfig};
 
 use crate::identity::{AccountKind as PrincipalKind, Client, Identity, IdentityError, Principal};
 use crate::keys::Keys;
@@ -64,6 +67,8 @@ pub struct CardsConfig {
     pub testing: CardTestingLimits,
     /// How long the service waits for the directory server.
     pub ds_timeout_ms: u64,
+    /// The wallets' own virtual cards (issuer BIN, hold expiry).
+    pub virtual_cards: VirtualCardsConfig,
 }
 
 impl Default for CardsConfig {
@@ -79,6 +84,7 @@ impl Default for CardsConfig {
             top_ups_per_minute_signal: 3,
             testing: CardTestingLimits::default(),
             ds_timeout_ms: 3_000,
+            virtual_cards: VirtualCardsConfig::default(),
         }
     }
 }

@@ -280,7 +280,8 @@ impl Cards {
     }
 
     /// One round of the sweep: authorisations whose answer was lost are asked again; challenges
-    /// nobody finished are declined, and so are cards whose registration challenge was abandoned.
+    /// nobody finished are declined, and so are cards whose registration challenge was abandoned;
+    /// virtual card holds nobody cleared in time are voided.
     pub async fn sweep(&self) -> Result<usize, CardsError> {
         let now = now_ms();
         let mut moved = 0;
@@ -304,6 +305,7 @@ impl Cards {
             self.settle_registration(&card_id, "abandoned").await?;
             moved += 1;
         }
+        moved += self.expire_virtual_card_holds().await?;
         Ok(moved)
     }
 

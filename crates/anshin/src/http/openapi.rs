@@ -18,6 +18,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, Required, Type};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
+use super::cards::virtual_card;
 use super::cards::wallet as cards_wallet;
 use super::error::{ErrorBody, ErrorEnvelope};
 use super::funding::{ops as funding_ops, wallet as funding_wallet};
@@ -143,6 +144,14 @@ use super::withdrawals as wallet_withdrawals;
         cards_wallet::card_top_up,
         cards_wallet::card_top_ups,
         cards_wallet::card_top_up_status,
+        // vcard (issue 8 item 8)
+        virtual_card::show,
+        virtual_card::issue,
+        virtual_card::reveal,
+        virtual_card::freeze,
+        virtual_card::replace,
+        virtual_card::limits,
+        virtual_card::authorizations,
         regulatory_reports::regulatory,
         merchant_events::stream,
         qr::create_request,

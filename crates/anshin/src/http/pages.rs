@@ -675,6 +675,7 @@ fn step_up_return(action: StepUpAction) -> &'static str {
         StepUpAction::VerifyIdentity => "/wallet/identity",
         StepUpAction::SendMoney => "/wallet/send",
         StepUpAction::Withdraw => "/wallet/withdraw",
+        StepUpAction::RevealCard => "/wallet/virtual-card",
     }
 }
 

@@ -42,6 +42,10 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("too many requests for money are open; cancel one first", "error-conflict-too-many-money-requests"),
     ("this withdrawal is not awaiting review", "error-conflict-withdrawal-not-in-review"),
     ("this request is for another amount than the one shown", "error-conflict-money-request-amount"),
+    // vcard (issue 8 item 8)
+    ("this wallet already has a virtual card", "error-conflict-virtual-card-exists"),
+    ("the card changed meanwhile; reload and try again", "error-conflict-virtual-card-changed"),
+    ("no free card number was found; try again", "error-conflict-virtual-card-no-number"),
 ];
 
 /// The entry for one of the identity flows' conflict sentences.

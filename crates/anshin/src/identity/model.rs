@@ -159,10 +159,12 @@ pub enum StepUpAction {
     SendMoney,
     /// Wallet users: withdraw money to a bank account (always; spent with the withdrawal).
     Withdraw,
+    /// Wallet users: see their virtual card's number once (vcard, issue 8 item 8).
+    RevealCard,
 }
 
 impl StepUpAction {
-    pub const ALL: [StepUpAction; 16] = [
+    pub const ALL: [StepUpAction; 17] = [
         StepUpAction::ChangePassword,
         StepUpAction::ChangeContact,
         StepUpAction::AddFactor,
@@ -179,6 +181,7 @@ impl StepUpAction {
         StepUpAction::VerifyIdentity,
         StepUpAction::SendMoney,
         StepUpAction::Withdraw,
+        StepUpAction::RevealCard,
     ];
     pub fn parse(s: &str) -> Option<StepUpAction> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -201,6 +204,7 @@ impl StepUpAction {
             StepUpAction::VerifyIdentity => "verify_identity",
             StepUpAction::SendMoney => "send_money",
             StepUpAction::Withdraw => "withdraw",
+            StepUpAction::RevealCard => "reveal_card",
         }
     }
 }

@@ -79,10 +79,12 @@ pub enum AccountKind {
     MerchantPayable,
     /// Payouts in a transfer file the bank has not yet paid or returned.
     PayoutClearing,
+    /// What Anshin as a virtual card's issuer owes the card network for purchases it settled.
+    CardIssuingSettlement,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 13] = [
+    pub const ALL: [AccountKind; 14] = [
         AccountKind::UserWallet,
         AccountKind::UserLite,
         AccountKind::UserPoints,
@@ -96,6 +98,7 @@ impl AccountKind {
         AccountKind::Suspense,
         AccountKind::MerchantPayable,
         AccountKind::PayoutClearing,
+        AccountKind::CardIssuingSettlement,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -112,6 +115,7 @@ impl AccountKind {
             AccountKind::Suspense => "suspense",
             AccountKind::MerchantPayable => "merchant_payable",
             AccountKind::PayoutClearing => "payout_clearing",
+            AccountKind::CardIssuingSettlement => "card_issuing_settlement",
         }
     }
     pub fn parse(s: &str) -> Option<AccountKind> {

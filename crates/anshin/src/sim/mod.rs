@@ -82,6 +82,12 @@ pub struct CardNetworkArgs {
     /// How long after the ARes a decoupled (D) authentication is approved.
     #[arg(long, default_value_t = card_network::DEFAULT_DECOUPLED_DELAY_MS)]
     decoupled_delay_ms: u64,
+    /// vcard: Anshin's base URL as issuer of its virtual cards (plain HTTP on loopback), where
+    /// `/sim/merchant/purchase` sends authorisations for numbers under `--issuer-bin`.
+    #[arg(long, env = "ANSHIN_ISSUER_URL")]
+    issuer_url: Option<String>,
+    #[arg(long, default_value = card_network::DEFAULT_ISSUER_BIN)]
+    issuer_bin: String,
 }
 
 #[derive(Args)]
@@ -199,6 +205,8 @@ async fn run_card_network(args: CardNetworkArgs) -> anyhow::Result<()> {
         api_key: args.api_key,
         ds_timeout_delay_ms: args.ds_timeout_delay_ms,
         decoupled_delay_ms: args.decoupled_delay_ms,
+        issuer_url: args.issuer_url,
+        issuer_bin: args.issuer_bin,
     };
     config.check().map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

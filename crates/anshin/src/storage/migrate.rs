@@ -58,6 +58,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity_verification",
         sql: include_str!("../../../../migrations/0015_identity_verification.sql"),
     },
+    // vcard (issue 8 item 8): the numberless virtual card.
+    Migration {
+        version: 16,
+        name: "virtual_cards",
+        sql: include_str!("../../../../migrations/0016_virtual_cards.sql"),
+    },
     Migration {
         version: 17,
         name: "transfers_withdrawals",

@@ -6,6 +6,10 @@
 mod pages;
 pub(super) mod threeds;
 pub(super) mod wallet;
+// vcard (issue 8 item 8): the wallet's virtual card, its page, and Anshin as its issuer.
+mod issuer;
+pub(super) mod virtual_card;
+mod virtual_card_pages;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -15,7 +19,12 @@ use super::error::ApiError;
 use crate::cards::{Cards, CardsError};
 
 pub fn routes() -> Router<AppState> {
-    wallet::routes().merge(threeds::routes()).merge(pages::routes())
+    wallet::routes()
+        .merge(threeds::routes())
+        .merge(pages::routes())
+        .merge(virtual_card::routes())
+        .merge(virtual_card_pages::routes())
+        .merge(issuer::routes())
 }
 
 /// Without a cards context (or a card network) nothing here can work.

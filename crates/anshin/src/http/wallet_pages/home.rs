@@ -59,6 +59,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
                 li { a #transfers-link href="/wallet/transfers" { (t("wallet-transfers-link")) } }
                 li { a #withdraw-link href="/wallet/withdraw" { (t("wallet-withdraw-link")) } }
                 li { a #identity-link href="/wallet/identity" { (t("kyc-page-title")) } }
+                li { a #virtual-card-link href="/wallet/virtual-card" { (t("wallet-virtual-card-link")) } }
                 li { a href="/wallet/security" { (t("merchant-security")) } }
             }
             h2 { (t("wallet-history")) }

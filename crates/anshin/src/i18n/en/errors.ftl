@@ -178,3 +178,9 @@ error-conflict-too-many-money-requests = Too many requests for money are open; c
 error-conflict-withdrawal-not-in-review = This withdrawal is not awaiting review: another operator may have decided already.
 error-form-invalid = The form could not be read: { $detail }
 error-conflict-money-request-amount = This request is for another amount than the one shown: open it again.
+## vcard (issue 8 item 8)
+error-per-transaction-limit-invalid = The limit per purchase is a whole number of yen from 1 to 1,000,000.
+error-conflict-virtual-card-exists = This wallet already has a virtual card.
+error-conflict-virtual-card-changed = The card changed meanwhile. Reload the page and try again.
+error-conflict-virtual-card-no-number = No free card number was found. Try again.
+error-categories-invalid = Choose each kind of shop at most once.

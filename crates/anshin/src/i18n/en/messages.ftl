@@ -263,3 +263,13 @@ email-withdrawal-paid-body =
 email-withdrawal-returned-subject = Your withdrawal of { $amount } came back
 email-withdrawal-returned-body =
     Your bank returned the withdrawal of { $amount }; the money is back in your wallet's money balance. Check the account, or use another one.
+## vcard (issue 8 item 8): the virtual card's usage notices
+
+email-virtual-card-approved-subject = Your virtual card was used: { $amount } at { $merchant }
+email-virtual-card-approved-body =
+    { $merchant } was approved for { $amount } on your virtual card ending in { $digits }; the amount is held from your wallet until the shop settles.
+    If this was not you, freeze the card in your wallet now and replace its number, then contact support.
+email-virtual-card-declined-subject = A purchase of { $amount } at { $merchant } was declined
+email-virtual-card-declined-body =
+    { $merchant } asked for { $amount } on your virtual card ending in { $digits }, and it was declined. Nothing was taken from your wallet.
+    If this was not you, freeze the card in your wallet now and replace its number.

@@ -177,3 +177,9 @@ error-conflict-too-many-money-requests = 受付中の請求が多すぎます。
 error-conflict-withdrawal-not-in-review = この出金は確認待ちではありません。ほかの担当者がすでに判断した可能性があります。
 error-form-invalid = フォームを読み取れませんでした（{ $detail }）
 error-conflict-money-request-amount = この請求の金額は表示されていた金額と異なります。もう一度開いてください。
+## vcard（issue 8 item 8）
+error-per-transaction-limit-invalid = 1回の利用上限は1円から1,000,000円までの整数で入力してください。
+error-conflict-virtual-card-exists = このウォレットにはすでにバーチャルカードがあります。
+error-conflict-virtual-card-changed = カードの状態が変わりました。ページを再読み込みしてもう一度お試しください。
+error-conflict-virtual-card-no-number = 空いているカード番号が見つかりませんでした。もう一度お試しください。
+error-categories-invalid = お店の種類はそれぞれ1回だけ選んでください。

@@ -258,3 +258,13 @@ email-withdrawal-paid-body =
 email-withdrawal-returned-subject = 【Anshin】{ $amount }の出金が返却されました
 email-withdrawal-returned-body =
     銀行から{ $amount }の振込が返却されたため、ウォレットのマネー残高に戻しました。口座をご確認いただくか、別の口座をお使いください。
+## vcard（issue 8 item 8）：バーチャルカードの利用通知
+
+email-virtual-card-approved-subject = 【Anshin】バーチャルカードのご利用：{ $merchant }で{ $amount }
+email-virtual-card-approved-body =
+    末尾 { $digits } のバーチャルカードで、{ $merchant }での{ $amount }のご利用を承認しました。お店の売上確定まで、この金額をウォレットから確保しています。
+    お心当たりがない場合は、すぐにウォレットでカードを停止して番号を再発行し、サポートにご連絡ください。
+email-virtual-card-declined-subject = 【Anshin】{ $merchant }での{ $amount }のご利用をお断りしました
+email-virtual-card-declined-body =
+    末尾 { $digits } のバーチャルカードで、{ $merchant }から{ $amount }のご利用がありましたが、お断りしました。ウォレットからの引き落としはありません。
+    お心当たりがない場合は、すぐにウォレットでカードを停止し、番号を再発行してください。

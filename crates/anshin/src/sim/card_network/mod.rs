@@ -10,6 +10,8 @@
 mod acs;
 mod book;
 mod ds;
+// vcard (issue 8 item 8): shops' purchases with Anshin's virtual cards, sent to Anshin as issuer.
+mod merchant;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -44,7 +46,14 @@ pub struct CardNetworkConfig {
     pub api_key: String,
     pub ds_timeout_delay_ms: u64,
     pub decoupled_delay_ms: u64,
+    /// Where "Anshin issuer" takes authorisations (the service's base URL), if anywhere.
+    pub issuer_url: Option<String>,
+    /// Numbers under this BIN are Anshin's virtual cards (the service's `--virtual-card-bin`).
+    pub issuer_bin: String,
 }
+
+/// The BIN the network routes to Anshin as issuer, by default.
+pub const DEFAULT_ISSUER_BIN: &str = "356400";
 
 impl CardNetworkConfig {
     pub fn new(api_key: impl Into<String>) -> CardNetworkConfig {
@@ -52,6 +61,8 @@ impl CardNetworkConfig {
             api_key: api_key.into(),
             ds_timeout_delay_ms: DEFAULT_DS_TIMEOUT_DELAY_MS,
             decoupled_delay_ms: DEFAULT_DECOUPLED_DELAY_MS,
+            issuer_url: None,
+            issuer_bin: DEFAULT_ISSUER_BIN.into(),
         }
     }
 
@@ -65,6 +76,12 @@ impl CardNetworkConfig {
         {
             return Err(format!("delays are at most {} ms", super::MAX_CONFIRM_DELAY_MS));
         }
+        if let Some(url) = &self.issuer_url {
+            crate::edge::loopback_http_url(url, "issuer").map_err(|e| format!("--issuer-url: {e}"))?;
+        }
+        if !(6..=8).contains(&self.issuer_bin.len()) || !self.issuer_bin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("the issuer BIN is 6 to 8 digits".into());
+        }
         Ok(())
     }
 }
@@ -75,6 +92,8 @@ impl std::fmt::Debug for CardNetworkConfig {
             .field("api_key", &"<redacted>")
             .field("ds_timeout_delay_ms", &self.ds_timeout_delay_ms)
             .field("decoupled_delay_ms", &self.decoupled_delay_ms)
+            .field("issuer_url", &self.issuer_url)
+            .field("issuer_bin", &self.issuer_bin)
             .finish()
     }
 }
@@ -111,6 +130,9 @@ fn router(config: &CardNetworkConfig, public_url: String) -> Router {
         .route("/network/verify", post(ds::verify))
         .route("/network/authorize", post(ds::authorize))
         .route("/test/authentications/{ds_trans_id}", get(ds::authentication))
+        .route("/sim/merchant/purchase", post(merchant::purchase))
+        .route("/sim/merchant/clearing", post(merchant::clearing))
+        .route("/sim/merchant/reversal", post(merchant::reversal))
         .layer(from_fn_with_state(KeyDigest::of(&config.api_key), require_key));
     Router::new()
         .merge(keyed)
@@ -150,6 +172,13 @@ pub(super) fn announce(local: std::net::SocketAddr, config: &CardNetworkConfig) 
             test_card_number(brand, 0, 4, 0),
             test_card_number(brand, 0, 1, 0)
         );
+    }
+    match &config.issuer_url {
+        Some(url) => println!(
+            "  POST /sim/merchant/purchase sends numbers under {} to Anshin as issuer at {url}",
+            config.issuer_bin
+        ),
+        None => println!("  no --issuer-url: shops' purchases with Anshin's virtual cards are not routed"),
     }
     println!(
         "  the DS stalls {} ms on timeout cards; decoupled approvals follow after {} ms. docs/CARD-NETWORK.md. Stop with Ctrl-C.",
