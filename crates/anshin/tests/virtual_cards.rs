@@ -416,6 +416,11 @@ on_both!(a_reveal_needs_a_fresh_factor_each_time_and_leaves_the_number_nowhere, 
     assert!(!again.contains(&number));
     let (status, _) = a.post("/v1/me/virtual-card/reveal", json!({}), Some(&who.token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the grant was spent by the reveal");
+    // The holder is told of the reveal (a reveal they did not make means a session is not theirs),
+    // without the number.
+    let told = a.messages_to("holder1@example.jp").await;
+    let notice = told.iter().find(|m| m.subject.contains("number was shown")).expect("a reveal notice");
+    assert!(!notice.body.contains(&number) && notice.body.contains(&number[number.len() - 4..]));
 
     let yymm = format!("{:02}{:02}", shown["exp_year"].as_i64().unwrap() % 100, shown["exp_month"].as_i64().unwrap());
     let bought = shop.buy(&number, &yymm, 700, "5942").await;
@@ -483,5 +488,30 @@ on_both!(no_hold_is_taken_for_a_card_frozen_between_the_check_and_the_hold, |t| 
     };
     assert_eq!(ledger.submit(request).await, Err(LedgerError::EffectRefused("virtual_card_not_active")));
     assert_eq!(balances(a, &who.token).await.0, 5_000, "nothing held on a frozen card");
+    assert_books_sound(a).await;
+});
+
+on_both!(no_purchase_is_approved_while_a_contact_change_cools_off, |t| async move {
+    let s = setup(t, 3600).await;
+    let (a, shop) = (&s.a, Shop { network_url: &s.network_url });
+    let mut who = holder(a, 1, 5_000, 0).await;
+    let card = issue(a, &who.token).await;
+    let (number, yymm) = reveal(a, &mut who).await;
+    // A takeover changed the contact: for the cooling-off no money leaves, a card purchase neither.
+    sqlx::query(
+        "UPDATE users SET money_out_blocked_until_ms = $1 WHERE id = (SELECT user_id FROM virtual_cards WHERE id = $2)",
+    )
+    .bind(anshin::storage::now_ms() + 3_600_000)
+    .bind(card["id"].as_str().unwrap())
+    .execute(a.t.db.write_pool())
+    .await
+    .unwrap();
+    let answer = shop.buy(&number, &yymm, 1_000, "5942").await;
+    assert!(answer["approved"] == false && code(&answer) == "05", "do not honour, no more: {answer}");
+    assert_eq!(a.count("SELECT COUNT(*) FROM ledger_holds").await, 0, "nothing is held");
+    let reason = a.count("SELECT COUNT(*) FROM virtual_card_authorizations WHERE decline_reason = 'cooling_off'").await;
+    assert_eq!(reason, 1);
+    sqlx::query("UPDATE users SET money_out_blocked_until_ms = 0").execute(a.t.db.write_pool()).await.unwrap();
+    assert_eq!(code(&shop.buy(&number, &yymm, 1_000, "5942").await), "00", "once it has ended");
     assert_books_sound(a).await;
 });

@@ -130,6 +130,10 @@ impl Cards {
         if let Err(decline) = judged {
             return self.decline_authorization(row, decline, Some(&card)).await;
         }
+        // Checked again in the hold's transaction (`approved_effect`).
+        if store::money_out_blocked_until(&self.db, &card.user_id).await? > now {
+            return self.decline_authorization(row, Decline::CoolingOff, Some(&card)).await;
+        }
         let accounts = self.wallets.accounts(&card.user_id).await?;
         let available = self.ledger.available(&[accounts.lite.as_str(), accounts.money.as_str()]).await?;
         let Some(balance) = super::model::pick_balance(amount_minor, available[0], available[1]) else {
@@ -173,13 +177,15 @@ impl Cards {
                 return self.decline_authorization(row, Decline::InsufficientFunds, Some(card)).await;
             }
             Err(LedgerError::EffectRefused("virtual_card_not_active")) => {
-                // Frozen or replaced since it was read, or the same reference decided meanwhile.
+                // Frozen or replaced since it was read, a cooling-off begun meanwhile, or the
+                // same reference decided meanwhile.
                 if let Some(seen) = store::authorization_by_ref(&self.db, &row.network_ref).await? {
                     return Ok(replay(&seen, row.amount_minor));
                 }
                 let now_dead = store::card_by_fingerprint(&self.db, &card.fingerprint).await?;
                 let decline = match now_dead {
                     Some(c) if c.status == "frozen" => Decline::Frozen,
+                    Some(c) if c.status == "active" => Decline::CoolingOff,
                     _ => Decline::InvalidCard,
                 };
                 return self.decline_authorization(row, decline, Some(card)).await;

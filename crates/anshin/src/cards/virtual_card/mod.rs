@@ -208,6 +208,16 @@ impl Cards {
             .request_id(client.request_id.clone())
             .details(json!({ "last4": card.last4, "ip": client.ip, "user_agent": client.user_agent }));
         crate::audit::append(&self.db, &mut tx, &[event]).await?;
+        // The holder hears of every reveal: one they did not make means a session is not theirs.
+        if let Some(user) = crate::funding::store::user_facts(&self.db, &who.user_id).await? {
+            let when = crate::i18n::tokyo_date_time(
+                now,
+                crate::i18n::Locale::from_tag(&user.locale).unwrap_or(crate::i18n::PAGE_DEFAULT),
+            );
+            let args = [("digits", card.last4.as_str().into()), ("when", when.as_str().into())];
+            let notice = crate::i18n::email(&user.email, &user.locale, "virtual-card-revealed", &args);
+            crate::notify::enqueue(&self.db, &mut tx, std::slice::from_ref(&notice)).await?;
+        }
         tx.commit().await?;
         Ok((card, revealed))
     }

@@ -199,6 +199,9 @@ pub enum Decline {
     BlockedCategory,
     OverTransactionLimit,
     InsufficientFunds,
+    /// A contact change or password reset is cooling off: no money leaves the wallet meanwhile
+    /// (a takeover's moment to spend), as for transfers and withdrawals.
+    CoolingOff,
 }
 
 impl Decline {
@@ -211,6 +214,7 @@ impl Decline {
             Decline::BlockedCategory => "blocked_category",
             Decline::OverTransactionLimit => "over_transaction_limit",
             Decline::InsufficientFunds => "insufficient_funds",
+            Decline::CoolingOff => "cooling_off",
         }
     }
 
@@ -225,6 +229,7 @@ impl Decline {
             Decline::BlockedCategory => "57",
             Decline::OverTransactionLimit => "61",
             Decline::InsufficientFunds => "51",
+            Decline::CoolingOff => "05",
         }
     }
 
@@ -236,6 +241,7 @@ impl Decline {
             "blocked_category" => Decline::BlockedCategory,
             "over_transaction_limit" => Decline::OverTransactionLimit,
             "insufficient_funds" => Decline::InsufficientFunds,
+            "cooling_off" => Decline::CoolingOff,
             _ => Decline::InvalidCard,
         }
     }

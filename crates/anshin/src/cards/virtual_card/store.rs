@@ -191,6 +191,7 @@ pub fn approved_effect(a: &VirtualCardAuthorization) -> Effect {
                 merchant_name, mcc, status, hold_id, balance, auth_code, expires_at_ms, created_at_ms)
               SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'approved', $9, $10, $11, $12, $13
               FROM virtual_cards WHERE id = $3 AND status = 'active'
+                AND EXISTS (SELECT 1 FROM users WHERE id = $4 AND money_out_blocked_until_ms <= $13)
               ON CONFLICT (network_ref) DO NOTHING",
         binds: vec![
             EffectValue::Text(a.id.clone()),
@@ -241,4 +242,13 @@ pub async fn mark_expired(tx: &mut Tx, id: &str, now: i64) -> Result<bool, sqlx:
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Until when money may not leave the holder's wallet (a contact change or reset cooling off).
+pub async fn money_out_blocked_until(db: &Db, user_id: &str) -> Result<i64, sqlx::Error> {
+    let until: Option<i64> = sqlx::query_scalar("SELECT money_out_blocked_until_ms FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.read_pool())
+        .await?;
+    Ok(until.unwrap_or(i64::MAX))
 }

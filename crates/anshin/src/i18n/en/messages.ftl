@@ -273,3 +273,7 @@ email-virtual-card-declined-subject = A purchase of { $amount } at { $merchant }
 email-virtual-card-declined-body =
     { $merchant } asked for { $amount } on your virtual card ending in { $digits }, and it was declined. Nothing was taken from your wallet.
     If this was not you, freeze the card in your wallet now and replace its number.
+email-virtual-card-revealed-subject = Your virtual card's number was shown
+email-virtual-card-revealed-body =
+    The number of your virtual card ending in { $digits } was shown in your wallet at { $when }, after a second factor.
+    If this was not you, freeze the card in your wallet now, replace its number, and lock your account from the sign-in page.

@@ -856,6 +856,7 @@ vcard-auth-reversed = Cancelled by the shop
 vcard-auth-expired = Hold released
 vcard-decline-insufficient-funds = not enough balance
 vcard-decline-over-transaction-limit = over the limit per purchase
+vcard-decline-cooling-off = a contact change or password reset is cooling off
 vcard-decline-blocked-category = a kind of shop you blocked
 vcard-decline-frozen = the card was frozen
 vcard-decline-expired-card = the card has expired

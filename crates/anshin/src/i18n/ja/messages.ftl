@@ -268,3 +268,7 @@ email-virtual-card-declined-subject = 【Anshin】{ $merchant }での{ $amount }
 email-virtual-card-declined-body =
     末尾 { $digits } のバーチャルカードで、{ $merchant }から{ $amount }のご利用がありましたが、お断りしました。ウォレットからの引き落としはありません。
     お心当たりがない場合は、すぐにウォレットでカードを停止し、番号を再発行してください。
+email-virtual-card-revealed-subject = 【Anshin】バーチャルカードの番号が表示されました
+email-virtual-card-revealed-body =
+    末尾 { $digits } のバーチャルカードの番号が、{ $when }に2段階認証のうえウォレットで表示されました。
+    お心当たりがない場合は、すぐにウォレットでカードを停止して番号を再発行し、ログイン画面からアカウントをロックしてください。

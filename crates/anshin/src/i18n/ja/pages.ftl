@@ -840,6 +840,7 @@ vcard-auth-reversed = お店が取り消し
 vcard-auth-expired = 確保を解除
 vcard-decline-insufficient-funds = 残高不足
 vcard-decline-over-transaction-limit = 1回の利用上限を超えています
+vcard-decline-cooling-off = 連絡先の変更またはパスワードの再設定から間もないため
 vcard-decline-blocked-category = お断りに設定したお店の種類です
 vcard-decline-frozen = カードが停止中です
 vcard-decline-expired-card = カードの有効期限切れです
