@@ -27,6 +27,7 @@ mod routes;
 mod settlement;
 mod settlement_pages;
 mod signin_pages;
+mod step_up_pages;
 pub mod tls;
 mod transfer_pages;
 mod transfers;
