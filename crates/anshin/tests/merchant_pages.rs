@@ -206,7 +206,7 @@ on_both!(a_change_that_needs_a_step_up_goes_through_the_step_up_page_and_back, |
         (StatusCode::SEE_OTHER, "/merchant"),
         "revoking needs no step-up"
     );
-    assert!(a.merchants.pos_context(&key_id).await.unwrap().is_none());
+    assert!(a.merchants.pos_context(&key_id, false).await.unwrap().is_none());
 });
 
 on_both!(four_eyes_hold_on_the_ops_pages_and_analysts_only_read, |t: TestDb| async move {

@@ -208,12 +208,12 @@ on_both!(a_pos_key_needs_a_step_up_is_shown_once_and_is_stored_only_sealed, |t: 
     let text = all_text(&a).await;
     assert!(!text.contains(&secret), "the secret is nowhere in the clear");
     assert!(!text.contains(&secret[5..]), "not even without its prefix");
-    let context = a.merchants.pos_context(&key_id).await.unwrap().unwrap();
+    let context = a.merchants.pos_context(&key_id, false).await.unwrap().unwrap();
     assert_eq!((context.key.store_id.as_str(), context.secret.as_str()), (store.as_str(), secret.as_str()));
 
     let (status, e) = a.post(&format!("{path}/{key_id}/revocation"), json!({}), Some(&owner)).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
-    assert!(a.merchants.pos_context(&key_id).await.unwrap().is_none(), "revoked at once");
+    assert!(a.merchants.pos_context(&key_id, false).await.unwrap().is_none(), "revoked at once");
     let (status, _) = a.post(&format!("{path}/{key_id}/revocation"), json!({}), Some(&owner)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });

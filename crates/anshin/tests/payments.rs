@@ -200,6 +200,48 @@ on_both!(pos_requests_must_be_signed_fresh_and_new_and_suspended_merchants_take_
     assert_books_sound(&a).await;
 });
 
+// The payment path reuses a POS key's context read moments before (merchants::pos_cache); the
+// payment's own transaction checks the key, merchant, store and fee rate again. Changes made
+// straight in the database (as another server process would, whose changes this process's
+// memory never hears of) are honoured at once: a new fee is charged, a suspended merchant and
+// a revoked key take nothing.
+on_both!(a_pos_context_read_moments_ago_never_outlives_a_change_in_the_database, |t: TestDb| async move {
+    let a = app(t, Default::default()).await;
+    let shop = shop(&a, "Omicron").await;
+    let w = wallet(&a, "buyer-cache@example.jp", "+819020000099", 100_000, 0).await;
+    let code = |counter: i64| codes::encode_qr(&w.secret, w.number, counter, now_secs());
+    let sql = |q: &'static str| {
+        let (db, id) = (a.t.db.clone(), shop.id.clone());
+        async move { sqlx::query(q).bind(id).execute(db.write_pool()).await.unwrap() }
+    };
+    let (status, first) = charge(&a, &shop, &code(1), 10_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+
+    sql("UPDATE merchants SET fee_rate_bp = fee_rate_bp + 100 WHERE id = $1").await;
+    let (status, second) = charge(&a, &shop, &code(2), 10_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(
+        second["fee_minor"].as_i64().unwrap(),
+        first["fee_minor"].as_i64().unwrap() + 100,
+        "the new fee: {second}"
+    );
+
+    sql("UPDATE merchants SET status = 'suspended' WHERE id = $1").await;
+    let (status, e) = charge(&a, &shop, &code(3), 10_000).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_accepting_payments")), "{e}");
+
+    sql("UPDATE merchants SET status = 'active' WHERE id = $1").await;
+    let (status, third) = charge(&a, &shop, &code(4), 1_000).await;
+    assert_eq!(status, StatusCode::CREATED, "{third}");
+    sql("UPDATE pos_keys SET revoked_at_ms = 1 WHERE merchant_id = $1").await;
+    let (status, e) = charge(&a, &shop, &code(5), 1_000).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("signature_invalid")), "{e}");
+
+    assert_eq!(a.count("SELECT COUNT(*) FROM payments").await, 3, "the refused payments left nothing");
+    assert_eq!(a.count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'payment'").await, 3);
+    assert_books_sound(&a).await;
+});
+
 // The decision point's hold path: spending during a contact change's cooling-off is held (the
 // money leaves the wallet for suspense, not for the merchant) for an analyst.
 on_both!(a_payment_during_a_cooling_off_is_held_not_paid, |t: TestDb| async move {

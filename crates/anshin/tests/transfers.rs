@@ -119,6 +119,9 @@ on_both!(limits_hold_under_concurrent_transfers, |t| async move {
     // The licence's cap (type 3: ¥50,000) is checked before the daily limit.
     let (status, body) = send(a, &taro, &token, 50_001).await;
     assert_eq!((status, code(&body)), (StatusCode::PAYMENT_REQUIRED, "over_transfer_limit"), "{body}");
+    // Under the cap but over the day's limit on its own, as the day's first transfer too.
+    let (status, body) = send(a, &taro, &token, 20_000).await;
+    assert_eq!((status, code(&body)), (StatusCode::PAYMENT_REQUIRED, "over_daily_transfer_limit"), "{body}");
     // Twenty transfers of ¥1,000 at once against a daily limit of ¥10,000: exactly ten pass.
     let mut tasks = Vec::new();
     for _ in 0..20 {

@@ -146,14 +146,16 @@ async fn transfers_bench(args: TransfersBenchArgs) -> anyhow::Result<()> {
         args.clients
     );
     let report = |engine: &str, m: &Measurement| {
+        let met = m.per_sec() >= pay::TARGET_PER_SEC && m.p99_ms < pay::TARGET_P99_MS;
         println!(
             "  {engine}: transfers over HTTP (payee token, limits, holding cap, journal, outbox): \
-             {:.0} transfers/s, p50 {:.2} ms, p99 {:.2} ms ({} in {:.1} s)",
+             {:.0} transfers/s, p50 {:.2} ms, p99 {:.2} ms ({} in {:.1} s); target {}",
             m.per_sec(),
             m.p50_ms,
             m.p99_ms,
             m.ops,
-            m.secs
+            m.secs,
+            if met { "met" } else { "NOT met" }
         );
     };
     if matches!(args.backend, Backends::Sqlite | Backends::Both) {

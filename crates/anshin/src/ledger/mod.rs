@@ -54,11 +54,32 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Start the writer task. It stops when every `Ledger` clone is dropped, after draining its queue.
+    /// Start the writer. It stops when every `Ledger` clone is dropped, after draining its queue;
+    /// the handle resolves then.
+    ///
+    /// The writer is the one serial part of every payment, so it runs on a thread and runtime of
+    /// its own, with (on PostgreSQL) a connection of its own: a batch is a dozen round trips,
+    /// and on the shared runtime each answer waited behind the request tasks before the writer
+    /// ran again (measured: 11 ms per batch of 34 payments, of which 2.5 ms in the database).
     pub fn start(db: Db) -> (Ledger, tokio::task::JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (commits_tx, commits) = watch::channel(0);
-        let handle = tokio::spawn(writer(db.clone(), rx, commits_tx));
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        let shared = db.clone();
+        std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime.block_on(run_writer(shared, rx, commits_tx)),
+                    // Dropping `rx` closes the queue: submits get `ShuttingDown`, the server stops.
+                    Err(e) => tracing::error!(error = %e, "cannot start the ledger writer's runtime"),
+                }
+                let _ = done_tx.send(());
+            })
+            .expect("the operating system starts a thread for the ledger writer");
+        let handle = tokio::spawn(async move {
+            let _ = done_rx.await;
+        });
         (Ledger { db, queue, commits, known_system: Default::default() }, handle)
     }
 
@@ -228,6 +249,23 @@ impl Ledger {
 
     pub async fn verify(&self) -> Result<verify::LedgerReport, LedgerError> {
         Ok(verify::verify(&self.db).await?)
+    }
+}
+
+/// The writer on its own connection (its runtime's), which it closes when it stops.
+async fn run_writer(shared: Db, rx: mpsc::Receiver<Job>, commits: watch::Sender<u64>) {
+    let own = shared.backend() == crate::storage::Backend::Postgres;
+    let db = match shared.with_own_write_connection().await {
+        Ok(db) => db,
+        Err(e) => {
+            // The shared pool works too, only slower.
+            tracing::warn!(error = %e, "the ledger writer uses the shared write pool");
+            return writer(shared, rx, commits).await;
+        }
+    };
+    writer(db.clone(), rx, commits).await;
+    if own {
+        db.write_pool().close().await;
     }
 }
 
@@ -440,7 +478,12 @@ async fn run_effects(
         }
         for (form, members) in kinds {
             if let (Some(form), true) = (form, members.len() > 1) {
-                let touched = store::run_effects_batched(db.backend(), tx, &form, &members).await?;
+                let touched = match store::run_effects_batched(db.backend(), tx, &form, &members).await {
+                    // Two effects on one row (one user's two transfers): PostgreSQL will not
+                    // upsert a row twice in one statement, so the batch runs one by one.
+                    Err(e) if touches_a_row_twice(&e) => return Err(BatchError::Unbatch),
+                    touched => touched?,
+                };
                 let expected: Option<u64> = members.iter().map(|(_, e, _)| e.expect_rows).sum();
                 if expected.is_some_and(|n| n != touched) {
                     return Err(BatchError::Unbatch);
@@ -453,6 +496,12 @@ async fn run_effects(
         }
     }
     Ok(())
+}
+
+/// PostgreSQL's cardinality violation (SQLSTATE 21000): "ON CONFLICT DO UPDATE command cannot
+/// affect row a second time".
+fn touches_a_row_twice(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|code| code == "21000")
 }
 
 /// One effect as one statement; its failed condition refuses command `index`.

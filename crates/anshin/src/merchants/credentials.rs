@@ -2,6 +2,8 @@
 //! with its own signing secret, rotated with an overlap). Both are shown once, need a fresh
 //! second factor to create, and are stored only sealed under the server key.
 
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -134,14 +136,30 @@ impl Merchants {
     }
 
     /// The live key `key_id` with its signing secret, merchant and store, for a POS request.
-    pub async fn pos_context(&self, key_id: &str) -> Result<Option<PosContext>, MerchantError> {
-        let Some((key, sealed, merchant, store)) = creds::live_pos_key_with_merchant(&self.db, key_id).await? else {
+    /// `recent_ok`: one read in the last moments will do (the payment path, which checks again
+    /// in its transaction; see `pos_cache`).
+    pub async fn pos_context(&self, key_id: &str, recent_ok: bool) -> Result<Option<Arc<PosContext>>, MerchantError> {
+        if recent_ok && let Some(context) = self.pos_cache.get(key_id) {
+            return Ok(Some(context));
+        }
+        let read_at_ms = now_ms();
+        let Some(live) = creds::live_pos_key_with_merchant(&self.db, key_id).await? else {
+            self.pos_cache.forget(key_id);
             return Ok(None);
         };
-        let secret = self.keys.open_credential(&sealed, &key.id).map_err(|e| {
+        let creds::LivePosKey { key, sealed_secret, merchant, store, webhook_endpoint_ids } = live;
+        let secret = self.keys.open_credential(&sealed_secret, &key.id).map_err(|e| {
             MerchantError::Identity(crate::identity::IdentityError::Internal(format!("POS key {}: {e}", key.id)))
         })?;
-        Ok(Some(PosContext { key, secret, merchant, store }))
+        let context = Arc::new(PosContext { key, secret, merchant, store, webhook_endpoint_ids });
+        // Only a context that takes payments is reused: a refusal is always read afresh, so a
+        // merchant reactivated elsewhere is not refused from memory.
+        if context.merchant.status == super::MerchantStatus::Active && context.store.status == "open" {
+            self.pos_cache.remember(context.clone(), read_at_ms);
+        } else {
+            self.pos_cache.forget(key_id);
+        }
+        Ok(Some(context))
     }
 
     pub async fn add_webhook(
@@ -290,6 +308,8 @@ pub struct PosContext {
     pub secret: String,
     pub merchant: super::store::Merchant,
     pub store: super::store::Store,
+    /// The merchant's enabled webhook endpoints, read with the key.
+    pub webhook_endpoint_ids: Vec<String>,
 }
 
 fn new_webhook_secret() -> String {

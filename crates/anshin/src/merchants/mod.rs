@@ -17,6 +17,7 @@ pub mod credentials;
 pub mod model;
 mod onboarding;
 pub mod payout;
+pub mod pos_cache;
 pub mod store;
 pub mod store_credentials;
 pub mod store_payout;
@@ -80,6 +81,7 @@ pub struct Merchants {
     identity: Identity,
     ledger: Ledger,
     config: Arc<MerchantsConfig>,
+    pos_cache: Arc<pos_cache::PosContextCache>,
 }
 
 /// Who is acting on a merchant, once authorized.
@@ -91,7 +93,7 @@ pub enum Actor {
 
 impl Merchants {
     pub fn new(db: Db, keys: Keys, identity: Identity, ledger: Ledger, config: MerchantsConfig) -> Merchants {
-        Merchants { db, keys, identity, ledger, config: Arc::new(config) }
+        Merchants { db, keys, identity, ledger, config: Arc::new(config), pos_cache: Default::default() }
     }
 
     pub fn db(&self) -> &Db {
@@ -172,7 +174,15 @@ impl Merchants {
         let event = AuditEvent::new(actor, action, target).request_id(client.request_id.clone()).details(details);
         audit::append(&self.db, &mut tx, &[event]).await?;
         tx.commit().await?;
+        // Keys, stores, endpoints, fees and statuses change only here: the payment path reads
+        // them afresh from now on.
+        self.pos_cache.forget_all();
         Ok(())
+    }
+
+    /// The payment path found `key_id`'s context changed: read it afresh next time.
+    pub fn forget_pos_context(&self, key_id: &str) {
+        self.pos_cache.forget(key_id);
     }
 }
 

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::store::Tx;
-use crate::storage::Db;
+use crate::storage::{Backend, Db};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PosKey {
@@ -234,12 +234,25 @@ pub async fn signing_secrets(db: &Db, endpoint_id: &str, now_ms: i64) -> Result<
 /// A live POS key with its sealed secret, its merchant and its store, in one query (the POS
 /// request path reads this on every payment). Merchant columns keep their names; the key's and
 /// the store's are prefixed.
-pub async fn live_pos_key_with_merchant(
-    db: &Db,
-    id: &str,
-) -> Result<Option<(PosKey, String, super::store::Merchant, super::store::Store)>, sqlx::Error> {
+/// A live POS key with its sealed secret, merchant and store, and the ids of the merchant's
+/// enabled webhook endpoints (each payment's event goes to each of them): one read per request.
+pub struct LivePosKey {
+    pub key: PosKey,
+    pub sealed_secret: String,
+    pub merchant: super::store::Merchant,
+    pub store: super::store::Store,
+    pub webhook_endpoint_ids: Vec<String>,
+}
+
+pub async fn live_pos_key_with_merchant(db: &Db, id: &str) -> Result<Option<LivePosKey>, sqlx::Error> {
+    let joined_ids = match db.backend() {
+        Backend::Postgres => "string_agg(w.id, ',')",
+        Backend::Sqlite => "group_concat(w.id, ',')",
+    };
     let sql = format!(
-        "SELECT {}, k.sealed_secret AS k_sealed_secret, {}, {}
+        "SELECT {}, k.sealed_secret AS k_sealed_secret, {}, {},
+                (SELECT {joined_ids} FROM webhook_endpoints w
+                 WHERE w.merchant_id = k.merchant_id AND w.status = 'enabled') AS webhook_endpoint_ids
          FROM pos_keys k JOIN merchants m ON m.id = k.merchant_id JOIN merchant_stores s ON s.id = k.store_id
          WHERE k.id = $1 AND k.revoked_at_ms = 0 AND s.merchant_id = k.merchant_id",
         prefixed("k", POS_KEY_COLUMNS, "k_"),
@@ -249,10 +262,15 @@ pub async fn live_pos_key_with_merchant(
     let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.read_pool()).await? else {
         return Ok(None);
     };
-    Ok(Some((
-        pos_key_prefixed(&r, "k_")?,
-        r.try_get("k_sealed_secret")?,
-        super::store::merchant(&r)?,
-        super::store::store_prefixed(&r, "s_")?,
-    )))
+    let joined: Option<String> = r.try_get("webhook_endpoint_ids")?;
+    let mut webhook_endpoint_ids: Vec<String> =
+        joined.unwrap_or_default().split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect();
+    webhook_endpoint_ids.sort_unstable();
+    Ok(Some(LivePosKey {
+        key: pos_key_prefixed(&r, "k_")?,
+        sealed_secret: r.try_get("k_sealed_secret")?,
+        merchant: super::store::merchant(&r)?,
+        store: super::store::store_prefixed(&r, "s_")?,
+        webhook_endpoint_ids,
+    }))
 }

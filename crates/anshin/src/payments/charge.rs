@@ -15,6 +15,7 @@ use super::sale::{Payer, Sale, Submitted};
 use super::store::{self, Payment};
 use super::{CODE_FUTURE_SKEW_SECS, CODE_TTL_SECS, PaymentError, Payments, SPLIT_ATTEMPTS};
 use crate::storage::now_ms;
+use crate::wallets::{Balances, WalletAccounts};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +37,18 @@ pub struct ChargeRequest {
     #[schema(max_length = 64)]
     pub reference: String,
 }
+
+/// The customer's code being paid with: its live device, its counter and the ledger key it makes.
+#[derive(Clone, Copy)]
+struct TheCode<'a> {
+    device: &'a store::LiveDevice,
+    counter: i64,
+    ledger_key: &'a str,
+}
+
+/// Between `try_charge` and its caller only: the payment's transaction found the POS context
+/// changed (`store::pos_still_accepting`).
+const POS_CHANGED: &str = "pos_changed";
 
 /// The largest code accepted (a CPM code of ours is about 80 characters).
 const MAX_CODE_CHARS: usize = 512;
@@ -77,9 +90,20 @@ impl Payments {
             }
             return self.same_sale_or_used(&ledger_key, pos, req).await;
         }
-        for _ in 0..SPLIT_ATTEMPTS {
-            match self.try_charge(pos, req, &device, claims.counter, &ledger_key, request_id).await {
+        let mut pos = std::borrow::Cow::Borrowed(pos);
+        for attempt in 0..SPLIT_ATTEMPTS {
+            // The balances read with the device plan the first attempt; a retry (they moved)
+            // reads them again.
+            let wallet = if attempt == 0 { device.wallet.clone() } else { None };
+            let code = TheCode { device: &device, counter: claims.counter, ledger_key: &ledger_key };
+            match self.try_charge(&pos, req, &code, wallet, request_id).await {
                 Err(PaymentError::Declined("retry")) => continue,
+                // The key, merchant, store or fee changed since the context was read (moments
+                // ago, `merchants::pos_cache`): as the database has it now, once.
+                Err(PaymentError::Declined(POS_CHANGED)) if matches!(pos, std::borrow::Cow::Borrowed(_)) => {
+                    pos = std::borrow::Cow::Owned(self.refreshed_pos(&pos).await?);
+                }
+                Err(PaymentError::Declined(POS_CHANGED)) => return Err(PaymentError::NotAccepting),
                 other => return other,
             }
         }
@@ -92,11 +116,11 @@ impl Payments {
         &self,
         pos: &PosCaller,
         req: &ChargeRequest,
-        device: &store::LiveDevice,
-        counter: i64,
-        ledger_key: &str,
+        code: &TheCode<'_>,
+        wallet: Option<(WalletAccounts, Balances)>,
         request_id: &str,
     ) -> Result<Payment, PaymentError> {
+        let TheCode { device, counter, ledger_key } = *code;
         let now = now_ms();
         let sale = Sale {
             payer: Payer {
@@ -122,11 +146,15 @@ impl Payments {
             .into_iter()
             .flatten()
             .collect(),
+            wallet,
+            webhook_endpoint_ids: pos.webhook_endpoint_ids.as_deref(),
+            pos: pos.signed.then_some(pos),
         };
         match self.submit_sale(sale).await? {
             Submitted::Fresh(payment) => Ok(*payment),
             Submitted::Retry => Err(PaymentError::Declined("retry")),
             Submitted::Refused("nonce_reused") => Err(PaymentError::PosUnauthenticated("nonce_reused")),
+            Submitted::Refused("pos_not_accepting") => Err(PaymentError::Declined(POS_CHANGED)),
             Submitted::Refused(_) | Submitted::AlreadyMade => self.same_sale_or_used(ledger_key, pos, req).await,
         }
     }

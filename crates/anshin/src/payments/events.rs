@@ -76,8 +76,15 @@ pub enum Change<'a> {
 
 /// The effects that record `change` of `payment` for its merchant: the event row, and for each
 /// enabled webhook endpoint a sealed delivery in the outbox. Append them after the effect that
-/// writes the payment row. Reads the merchant's endpoints (one indexed query).
-pub async fn effects(db: &Db, keys: &Keys, payment: &Payment, change: Change<'_>) -> Result<Vec<Effect>, sqlx::Error> {
+/// writes the payment row. Reads the merchant's endpoints (one indexed query) unless the caller
+/// read them already (`endpoint_ids`, with the POS key).
+pub async fn effects(
+    db: &Db,
+    keys: &Keys,
+    payment: &Payment,
+    change: Change<'_>,
+    endpoint_ids: Option<&[String]>,
+) -> Result<Vec<Effect>, sqlx::Error> {
     let now = now_ms();
     let event_id = new_id("evt");
     let (refund, variants) = match change {
@@ -115,7 +122,11 @@ pub async fn effects(db: &Db, keys: &Keys, payment: &Payment, change: Change<'_>
             (*outcome, kind.as_str(), serde_json::to_string(&event).expect("an event serializes"))
         })
         .collect();
-    for endpoint_id in store::enabled_endpoint_ids(db, &payment.merchant_id).await? {
+    let endpoint_ids = match endpoint_ids {
+        Some(known) => known.to_vec(),
+        None => store::enabled_endpoint_ids(db, &payment.merchant_id).await?,
+    };
+    for endpoint_id in endpoint_ids {
         let message_id = new_id("msg");
         for (outcome, kind, body) in &bodies {
             let sealed = keys.seal_message(body, &message_id);

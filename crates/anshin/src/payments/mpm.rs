@@ -420,6 +420,9 @@ impl Payments {
                 ledger_key: &ledger_key,
                 request_id,
                 effects,
+                wallet: None,
+                webhook_endpoint_ids: None,
+                pos: None,
             };
             match self.submit_sale(sale).await? {
                 Submitted::Fresh(payment) => return Ok(*payment),

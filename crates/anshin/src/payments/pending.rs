@@ -252,7 +252,8 @@ impl Payments {
         effects.insert(0, store_pending::leave_waiting(&payment.id, exit.status(), now));
         // Merchant events hook (payments/events.rs): the new status, after the change it reads.
         let after = Payment { status: exit.status().into(), ..payment.clone() };
-        effects.extend(super::events::effects(&self.db, &self.keys, &after, super::events::Change::Status).await?);
+        effects
+            .extend(super::events::effects(&self.db, &self.keys, &after, super::events::Change::Status, None).await?);
         let customer = crate::identity::store::users::by_id(&self.db, &payment.customer_user_id).await?;
         let notice = crate::i18n::email(
             &customer.email,

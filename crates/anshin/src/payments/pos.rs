@@ -7,6 +7,7 @@
 
 use super::store;
 use super::{POS_CLOCK_SKEW_SECS, PaymentError, Payments};
+use crate::merchants::credentials::PosContext;
 use crate::merchants::{Merchant, MerchantStatus, PosKey, Store, verify_pos_signature};
 use crate::storage::now_ms;
 
@@ -28,6 +29,11 @@ pub struct PosCaller {
     /// A nonce still to be spent: a payment spends it in its own transaction (group-committed
     /// with the journal instead of a durable write of its own).
     pub unspent_nonce: Option<String>,
+    /// The merchant's enabled webhook endpoints, read with the key (`None`: not read yet).
+    pub webhook_endpoint_ids: Option<Vec<String>>,
+    /// A signed request under a POS key (not the till page): its payment's transaction checks
+    /// that the key, merchant and store still take payments.
+    pub signed: bool,
 }
 
 /// When a request's nonce is spent.
@@ -61,12 +67,15 @@ impl Payments {
         if (now / 1000 - ts_secs).abs() > POS_CLOCK_SKEW_SECS {
             return Err(PaymentError::PosUnauthenticated("timestamp_stale"));
         }
-        let crate::merchants::credentials::PosContext { key, secret, merchant, store: shop } = self
+        // A payment may use the context read moments ago: its transaction checks again
+        // (`store::pos_still_accepting`). Everything else reads it now.
+        let recent_ok = spending == NonceSpending::WithThePayment;
+        let context = self
             .merchants
-            .pos_context(&sig.key_id)
+            .pos_context(&sig.key_id, recent_ok)
             .await?
             .ok_or(PaymentError::PosUnauthenticated("signature_invalid"))?;
-        if !verify_pos_signature(&secret, method, path, &sig.timestamp, &sig.nonce, body, &sig.signature) {
+        if !verify_pos_signature(&context.secret, method, path, &sig.timestamp, &sig.nonce, body, &sig.signature) {
             return Err(PaymentError::PosUnauthenticated("signature_invalid"));
         }
         // Only a correctly signed request spends a nonce, so nobody else can burn a POS's nonces.
@@ -74,17 +83,41 @@ impl Payments {
         // refused if it was spent before (`spend_nonce_with`), and a till's retry of a payment
         // made spends it at once (`charge`), so a reused nonce never pays. One read fewer per sale.
         let fresh = match spending {
-            NonceSpending::Now => store::spend_nonce(&self.db, &key.id, &sig.nonce, now).await?,
+            NonceSpending::Now => store::spend_nonce(&self.db, &context.key.id, &sig.nonce, now).await?,
             NonceSpending::WithThePayment => true,
         };
         if !fresh {
             return Err(PaymentError::PosUnauthenticated("nonce_reused"));
         }
         let unspent_nonce = (spending == NonceSpending::WithThePayment).then(|| sig.nonce.clone());
-        if merchant.status != MerchantStatus::Active || shop.status != "open" {
+        self.pos_caller(&context, unspent_nonce)
+    }
+
+    /// The caller a live POS context makes, if its merchant takes payments at its store.
+    fn pos_caller(&self, context: &PosContext, unspent_nonce: Option<String>) -> Result<PosCaller, PaymentError> {
+        if context.merchant.status != MerchantStatus::Active || context.store.status != "open" {
             return Err(PaymentError::NotAccepting);
         }
-        Ok(PosCaller { key, merchant, store: shop, unspent_nonce })
+        Ok(PosCaller {
+            key: context.key.clone(),
+            merchant: context.merchant.clone(),
+            store: context.store.clone(),
+            unspent_nonce,
+            webhook_endpoint_ids: Some(context.webhook_endpoint_ids.clone()),
+            signed: true,
+        })
+    }
+
+    /// After a payment's transaction found the POS context changed (`pos_not_accepting`): the
+    /// caller as the database has it now, or why it may not take the payment.
+    pub(super) async fn refreshed_pos(&self, pos: &PosCaller) -> Result<PosCaller, PaymentError> {
+        self.merchants.forget_pos_context(&pos.key.id);
+        let context = self
+            .merchants
+            .pos_context(&pos.key.id, false)
+            .await?
+            .ok_or(PaymentError::PosUnauthenticated("signature_invalid"))?;
+        self.pos_caller(&context, pos.unspent_nonce.clone())
     }
 
     /// Forget nonces whose timestamps could no longer be accepted.

@@ -129,7 +129,8 @@ impl Payments {
         }
         // Merchant events hook (payments/events.rs): after `record_refund`, which it reads.
         effects.extend(
-            super::events::effects(&self.db, &self.keys, payment, super::events::Change::Refunded(&refund)).await?,
+            super::events::effects(&self.db, &self.keys, payment, super::events::Change::Refunded(&refund), None)
+                .await?,
         );
         let customer = crate::identity::store::users::by_id(&self.db, &payment.customer_user_id).await?;
         let notice = crate::i18n::email(

@@ -14,7 +14,7 @@ use crate::ledger::{AccountKind, Command, Currency, Effect, LedgerError, Origin,
 use crate::merchants::{Merchant, Store};
 use crate::risk::{self, Decision, PaymentFacts};
 use crate::storage::now_ms;
-use crate::wallets::Split;
+use crate::wallets::{Balances, Split, WalletAccounts};
 
 /// Who pays: the wallet's owner, with what the decision point and the notice need.
 pub(super) struct Payer<'a> {
@@ -43,6 +43,13 @@ pub(super) struct Sale<'a> {
     pub request_id: &'a str,
     /// The flow's own rows, written before the payment row, each able to refuse the command.
     pub effects: Vec<Effect>,
+    /// The payer's accounts and balances when the flow has just read them (with the device);
+    /// otherwise they are read here.
+    pub wallet: Option<(WalletAccounts, Balances)>,
+    /// The merchant's enabled webhook endpoints when the flow read them (with the POS key).
+    pub webhook_endpoint_ids: Option<&'a [String]>,
+    /// The signed POS request that takes it, checked again in the payment's transaction.
+    pub pos: Option<&'a super::PosCaller>,
 }
 
 /// How one submission ended, short of an error the flow passes on as it is.
@@ -61,8 +68,14 @@ impl Payments {
     /// Decide, split and submit `sale` once.
     pub(super) async fn submit_sale(&self, sale: Sale<'_>) -> Result<Submitted, PaymentError> {
         let now = now_ms();
-        let accounts = self.wallets.accounts(sale.payer.user_id).await?;
-        let available = self.wallets.balances(&accounts).await?;
+        let (accounts, available) = match sale.wallet {
+            Some(known) => known,
+            None => {
+                let accounts = self.wallets.accounts(sale.payer.user_id).await?;
+                let available = self.wallets.balances(&accounts).await?;
+                (accounts, available)
+            }
+        };
         let facts = PaymentFacts {
             amount_minor: sale.amount_minor,
             available_minor: available.total_minor,
@@ -136,9 +149,14 @@ impl Payments {
         );
         let mut effects = sale.effects;
         effects.push(store::insert_payment(&payment, sale.pos_key_id, sale.ledger_key, now));
+        if let Some(pos) = sale.pos {
+            effects.push(store::pos_still_accepting(&payment.id, pos));
+        }
         // Merchant events hook (payments/events.rs): the event row and its webhook deliveries
         // commit with this journal, after the payment row.
-        effects.extend(super::events::effects(&self.db, &self.keys, &payment, super::events::Change::Status).await?);
+        let change = super::events::Change::Status;
+        effects
+            .extend(super::events::effects(&self.db, &self.keys, &payment, change, sale.webhook_endpoint_ids).await?);
         let request = Request {
             // The command names the sale (payment, store, amount) and not the attempt, so the
             // same sale sent again replays, and another sale under the same key conflicts.

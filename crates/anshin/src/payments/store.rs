@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 
 use crate::ledger::{BatchSql, Effect, EffectValue};
 use crate::storage::Db;
+use crate::wallets::{Balances, WalletAccounts};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -21,13 +22,27 @@ pub struct LiveDevice {
     pub email: String,
     pub locale: String,
     pub money_out_blocked_until_ms: i64,
+    /// The owner's wallet accounts and what each may spend now (posted balance less holds, as
+    /// `Ledger::available` reads it), read with the device too; `None` before the wallet's
+    /// first use opened its accounts.
+    pub wallet: Option<(WalletAccounts, Balances)>,
 }
 
 pub async fn live_device(db: &Db, number: i64, now_ms: i64) -> Result<Option<LiveDevice>, sqlx::Error> {
+    // The wallet's balances come in the same read (the payment path's costliest part is its
+    // round trips); they are only a plan: the ledger refuses the split if they moved since.
     let row = sqlx::query(
-        "SELECT d.id, d.user_id, d.sealed_secret, d.last_counter, u.email, u.locale, u.money_out_blocked_until_ms
+        "SELECT d.id, d.user_id, d.sealed_secret, d.last_counter, u.email, u.locale, u.money_out_blocked_until_ms,
+                w.money_account_id, w.lite_account_id, w.points_account_id,
+                am.balance_minor - am.pending_debit_minor AS money_minor,
+                al.balance_minor - al.pending_debit_minor AS lite_minor,
+                ap.balance_minor - ap.pending_debit_minor AS points_minor
          FROM payment_devices d
          JOIN sessions s ON s.id = d.session_id JOIN users u ON u.id = d.user_id
+         LEFT JOIN wallets w ON w.user_id = d.user_id
+         LEFT JOIN ledger_accounts am ON am.id = w.money_account_id
+         LEFT JOIN ledger_accounts al ON al.id = w.lite_account_id
+         LEFT JOIN ledger_accounts ap ON ap.id = w.points_account_id
          WHERE d.number = $1 AND d.revoked_at_ms = 0 AND s.revoked_at_ms IS NULL AND s.expires_at_ms > $2
            AND u.status = 'active'",
     )
@@ -36,14 +51,35 @@ pub async fn live_device(db: &Db, number: i64, now_ms: i64) -> Result<Option<Liv
     .fetch_optional(db.read_pool())
     .await?;
     row.map(|r| {
+        let user_id: String = r.try_get("user_id")?;
+        let parts: (Option<i64>, Option<i64>, Option<i64>) =
+            (r.try_get("money_minor")?, r.try_get("lite_minor")?, r.try_get("points_minor")?);
+        let wallet = match (r.try_get::<Option<String>, _>("money_account_id")?, parts) {
+            (Some(money), (Some(money_minor), Some(lite_minor), Some(points_minor))) => Some((
+                WalletAccounts {
+                    user_id: user_id.clone(),
+                    money,
+                    lite: r.try_get("lite_account_id")?,
+                    points: r.try_get("points_account_id")?,
+                },
+                Balances {
+                    money_minor,
+                    lite_minor,
+                    points_minor,
+                    total_minor: money_minor + lite_minor + points_minor,
+                },
+            )),
+            _ => None,
+        };
         Ok(LiveDevice {
             id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
+            user_id,
             sealed_secret: r.try_get("sealed_secret")?,
             last_counter: r.try_get("last_counter")?,
             email: r.try_get("email")?,
             locale: r.try_get("locale")?,
             money_out_blocked_until_ms: r.try_get("money_out_blocked_until_ms")?,
+            wallet,
         })
     })
     .transpose()
@@ -164,6 +200,46 @@ pub(super) fn payment(r: &AnyRow) -> Result<Payment, sqlx::Error> {
 pub(super) const SELECT: &str = "SELECT id, merchant_id, store_id, terminal_id, customer_user_id, method, amount_minor, points_minor, \
      lite_minor, money_minor, fee_minor, fee_tax_minor, status, decision, decision_reason, confirmation_code, reference, \
      refunded_minor, created_at_ms FROM payments";
+
+/// Written after the payment row, in its transaction: the POS key that took it is still live, its
+/// merchant active at the fee rate charged, and its store open. The payment path may have read
+/// them moments before (`merchants::pos_cache`); a suspension, a revocation or a new fee that
+/// committed since refuses the payment here (`pos_not_accepting`), and the path reads again.
+pub fn pos_still_accepting(payment_id: &str, pos: &crate::payments::PosCaller) -> Effect {
+    use EffectValue::{Int, Text};
+    macro_rules! tail {
+        () => {
+            ") AS v WHERE payments.id = v.column1 AND EXISTS (
+                 SELECT 1 FROM pos_keys k
+                 JOIN merchants m ON m.id = k.merchant_id JOIN merchant_stores s ON s.id = k.store_id
+                 WHERE k.id = v.column2 AND k.revoked_at_ms = 0 AND m.id = v.column3 AND s.id = v.column4
+                   AND m.status = 'active' AND s.status = 'open' AND m.fee_rate_bp = v.column5)"
+        };
+    }
+    macro_rules! head {
+        () => {
+            "UPDATE payments SET status = payments.status FROM (VALUES "
+        };
+    }
+    macro_rules! row {
+        () => {
+            "($1, $2, $3, $4, CAST($5 AS BIGINT))"
+        };
+    }
+    Effect {
+        sql: concat!(head!(), row!(), tail!()),
+        binds: vec![
+            Text(payment_id.to_owned()),
+            Text(pos.key.id.clone()),
+            Text(pos.merchant.id.clone()),
+            Text(pos.store.id.clone()),
+            Int(pos.merchant.fee_rate_bp),
+        ],
+        expect_rows: Some(1),
+        refusal: "pos_not_accepting",
+        batch: Some(BatchSql { head: head!(), row: row!(), tail: tail!() }),
+    }
+}
 
 /// The payment row, written with its journal entry (`entry_id` is the entry the command makes).
 pub fn insert_payment(p: &Payment, pos_key_id: &str, ledger_key: &str, now_ms: i64) -> Effect {

@@ -57,6 +57,8 @@ impl Payments {
             merchant,
             store,
             unspent_nonce: None,
+            webhook_endpoint_ids: None,
+            signed: false,
         };
         self.charge_customer_code(&till, req, &client.request_id).await
     }

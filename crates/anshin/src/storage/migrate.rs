@@ -69,6 +69,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "transfers_withdrawals",
         sql: include_str!("../../../../migrations/0017_transfers_withdrawals.sql"),
     },
+    Migration {
+        version: 18,
+        name: "transfer_totals_limit",
+        sql: include_str!("../../../../migrations/0018_transfer_totals_limit.sql"),
+    },
 ];
 
 fn for_backend(sql: &str, backend: Backend) -> std::borrow::Cow<'_, str> {

@@ -119,6 +119,22 @@ impl Db {
         &self.url_redacted
     }
 
+    /// A handle like this one whose writes go through a connection of their own, opened on the
+    /// calling runtime: the ledger's writer runs on a thread of its own, and a connection
+    /// registered with that thread's runtime wakes it as soon as the server answers, instead of
+    /// queueing the wake-up behind the request tasks of the main runtime. SQLite has one writer
+    /// connection per database (its own thread already), so it is shared as it is.
+    pub async fn with_own_write_connection(&self) -> Result<Db, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.clone()),
+            Backend::Postgres => {
+                let options = (*self.write.connect_options()).clone();
+                let write = pg_pool(1).connect_with(options).await?;
+                Ok(Db { write, ..self.clone() })
+            }
+        }
+    }
+
     /// Start a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so a
     /// read-then-write transaction can never fail halfway on lock upgrade.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {

@@ -61,12 +61,15 @@ impl Transfers {
         request: Option<&str>,
         client: &Client,
     ) -> Result<Transfer, TransfersError> {
-        let payer_identity = self.identity.require_verified(&who.user_id).await?;
-        let payer = store::payer_facts(&self.db, &who.user_id).await?.ok_or(TransfersError::NotFound)?;
+        // One read for both parties; the balance is the ledger's to check (it refuses an
+        // overdraft as `InsufficientFunds`, atomically with the posting).
+        let parties = store::parties(&self.db, &who.user_id, payee_id).await?;
+        let payer = parties.payer.ok_or(TransfersError::NotFound)?;
+        let payer_legal_name = payer.legal_name.clone().ok_or(IdentityError::NotVerified)?;
         if payee_id == who.user_id {
             return Err(TransfersError::Declined("own_wallet"));
         }
-        let payee = store::receiving_wallet(&self.db, payee_id).await?.ok_or(TransfersError::NoSuchPayee)?;
+        let payee = parties.payee.ok_or(TransfersError::NoSuchPayee)?;
         let now = now_ms();
         let limit_minor = self.config.per_transfer_minor();
         if amount_minor > limit_minor {
@@ -84,10 +87,8 @@ impl Transfers {
         }
         let payer_accounts = self.wallets.accounts(&who.user_id).await?;
         let payee_accounts = self.wallets.accounts(&payee.user_id).await?;
-        if self.wallets.balances(&payer_accounts).await?.money_minor < amount_minor {
-            return Err(TransfersError::Declined("insufficient_money"));
-        }
         let id = new_id("tr");
+        let row_request = request.unwrap_or_default().to_owned();
         let (day, month) = periods(now);
         let row = NewTransfer {
             id: &id,
@@ -141,7 +142,7 @@ impl Transfers {
         let request = Request {
             command,
             origin: Origin { actor: who.user_id.clone(), request_id: client.request_id.clone() },
-            notify: self.notices(&payer_identity.legal_name, &payer, &payee, amount_minor, message),
+            notify: self.notices(&payer_legal_name, &payer, &payee, amount_minor, message),
             effects,
         };
         match self.ledger.submit(request).await {
@@ -149,7 +150,17 @@ impl Transfers {
             Err(LedgerError::EffectRefused(reason)) => return Err(refused(reason)),
             Err(e) => return Err(e.into()),
         }
-        store::transfer(&self.db, &id, &who.user_id).await?.ok_or(TransfersError::NotFound)
+        // As `GET /v1/me/transfers/{id}` will read it back, without reading it back.
+        Ok(Transfer {
+            id,
+            direction: "sent".into(),
+            counterparty: display_name(&payee.legal_name),
+            amount_minor,
+            message: message.to_owned(),
+            money_request_id: row_request,
+            stepped_up,
+            created_at_ms: now,
+        })
     }
 
     /// Both parties hear of it: the payer that it left, the payee that it arrived (with the

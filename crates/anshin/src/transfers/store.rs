@@ -74,6 +74,15 @@ pub struct PayerFacts {
     pub locale: String,
     pub status: String,
     pub money_out_blocked_until_ms: i64,
+    /// `None` until the payer's identity is verified.
+    pub legal_name: Option<String>,
+}
+
+/// Both sides of a transfer, as one read finds them.
+#[derive(Debug, Clone, Default)]
+pub struct Parties {
+    pub payer: Option<PayerFacts>,
+    pub payee: Option<ReceivingWallet>,
 }
 
 const RECEIVING: &str = "SELECT u.id, v.legal_name, u.email, u.locale FROM users u
@@ -108,20 +117,43 @@ pub async fn receiving_wallet(db: &Db, user_id: &str) -> Result<Option<Receiving
     row.as_ref().map(receiving).transpose()
 }
 
-pub async fn payer_facts(db: &Db, user_id: &str) -> Result<Option<PayerFacts>, sqlx::Error> {
-    let row = sqlx::query("SELECT email, locale, status, money_out_blocked_until_ms FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db.read_pool())
-        .await?;
-    row.map(|r| {
-        Ok(PayerFacts {
-            email: r.try_get("email")?,
-            locale: r.try_get("locale")?,
-            status: r.try_get("status")?,
-            money_out_blocked_until_ms: r.try_get("money_out_blocked_until_ms")?,
-        })
-    })
-    .transpose()
+/// The payer and the payee in one read: the payer's contact and state with their verified legal
+/// name (if any), and the payee as a wallet that may receive money (verified, active), if it is one.
+pub async fn parties(db: &Db, payer_id: &str, payee_id: &str) -> Result<Parties, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.kind, u.email, u.locale, u.status, u.money_out_blocked_until_ms, v.legal_name
+         FROM users u LEFT JOIN identity_verified v ON v.user_id = u.id
+         WHERE u.id IN ($1, $2)",
+    )
+    .bind(payer_id)
+    .bind(payee_id)
+    .fetch_all(db.read_pool())
+    .await?;
+    let mut parties = Parties::default();
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let legal_name: Option<String> = r.try_get("legal_name")?;
+        let (email, locale): (String, String) = (r.try_get("email")?, r.try_get("locale")?);
+        let status: String = r.try_get("status")?;
+        if id == payer_id {
+            parties.payer = Some(PayerFacts {
+                email: email.clone(),
+                locale: locale.clone(),
+                status: status.clone(),
+                money_out_blocked_until_ms: r.try_get("money_out_blocked_until_ms")?,
+                legal_name: legal_name.clone(),
+            });
+        }
+        let kind: String = r.try_get("kind")?;
+        if id == payee_id
+            && kind == "wallet"
+            && status == "active"
+            && let Some(legal_name) = legal_name
+        {
+            parties.payee = Some(ReceivingWallet { user_id: id, legal_name, email, locale });
+        }
+    }
+    Ok(parties)
 }
 
 /// The transfer row, written with its journal entry (`entry_id` is the entry the command makes).
@@ -158,33 +190,68 @@ pub fn insert_transfer(t: &NewTransfer<'_>) -> Effect {
     }
 }
 
-/// Adds the amount to the payer's total for `period`, only while it stays within `limit_minor`:
-/// one statement, so racing transfers cannot both pass the limit.
+/// Adds the amount to the payer's total for `period`, only while it stays within `limit_minor`
+/// (a first transfer of the period too): one statement, so racing transfers cannot both pass
+/// the limit. The row keeps the limit it was last raised under, which lets a batch's statement
+/// compare each row with its own limit.
 pub fn raise_total(user_id: &str, period: &str, amount_minor: i64, limit_minor: i64, refusal: &'static str) -> Effect {
     use EffectValue::{Int, Text};
+    macro_rules! head {
+        () => {
+            "INSERT INTO transfer_totals (user_id, period, total_minor, limit_minor)
+             SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES "
+        };
+    }
+    macro_rules! row {
+        () => {
+            "($1, $2, CAST($3 AS BIGINT), CAST($4 AS BIGINT))"
+        };
+    }
+    macro_rules! tail {
+        () => {
+            ") AS v WHERE v.column3 <= v.column4
+             ON CONFLICT (user_id, period) DO UPDATE
+             SET total_minor = transfer_totals.total_minor + excluded.total_minor, limit_minor = excluded.limit_minor
+             WHERE transfer_totals.total_minor + excluded.total_minor <= excluded.limit_minor"
+        };
+    }
     Effect {
-        sql: "INSERT INTO transfer_totals (user_id, period, total_minor) VALUES ($1, $2, $3)
-              ON CONFLICT (user_id, period) DO UPDATE SET total_minor = transfer_totals.total_minor + excluded.total_minor
-              WHERE transfer_totals.total_minor + excluded.total_minor <= $4",
+        sql: concat!(head!(), row!(), tail!()),
         binds: vec![Text(user_id.to_owned()), Text(period.to_owned()), Int(amount_minor), Int(limit_minor)],
         expect_rows: Some(1),
         refusal,
-        // The same user twice in one statement would touch one row twice; one by one instead.
-        batch: None,
+        // One user twice in one batch touches a row twice: SQLite raises it twice in order (the
+        // count tells if one was refused), PostgreSQL refuses the statement (cardinality
+        // violation) and the ledger runs the batch again one statement per effect.
+        batch: Some(BatchSql { head: head!(), row: row!(), tail: tail!() }),
     }
+}
+
+/// A condition on a written transfer row, checked in the ledger's transaction: the no-op update
+/// touches the row only when the condition holds, and the effect expects one row. Batched, one
+/// `UPDATE … FROM (VALUES …)` checks every transfer of the batch.
+macro_rules! TOUCH_TRANSFER_HEAD {
+    () => {
+        "UPDATE transfers SET near_cap = transfers.near_cap FROM (VALUES "
+    };
 }
 
 /// The payee's money balance, read in the ledger's transaction after the credit, stays within
 /// the holding cap; otherwise the whole transfer is refused.
 pub fn payee_cap(transfer_id: &str, payee_money_account: &str, cap_minor: i64) -> Effect {
     use EffectValue::{Int, Text};
+    macro_rules! tail {
+        () => {
+            ") AS v WHERE transfers.id = v.column1
+             AND (SELECT balance_minor FROM ledger_accounts WHERE id = v.column2) <= v.column3"
+        };
+    }
     Effect {
-        sql: "UPDATE transfers SET near_cap = near_cap
-              WHERE id = $1 AND (SELECT balance_minor FROM ledger_accounts WHERE id = $2) <= $3",
+        sql: concat!(TOUCH_TRANSFER_HEAD!(), "($1, $2, CAST($3 AS BIGINT))", tail!()),
         binds: vec![Text(transfer_id.to_owned()), Text(payee_money_account.to_owned()), Int(cap_minor)],
         expect_rows: Some(1),
         refusal: "payee_over_holding_cap",
-        batch: None,
+        batch: Some(BatchSql { head: TOUCH_TRANSFER_HEAD!(), row: "($1, $2, CAST($3 AS BIGINT))", tail: tail!() }),
     }
 }
 
@@ -192,14 +259,19 @@ pub fn payee_cap(transfer_id: &str, payee_money_account: &str, cap_minor: i64) -
 /// ledger's transaction: a reset that commits first stops a transfer that checked before it.
 pub fn not_cooling_off(transfer_id: &str, payer_user_id: &str, now_ms: i64) -> Effect {
     use EffectValue::{Int, Text};
+    macro_rules! tail {
+        () => {
+            ") AS v WHERE transfers.id = v.column1
+             AND EXISTS (SELECT 1 FROM users WHERE id = v.column2 AND status = 'active'
+                                                AND money_out_blocked_until_ms <= v.column3)"
+        };
+    }
     Effect {
-        sql: "UPDATE transfers SET near_cap = near_cap
-              WHERE id = $1 AND EXISTS (SELECT 1 FROM users WHERE id = $2 AND status = 'active'
-                                          AND money_out_blocked_until_ms <= $3)",
+        sql: concat!(TOUCH_TRANSFER_HEAD!(), "($1, $2, CAST($3 AS BIGINT))", tail!()),
         binds: vec![Text(transfer_id.to_owned()), Text(payer_user_id.to_owned()), Int(now_ms)],
         expect_rows: Some(1),
         refusal: "money_out_cooling_off",
-        batch: None,
+        batch: Some(BatchSql { head: TOUCH_TRANSFER_HEAD!(), row: "($1, $2, CAST($3 AS BIGINT))", tail: tail!() }),
     }
 }
 
