@@ -16,10 +16,10 @@ use super::AppState;
 use super::error::{ApiError, Form};
 use super::identity::Caller;
 use super::lang::{page_locale, t, t_args};
-use super::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, problem_page, with_csrf};
+use super::pages::{PageError, PageResult, check_csrf, full, layout, problem_page, refusal_or_step_up, with_csrf};
 use crate::funding::{BankAccount, Funding, FundingError, LinkRequest, PointGrantRequest, TopUp, TopUpRequest};
 use crate::i18n::{tokyo_date_time, yen};
-use crate::identity::{AccountKind, IdentityError, StepUpAction};
+use crate::identity::{AccountKind, StepUpAction};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,11 +39,7 @@ fn funding(state: &AppState) -> Result<&Funding, PageError> {
 /// A refused change as a page, under the status the API answers, in the page's language. One
 /// that needs a fresh second factor goes to the step-up page, which comes back here.
 fn failed(e: &FundingError) -> PageError {
-    if matches!(e, FundingError::Identity(IdentityError::StepUpRequired)) {
-        let to = format!("/wallet/step-up?action={}", StepUpAction::LinkBankAccount.as_str());
-        return PageError::from(Redirect::to(&to).into_response());
-    }
-    api_refusal(ApiError::from(e.clone()))
+    refusal_or_step_up(ApiError::from(e.clone()), StepUpAction::LinkBankAccount)
 }
 
 fn status_name(status: &str) -> String {

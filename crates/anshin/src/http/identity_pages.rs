@@ -16,7 +16,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::lang::{page_locale, t};
-use super::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, with_csrf};
+use super::pages::{PageError, PageResult, check_csrf, full, layout, refusal_or_step_up, with_csrf};
 use crate::i18n::tokyo_date_time;
 use crate::identity::kyc::VerificationRequest;
 use crate::identity::{Identity, IdentityError, StepUpAction};
@@ -34,11 +34,7 @@ fn identity(state: &AppState) -> Result<&Identity, PageError> {
 }
 
 fn failed(e: IdentityError) -> PageError {
-    if matches!(e, IdentityError::StepUpRequired) {
-        let to = format!("/wallet/step-up?action={}", StepUpAction::VerifyIdentity.as_str());
-        return PageError::from(Redirect::to(&to).into_response());
-    }
-    api_refusal(ApiError::from(e))
+    refusal_or_step_up(ApiError::from(e), StepUpAction::VerifyIdentity)
 }
 
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {

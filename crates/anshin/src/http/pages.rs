@@ -118,6 +118,16 @@ pub type PageResult = Result<Response, PageError>;
 
 /// A refused change as a page: the status the API answers for the same error, its message from
 /// the catalog in the page's language, and the API's pacing (a full hashing line).
+/// A wallet page's refused action: to the step-up page for `action` when a fresh second factor is
+/// what is missing (it comes back here once confirmed), otherwise the refusal as a page.
+pub fn refusal_or_step_up(api: super::error::ApiError, action: crate::identity::StepUpAction) -> PageError {
+    if api.code == "step_up_required" {
+        let to = format!("/wallet/step-up?action={}", action.as_str());
+        return PageError::from(axum::response::Redirect::to(&to).into_response());
+    }
+    api_refusal(api)
+}
+
 pub fn api_refusal(api: super::error::ApiError) -> PageError {
     let message = crate::i18n::localized_api_message(super::lang::page_locale(), api.code, &api.message, &api.args);
     let mut response = problem_page(api.status, &t("problem-not-changed-title"), &message);

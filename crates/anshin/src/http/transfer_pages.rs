@@ -16,9 +16,9 @@ use super::AppState;
 use super::error::{ApiError, Form};
 use super::identity::Caller;
 use super::lang::{page_locale, t, t_args};
-use super::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, with_csrf};
+use super::pages::{PageError, PageResult, check_csrf, full, layout, refusal_or_step_up, with_csrf};
 use crate::i18n::{tokyo_date_time, yen};
-use crate::identity::{IdentityError, StepUpAction};
+use crate::identity::StepUpAction;
 use crate::transfers::{
     MoneyRequest, MoneyRequestCreate, MoneyRequestView, PayeeLookup, SendRequest, Transfer, Transfers, TransfersError,
 };
@@ -41,11 +41,7 @@ fn transfers(state: &AppState) -> Result<&Transfers, PageError> {
 /// A refused change as a page, under the status the API answers, in the page's language; one
 /// that needs a fresh second factor goes to the step-up page for `send_money`.
 fn failed(e: &TransfersError) -> PageError {
-    if matches!(e, TransfersError::Identity(IdentityError::StepUpRequired)) {
-        let to = format!("/wallet/step-up?action={}", StepUpAction::SendMoney.as_str());
-        return PageError::from(Redirect::to(&to).into_response());
-    }
-    api_refusal(ApiError::from(e.clone()))
+    refusal_or_step_up(ApiError::from(e.clone()), StepUpAction::SendMoney)
 }
 
 pub(super) fn amount(raw: &str) -> Result<i64, PageError> {

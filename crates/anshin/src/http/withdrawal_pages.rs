@@ -16,10 +16,10 @@ use super::AppState;
 use super::error::{ApiError, Form};
 use super::identity::Caller;
 use super::lang::{page_locale, t};
-use super::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, with_csrf};
+use super::pages::{PageError, PageResult, check_csrf, full, layout, refusal_or_step_up, with_csrf};
 use super::transfer_pages::amount;
 use crate::i18n::{tokyo_date_time, yen};
-use crate::identity::{IdentityError, StepUpAction};
+use crate::identity::StepUpAction;
 use crate::withdrawals::{Withdrawal, WithdrawalRequest, WithdrawalReview, Withdrawals, WithdrawalsError};
 
 pub fn routes() -> Router<AppState> {
@@ -34,11 +34,7 @@ fn withdrawals(state: &AppState) -> Result<&Withdrawals, PageError> {
 }
 
 fn failed(e: &WithdrawalsError) -> PageError {
-    if matches!(e, WithdrawalsError::Identity(IdentityError::StepUpRequired)) {
-        let to = format!("/wallet/step-up?action={}", StepUpAction::Withdraw.as_str());
-        return PageError::from(Redirect::to(&to).into_response());
-    }
-    api_refusal(ApiError::from(e.clone()))
+    refusal_or_step_up(ApiError::from(e.clone()), StepUpAction::Withdraw)
 }
 
 fn status_name(status: &str) -> String {

@@ -423,7 +423,7 @@ fn is_permanent(e: &sqlx::Error) -> bool {
 async fn run_batch(db: &Db, work: &[Work], batched: bool) -> Result<Results, BatchError> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
-    audit::lock_head(db, &mut tx).await?;
+    let head = audit::lock_head(db, &mut tx).await?;
     let reads = engine::reads_of(work);
     let mut snap = store::load(db, &mut tx, &reads).await?;
     let (results, fx) = engine::apply(&mut snap, work, now);
@@ -436,7 +436,7 @@ async fn run_batch(db: &Db, work: &[Work], batched: bool) -> Result<Results, Bat
         tx.rollback().await?;
         return Err(e);
     }
-    audit::append(db, &mut tx, &fx.audit).await?;
+    audit::append_after(db, &mut tx, head, &fx.audit).await?;
     notify::enqueue(db, &mut tx, &fx.outbox).await?;
     tx.commit().await?;
     Ok(results)

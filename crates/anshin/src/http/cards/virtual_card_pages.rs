@@ -17,9 +17,9 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, Form};
 use crate::http::identity::Caller;
 use crate::http::lang::{page_locale, t};
-use crate::http::pages::{PageError, PageResult, api_refusal, check_csrf, full, layout, with_csrf};
+use crate::http::pages::{PageError, PageResult, check_csrf, full, layout, refusal_or_step_up, with_csrf};
 use crate::i18n::{tokyo_date_time, yen};
-use crate::identity::{IdentityError, StepUpAction};
+use crate::identity::StepUpAction;
 
 const PAGE: &str = "/wallet/virtual-card";
 const SCRIPT: &str = include_str!("../../../static/virtual-card.js");
@@ -51,11 +51,7 @@ fn cards(state: &AppState) -> Result<&Cards, PageError> {
 /// A refused change as a page; one that needs a fresh second factor goes to the step-up page,
 /// which comes back here.
 fn failed(e: &CardsError) -> PageError {
-    if matches!(e, CardsError::Identity(IdentityError::StepUpRequired)) {
-        let to = format!("/wallet/step-up?action={}", StepUpAction::RevealCard.as_str());
-        return PageError::from(Redirect::to(&to).into_response());
-    }
-    api_refusal(ApiError::from(e.clone()))
+    refusal_or_step_up(ApiError::from(e.clone()), StepUpAction::RevealCard)
 }
 
 fn masked(card: &VirtualCard) -> String {
