@@ -279,3 +279,73 @@ on_both!(concurrent_transfers_never_overdraw_the_money_balance, |t| async move {
     assert_eq!(balances(a, &hanako.token).await["money_minor"], 45_000);
     assert_books_sound(a).await;
 });
+
+// The transfer's own conditions, checked in the ledger's transaction, hold in a batch too: two
+// transfers submitted at once (one batch, one statement per condition) where one payer is
+// cooling off and one payee would pass the holding cap. Only the third goes through. The
+// checks before the journal would stop these first; this is the check that stops a reset or a
+// credit that commits in between, and its batched form is the one a busy server runs.
+on_both!(the_in_transaction_conditions_refuse_only_their_own_transfer_in_a_batch, |t| async move {
+    use anshin::ledger::{LedgerError, Origin, Request};
+    use anshin::transfers::store::{NewTransfer, insert_transfer, not_cooling_off, payee_cap};
+    let s = setup(t, TransfersConfig::default()).await;
+    let a = &s.a;
+    let taro = verified(a, "taro@example.jp", "+819011110001", "山田 太郎", "ヤマダ タロウ").await;
+    let hanako = verified(a, "hanako@example.jp", "+819011110002", "佐藤 花子", "サトウ ハナコ").await;
+    let jiro = verified(a, "jiro@example.jp", "+819011110003", "鈴木 次郎", "スズキ ジロウ").await;
+    for user in [&taro, &hanako, &jiro] {
+        fund(&s, &user.id, 10_000).await;
+    }
+    sqlx::query("UPDATE users SET money_out_blocked_until_ms = $1 WHERE id = $2")
+        .bind(i64::MAX / 2)
+        .bind(&jiro.id)
+        .execute(a.t.db.write_pool())
+        .await
+        .unwrap();
+    let wallets = Wallets::new(a.t.db.clone(), s.ledger.clone());
+    let now = anshin::storage::now_ms();
+    // (id, payer, payee, payee's holding cap)
+    let cases = [
+        ("tr_ok", &taro, &hanako, 1_000_000),
+        ("tr_cool", &jiro, &hanako, 1_000_000),
+        ("tr_cap", &hanako, &taro, 9_500),
+    ];
+    let mut submits = Vec::new();
+    for (id, payer, payee, cap) in cases {
+        let (from, to) =
+            (wallets.accounts(&payer.id).await.unwrap().money, wallets.accounts(&payee.id).await.unwrap().money);
+        let row = NewTransfer {
+            id,
+            payer_user_id: &payer.id,
+            payee_user_id: &payee.id,
+            amount_minor: 1_000,
+            message: "",
+            money_request_id: "",
+            near_cap: false,
+            stepped_up: false,
+            now_ms: now,
+        };
+        let jpy = Currency::jpy();
+        let request = Request {
+            command: Command::transfer(format!("transfer:{id}"), &from, &to, &jpy, 1_000, "transfer"),
+            origin: Origin { actor: payer.id.clone(), request_id: String::new() },
+            notify: Vec::new(),
+            effects: vec![insert_transfer(&row), payee_cap(id, &to, cap), not_cooling_off(id, &payer.id, now)],
+        };
+        let ledger = s.ledger.clone();
+        submits.push(async move { ledger.submit(request).await });
+    }
+    let outcomes = futures::future::join_all(submits).await;
+    assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+    assert!(matches!(outcomes[1], Err(LedgerError::EffectRefused("money_out_cooling_off"))), "{:?}", outcomes[1]);
+    assert!(matches!(outcomes[2], Err(LedgerError::EffectRefused("payee_over_holding_cap"))), "{:?}", outcomes[2]);
+    assert_eq!(a.count("SELECT COUNT(*) FROM transfers").await, 1);
+    assert_eq!(balances(a, &jiro.token).await["money_minor"], 10_000);
+    assert_eq!(
+        balances(a, &taro.token).await["money_minor"],
+        9_000,
+        "sent ¥1,000, and the ¥1,000 over the cap never came"
+    );
+    assert_eq!(balances(a, &hanako.token).await["money_minor"], 11_000);
+    assert_books_sound(a).await;
+});

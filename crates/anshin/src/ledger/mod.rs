@@ -254,18 +254,17 @@ impl Ledger {
 
 /// The writer on its own connection (its runtime's), which it closes when it stops.
 async fn run_writer(shared: Db, rx: mpsc::Receiver<Job>, commits: watch::Sender<u64>) {
-    let own = shared.backend() == crate::storage::Backend::Postgres;
-    let db = match shared.with_own_write_connection().await {
-        Ok(db) => db,
+    match shared.with_own_write_connection().await {
+        Ok(Some(own)) => {
+            writer(own.clone(), rx, commits).await;
+            own.write_pool().close().await;
+        }
+        Ok(None) => writer(shared, rx, commits).await,
         Err(e) => {
             // The shared pool works too, only slower.
             tracing::warn!(error = %e, "the ledger writer uses the shared write pool");
-            return writer(shared, rx, commits).await;
+            writer(shared, rx, commits).await;
         }
-    };
-    writer(db.clone(), rx, commits).await;
-    if own {
-        db.write_pool().close().await;
     }
 }
 

@@ -179,11 +179,6 @@ impl Merchants {
         self.pos_cache.forget_all();
         Ok(())
     }
-
-    /// The payment path found `key_id`'s context changed: read it afresh next time.
-    pub fn forget_pos_context(&self, key_id: &str) {
-        self.pos_cache.forget(key_id);
-    }
 }
 
 /// Operators who decide (reviews, suspensions, payout-name reviews): admins, never analysts.

@@ -147,7 +147,6 @@ impl Payments {
             .flatten()
             .collect(),
             wallet,
-            webhook_endpoint_ids: pos.webhook_endpoint_ids.as_deref(),
             pos: pos.signed.then_some(pos),
         };
         match self.submit_sale(sale).await? {

@@ -122,15 +122,19 @@ pub async fn effects(
             (*outcome, kind.as_str(), serde_json::to_string(&event).expect("an event serializes"))
         })
         .collect();
+    let read;
     let endpoint_ids = match endpoint_ids {
-        Some(known) => known.to_vec(),
-        None => store::enabled_endpoint_ids(db, &payment.merchant_id).await?,
+        Some(known) => known,
+        None => {
+            read = store::enabled_endpoint_ids(db, &payment.merchant_id).await?;
+            &read[..]
+        }
     };
     for endpoint_id in endpoint_ids {
         let message_id = new_id("msg");
         for (outcome, kind, body) in &bodies {
             let sealed = keys.seal_message(body, &message_id);
-            out.push(store::insert_delivery(&message_id, &endpoint_id, kind, &sealed, &payment.id, *outcome, now));
+            out.push(store::insert_delivery(&message_id, endpoint_id, kind, &sealed, &payment.id, *outcome, now));
         }
     }
     Ok(out)

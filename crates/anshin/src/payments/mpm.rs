@@ -421,7 +421,6 @@ impl Payments {
                 request_id,
                 effects,
                 wallet: None,
-                webhook_endpoint_ids: None,
                 pos: None,
             };
             match self.submit_sale(sale).await? {

@@ -111,7 +111,6 @@ impl Payments {
     /// After a payment's transaction found the POS context changed (`pos_not_accepting`): the
     /// caller as the database has it now, or why it may not take the payment.
     pub(super) async fn refreshed_pos(&self, pos: &PosCaller) -> Result<PosCaller, PaymentError> {
-        self.merchants.forget_pos_context(&pos.key.id);
         let context = self
             .merchants
             .pos_context(&pos.key.id, false)

@@ -46,9 +46,8 @@ pub(super) struct Sale<'a> {
     /// The payer's accounts and balances when the flow has just read them (with the device);
     /// otherwise they are read here.
     pub wallet: Option<(WalletAccounts, Balances)>,
-    /// The merchant's enabled webhook endpoints when the flow read them (with the POS key).
-    pub webhook_endpoint_ids: Option<&'a [String]>,
-    /// The signed POS request that takes it, checked again in the payment's transaction.
+    /// The signed POS request that takes it, checked again in the payment's transaction (and
+    /// whose read brought the merchant's webhook endpoints).
     pub pos: Option<&'a super::PosCaller>,
 }
 
@@ -154,9 +153,9 @@ impl Payments {
         }
         // Merchant events hook (payments/events.rs): the event row and its webhook deliveries
         // commit with this journal, after the payment row.
+        let known_endpoints = sale.pos.and_then(|pos| pos.webhook_endpoint_ids.as_deref());
         let change = super::events::Change::Status;
-        effects
-            .extend(super::events::effects(&self.db, &self.keys, &payment, change, sale.webhook_endpoint_ids).await?);
+        effects.extend(super::events::effects(&self.db, &self.keys, &payment, change, known_endpoints).await?);
         let request = Request {
             // The command names the sale (payment, store, amount) and not the attempt, so the
             // same sale sent again replays, and another sale under the same key conflicts.

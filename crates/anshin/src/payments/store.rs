@@ -62,12 +62,7 @@ pub async fn live_device(db: &Db, number: i64, now_ms: i64) -> Result<Option<Liv
                     lite: r.try_get("lite_account_id")?,
                     points: r.try_get("points_account_id")?,
                 },
-                Balances {
-                    money_minor,
-                    lite_minor,
-                    points_minor,
-                    total_minor: money_minor + lite_minor + points_minor,
-                },
+                Balances::new(money_minor, lite_minor, points_minor),
             )),
             _ => None,
         };

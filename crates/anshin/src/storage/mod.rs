@@ -123,14 +123,14 @@ impl Db {
     /// calling runtime: the ledger's writer runs on a thread of its own, and a connection
     /// registered with that thread's runtime wakes it as soon as the server answers, instead of
     /// queueing the wake-up behind the request tasks of the main runtime. SQLite has one writer
-    /// connection per database (its own thread already), so it is shared as it is.
-    pub async fn with_own_write_connection(&self) -> Result<Db, sqlx::Error> {
+    /// connection per database (its own thread already), so it has none to give: `None`.
+    pub async fn with_own_write_connection(&self) -> Result<Option<Db>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => Ok(self.clone()),
+            Backend::Sqlite => Ok(None),
             Backend::Postgres => {
                 let options = (*self.write.connect_options()).clone();
                 let write = pg_pool(1).connect_with(options).await?;
-                Ok(Db { write, ..self.clone() })
+                Ok(Some(Db { write, ..self.clone() }))
             }
         }
     }

@@ -85,9 +85,20 @@ pub struct Parties {
     pub payee: Option<ReceivingWallet>,
 }
 
-const RECEIVING: &str = "SELECT u.id, v.legal_name, u.email, u.locale FROM users u
+/// Who may receive money, besides having a verified identity (`identity_verified` as `v`): an
+/// active wallet. Every lookup of a payee and every transfer ask this one condition.
+macro_rules! may_receive {
+    () => {
+        "u.kind = 'wallet' AND u.status = 'active'"
+    };
+}
+
+const RECEIVING: &str = concat!(
+    "SELECT u.id, v.legal_name, u.email, u.locale FROM users u
      JOIN identity_verified v ON v.user_id = u.id
-     WHERE u.kind = 'wallet' AND u.status = 'active'";
+     WHERE ",
+    may_receive!()
+);
 
 fn receiving(r: &AnyRow) -> Result<ReceivingWallet, sqlx::Error> {
     Ok(ReceivingWallet {
@@ -120,11 +131,14 @@ pub async fn receiving_wallet(db: &Db, user_id: &str) -> Result<Option<Receiving
 /// The payer and the payee in one read: the payer's contact and state with their verified legal
 /// name (if any), and the payee as a wallet that may receive money (verified, active), if it is one.
 pub async fn parties(db: &Db, payer_id: &str, payee_id: &str) -> Result<Parties, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT u.id, u.kind, u.email, u.locale, u.status, u.money_out_blocked_until_ms, v.legal_name
-         FROM users u LEFT JOIN identity_verified v ON v.user_id = u.id
-         WHERE u.id IN ($1, $2)",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT u.id, u.email, u.locale, u.status, u.money_out_blocked_until_ms, v.legal_name,
+                    CAST(CASE WHEN v.user_id IS NOT NULL AND ",
+        may_receive!(),
+        " THEN 1 ELSE 0 END AS BIGINT) AS may_receive
+             FROM users u LEFT JOIN identity_verified v ON v.user_id = u.id
+             WHERE u.id IN ($1, $2)"
+    ))
     .bind(payer_id)
     .bind(payee_id)
     .fetch_all(db.read_pool())
@@ -134,20 +148,18 @@ pub async fn parties(db: &Db, payer_id: &str, payee_id: &str) -> Result<Parties,
         let id: String = r.try_get("id")?;
         let legal_name: Option<String> = r.try_get("legal_name")?;
         let (email, locale): (String, String) = (r.try_get("email")?, r.try_get("locale")?);
-        let status: String = r.try_get("status")?;
         if id == payer_id {
             parties.payer = Some(PayerFacts {
                 email: email.clone(),
                 locale: locale.clone(),
-                status: status.clone(),
+                status: r.try_get("status")?,
                 money_out_blocked_until_ms: r.try_get("money_out_blocked_until_ms")?,
                 legal_name: legal_name.clone(),
             });
         }
-        let kind: String = r.try_get("kind")?;
+        let may_receive: i64 = r.try_get("may_receive")?;
         if id == payee_id
-            && kind == "wallet"
-            && status == "active"
+            && may_receive == 1
             && let Some(legal_name) = legal_name
         {
             parties.payee = Some(ReceivingWallet { user_id: id, legal_name, email, locale });

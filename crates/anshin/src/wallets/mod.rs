@@ -28,6 +28,12 @@ pub struct Balances {
     pub total_minor: i64,
 }
 
+impl Balances {
+    pub fn new(money_minor: i64, lite_minor: i64, points_minor: i64) -> Balances {
+        Balances { money_minor, lite_minor, points_minor, total_minor: money_minor + lite_minor + points_minor }
+    }
+}
+
 /// How a payment is paid from the three parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct Split {
@@ -104,8 +110,7 @@ impl Wallets {
     /// What the wallet can spend now, per part.
     pub async fn balances(&self, accounts: &WalletAccounts) -> Result<Balances, LedgerError> {
         let parts = self.ledger.available(&[&accounts.money, &accounts.lite, &accounts.points]).await?;
-        let (money_minor, lite_minor, points_minor) = (parts[0], parts[1], parts[2]);
-        Ok(Balances { money_minor, lite_minor, points_minor, total_minor: money_minor + lite_minor + points_minor })
+        Ok(Balances::new(parts[0], parts[1], parts[2]))
     }
 
     pub fn ledger(&self) -> &Ledger {
